@@ -1,0 +1,3 @@
+"""Reviewer: human-rights review of face recognition sales requests."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,195 @@
+"""The hash-chained audit trail (`workflow.md`, "Audit trail").
+
+hash = sha256_hex(prev_hash + "\\n" + canonical_json({seq, time, actor, os_login, action,
+reference, payload})); the one-row chain head holds the last seq and hash and is updated in
+the same transaction, so deleting the newest event is detectable too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from reviewer.models import AuditEvent, ChainHead, Request, RequestVersion
+from reviewer.request import canonical_json, sha256_hex
+
+GENESIS = "0" * 64
+
+
+def utc_now() -> str:
+    """UTC time as the audit trail stores it: YYYY-MM-DDTHH:MM:SS.ffffffZ."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the account name, and the OS login recorded beside it."""
+
+    name: str
+    os_login: str | None
+
+
+def event_hash(prev_hash: str, body: dict[str, Any]) -> str:
+    return sha256_hex(prev_hash + "\n" + canonical_json(body))
+
+
+class Chain:
+    """Appends events within the caller's transaction.
+
+    Opening it locks the chain head (row lock on PostgreSQL; on SQLite the writer already
+    holds the database lock from BEGIN IMMEDIATE). Call `close()` before the transaction
+    commits: it writes buffered events and the new head.
+    """
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session = session
+        self.actor = actor
+        head = session.execute(
+            select(ChainHead).where(ChainHead.id == 1).with_for_update()
+        ).scalar_one_or_none()
+        if head is None:
+            head = ChainHead(id=1, seq=0, hash=GENESIS)
+            session.add(head)
+            session.flush()
+        self.seq = head.seq
+        self.hash = head.hash
+        self._buffer: list[dict[str, Any]] = []
+
+    def append(
+        self, action: str, reference: str | None, payload: dict[str, Any], time: str | None = None
+    ) -> int:
+        self.seq += 1
+        body = {
+            "seq": self.seq,
+            "time": time or utc_now(),
+            "actor": self.actor.name,
+            "os_login": self.actor.os_login,
+            "action": action,
+            "reference": reference,
+            "payload": payload,
+        }
+        digest = event_hash(self.hash, body)
+        row = dict(body)
+        row["payload"] = canonical_json(payload)
+        row["prev_hash"] = self.hash
+        row["hash"] = digest
+        self._buffer.append(row)
+        self.hash = digest
+        if len(self._buffer) >= 1000:
+            self.flush()
+        return self.seq
+
+    def flush(self) -> None:
+        if self._buffer:
+            self.session.execute(insert(AuditEvent), self._buffer)
+            self._buffer.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self.session.execute(
+            update(ChainHead).where(ChainHead.id == 1).values(seq=self.seq, hash=self.hash)
+        )
+
+
+# --------------------------------------------------------------------------- verify
+
+
+@dataclass
+class Problem:
+    kind: str
+    seq_or_reference: str
+    message: str
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    events: int
+    decisions: int
+    problems: list[Problem]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "decisions": self.decisions,
+            "problems": [p.__dict__ for p in self.problems],
+        }
+
+
+def verify(session: Session, anchor: tuple[int, str] | None = None) -> VerifyReport:
+    """Check the chain, the request versions against their events, and the anchor."""
+    problems: list[Problem] = []
+    prev = GENESIS
+    expected_seq = 0
+    count = 0
+    anchor_seen = False
+    events = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
+    for ev in events.yield_per(2000):
+        count += 1
+        expected_seq += 1
+        if ev.seq != expected_seq:
+            problems.append(Problem("chain", str(ev.seq), f"expected event {expected_seq} next"))
+            break
+        if ev.prev_hash != prev:
+            problems.append(Problem("chain", str(ev.seq), "prev_hash does not match the event before"))
+            break
+        try:
+            payload = json.loads(ev.payload)
+        except ValueError:
+            problems.append(Problem("chain", str(ev.seq), "payload is not valid JSON"))
+            break
+        body = {
+            "seq": ev.seq, "time": ev.time, "actor": ev.actor, "os_login": ev.os_login,
+            "action": ev.action, "reference": ev.reference, "payload": payload,
+        }  # fmt: skip
+        if event_hash(prev, body) != ev.hash:
+            problems.append(Problem("chain", str(ev.seq), "hash does not match the event's content"))
+            break
+        if anchor and ev.seq == anchor[0]:
+            anchor_seen = True
+            if ev.hash != anchor[1]:
+                problems.append(Problem("anchor", str(ev.seq), "event hash differs from the anchor"))
+        prev = ev.hash
+    session.expunge_all()
+    head = session.get(ChainHead, 1)
+    if not problems:
+        head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+        if head_seq != expected_seq or head_hash != prev:
+            problems.append(
+                Problem("chain", str(head_seq), f"chain head (seq {head_seq}) does not match the "
+                        f"last event (seq {expected_seq})")
+            )
+    if anchor and not anchor_seen:
+        problems.append(Problem("anchor", str(anchor[0]), "no event with that number"))
+    problems.extend(_verify_versions(session))
+    return VerifyReport(not problems, count, 0, problems)
+
+
+def _verify_versions(session: Session) -> list[Problem]:
+    out: list[Problem] = []
+    rows = session.execute(
+        select(Request.reference, RequestVersion.version, RequestVersion.document,
+               RequestVersion.sha256, AuditEvent.payload, AuditEvent.reference)
+        .join(Request, Request.id == RequestVersion.request_id)
+        .outerjoin(AuditEvent, AuditEvent.seq == RequestVersion.event_seq)
+        .order_by(RequestVersion.id)
+    )  # fmt: skip
+    for ref, version, document, sha, payload, ev_ref in rows.yield_per(2000):
+        actual = sha256_hex(document)
+        if payload is None:
+            out.append(Problem("request", ref, f"version {version} has no audit event"))
+        elif actual != sha:
+            out.append(Problem("request", ref, f"version {version} document differs from its hash"))
+        else:
+            data = json.loads(payload)
+            if data.get("sha256") != actual or ev_ref != ref or data.get("version") != version:
+                out.append(Problem("request", ref, f"version {version} differs from its audit event"))
+        if len(out) >= 100:
+            break
+    return out

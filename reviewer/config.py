@@ -1,0 +1,65 @@
+"""Per-user settings: where the database lives. Declared once, read by the core.
+
+Order of precedence for the database: `--database URL`, then `REVIEWER_DATABASE_URL`, then
+`database_url` in the TOML settings file of the platformdirs config folder, then a SQLite
+file in the user's data folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "reviewer"
+ENV_DATABASE = "REVIEWER_DATABASE_URL"
+ENV_USER = "REVIEWER_USER"
+
+
+def data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def config_file() -> Path:
+    return platformdirs.user_config_path(APP_NAME, appauthor=False) / "settings.toml"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'reviewer.db'}"
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    """What the settings file may hold."""
+
+    database_url: str | None = None
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> UserSettings:
+        path = path or config_file()
+        try:
+            with path.open("rb") as fh:
+                raw = tomllib.load(fh)
+        except FileNotFoundError:
+            return cls()
+        value = raw.get("database_url")
+        return cls(database_url=str(value) if value else None)
+
+
+def resolve_database_url(cli_value: str | None = None) -> str:
+    if cli_value:
+        return cli_value
+    env = os.environ.get(ENV_DATABASE)
+    if env:
+        return env
+    settings = UserSettings.load()
+    if settings.database_url:
+        return settings.database_url
+    return default_database_url()
+
+
+def log_file() -> Path:
+    return data_dir() / "reviewer.log"

@@ -1,0 +1,245 @@
+"""SQLAlchemy 2 typed models: the whole database of Reviewer.
+
+Documents and evaluations are stored as their canonical JSON text, so a hash computed today
+can be recomputed byte for byte years later. Every column the queue sorts or filters by is
+indexed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Status(enum.StrEnum):
+    NEW = "new"
+    IN_REVIEW = "in_review"
+    AWAITING_SECOND = "awaiting_second"
+    DECIDED = "decided"
+    RETURNED = "returned"
+
+
+class Outcome(enum.StrEnum):
+    APPROVE = "approve"
+    APPROVE_WITH_CONDITIONS = "approve_with_conditions"
+    REFUSE = "refuse"
+    RETURN_FOR_INFORMATION = "return_for_information"
+
+
+class ConditionStatus(enum.StrEnum):
+    OPEN = "open"
+    MET = "met"
+    LAPSED = "lapsed"
+
+
+class RuleSetState(enum.StrEnum):
+    DRAFT = "draft"
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls, name=name, native_enum=False, length=32, validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+ROLES = ("reviewer", "senior", "admin")
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[str] = mapped_column(String(32))
+    roles: Mapped[list[AccountRole]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def role_names(self) -> list[str]:
+        return sorted(r.role for r in self.roles)
+
+
+class AccountRole(Base):
+    __tablename__ = "account_roles"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account: Mapped[Account] = relationship(back_populates="roles")
+
+
+class RuleSetVersion(Base):
+    __tablename__ = "rule_sets"
+    __table_args__ = (UniqueConstraint("rule_set_id", "version", name="uq_rule_sets_id_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_set_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    effective_on: Mapped[dt.date | None] = mapped_column(Date)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    state: Mapped[RuleSetState] = mapped_column(_enum(RuleSetState, "rule_set_state"), index=True)
+    imported_by: Mapped[str | None] = mapped_column(String(128))
+    imported_at: Mapped[str | None] = mapped_column(String(32))
+    proposed_by: Mapped[str | None] = mapped_column(String(128))
+    proposed_at: Mapped[str | None] = mapped_column(String(32))
+    approved_by: Mapped[str | None] = mapped_column(String(128))
+    approved_at: Mapped[str | None] = mapped_column(String(32))
+    backtest: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule_set_id}@{self.version}"
+
+
+class Request(Base):
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    received_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    customer_name: Mapped[str] = mapped_column(String(300), index=True)
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    org_type: Mapped[str | None] = mapped_column(String(32), index=True)
+    status: Mapped[Status] = mapped_column(_enum(Status, "request_status"), index=True)
+    recommendation: Mapped[str | None] = mapped_column(String(32), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    updated_at: Mapped[str] = mapped_column(String(32), index=True)
+    search_key: Mapped[str] = mapped_column(Text, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    evaluation: Mapped[str | None] = mapped_column(Text)
+    rule_set_pk: Mapped[int | None] = mapped_column(ForeignKey("rule_sets.id"))
+
+    assignee: Mapped[Account | None] = relationship()
+
+
+class RequestVersion(Base):
+    __tablename__ = "request_versions"
+    __table_args__ = (
+        UniqueConstraint("request_id", "version", name="uq_request_versions_request_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(128))
+    event_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    __table_args__ = (
+        UniqueConstraint("request_id", "number", name="uq_decisions_request_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome, "decision_outcome"))
+    final: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    checker_needed: Mapped[str | None] = mapped_column(String(32))
+    request_version: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[str] = mapped_column(Text)
+    snapshot_sha256: Mapped[str] = mapped_column(String(64))
+    rule_set_key: Mapped[str] = mapped_column(String(96))
+    rule_set_sha256: Mapped[str] = mapped_column(String(64))
+    evaluation: Mapped[str] = mapped_column(Text)
+    justification: Mapped[str] = mapped_column(Text)
+    re_review_on: Mapped[dt.date | None] = mapped_column(Date)
+    decider_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    decider_roles: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[str] = mapped_column(String(32), index=True)
+    checker_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    checker_roles: Mapped[str | None] = mapped_column(String(64))
+    checked_at: Mapped[str | None] = mapped_column(String(32))
+    record_hash: Mapped[str | None] = mapped_column(String(64))
+    event_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class Condition(Base):
+    __tablename__ = "conditions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    status: Mapped[ConditionStatus] = mapped_column(
+        _enum(ConditionStatus, "condition_status"), index=True
+    )
+    changed_by: Mapped[str | None] = mapped_column(String(128))
+    changed_at: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    time: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    os_login: Mapped[str | None] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    reference: Mapped[str | None] = mapped_column(String(64), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+Index("ix_requests_status_updated", Request.status, Request.updated_at)

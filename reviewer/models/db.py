@@ -1,0 +1,212 @@
+"""Engines, sessions and migrations.
+
+Writers and readers get separate engines: on SQLite the writer opens every transaction with
+`BEGIN IMMEDIATE` (so the loser of a race waits on the busy timeout, then sees the stale
+version), the reader with a plain deferred `BEGIN`, so reads never block behind a long
+import in WAL mode. Services take a Session and never commit; callers use
+`with db.write() as session:`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from reviewer.errors import EnvironmentProblem
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _sqlite_pragmas(engine: Engine, immediate: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide where transactions begin (savepoints work).
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if engine is not None:
+        cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+class Database:
+    """One database: URL, engines, session factories, schema state."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.sa_url = make_url(url)
+        self.is_sqlite = self.sa_url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            path = self.sqlite_path
+            if path is not None:
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise EnvironmentProblem(f"cannot create folder {path.parent}: {exc}") from exc
+            self.write_engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            _sqlite_pragmas(self.write_engine, immediate=True)
+            self.read_engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            _sqlite_pragmas(self.read_engine, immediate=False)
+        else:
+            self.write_engine = create_engine(url, pool_pre_ping=True)
+            self.read_engine = self.write_engine
+        self.write_session = sessionmaker(self.write_engine, expire_on_commit=False)
+        self.read_session = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        name = self.sa_url.database
+        if not name or name == ":memory:":
+            return None
+        return Path(name)
+
+    def describe(self) -> str:
+        if self.is_sqlite:
+            return str(self.sqlite_path)
+        return self.sa_url.render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+    # ----------------------------------------------------------------- sessions
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A writing transaction: committed on success, rolled back on any error."""
+        with translate_db_errors(self):
+            with self.write_session.begin() as session:
+                yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with translate_db_errors(self):
+            with self.read_session() as session:
+                yield session
+
+    # ----------------------------------------------------------------- schema
+
+    def current_revision(self) -> str | None:
+        with translate_db_errors(self):
+            with self.read_engine.connect() as conn:
+                return MigrationContext.configure(conn).get_current_revision()
+
+    def is_current(self) -> bool:
+        return self.current_revision() == head_revision()
+
+    def require_current(self) -> None:
+        """Reading commands never migrate: a schema behind the code stops them (exit 7)."""
+        current = self.current_revision()
+        head = head_revision()
+        if current != head:
+            where = "empty database" if current is None else f"revision {current}"
+            raise EnvironmentProblem(
+                f"the database {self.describe()} is at {where}, the program needs {head}: "
+                "run reviewer db upgrade"
+            )
+
+    def upgrade(self) -> tuple[bool, Path | None]:
+        """Bring the schema to head. Returns (was_new, backup_path).
+
+        On SQLite, a file that holds data is copied aside before any migration runs.
+        """
+        current = self.current_revision()
+        head = head_revision()
+        if current == head:
+            return False, None
+        backup = None
+        path = self.sqlite_path
+        if current is not None and path is not None and path.exists():
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            backup = path.with_name(f"{path.name}.{current}.{stamp}.bak")
+            self._sqlite_backup(backup)
+        with translate_db_errors(self):
+            command.upgrade(alembic_config(self.write_engine), "head")
+        return current is None, backup
+
+    def _sqlite_backup(self, target: Path) -> None:
+        import sqlite3
+
+        assert self.sqlite_path is not None
+        try:
+            src = sqlite3.connect(self.sqlite_path)
+            dst = sqlite3.connect(target)
+            with dst:
+                src.backup(dst)
+            dst.close()
+            src.close()
+        except sqlite3.Error as exc:
+            raise EnvironmentProblem(f"cannot copy {self.sqlite_path} to {target}: {exc}") from exc
+
+    def table_names(self) -> list[str]:
+        with self.read_engine.connect() as conn:
+            return inspect(conn).get_table_names()
+
+
+def describe_db_error(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", exc)) or exc.__class__.__name__
+    return text.splitlines()[0]
+
+
+@contextmanager
+def translate_db_errors(db: Database) -> Iterator[None]:
+    """Turn the driver's environment failures into EnvironmentProblem (exit 7)."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise EnvironmentProblem(
+            f"database {db.describe()}: {describe_db_error(exc)}"
+            + _hint(describe_db_error(exc))
+        ) from exc
+    except DBAPIError as exc:
+        msg = describe_db_error(exc)
+        if any(w in msg.lower() for w in ("readonly", "read-only", "disk", "full", "locked")):
+            raise EnvironmentProblem(f"database {db.describe()}: {msg}{_hint(msg)}") from exc
+        raise
+
+
+def _hint(msg: str) -> str:
+    low = msg.lower()
+    if "locked" in low:
+        return " (another program holds the database; try again when it has finished)"
+    if "readonly" in low or "read-only" in low:
+        return " (the database file or its folder is read-only)"
+    if "full" in low:
+        return " (free some disk space and try again; nothing was written)"
+    if "unable to open" in low:
+        return " (check the path and its permissions)"
+    return ""

@@ -1,0 +1,532 @@
+"""The request document `reviewer.request/1`: schema, validation, canonical JSON, hashes.
+
+The contract is `shared/design/request-format.md`. A validated document is a plain dict in
+canonical form: unknown facts are absent (never None), sets are sorted, blank optional
+strings are dropped, and a non-reseller's absent `end_users` is written `[]`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMAT = "reviewer.request/1"
+MAX_WHOLE = 10**15
+DEFAULT_MAX_LEN = 300
+
+ORG_TYPES = (
+    "company", "police", "sheriff", "federal_law_enforcement", "immigration_enforcement",
+    "corrections", "prosecutor", "court", "ministry_interior", "intelligence", "military",
+    "government_agency", "local_government", "transport_authority", "school", "university",
+    "research_lab", "healthcare_provider", "ngo", "international_org",
+)  # fmt: skip
+USE_CASES = (
+    "liveness_only", "detection_only", "identity_verification", "touchless_access",
+    "personalization", "duplicate_prevention", "media_archive", "le_apprehended_suspect",
+    "intl_justice", "public_media_archive", "emergency_imminent_danger", "humanitarian", "other",
+)  # fmt: skip
+SECTORS = ("commercial", "government", "international", "nonprofit", "academic")
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """One leaf of the request schema."""
+
+    kind: str
+    required: bool = False
+    max_len: int = DEFAULT_MAX_LEN
+    values: tuple[str, ...] = ()
+    maximum: float | None = None
+    item: dict[str, FieldType] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return _DESCRIPTIONS.get(self.kind, self.kind)
+
+
+_DESCRIPTIONS = {
+    "str": "text",
+    "int": "a whole number >= 0",
+    "number": "a number >= 0",
+    "bool": "true or false",
+    "date": "a date YYYY-MM-DD",
+    "country": "a country code of two upper-case letters",
+    "region": "a region code of 1 to 3 upper-case letters or digits",
+    "currency": "a currency code of three upper-case letters",
+    "email": "an e-mail address",
+    "reference": "a reference of 2 to 64 of A-Z a-z 0-9 . _ / - starting with a letter or digit",
+    "enum": "one of the listed values",
+    "set": "a list of distinct listed values",
+    "objlist": "a list of objects",
+}
+
+
+def _t(kind: str, *values: str, **kw: Any) -> FieldType:
+    return FieldType(kind, values=tuple(values), **kw)
+
+
+S = _t("str")
+B = _t("bool")
+INT = _t("int")
+COUNTRY = _t("country")
+REGION = _t("region")
+ORG = _t("enum", *ORG_TYPES)
+
+SCHEMA: dict[str, Any] = {
+    "format": S,
+    "reference": _t("reference", required=True),
+    "received_on": _t("date", required=True),
+    "title": _t("str", max_len=200),
+    "sales": {
+        "owner": S, "product": S, "contract_value": _t("number"), "currency": _t("currency"),
+    },
+    "customer": {
+        "name": _t("str", required=True),
+        "country": COUNTRY, "region": REGION, "city": S, "org_type": ORG,
+        "sector": _t("enum", *SECTORS), "is_reseller": B, "contact_email": _t("email"),
+    },
+    "end_users": _t("objlist", item={"name": S, "country": COUNTRY, "region": REGION,
+                                      "org_type": ORG}),
+    "use": {
+        "use_case": _t("enum", *USE_CASES),
+        "operations": _t("set", "detection", "redaction", "liveness", "verification",
+                         "identification", "emotion_inference", "attribute_inference",
+                         "sensitive_attribute_inference"),
+        "real_time": _t("enum", "none", "near_real_time", "real_time"),
+        "camera_type": _t("enum", "user_device", "fixed_entry_point", "fixed_cctv", "body_worn",
+                          "dash_mounted", "handheld_mobile", "archive_media"),
+        "environment": _t("enum", "controlled_entry", "private_premises", "publicly_accessible",
+                          "public_street", "online"),
+        "context": _t("enum", "workplace", "higher_education", "school", "eldercare",
+                      "healthcare", "retail", "venue", "transport_hub", "online_service",
+                      "government_service", "law_enforcement", "detention", "media", "other"),
+        "law_enforcement_purpose": B, "subject_already_apprehended": B,
+        "tracks_individuals": B, "targets_protected_groups": B,
+        "monitored_events": _t("set", "protest", "religious_service", "political_rally",
+                               "union_meeting"),
+        "captures_protected_spaces": B,
+        "decision_effects": _t("set", "physical_access", "digital_access", "financial",
+                               "employment", "education", "housing", "insurance", "healthcare",
+                               "social_benefits", "legal_status", "criminal_justice"),
+        "accessibility_scenario": B,
+        "description": _t("str", max_len=20_000),
+    },
+    "people": {
+        "includes_minors": B, "mostly_over_65": B,
+        "enrollment_basis": _t("enum", "self_opt_in", "employer_required", "customer_records",
+                               "non_consensual_watchlist", "government_records"),
+    },
+    "scale": {
+        "enrolled_identities": INT, "identifications_per_day": INT,
+        "people_scanned_per_day": INT, "cameras": INT, "sites": INT, "countries": INT,
+        "coverage": _t("enum", "site", "campus", "city", "region", "national"),
+    },
+    "data": {
+        "gallery_sources": _t("set", "self_enrolled", "id_documents", "internal_watchlist",
+                              "government_records", "licensed_media", "scraped_internet",
+                              "harvested_cctv"),
+        "retention_days": INT, "retention_policy_public": B, "sold_or_monetized": B,
+        "shares_with_law_enforcement": B,
+        "law_enforcement_recipients": _t("objlist", item={"country": COUNTRY, "org_type": ORG}),
+    },
+    "safeguards": {
+        "consent": _t("enum", "written_release", "explicit_opt_in", "implied_by_signage", "none"),
+        "enrollment_optional": B, "alternative_method": B, "human_review": B,
+        "operational_testing": B, "demographic_testing": B, "staff_training": B,
+        "feedback_channel": B, "match_threshold": _t("number", maximum=1.0),
+    },
+    "legal": {
+        "authorisation": _t("enum", "none", "warrant", "court_order", "judicial",
+                            "independent_admin", "exigent", "statute"),
+        "eu_art5_objective": _t("enum", "none", "victim_search", "imminent_threat",
+                                "serious_crime"),
+        "dpia_completed": B,
+    },
+    "sites": _t("objlist", item={"country": COUNTRY, "region": REGION, "city": S,
+                                 "public_accommodation": B}),
+}  # fmt: skip
+
+SECTIONS = tuple(k for k, v in SCHEMA.items() if isinstance(v, dict))
+
+
+def leaf_fields() -> dict[str, FieldType]:
+    """Every column of the flat (CSV) view: dotted path -> type; lists of objects are one
+    column each."""
+    out: dict[str, FieldType] = {}
+    for key, spec in SCHEMA.items():
+        if isinstance(spec, dict):
+            for sub, t in spec.items():
+                out[f"{key}.{sub}"] = t
+        else:
+            out[key] = spec
+    return out
+
+
+LEAF_FIELDS = leaf_fields()
+
+
+# --------------------------------------------------------------------------- JSON parsing
+
+
+class _Obj(dict):  # type: ignore[type-arg]
+    """A JSON object that remembers the keys it saw twice."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+class _BadNumber:
+    """A JSON number we refuse (NaN, Infinity, or too many digits), kept for its message."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Obj:
+    obj = _Obj()
+    dups = []
+    for k, v in pairs:
+        if k in obj:
+            dups.append(k)
+        obj[k] = v
+    if dups:
+        obj.duplicates = tuple(dups)
+    return obj
+
+
+def _parse_int(text: str) -> Any:
+    if len(text.lstrip("-")) > 19:
+        return _BadNumber(text)
+    return int(text)
+
+
+def _parse_float(text: str) -> Any:
+    value = float(text)
+    if not math.isfinite(value):
+        return _BadNumber(text)
+    return _FloatText(value, text)
+
+
+class _FloatText(float):
+    """A float that remembers how it was written (`5.0`, `1e3`), so a whole-number field can
+    say why it refuses it."""
+
+    text: str
+
+    def __new__(cls, value: float, text: str) -> _FloatText:
+        obj = super().__new__(cls, value)
+        obj.text = text
+        return obj
+
+
+DECODER = json.JSONDecoder(
+    object_pairs_hook=_pairs,
+    parse_int=_parse_int,
+    parse_float=_parse_float,
+    parse_constant=_BadNumber,
+)
+
+
+def loads(text: str) -> Any:
+    """Strict JSON: duplicate keys remembered, NaN/Infinity/huge numbers kept as markers."""
+    return DECODER.decode(text)
+
+
+# --------------------------------------------------------------------------- validation
+
+_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/\-]{1,63}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_REGION = re.compile(r"[A-Z0-9]{1,3}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, _FloatText):
+        return value.text
+    if isinstance(value, _BadNumber):
+        return value.text
+    if isinstance(value, str):
+        short = value if len(value) <= 40 else value[:40] + "..."
+        return json.dumps(short, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return json.dumps(value)
+
+
+class Problems:
+    """Collects `(field, message)` pairs for one record."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append((path, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def _check_text(value: str, path: str, t: FieldType, problems: Problems) -> bool:
+    if "\x00" in value:
+        problems.add(path, "NUL characters are not allowed in text")
+        return False
+    if len(value) > t.max_len:
+        problems.add(path, f"text longer than {t.max_len} characters ({len(value)})")
+        return False
+    return True
+
+
+def _scalar(value: Any, path: str, t: FieldType, problems: Problems) -> Any:
+    """Validate one present, non-null value; return its canonical form or None (dropped)."""
+    kind = t.kind
+    if isinstance(value, _BadNumber):
+        if value.text.lstrip("-")[:1].isdigit():
+            problems.add(path, f"number too large (at most 10^15), got {value.text[:30]}")
+        else:
+            problems.add(path, f"{value.text} is not a number")
+        return None
+    if kind in ("str", "email", "reference", "date", "country", "region", "currency", "enum"):
+        if not isinstance(value, str):
+            problems.add(path, f"expected {t.describe()}, got {_show(value)}")
+            return None
+        if not _check_text(value, path, t, problems):
+            return None
+        if kind == "str":
+            if not value.strip():
+                if t.required:
+                    problems.add(path, "must not be empty")
+                return None
+            return value
+        if kind == "email":
+            if not value.strip():
+                return None
+            if not _EMAIL.fullmatch(value):
+                problems.add(path, f"expected {t.describe()}, got {_show(value)}")
+                return None
+            return value
+        pattern = {
+            "reference": _REF, "date": _DATE, "country": _COUNTRY, "region": _REGION,
+            "currency": _CURRENCY,
+        }.get(kind)  # fmt: skip
+        if pattern is not None:
+            if not pattern.fullmatch(value):
+                problems.add(path, f"expected {t.describe()}, got {_show(value)}")
+                return None
+            if kind == "date":
+                try:
+                    dt.date.fromisoformat(value)
+                except ValueError:
+                    problems.add(path, f"not a valid date: {_show(value)}")
+                    return None
+            return value
+        if value not in t.values:
+            problems.add(
+                path, f"unknown value {_show(value)}; expected one of {', '.join(t.values)}"
+            )
+            return None
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            problems.add(path, f"expected true or false, got {_show(value)}")
+            return None
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            problems.add(path, f"expected {t.describe()}, got {_show(value)}")
+            return None
+        if value > MAX_WHOLE:
+            problems.add(path, f"number too large (at most 10^15), got {value}")
+            return None
+        return int(value)
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.add(path, f"expected {t.describe()}, got {_show(value)}")
+            return None
+        if value < 0 or (t.maximum is not None and value > t.maximum):
+            bound = f" and <= {t.maximum:g}" if t.maximum is not None else ""
+            problems.add(path, f"expected a number >= 0{bound}, got {_show(value)}")
+            return None
+        if value > MAX_WHOLE:
+            problems.add(path, f"number too large (at most 10^15), got {_show(value)}")
+            return None
+        number = float(value)
+        # A whole number is one fact however it is written: 5, 5.0 and 5e0 store as 5.
+        return int(number) if number.is_integer() else number
+    if kind == "set":
+        if not isinstance(value, list):
+            problems.add(path, f"expected a list of values, got {_show(value)}")
+            return None
+        seen: set[str] = set()
+        ok = True
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or item not in t.values:
+                problems.add(
+                    f"{path}[{i}]",
+                    f"unknown value {_show(item)}; expected one of {', '.join(t.values)}",
+                )
+                ok = False
+            elif item in seen:
+                problems.add(f"{path}[{i}]", f"duplicate value {_show(item)}")
+                ok = False
+            else:
+                seen.add(item)
+        return sorted(seen) if ok else None
+    if kind == "objlist":
+        if not isinstance(value, list):
+            problems.add(path, f"expected a list of objects, got {_show(value)}")
+            return None
+        out = []
+        for i, item in enumerate(value):
+            ipath = f"{path}[{i}]"
+            if not isinstance(item, dict):
+                problems.add(ipath, f"expected an object, got {_show(item)}")
+                continue
+            out.append(_object(item, ipath, t.item, problems, required_ok=True))
+        return out
+    raise AssertionError(f"unhandled kind {kind}")  # pragma: no cover
+
+
+def _object(
+    obj: dict[str, Any], prefix: str, spec: dict[str, Any], problems: Problems,
+    required_ok: bool = False,
+) -> dict[str, Any]:
+    for dup in getattr(obj, "duplicates", ()):
+        problems.add(_join(prefix, dup), "duplicate key")
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        path = _join(prefix, key)
+        sub = spec.get(key)
+        if sub is None:
+            problems.add(path, "unknown field")
+            continue
+        if isinstance(sub, dict):
+            if value is None:
+                if key == "customer":
+                    problems.add(path, "required")
+                continue
+            if not isinstance(value, dict):
+                problems.add(path, f"expected an object, got {_show(value)}")
+                continue
+            section = _object(value, path, sub, problems)
+            if section:
+                out[key] = section
+            continue
+        if value is None:
+            continue
+        clean = _scalar(value, path, sub, problems)
+        if clean is not None:
+            out[key] = clean
+    for key, sub in spec.items():
+        if key in out or key in obj and obj[key] is not None:
+            continue
+        if isinstance(sub, FieldType) and sub.required:
+            problems.add(_join(prefix, key), "required")
+        elif isinstance(sub, dict) and key == "customer":
+            problems.add(_join(prefix, key), "required")
+    return out
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def validate(raw: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """Validate one parsed request. Returns (canonical document, []) or (None, problems)."""
+    problems = Problems()
+    if not isinstance(raw, dict):
+        problems.add("", f"expected a request object, got {_show(raw)}")
+        return None, problems.items
+    fmt = raw.get("format")
+    if fmt is not None and fmt != FORMAT:
+        problems.add("format", f"expected {FORMAT!r}, got {_show(fmt)}")
+    doc = _object(raw, "", SCHEMA, problems)
+    if problems:
+        return None, problems.items
+    return normalise(doc), []
+
+
+def normalise(doc: dict[str, Any]) -> dict[str, Any]:
+    """Apply the canonical conventions that go beyond dropping nulls."""
+    doc["format"] = FORMAT
+    customer = doc.get("customer", {})
+    if "end_users" not in doc and customer.get("is_reseller") is False:
+        doc["end_users"] = []
+    return doc
+
+
+# --------------------------------------------------------------------------- canonical form
+
+
+def canonical_json(value: Any) -> str:
+    """UTF-8-ready canonical JSON: keys sorted, no white space, nulls dropped."""
+    return json.dumps(
+        _drop_nulls(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
+def _drop_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def document_hash(doc: dict[str, Any]) -> str:
+    return sha256_hex(canonical_json(doc))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form used for search keys and name matching."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def search_key(doc: dict[str, Any]) -> str:
+    parts = [doc["reference"], doc["customer"]["name"]]
+    parts.extend(u["name"] for u in doc.get("end_users", ()) if u.get("name"))
+    return fold(" | ".join(parts))
+
+
+def get_path(doc: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path, or None when unknown."""
+    cur: Any = doc
+    for part in path.split("."):
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+        if cur is None:
+            return None
+    return cur
+
+
+def iter_leaf_values(doc: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(column, value) for the flat view used by CSV export."""
+    for path in LEAF_FIELDS:
+        yield path, get_path(doc, path)
+
+
+def missing_fields(doc: dict[str, Any], paths: Iterable[str]) -> list[str]:
+    return [p for p in paths if get_path(doc, p) is None]

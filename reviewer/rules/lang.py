@@ -1,0 +1,775 @@
+"""The condition language of rule sets: parser, type checks, compiled three-valued nodes.
+
+A condition is text such as
+
+    customer.org_type in police_types and customer.country in moratorium_countries
+    some end_users (org_type in police_types and country in moratorium_countries)
+    use.operations meets {'emotion_inference', 'attribute_inference'}
+    scale.cameras > scale_second.cameras
+    unknown(customer.org_type, use.operations)
+
+Truth values are True, False and None (unknown), combined with Kleene's logic. Every node
+has a fast `fn(doc, item)` used to decide, and an `explain(doc, item, prefix)` used only for
+rules that fire or stay unknown, which also names the facts and the missing fields.
+Nothing here evaluates Python: the text is tokenised and parsed into a fixed set of nodes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reviewer.request import LEAF_FIELDS, SCHEMA, FieldType, fold
+
+Fn = Callable[[dict[str, Any], Any], bool | None]
+EMPTY: dict[str, Any] = {}
+
+
+class LanguageError(ValueError):
+    """A condition that cannot be parsed or refers to something that does not exist."""
+
+
+@dataclass
+class Result:
+    value: bool | None
+    facts: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- schema view
+
+ITEM_FIELDS: dict[str, dict[str, FieldType]] = {
+    p: t.item for p, t in LEAF_FIELDS.items() if t.kind == "objlist"
+}
+# The customer and the end users, for "some party" (the customer comes first).
+PARTY_FIELDS = ITEM_FIELDS["end_users"]
+LISTS = {**{p: p for p in ITEM_FIELDS}, "parties": "parties"}
+
+
+def field_type(path: str) -> FieldType | None:
+    if path in LEAF_FIELDS:
+        return LEAF_FIELDS[path]
+    head, _, rest = path.partition(".")
+    if head in SCHEMA and isinstance(SCHEMA[head], dict) and rest in SCHEMA[head]:
+        return SCHEMA[head][rest]  # type: ignore[no-any-return]
+    return None
+
+
+# --------------------------------------------------------------------------- tokens
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'[^']*'|\"[^\"]*\")|(?P<num>\d+(?:\.\d+)?)(?![\w.])|"
+    r"(?P<op><=|>=|!=|=|<|>)|(?P<punct>[(){},])|(?P<name>[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)|"
+    r"(?P<bad>\S))"
+)
+KEYWORDS = {"and", "or", "not", "in", "some", "every", "true", "false"}
+WORD_OPS = {"in", "meets", "contains_word"}
+FUNCTIONS = {"unknown", "known", "empty", "place_in"}
+
+
+@dataclass
+class Tok:
+    kind: str
+    text: str
+    pos: int
+
+
+def tokenize(text: str) -> list[Tok]:
+    out = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:  # pragma: no cover - the pattern always matches something
+            break
+        kind = m.lastgroup or "bad"
+        value = m.group(kind)
+        if kind == "bad":
+            raise LanguageError(f"unexpected character {value!r} at position {m.start(kind)}")
+        out.append(Tok(kind, value, m.start(kind)))
+        pos = m.end()
+    out.append(Tok("end", "", len(text)))
+    return out
+
+
+# --------------------------------------------------------------------------- values
+
+
+def show(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (list, tuple, frozenset, set)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+        return "[" + ", ".join(show(v) for v in items) + "]"
+    if isinstance(value, dict):
+        return ", ".join(str(v) for v in value.values() if v is not None)
+    return str(value)
+
+
+class Operand:
+    """Something with a value: a field (root or item), a parameter, or a literal."""
+
+    kind: str  # "field", "item", "const"
+    label: str
+    type: FieldType | None = None
+    value: Any = None
+    get: Callable[[dict[str, Any], Any], Any]
+
+    def display(self, prefix: str) -> str:
+        if self.kind == "item":
+            return f"{prefix}.{self.label}"
+        return self.label
+
+
+def _root_getter(path: str) -> Callable[[dict[str, Any], Any], Any]:
+    parts = path.split(".")
+    if len(parts) == 1:
+        key = parts[0]
+        return lambda d, it: d.get(key)
+    a, b = parts
+
+    def get(d: dict[str, Any], it: Any) -> Any:
+        return d.get(a, EMPTY).get(b)
+
+    return get
+
+
+def field_operand(path: str, ftype: FieldType) -> Operand:
+    op = Operand()
+    op.kind, op.label, op.type = "field", path, ftype
+    op.get = _root_getter(path)
+    return op
+
+
+def item_operand(name: str, ftype: FieldType) -> Operand:
+    op = Operand()
+    op.kind, op.label, op.type = "item", name, ftype
+    op.get = lambda d, it: it.get(name)
+    return op
+
+
+def const_operand(label: str, value: Any) -> Operand:
+    op = Operand()
+    op.kind, op.label, op.value = "const", label, value
+    op.get = lambda d, it: value
+    return op
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+class Node:
+    fn: Fn
+    fields: set[str]
+
+    def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:  # pragma: no cover
+        raise NotImplementedError
+
+
+def _and2(a: Fn, b: Fn) -> Fn:
+    def fn(d: dict[str, Any], it: Any) -> bool | None:
+        x = a(d, it)
+        if x is False:
+            return False
+        y = b(d, it)
+        if y is False:
+            return False
+        return None if x is None or y is None else True
+
+    return fn
+
+
+def _or2(a: Fn, b: Fn) -> Fn:
+    def fn(d: dict[str, Any], it: Any) -> bool | None:
+        x = a(d, it)
+        if x is True:
+            return True
+        y = b(d, it)
+        if y is True:
+            return True
+        return None if x is None or y is None else False
+
+    return fn
+
+
+class And(Node):
+    def __init__(self, parts: list[Node]) -> None:
+        self.parts = parts
+        self.fields = set().union(*(p.fields for p in parts))
+        fn = parts[0].fn
+        for p in parts[1:]:
+            fn = _and2(fn, p.fn)
+        self.fn = fn
+
+    def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
+        results = [p.explain(d, it, prefix) for p in self.parts]
+        for r in results:
+            if r.value is False:
+                return Result(False, r.facts)
+        if any(r.value is None for r in results):
+            return Result(None, [f for r in results for f in r.facts],
+                          [m for r in results for m in r.missing])  # fmt: skip
+        return Result(True, [f for r in results for f in r.facts],
+                      [m for r in results for m in r.missing])  # fmt: skip
+
+
+class Or(Node):
+    def __init__(self, parts: list[Node]) -> None:
+        self.parts = parts
+        self.fields = set().union(*(p.fields for p in parts))
+        fn = parts[0].fn
+        for p in parts[1:]:
+            fn = _or2(fn, p.fn)
+        self.fn = fn
+
+    def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
+        results = [p.explain(d, it, prefix) for p in self.parts]
+        if any(r.value is True for r in results):
+            return Result(True, [f for r in results if r.value is True for f in r.facts],
+                          [m for r in results if r.value is not False for m in r.missing])
+        if any(r.value is None for r in results):
+            return Result(None, [], [m for r in results if r.value is None for m in r.missing])
+        return Result(False, [f for r in results for f in r.facts])
+
+
+class Not(Node):
+    def __init__(self, inner: Node) -> None:
+        self.inner = inner
+        self.fields = inner.fields
+        f = inner.fn
+
+        def fn(d: dict[str, Any], it: Any) -> bool | None:
+            v = f(d, it)
+            return None if v is None else not v
+
+        self.fn = fn
+
+    def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
+        r = self.inner.explain(d, it, prefix)
+        return Result(None if r.value is None else not r.value, r.facts, r.missing)
+
+
+class Ref(Node):
+    """A named definition (LE, recognition, ...), shown by its name in explanations."""
+
+    def __init__(self, name: str, inner: Node) -> None:
+        self.name, self.inner = name, inner
+        self.fields = inner.fields
+        self.fn = inner.fn
+
+    def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
+        r = self.inner.explain(d, it, prefix)
+        if r.value is None:
+            return r
+        facts = r.facts if r.value else [f"not {self.name}: " + "; ".join(r.facts)]
+        if r.value:
+            facts = [f"{self.name}: " + "; ".join(r.facts)] if r.facts else [self.name]
+        return Result(r.value, facts, r.missing)
+
+
+class Quant(Node):
+    """`some LIST (cond)` / `every LIST (cond)` over end_users, sites, recipients, parties."""
+
+    def __init__(self, every: bool, list_path: str, body: Node) -> None:
+        self.every, self.list_path, self.body = every, list_path, body
+        self.fields = body.fields | ({"customer", "end_users"} if list_path == "parties"
+                                     else {list_path})  # fmt: skip
+        self.items = self._items_getter(list_path)
+        items, b = self.items, body.fn
+        stop = not every  # `some` stops at the first True, `every` at the first False
+
+        def fn(d: dict[str, Any], it: Any) -> bool | None:
+            lst = items(d)
+            unknown = lst is None or type(lst) is _Partial
+            for _label, x in lst or ():
+                v = b(d, x)
+                if v is stop:
+                    return stop
+                if v is None:
+                    unknown = True
+            return None if unknown else not stop
+
+        self.fn = fn
+
+    @staticmethod
+    def _items_getter(path: str) -> Callable[[dict[str, Any]], Any]:
+        if path == "parties":
+            # The customer is always known; an unknown end-user list leaves the rest unknown.
+            def parties(d: dict[str, Any]) -> Any:
+                cust = d.get("customer", EMPTY)
+                users = d.get("end_users")
+                head = [("customer", cust)]
+                if users is None:
+                    return _Partial(head)
+                return head + [(f"end_users[{i}]", u) for i, u in enumerate(users)]
+
+            return parties
+        get = _root_getter(path)
+
+        def items(d: dict[str, Any]) -> Any:
+            lst = get(d, None)
+            if lst is None:
+                return None
+            return [(f"{path}[{i}]", x) for i, x in enumerate(lst)]
+
+        return items
+
+    def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
+        lst = self.items(d)
+        results = [self.body.explain(d, x, label) for label, x in lst or ()]
+        unknown_tail = lst is None or isinstance(lst, _Partial)
+        missing_list = ["end_users" if self.list_path == "parties" else self.list_path]
+        want = not self.every
+        hits = [r for r in results if r.value is want]
+        if hits:
+            return Result(want, [f for r in hits for f in r.facts])
+        unknowns = [r for r in results if r.value is None]
+        if unknowns or unknown_tail:
+            return Result(None, [], [m for r in unknowns for m in r.missing]
+                          + (missing_list if unknown_tail else []))  # fmt: skip
+        if not results:
+            return Result(not want, [f"{self.list_path} is empty"])
+        return Result(not want, [f for r in results for f in r.facts])
+
+
+class _Partial(list):  # type: ignore[type-arg]
+    """A list of items whose rest is unknown (parties with unknown end users)."""
+
+    def __init__(self, items: list[Any]) -> None:
+        super().__init__(items)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class Compare(Node):
+    """Binary comparisons; the three-valued result is unknown when a side is unknown."""
+
+    OPS: dict[str, Callable[[Any, Any], bool]] = {
+        "=": lambda a, b: a == b,
+        "!=": lambda a, b: a != b,
+        "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b,
+        ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b,
+    }
+
+    def __init__(self, left: Operand, op: str, right: Operand) -> None:
+        self.left, self.op, self.right = left, op, right
+        self.fields = {o.label for o in (left, right) if o.kind == "field"}
+        self.test = self._test(op, left, right)
+        lg, rg, test = left.get, right.get, self.test
+        if right.kind == "const":
+            rv = right.value
+            if op == "in" and isinstance(rv, frozenset) and not rv:
+                # Membership in an empty list is false, even for an unknown value.
+                self.fn = lambda d, it: False
+                return
+            if op == "=":
+                def fn(d: dict[str, Any], it: Any) -> bool | None:
+                    a = lg(d, it)
+                    return None if a is None else a == rv
+            elif op == "in" and isinstance(rv, frozenset):
+                def fn(d: dict[str, Any], it: Any) -> bool | None:
+                    a = lg(d, it)
+                    return None if a is None else a in rv
+            else:
+                def fn(d: dict[str, Any], it: Any) -> bool | None:
+                    a = lg(d, it)
+                    return None if a is None else test(a, rv)
+            self.fn = fn
+            return
+
+        def fn2(d: dict[str, Any], it: Any) -> bool | None:
+            a = lg(d, it)
+            if a is None:
+                return None
+            b = rg(d, it)
+            return None if b is None else test(a, b)
+
+        self.fn = fn2
+
+    @staticmethod
+    def _test(op: str, left: Operand, right: Operand) -> Callable[[Any, Any], bool]:
+        if op in Compare.OPS:
+            return Compare.OPS[op]
+        if op == "in":
+            if right.type is not None and right.type.kind == "set":
+                return lambda a, b: a in b  # literal in a set-valued field
+            return lambda a, b: a in b
+        if op == "meets":
+            return lambda a, b: not frozenset(a).isdisjoint(b)
+        if op == "contains_word":
+            return lambda a, b: any(p.search(fold(a)) for p in b)
+        raise LanguageError(f"unknown operator {op!r}")  # pragma: no cover
+
+    def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
+        value = self.fn(d, it)
+        lv = self.left.get(d, it)
+        rv = self.right.get(d, it)
+        lname = self.left.display(prefix)
+        rname = self.right.display(prefix)
+        if value is None:
+            missing = [o.display(prefix) for o, v in ((self.left, lv), (self.right, rv))
+                       if v is None and o.kind != "const"]  # fmt: skip
+            return Result(None, [], missing)
+        return Result(value, [self._fact(value, lname, lv, rname, rv)])
+
+    def _fact(self, value: bool, lname: str, lv: Any, rname: str, rv: Any) -> str:
+        op = self.op
+        left = lname if self.left.kind == "const" else f"{lname} = {show(lv)}"
+        if self.right.kind == "const" and self.right.label.startswith("'"):
+            right = show(rv)
+        elif self.right.kind == "const":
+            right = self.right.label if op in ("in", "meets", "contains_word") else show(rv)
+        else:
+            right = f"{rname} ({show(rv)})" if op in ("in", "meets") else f"{rname} = {show(rv)}"
+        if op == "contains_word":
+            terms = [t for t in getattr(self.right, "terms", ()) if _word(t).search(fold(lv))]
+            if value:
+                return f"{left} contains the term {show(terms[0]) if terms else '?'!r}"
+            return f"{left} contains no term of {self.right.label}"
+        if op == "meets":
+            shared = sorted(set(lv) & set(rv)) if value else []
+            return (f"{left} includes {show(shared)} from {right}" if value
+                    else f"{left} shares nothing with {right}")  # fmt: skip
+        if op == "in":
+            if self.left.kind == "const":
+                return (f"{rname} = {show(rv)} includes {show(lv)}" if value
+                        else f"{rname} = {show(rv)} does not include {show(lv)}")  # fmt: skip
+            return f"{left} is in {right}" if value else f"{left} is not in {right}"
+        if op == "=":
+            return left if value and self.right.kind == "const" else (
+                f"{left}, not {right}" if not value else f"{left} = {right}")
+        return f"{left} {op} {right}" if value else f"{left}, not {op} {right}"
+
+
+def _word(term: str) -> re.Pattern[str]:
+    words = [re.escape(w) for w in fold(term).split()]
+    return re.compile(r"(?<![\w])" + r"\s+".join(words) + r"(?![\w])")
+
+
+class Unknown(Node):
+    """`unknown(a, b, ...)`: true when any field is unknown (two-valued); `known(...)`:
+    true when all are known."""
+
+    def __init__(self, operands: list[Operand], want_unknown: bool) -> None:
+        self.operands, self.want_unknown = operands, want_unknown
+        self.fields = {o.label for o in operands if o.kind == "field"}
+        gets = [o.get for o in operands]
+        if want_unknown:
+            self.fn = lambda d, it: any(g(d, it) is None for g in gets)
+        else:
+            self.fn = lambda d, it: all(g(d, it) is not None for g in gets)
+
+    def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
+        missing = [o.display(prefix) for o in self.operands if o.get(d, it) is None]
+        value = bool(missing) if self.want_unknown else not missing
+        if missing:
+            return Result(value, [f"{m} is unknown" for m in missing], missing)
+        return Result(value, ["all of " + ", ".join(o.display(prefix) for o in self.operands)
+                              + " are known"])  # fmt: skip
+
+
+class Empty(Node):
+    def __init__(self, operand: Operand) -> None:
+        self.operand = operand
+        self.fields = {operand.label} if operand.kind == "field" else set()
+        g = operand.get
+
+        def fn(d: dict[str, Any], it: Any) -> bool | None:
+            v = g(d, it)
+            return None if v is None else len(v) == 0
+
+        self.fn = fn
+
+    def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
+        v = self.operand.get(d, it)
+        name = self.operand.display(prefix)
+        if v is None:
+            return Result(None, [], [name])
+        return Result(not v, [f"{name} is empty" if not v else f"{name} = {show(v)}"])
+
+
+class PlaceIn(Node):
+    """`place_in([customer,] PARAM)`: country and region equal, and the city equal ignoring
+    case, accents and surrounding white space where the place names one."""
+
+    def __init__(self, target: str | None, places: list[dict[str, str]], label: str) -> None:
+        self.target, self.places, self.label = target, places, label
+        self.fields = {target} if target else set()
+        folded = [(p.get("country"), p.get("region"), _fold_city(p.get("city")))
+                  for p in places]  # fmt: skip
+
+        def match(obj: dict[str, Any]) -> bool | None:
+            c, r, city = obj.get("country"), obj.get("region"), obj.get("city")
+            result: bool | None = False
+            for pc, pr, pcity in folded:
+                parts = [None if c is None else c == pc, None if r is None else r == pr]
+                if pcity is not None:
+                    parts.append(None if city is None else _fold_city(city) == pcity)
+                if False in parts:
+                    continue
+                if None in parts:
+                    result = None
+                    continue
+                return True
+            return result
+
+        self.match = match
+        if target:
+            self.fn = lambda d, it: match(d.get(target, EMPTY))
+        else:
+            self.fn = lambda d, it: match(it)
+
+    def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
+        obj = d.get(self.target, EMPTY) if self.target else it
+        name = self.target or prefix
+        v = self.match(obj)
+        shown = show({k: obj.get(k) for k in ("city", "region", "country")}) or "unknown"
+        if v is None:
+            missing = [f"{name}.{k}" for k in ("country", "region", "city") if obj.get(k) is None]
+            return Result(None, [], missing)
+        return Result(v, [f"{name} = {shown} {'is' if v else 'is not'} in {self.label}"])
+
+
+def _fold_city(city: str | None) -> str | None:
+    return None if city is None else fold(city.strip())
+
+
+# --------------------------------------------------------------------------- parser
+
+
+@dataclass
+class Scope:
+    item_fields: dict[str, FieldType] | None = None
+
+
+class Parser:
+    """Recursive descent over the tokens of one condition."""
+
+    def __init__(
+        self, text: str, params: dict[str, Any], definitions: dict[str, Node],
+    ) -> None:
+        self.text = text
+        self.toks = tokenize(text)
+        self.i = 0
+        self.params = params
+        self.definitions = definitions
+        self.scopes: list[Scope] = [Scope()]
+        self.params_used: set[str] = set()
+
+    # token helpers
+    def peek(self) -> Tok:
+        return self.toks[self.i]
+
+    def next(self) -> Tok:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def accept(self, text: str) -> bool:
+        tok = self.peek()
+        if tok.kind in ("name", "punct", "op") and tok.text == text:
+            self.i += 1
+            return True
+        return False
+
+    def expect(self, text: str) -> None:
+        if not self.accept(text):
+            tok = self.peek()
+            got = tok.text or "end of condition"
+            raise LanguageError(f"expected {text!r} at position {tok.pos}, got {got!r}")
+
+    def parse(self) -> Node:
+        node = self.parse_or()
+        tok = self.peek()
+        if tok.kind != "end":
+            raise LanguageError(f"unexpected {tok.text!r} at position {tok.pos}")
+        return node
+
+    def parse_or(self) -> Node:
+        parts = [self.parse_and()]
+        while self.accept("or"):
+            parts.append(self.parse_and())
+        return parts[0] if len(parts) == 1 else Or(parts)
+
+    def parse_and(self) -> Node:
+        parts = [self.parse_not()]
+        while self.accept("and"):
+            parts.append(self.parse_not())
+        return parts[0] if len(parts) == 1 else And(parts)
+
+    def parse_not(self) -> Node:
+        if self.accept("not"):
+            return Not(self.parse_not())
+        return self.parse_atom()
+
+    def parse_atom(self) -> Node:
+        tok = self.peek()
+        if self.accept("("):
+            node = self.parse_or()
+            self.expect(")")
+            return node
+        if tok.kind == "name" and tok.text in ("some", "every"):
+            self.next()
+            lst = self.next()
+            if lst.kind != "name" or lst.text not in LISTS:
+                raise LanguageError(
+                    f"{tok.text} needs a list (one of {', '.join(sorted(LISTS))}), "
+                    f"got {lst.text!r}")
+            item_fields = PARTY_FIELDS if lst.text == "parties" else ITEM_FIELDS[lst.text]
+            self.expect("(")
+            self.scopes.append(Scope(item_fields))
+            body = self.parse_or()
+            self.scopes.pop()
+            self.expect(")")
+            return Quant(tok.text == "every", lst.text, body)
+        if tok.kind == "name" and tok.text in FUNCTIONS and self.toks[self.i + 1].text == "(":
+            return self.parse_function()
+        if tok.kind == "name" and tok.text in self.definitions:
+            self.next()
+            return Ref(tok.text, self.definitions[tok.text])
+        left = self.parse_operand()
+        optok = self.peek()
+        op = optok.text
+        if optok.kind == "op":
+            self.next()
+        elif optok.kind == "name" and op == "not" and self.toks[self.i + 1].text == "in":
+            self.i += 2
+            return Not(self.make_compare(left, "in", self.parse_operand()))
+        elif optok.kind == "name" and op in WORD_OPS:
+            self.next()
+        elif optok.kind == "name" and op not in KEYWORDS:
+            raise LanguageError(f"unknown operator {op!r} at position {optok.pos}")
+        else:
+            raise LanguageError(
+                f"expected an operator after {left.label!r} at position {optok.pos}")
+        return self.make_compare(left, op, self.parse_operand())
+
+    def parse_function(self) -> Node:
+        name = self.next().text
+        self.expect("(")
+        args: list[Operand] = []
+        raw_names: list[str] = []
+        while True:
+            tok = self.peek()
+            raw_names.append(tok.text)
+            if name == "place_in" and tok.kind == "name" and tok.text == "customer":
+                self.next()
+                args.append(const_operand("customer", None))
+            else:
+                args.append(self.parse_operand())
+            if not self.accept(","):
+                break
+        self.expect(")")
+        if name in ("unknown", "known"):
+            for a in args:
+                if a.kind == "const":
+                    raise LanguageError(f"{name}() takes field paths, got {a.label!r}")
+            return Unknown(args, name == "unknown")
+        if name == "empty":
+            if len(args) != 1 or args[0].type is None or args[0].type.kind not in ("set", "objlist"):
+                raise LanguageError("empty() takes one list field")
+            return Empty(args[0])
+        # place_in([customer,] PARAM)
+        target = "customer" if raw_names[0] == "customer" else None
+        param = args[-1]
+        if param.kind != "const" or not isinstance(param.value, list):
+            raise LanguageError("place_in() takes a parameter listing places")
+        if target is None and self.scopes[-1].item_fields is None:
+            raise LanguageError("place_in(PARAM) outside some/every needs customer: "
+                                "place_in(customer, PARAM)")
+        return PlaceIn(target, param.value, param.label)
+
+    def parse_operand(self) -> Operand:
+        tok = self.next()
+        if tok.kind == "str":
+            return const_operand(tok.text, tok.text[1:-1])
+        if tok.kind == "num":
+            return const_operand(tok.text, float(tok.text) if "." in tok.text else int(tok.text))
+        if tok.kind == "punct" and tok.text == "{":
+            values = []
+            while True:
+                t = self.next()
+                if t.kind != "str":
+                    raise LanguageError(f"a set literal holds quoted values, got {t.text!r}")
+                values.append(t.text[1:-1])
+                if self.accept("}"):
+                    break
+                self.expect(",")
+            label = "{" + ", ".join(values) + "}"
+            return const_operand(label, frozenset(values))
+        if tok.kind != "name":
+            raise LanguageError(f"expected a field, parameter or value at position {tok.pos}, "
+                                f"got {tok.text or 'end of condition'!r}")
+        name = tok.text
+        if name in ("true", "false"):
+            return const_operand(name, name == "true")
+        scope = self.scopes[-1]
+        if scope.item_fields is not None and name in scope.item_fields:
+            return item_operand(name, scope.item_fields[name])
+        head, _, rest = name.partition(".")
+        if head in self.params:
+            self.params_used.add(head)
+            value = self.params[head]
+            if rest:
+                if not isinstance(value, dict) or rest not in value:
+                    raise LanguageError(f"unknown parameter {name!r}")
+                value = value[rest]
+            return self._param_operand(name, value)
+        if "." in name or name in SCHEMA:
+            ftype = field_type(name)
+            if ftype is None or isinstance(SCHEMA.get(name), dict):
+                raise LanguageError(f"unknown field path {name!r}")
+            return field_operand(name, ftype)
+        raise LanguageError(f"unknown parameter or field {name!r}")
+
+    @staticmethod
+    def _param_operand(name: str, value: Any) -> Operand:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            op = const_operand(name, frozenset(value))
+            op.terms = value  # type: ignore[attr-defined]
+            return op
+        return const_operand(name, value)
+
+    def make_compare(self, left: Operand, op: str, right: Operand) -> Node:
+        self._check_literals(left, op, right)
+        if op == "contains_word":
+            terms = getattr(right, "terms", None)
+            if terms is None:
+                raise LanguageError("contains_word takes a parameter listing terms")
+            patterns = [_word(t) for t in terms]
+            r = const_operand(right.label, patterns)
+            r.terms = terms  # type: ignore[attr-defined]
+            return Compare(left, op, r)
+        if op == "in" and right.kind != "const" and right.type is not None \
+                and right.type.kind == "set":
+            return Compare(left, op, right)
+        if op == "meets" and right.kind == "const" and not right.value:
+            return Compare(left, "in", const_operand(right.label, frozenset()))
+        return Compare(left, op, right)
+
+    @staticmethod
+    def _check_literals(left: Operand, op: str, right: Operand) -> None:
+        """A quoted value compared with an enum field must be one of its values."""
+        for field_side, lit in ((left, right), (right, left)):
+            t = field_side.type
+            if t is None or lit.kind != "const" or not t.values:
+                continue
+            vals = lit.value if isinstance(lit.value, frozenset) else (
+                {lit.value} if isinstance(lit.value, str) and lit.label[:1] in "'\"" else set())
+            if not lit.label[:1] in "'\"{":
+                continue
+            bad = sorted(v for v in vals if v not in t.values)
+            if bad:
+                raise LanguageError(
+                    f"{', '.join(repr(b) for b in bad)} is not a value of {field_side.label}")
+
+
+def compile_condition(text: str, params: dict[str, Any], definitions: dict[str, Node]) -> Node:
+    return Parser(text, params, definitions).parse()

@@ -1,0 +1,350 @@
+"""Services for requests and accounts: bootstrap, import, export.
+
+Services take a Session and never commit: the caller owns the transaction (`db.write()`),
+so an import is all or nothing and a failure leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from reviewer import intake
+from reviewer import request as rq
+from reviewer.audit import Actor, Chain, utc_now
+from reviewer.errors import InvalidInput, NotFound, NotPermitted
+from reviewer.models import (
+    Account,
+    AccountRole,
+    Request,
+    RequestVersion,
+    RuleSetState,
+    RuleSetVersion,
+    Status,
+)
+from reviewer.rules import RuleSet, load_bundled, load_text
+
+BATCH = 500
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def find_account(session: Session, name: str) -> Account | None:
+    return session.execute(select(Account).where(Account.name == name)).scalar_one_or_none()
+
+
+def require_account(session: Session, actor: Actor) -> Account:
+    account = find_account(session, actor.name)
+    if account is None or not account.active:
+        raise NotPermitted(
+            f"no active account named {actor.name!r}: an admin can add it with "
+            f"`reviewer users add {actor.name} --role reviewer`"
+        )
+    return account
+
+
+def bootstrap(session: Session, actor: Actor) -> None:
+    """A new database: the first account (admin, senior, reviewer) and the bundled rule set,
+    activated by one audited bootstrap event."""
+    now = utc_now()
+    account = Account(name=actor.name, active=True, created_at=now)
+    account.roles = [AccountRole(role=r) for r in ("admin", "reviewer", "senior")]
+    session.add(account)
+    ruleset = load_bundled()
+    row = RuleSetVersion(
+        rule_set_id=ruleset.id, version=ruleset.version, title=ruleset.title,
+        effective_on=ruleset.effective_on, sha256=ruleset.sha256, content=ruleset.source_text,
+        state=RuleSetState.ACTIVE, imported_by=actor.name, imported_at=now,
+        approved_by=actor.name, approved_at=now,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    chain = Chain(session, actor)
+    chain.append(
+        "bootstrap", None,
+        {"account": actor.name, "roles": ["admin", "reviewer", "senior"],
+         "rule_set": ruleset.key, "rule_set_sha256": ruleset.sha256},
+        time=now,
+    )  # fmt: skip
+    chain.close()
+
+
+@dataclass
+class ActiveRules:
+    pk: int | None
+    ruleset: RuleSet
+
+
+def active_rules(session: Session) -> ActiveRules:
+    """The active rule set, compiled (cached by hash)."""
+    row = session.execute(
+        select(RuleSetVersion).where(RuleSetVersion.state == RuleSetState.ACTIVE)
+    ).scalar_one_or_none()
+    if row is None:
+        return ActiveRules(None, load_bundled())
+    return ActiveRules(row.id, _compiled(row.sha256, row.content))
+
+
+_CACHE: dict[str, RuleSet] = {}
+
+
+def _compiled(sha: str, content: str) -> RuleSet:
+    rs = _CACHE.get(sha)
+    if rs is None:
+        rs = _CACHE[sha] = load_text(content, origin="database")
+    return rs
+
+
+# --------------------------------------------------------------------------- import
+
+
+class ErrorList:
+    """Import errors in the `cli.md` form; keeps the first 100 lines and counts the rest."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.total = 0
+
+    def add(self, line: str) -> None:
+        self.total += 1
+        if len(self.lines) < 100:
+            self.lines.append(line)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def error(self) -> InvalidInput:
+        return InvalidInput(self.lines, self.total)
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        return (f"imported {self.created} new, {self.updated} updated, "
+                f"{self.unchanged} unchanged")  # fmt: skip
+
+
+UPDATABLE = {Status.NEW: Status.NEW, Status.IN_REVIEW: Status.IN_REVIEW,
+             Status.RETURNED: Status.NEW}  # fmt: skip
+
+
+def import_files(
+    session: Session, paths: Iterable[str], actor: Actor, *, update_existing: bool = False,
+    progress: Any = None,
+) -> ImportResult:
+    """Validate and store every request of the files, all or nothing (raises InvalidInput)."""
+    require_account(session, actor)
+    rules = active_rules(session)
+    errors = ErrorList()
+    seen: dict[str, str] = {}
+    result = ImportResult()
+    chain = Chain(session, actor)
+    batch: list[tuple[intake.Record, dict[str, Any]]] = []
+    count = 0
+    for path in paths:
+        try:
+            for rec in intake.read_records(path):
+                count += 1
+                if progress is not None and count % 1000 == 0:
+                    progress(count)
+                if rec.problems and rec.raw is None:
+                    for field, msg in rec.problems:
+                        errors.add(intake.format_problem(rec.file, rec.label, field, msg))
+                    continue
+                doc, problems = rq.validate(rec.raw)
+                problems = rec.problems + problems
+                if problems or doc is None:
+                    for field, msg in problems:
+                        errors.add(intake.format_problem(rec.file, rec.label, field, msg))
+                    continue
+                ref = doc["reference"]
+                if ref in seen:
+                    errors.add(intake.format_problem(
+                        rec.file, rec.label, "reference",
+                        f"duplicate reference {ref!r}, first given at {seen[ref]}"))
+                    continue
+                seen[ref] = rec.where()
+                if errors:
+                    continue  # keep validating to report every error, but store no more
+                batch.append((rec, doc))
+                if len(batch) >= BATCH:
+                    _store_batch(session, batch, chain, rules, errors, update_existing, result)
+                    batch.clear()
+        except intake.FileProblem as exc:
+            errors.add(str(exc))
+    if batch and not errors:
+        _store_batch(session, batch, chain, rules, errors, update_existing, result)
+    if errors:
+        raise errors.error()
+    chain.close()
+    return result
+
+
+def _row_values(doc: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, Any]:
+    customer = doc["customer"]
+    return {
+        "received_on": dt.date.fromisoformat(doc["received_on"]),
+        "title": doc.get("title"),
+        "customer_name": customer["name"],
+        "country": customer.get("country"),
+        "org_type": customer.get("org_type"),
+        "recommendation": evaluation["recommendation"],
+        "search_key": rq.search_key(doc),
+    }
+
+
+def _store_batch(
+    session: Session, batch: list[tuple[intake.Record, dict[str, Any]]], chain: Chain,
+    rules: ActiveRules, errors: ErrorList, update_existing: bool, result: ImportResult,
+) -> None:
+    refs = [doc["reference"] for _rec, doc in batch]
+    existing = {
+        r.reference: r
+        for r in session.execute(
+            select(Request.id, Request.reference, Request.status, Request.version,
+                   Request.document_sha256).where(Request.reference.in_(refs))
+        )  # fmt: skip
+    }
+    new_rows: list[dict[str, Any]] = []
+    new_meta: list[tuple[str, str, int]] = []
+    version_rows: list[dict[str, Any]] = []
+    for rec, doc in batch:
+        ref = doc["reference"]
+        text = rq.canonical_json(doc)
+        sha = rq.sha256_hex(text)
+        old = existing.get(ref)
+        if old is not None and not update_existing:
+            errors.add(intake.format_problem(
+                rec.file, rec.label, "reference",
+                f"{ref!r} is already stored (use --update to add a new version)"))
+            continue
+        if old is not None and old.status not in UPDATABLE:
+            errors.add(intake.format_problem(
+                rec.file, rec.label, "reference",
+                f"{ref!r} is {old.status.value}: it cannot be changed until a senior reopens it"))
+            continue
+        if errors:
+            continue
+        evaluation = rules.ruleset.evaluate(doc).to_json(ref)
+        now = utc_now()
+        values = _row_values(doc, evaluation)
+        values.update(
+            updated_at=now, document=text, document_sha256=sha,
+            evaluation=rq.canonical_json(evaluation), rule_set_pk=rules.pk,
+        )  # fmt: skip
+        if old is None:
+            seq = chain.append("import", ref, {"version": 1, "sha256": sha}, time=now)
+            values.update(reference=ref, status=Status.NEW, version=1)
+            new_rows.append(values)
+            new_meta.append((ref, now, seq))
+            result.created += 1
+            continue
+        if old.document_sha256 == sha:
+            result.unchanged += 1
+            continue
+        version = old.version + 1
+        status = UPDATABLE[old.status]
+        seq = chain.append(
+            "update", ref, {"version": version, "sha256": sha, "status": status.value}, time=now
+        )
+        values.update(version=version, status=status)
+        session.execute(update(Request).where(Request.id == old.id).values(**values))
+        version_rows.append({
+            "request_id": old.id, "version": version, "document": text, "sha256": sha,
+            "created_at": now, "created_by": chain.actor.name, "event_seq": seq,
+        })  # fmt: skip
+        result.updated += 1
+    if errors:
+        return
+    if new_rows:
+        ids = session.execute(
+            insert(Request).returning(Request.id, sort_by_parameter_order=True), new_rows
+        ).scalars().all()
+        for rid, row, (_ref, now, seq) in zip(ids, new_rows, new_meta, strict=True):
+            version_rows.append({
+                "request_id": rid, "version": 1, "document": row["document"],
+                "sha256": row["document_sha256"], "created_at": now,
+                "created_by": chain.actor.name, "event_seq": seq,
+            })  # fmt: skip
+    if version_rows:
+        session.execute(insert(RequestVersion), version_rows)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def iter_documents(session: Session, refs: list[str] | None) -> Iterator[dict[str, Any]]:
+    if refs:
+        found = dict(
+            session.execute(
+                select(Request.reference, Request.document).where(Request.reference.in_(refs))
+            ).tuples()
+        )
+        missing = [r for r in refs if r not in found]
+        if missing:
+            raise NotFound(f"no request with reference {', '.join(missing)}")
+        for ref in refs:
+            yield json.loads(found[ref])
+        return
+    rows = session.execute(select(Request.document).order_by(Request.reference))
+    for (text,) in rows.yield_per(1000):
+        yield json.loads(text)
+
+
+CSV_COLUMNS = list(rq.LEAF_FIELDS)
+
+
+def csv_cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    kind = rq.LEAF_FIELDS[column].kind
+    if kind == "set":
+        return ";".join(value) if value else "[]"
+    if kind == "objlist":
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value else "[]"
+    if kind == "bool":
+        return "true" if value else "false"
+    return str(value) if not isinstance(value, float) else repr(value)
+
+
+def write_export(docs: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> int:
+    """Write documents in the request format; import reads them back unchanged."""
+    n = 0
+    if fmt == "jsonl":
+        for doc in docs:
+            out.write(rq.canonical_json(doc) + "\n")
+            n += 1
+    elif fmt == "json":
+        out.write("[")
+        for doc in docs:
+            out.write(("," if n else "") + "\n" + json.dumps(doc, ensure_ascii=False, indent=2))
+            n += 1
+        out.write("\n]\n")
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for doc in docs:
+            writer.writerow([csv_cell(c, rq.get_path(doc, c)) for c in CSV_COLUMNS])
+            n += 1
+    else:  # pragma: no cover - argparse restricts choices
+        raise ValueError(fmt)
+    return n
+
+
+def export_text(session: Session, refs: list[str] | None, fmt: str) -> str:
+    buf = io.StringIO()
+    write_export(iter_documents(session, refs), fmt, buf)
+    return buf.getvalue()
