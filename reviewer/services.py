@@ -348,3 +348,48 @@ def export_text(session: Session, refs: list[str] | None, fmt: str) -> str:
     buf = io.StringIO()
     write_export(iter_documents(session, refs), fmt, buf)
     return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- demo data
+
+
+def request_count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.execute(select(func.count()).select_from(Request)).scalar_one()
+
+
+def seed_demo(
+    session: Session, actor: Actor, count: int, seed: int, force: bool = False
+) -> ImportResult | None:
+    """Store `count` generated requests; None when the database already holds requests and
+    `force` is not given (nothing is changed then)."""
+    from reviewer import demo
+
+    require_account(session, actor)
+    existing = request_count(session)
+    if existing and not force:
+        return None
+    start = 1
+    if existing:
+        refs = session.execute(
+            select(Request.reference).where(Request.reference.like("DEMO-%"))
+        ).scalars()
+        numbers = [int(r[5:]) for r in refs if r[5:].isdigit()]
+        start = max(numbers, default=0) + 1
+    rules = active_rules(session)
+    chain = Chain(session, actor)
+    errors = ErrorList()
+    result = ImportResult()
+    batch: list[tuple[intake.Record, dict[str, Any]]] = []
+    for i, doc in enumerate(demo.generate(count, seed=seed, start=start), 1):
+        batch.append((intake.Record("seed-demo", str(i)), doc))
+        if len(batch) >= BATCH:
+            _store_batch(session, batch, chain, rules, errors, False, result)
+            batch.clear()
+    if batch:
+        _store_batch(session, batch, chain, rules, errors, False, result)
+    if errors:
+        raise errors.error()
+    chain.close()
+    return result

@@ -10,7 +10,6 @@ import in WAL mode. Services take a Session and never commit; callers use
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

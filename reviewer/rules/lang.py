@@ -763,7 +763,7 @@ class Parser:
                 continue
             vals = lit.value if isinstance(lit.value, frozenset) else (
                 {lit.value} if isinstance(lit.value, str) and lit.label[:1] in "'\"" else set())
-            if not lit.label[:1] in "'\"{":
+            if lit.label[:1] not in "'\"{":
                 continue
             bad = sorted(v for v in vals if v not in t.values)
             if bad:

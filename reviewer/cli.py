@@ -1,0 +1,304 @@
+"""The `reviewer` command (`shared/design/cli.md`).
+
+Writing commands bring the database to the newest schema first (copying the file aside);
+reading commands never migrate and stop with exit 7 on a schema that is behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from reviewer import config
+from reviewer.audit import Actor
+from reviewer.errors import EnvironmentProblem, InvalidInput, ReviewerError, UsageError
+
+log = logging.getLogger(__name__)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database", metavar="URL", help="database URL (default: settings)")
+    common.add_argument("--user", metavar="NAME", help="act as this account (SQLite only)")
+
+    p = _Parser(prog="reviewer", parents=[common],
+                description="Human-rights review of face recognition sales requests. "
+                "Without a command, starts the desktop application.")  # fmt: skip
+    p.add_argument("--screenshot", metavar="FILE", help="GUI: save the window as PNG and exit")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    s = sub.add_parser("import", parents=[common], help="import request files (all or nothing)")
+    s.add_argument("files", nargs="+", metavar="FILE")
+    s.add_argument("--update", action="store_true", help="store new versions of known references")
+
+    s = sub.add_parser("export", parents=[common], help="export requests in the request format")
+    s.add_argument("refs", nargs="*", metavar="REF")
+    s.add_argument("--format", choices=["json", "jsonl", "csv"], required=True)
+    s.add_argument("--out", metavar="FILE")
+
+    s = sub.add_parser("evaluate", parents=[common], help="evaluate request files; stores nothing")
+    s.add_argument("files", nargs="+", metavar="FILE")
+    s.add_argument("--format", choices=["json", "text"], default="text")
+    s.add_argument("--rules", metavar="FILE", help="a rule-set TOML file instead of the active one")
+
+    s = sub.add_parser("verify", parents=[common], help="check the audit chain and stored versions")
+    s.add_argument("--anchor", metavar="SEQ:HASH")
+    s.add_argument("--format", choices=["json", "text"], default="text")
+
+    s = sub.add_parser("seed-demo", parents=[common], help="demo data for an empty database")
+    s.add_argument("--count", type=int, default=200)
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--force", action="store_true")
+
+    s = sub.add_parser("db", parents=[common], help="database schema")
+    dbsub = s.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    dbsub.add_parser("upgrade", parents=[common], help="migrate to the newest schema")
+    dbsub.add_parser("current", parents=[common], help="show the schema revision")
+    return p
+
+
+def acting_user(args: argparse.Namespace) -> Actor:
+    os_login = _os_login()
+    name = args.user or os.environ.get(config.ENV_USER) or os_login
+    return Actor(name=name, os_login=os_login)
+
+
+def _os_login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no passwd entry
+        return str(os.getuid())
+
+
+def open_for_write(args: argparse.Namespace) -> Any:
+    """Open the database for a writing command: migrate (with a copy aside) and, for a new
+    database, create the first account and activate the bundled rule set."""
+    from reviewer.models.db import Database
+    from reviewer.services import bootstrap
+
+    db = Database(config.resolve_database_url(args.database))
+    was_new, backup = db.upgrade()
+    if backup is not None:
+        print(f"database migrated; the previous file was copied to {backup}", file=sys.stderr)
+    if was_new:
+        actor = acting_user(args)
+        with db.write() as session:
+            bootstrap(session, actor)
+        print(f"created database {db.describe()} with first account {actor.name!r} "
+              "(admin, senior, reviewer)", file=sys.stderr)  # fmt: skip
+    return db
+
+
+def open_for_read(args: argparse.Namespace) -> Any:
+    from reviewer.models.db import Database
+
+    db = Database(config.resolve_database_url(args.database))
+    path = db.sqlite_path
+    if path is not None and not path.exists():
+        raise EnvironmentProblem(f"no database at {path}: import requests or run "
+                                 "reviewer db upgrade first")  # fmt: skip
+    db.require_current()
+    return db
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from reviewer.services import import_files
+
+    db = open_for_write(args)
+    with db.write() as session:
+        result = import_files(session, args.files, acting_user(args),
+                              update_existing=args.update)  # fmt: skip
+    print(result.summary())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from reviewer.services import iter_documents, write_export
+
+    db = open_for_read(args)
+    with db.read() as session:
+        docs = iter_documents(session, args.refs or None)
+        if args.out:
+            tmp = f"{args.out}.part"
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                n = write_export(docs, args.format, fh)
+            os.replace(tmp, args.out)
+            print(f"exported {n} requests to {args.out}", file=sys.stderr)
+        else:
+            write_export(docs, args.format, sys.stdout)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from reviewer import intake, rules
+    from reviewer import request as rq
+    from reviewer.services import ErrorList
+
+    if args.rules:
+        ruleset = rules.load_file(args.rules)
+    else:
+        ruleset = _database_rules(args) or rules.load_bundled()
+    errors = ErrorList()
+    results = []
+    for path in args.files:
+        try:
+            for rec in intake.read_records(path):
+                doc, problems = (None, []) if rec.raw is None else rq.validate(rec.raw)
+                problems = rec.problems + problems
+                if problems or doc is None:
+                    for field, msg in problems:
+                        errors.add(intake.format_problem(rec.file, rec.label, field, msg))
+                    continue
+                results.append(ruleset.evaluate(doc).to_json(doc["reference"]))
+        except intake.FileProblem as exc:
+            errors.add(str(exc))
+    if errors:
+        raise errors.error()
+    if args.format == "json":
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        from reviewer.report import evaluation_text
+
+        print("\n\n".join(evaluation_text(r) for r in results))
+    return 0
+
+
+def _database_rules(args: argparse.Namespace) -> Any:
+    """The active rule set when a database exists; None otherwise (the bundled default)."""
+    from reviewer.models.db import Database
+    from reviewer.services import active_rules
+
+    url = config.resolve_database_url(args.database)
+    db = Database(url)
+    path = db.sqlite_path
+    if path is not None and not path.exists():
+        return None
+    db.require_current()
+    with db.read() as session:
+        return active_rules(session).ruleset
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from reviewer.audit import verify
+
+    anchor = None
+    if args.anchor:
+        seq, _, digest = args.anchor.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise UsageError("--anchor takes SEQ:HASH, e.g. 42:3fa9...(64 hex digits)")
+        anchor = (int(seq), digest.lower())
+    db = open_for_read(args)
+    with db.read() as session:
+        report = verify(session, anchor)
+    if args.format == "json":
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        status = "OK" if report.ok else "PROBLEM"
+        print(f"{status}: {report.events} events, {report.decisions} decisions checked")
+        for p in report.problems:
+            print(f"  {p.kind} {p.seq_or_reference}: {p.message}")
+    return 0 if report.ok else 1
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from reviewer.services import seed_demo
+
+    if args.count < 1:
+        raise UsageError("--count must be at least 1")
+    db = open_for_write(args)
+    with db.write() as session:
+        result = seed_demo(session, acting_user(args), args.count, args.seed, args.force)
+    if result is None:
+        print("the database already holds requests: nothing changed (use --force to add more)")
+    else:
+        print(f"seeded {result.created} demo requests (seed {args.seed}) into {db.describe()}")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from reviewer.models.db import Database, head_revision
+
+    if args.db_command == "upgrade":
+        db = open_for_write(args)
+        print(f"{db.describe()} is at revision {db.current_revision()} (head)")
+        return 0
+    db = Database(config.resolve_database_url(args.database))
+    path = db.sqlite_path
+    if path is not None and not path.exists():
+        raise EnvironmentProblem(f"no database at {path}")
+    current = db.current_revision()
+    head = head_revision()
+    state = "up to date" if current == head else "behind: run reviewer db upgrade"
+    print(f"{db.describe()}: revision {current or 'none'} (head {head}, {state})")
+    return 0
+
+
+COMMANDS = {
+    "import": cmd_import,
+    "export": cmd_export,
+    "evaluate": cmd_evaluate,
+    "verify": cmd_verify,
+    "seed-demo": cmd_seed_demo,
+    "db": cmd_db,
+}
+
+
+def setup_logging() -> None:
+    """Failures nobody can act on go, with their traceback, to a log file in the data folder."""
+    from logging.handlers import RotatingFileHandler
+
+    try:
+        path = config.log_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3,
+                                                       encoding="utf-8")  # fmt: skip
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging()
+    if args.command is None:
+        from reviewer.gui import run_gui
+
+        return run_gui(args)
+    try:
+        return COMMANDS[args.command](args)
+    except InvalidInput as exc:
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return exc.exit_code
+    except ReviewerError as exc:
+        print(f"reviewer: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("reviewer: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception:
+        log.exception("unexpected error in %s", args.command)
+        print(f"reviewer: unexpected error; details are in {config.log_file()}", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
