@@ -98,7 +98,7 @@ def open_for_write(args: argparse.Namespace) -> Any:
         with db.write() as session:
             bootstrap(session, actor)
         print(f"created database {db.describe()} with first account {actor.name!r} "
-              "(admin, senior, reviewer)", file=sys.stderr)  # fmt: skip
+              "(admin, senior, reviewer)")  # fmt: skip
     return db
 
 

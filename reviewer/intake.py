@@ -56,6 +56,9 @@ def read_records(path: str) -> Iterator[Record]:
     except OSError as exc:
         raise FileProblem(path, f"cannot read: {exc.strerror or exc}") from exc
     try:
+        head = fh.peek(8192)[:8192] if hasattr(fh, "peek") else b""
+        if b"\x00" in head:
+            raise FileProblem(path, "not a text file (it contains NUL bytes)")
         count = 0
         for record in reader(path, fh):
             count += 1
@@ -260,7 +263,7 @@ def _read_csv(path: str, fh: Any) -> Iterator[Record]:
         seen: set[str] = set()
         for col in header:
             if col not in rq.LEAF_FIELDS:
-                problems.append(f'column "{col}": unknown field')
+                problems.append(f"column {json.dumps(col, ensure_ascii=False)}: unknown field")
             elif col in seen:
                 problems.append(f'column "{col}": named twice in the header')
             seen.add(col)

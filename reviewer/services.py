@@ -288,11 +288,12 @@ def _store_batch(
 
 def iter_documents(session: Session, refs: list[str] | None) -> Iterator[dict[str, Any]]:
     if refs:
-        found = dict(
-            session.execute(
+        found: dict[str, str] = {
+            ref: text
+            for ref, text in session.execute(
                 select(Request.reference, Request.document).where(Request.reference.in_(refs))
-            ).tuples()
-        )
+            )
+        }
         missing = [r for r in refs if r not in found]
         if missing:
             raise NotFound(f"no request with reference {', '.join(missing)}")

@@ -240,6 +240,8 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[str | None] = mapped_column(String(32))
 
 
 Index("ix_requests_status_updated", Request.status, Request.updated_at)

@@ -126,21 +126,27 @@ class QueueModel(QAbstractTableModel):
                 .outerjoin(Account, Account.id == Request.assignee_id)
                 .where(Request.id.in_(ids))
             ).all()
-        by_id = {r[0]: tuple(_fmt(v) for v in r[1:]) for r in rows}
+        by_id = {r[0]: tuple(_fmt(c, v) for c, v in enumerate(r[1:])) for r in rows}
         empty = ("",) * len(COLUMNS)
         page = [by_id.get(i, empty) for i in ids]
         self.pages[number] = page
         return page
 
 
-def _fmt(value: Any) -> str:
+ENUM_COLUMNS = {4, 5, 6}  # org type, recommendation, status: shown as words
+TIME_COLUMNS = {8}
+
+
+def _fmt(column: int, value: Any) -> str:
+    """Pre-format a cell once per page fetch, so data() only looks it up."""
     if value is None:
         return ""
-    if hasattr(value, "value"):
-        return str(value.value).replace("_", " ")
-    if isinstance(value, str) and value.endswith("Z") and "T" in value:
-        return value[:16].replace("T", " ")
-    return str(value).replace("_", " ") if isinstance(value, str) and " " not in value else str(value)
+    text = str(getattr(value, "value", value))
+    if column in ENUM_COLUMNS:
+        return text.replace("_", " ")
+    if column in TIME_COLUMNS:
+        return text[:16].replace("T", " ")
+    return text
 
 
 def load_ids(db: Database, sort_column: int, descending: bool) -> list[int]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 08:22:28.576832
+Create Date: 2026-11-26 08:22:28
 """
 
 from __future__ import annotations
