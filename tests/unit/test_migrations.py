@@ -1,0 +1,58 @@
+"""Migrations: head matches the models; a database holding data migrates and keeps it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from reviewer.models import Base
+from reviewer.models.db import Database, alembic_config, head_revision
+
+
+def test_empty_database_upgraded_to_head_matches_the_models(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    was_new, backup = db.upgrade()
+    assert was_new and backup is None
+    assert db.current_revision() == head_revision()
+    with db.write_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_database_with_data_migrates_keeps_it_and_is_copied_aside(cli, examples):
+    db = Database(cli.url)
+    command.upgrade(alembic_config(db.write_engine), "0001")
+    assert db.current_revision() == "0001"
+    # Reading commands refuse a schema that is behind (exit 7) and never migrate it.
+    code, _out, err = cli("verify")
+    assert code == 7 and "run reviewer db upgrade" in err
+    assert db.current_revision() == "0001"
+    # Put data in at 0001 the way that revision's schema allows.
+    conn = sqlite3.connect(cli.db_path)
+    conn.execute("insert into settings (key, value) values ('organisation_name', 'Acme Review')")
+    conn.commit()
+    conn.close()
+    code, out, err = cli("db", "upgrade")
+    assert code == 0, err
+    assert "copied to" in err
+    backups = list(cli.db_path.parent.glob("reviewer.db.0001.*.bak"))
+    assert len(backups) == 1
+    conn = sqlite3.connect(cli.db_path)
+    assert conn.execute("select value, updated_by from settings").fetchall() == [("Acme Review", None)]
+    conn.close()
+    old = sqlite3.connect(backups[0])
+    assert old.execute("select version_num from alembic_version").fetchone() == ("0001",)
+    old.close()
+    code, out, _ = cli("db", "current")
+    assert code == 0 and "up to date" in out
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(cli):
+    assert cli("db", "upgrade")[0] == 0
+    db = Database(cli.url)
+    with db.write_engine.connect() as conn:
+        assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
