@@ -479,6 +479,13 @@ def canonical_json(value: Any) -> str:
     )
 
 
+def compact_json(value: Any) -> str:
+    """Canonical JSON of a value known to hold no nulls to drop (validated documents), or
+    where nulls are part of the shape (stored evaluations)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
 def _drop_nulls(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _drop_nulls(v) for k, v in value.items() if v is not None}

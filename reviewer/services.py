@@ -223,7 +223,7 @@ def _store_batch(
     version_rows: list[dict[str, Any]] = []
     for rec, doc in batch:
         ref = doc["reference"]
-        text = rq.canonical_json(doc)
+        text = rq.compact_json(doc)  # validated: no nulls, so this is its canonical JSON
         sha = rq.sha256_hex(text)
         old = existing.get(ref)
         if old is not None and not update_existing:
@@ -243,7 +243,7 @@ def _store_batch(
         values = _row_values(doc, evaluation)
         values.update(
             updated_at=now, document=text, document_sha256=sha,
-            evaluation=rq.canonical_json(evaluation), rule_set_pk=rules.pk,
+            evaluation=rq.compact_json(evaluation), rule_set_pk=rules.pk,
         )  # fmt: skip
         if old is None:
             seq = chain.append("import", ref, {"version": 1, "sha256": sha}, time=now)

@@ -404,7 +404,8 @@ class Compare(Node):
         if op == "meets":
             return lambda a, b: not frozenset(a).isdisjoint(b)
         if op == "contains_word":
-            return lambda a, b: any(p.search(fold(a)) for p in b)
+            # b is one compiled alternation of every term: the name is folded once.
+            return lambda a, b: b.search(fold(a)) is not None
         raise LanguageError(f"unknown operator {op!r}")  # pragma: no cover
 
     def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
@@ -448,9 +449,17 @@ class Compare(Node):
         return f"{left} {op} {right}" if value else f"{left}, not {op} {right}"
 
 
+def _word_pattern(term: str) -> str:
+    return r"\s+".join(re.escape(w) for w in fold(term).split())
+
+
 def _word(term: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in fold(term).split()]
-    return re.compile(r"(?<![\w])" + r"\s+".join(words) + r"(?![\w])")
+    """One term as whole words: no letter, digit or underscore touches it on either side."""
+    return re.compile(r"(?<![\w])" + _word_pattern(term) + r"(?![\w])")
+
+
+def _words(terms: list[str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])(?:" + "|".join(_word_pattern(t) for t in terms) + r")(?![\w])")
 
 
 class Unknown(Node):
@@ -743,8 +752,7 @@ class Parser:
             terms = getattr(right, "terms", None)
             if terms is None:
                 raise LanguageError("contains_word takes a parameter listing terms")
-            patterns = [_word(t) for t in terms]
-            r = const_operand(right.label, patterns)
+            r = const_operand(right.label, _words(terms))
             r.terms = terms  # type: ignore[attr-defined]
             return Compare(left, op, r)
         if op == "in" and right.kind != "const" and right.type is not None \

@@ -137,3 +137,10 @@ def test_search_key_folds_case_and_accents():
                                  end_users=[{"name": "Policía Local"}]))
     key = rq.search_key(doc)
     assert "muller & sohne" in key and "policia local" in key and "req-1" in key
+
+
+def test_compact_json_of_a_validated_document_is_its_canonical_json():
+    from reviewer.demo import generate
+
+    for doc in generate(50, seed=9):
+        assert rq.compact_json(doc) == rq.canonical_json(doc)
