@@ -16,15 +16,16 @@ from typing import Any
 from reviewer.demo import generate
 from reviewer.rules import load_bundled
 
-ITEM_KEYS = {"end_users": ("name", "country", "region", "org_type"),
-             "sites": ("country", "region", "city", "public_accommodation"),
-             "data.law_enforcement_recipients": ("country", "org_type")}
-
-
 def make_reader(paths: list[str]) -> Any:
-    root = [p for p in paths if "." not in p and p not in ITEM_KEYS]
-    nested = [tuple(p.split(".")) for p in paths if "." in p and p not in ITEM_KEYS]
-    lists = [p for p in paths if p in ITEM_KEYS]
+    """Plain dict lookups of every field the rule set reads; `list[].key` walks the items."""
+    root = [p for p in paths if "." not in p]
+    nested = [tuple(p.split(".")) for p in paths if "." in p and "[]." not in p]
+    lists: dict[str, list[str]] = {}
+    for p in paths:
+        if "[]." in p:
+            lst, key = p.split("[].")
+            lists.setdefault(lst, []).append(key)
+    list_paths = [(tuple(lst.split(".")), keys) for lst, keys in lists.items()]
 
     def read(doc: dict[str, Any]) -> int:
         n = 0
@@ -35,11 +36,12 @@ def make_reader(paths: list[str]) -> Any:
             section = doc.get(a)
             if section is not None and section.get(b) is not None:
                 n += 1
-        for path in lists:
-            head, _, tail = path.partition(".")
-            items = doc.get(head) if not tail else doc.get(head, {}).get(tail)
+        for path, keys in list_paths:
+            items = doc.get(path[0])
+            if len(path) == 2 and items is not None:
+                items = items.get(path[1])
             for item in items or ():
-                for k in ITEM_KEYS[path]:
+                for k in keys:
                     if item.get(k) is not None:
                         n += 1
         return n

@@ -7,9 +7,12 @@ definitions and rules whose conditions are written in the language of `lang.py`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import repeat
 from typing import Any
 
 from reviewer.errors import InvalidInput
@@ -61,17 +64,29 @@ class Rule:
     def alternatives(self) -> list[str]:
         return [i.outcome for i in self.instead]
 
+    def __post_init__(self) -> None:
+        nodes = [self.when, *(i.when for i in self.instead)]
+        nodes += [n for a in self.adds for n in (a.when, a.unless) if n is not None]
+        self.fields = sorted(set().union(*(n.fields for n in nodes)))
+        self.cache: dict[Any, Finding | None] = {}
+        self.key_of: Any = None  # set by the rule set: picks this rule's values from a vector
+        self.remember = True
+        self.misses = 0
+
     def evaluate(self, d: dict[str, Any]) -> Finding | None:
-        """The finding this rule gives for a document, or None."""
+        """The finding this rule gives for a document, or None (computed, never cached)."""
         v = self.when.fn(d, None)
         if v is False:
             return None
+        return self._evaluate(d, v)
+
+    def _evaluate(self, d: dict[str, Any], v: bool | None) -> Finding | None:
         if v is None:
             r = self.when.explain(d, None, "")
             missing = _unique(r.missing)
             return Finding(self, NEEDS_INFO, None,
                            "cannot be decided while unknown: " + ", ".join(missing),
-                           missing, [])  # fmt: skip
+                           tuple(missing), ())  # fmt: skip
         outcome = self.outcome
         extra = ""
         missing: list[str] = []
@@ -102,30 +117,113 @@ class Rule:
             missing = _unique(r.missing)
         explanation = "; ".join(_unique(r.facts)) + extra
         override = self.override if outcome == "refuse" else None
-        return Finding(self, outcome, override, explanation, missing, conditions)
+        return Finding(self, outcome, override, explanation, tuple(missing), tuple(conditions))
+
+
+CACHE_LIMIT = 4096  # remembered results per rule
+REVIEW_EVERY = 2048  # evaluations between looks at each rule's hit rate
+MAX_MISS_RATE = 0.5
+
+
+def _no_key(vec: tuple[Any, ...]) -> Any:
+    return _MISS
+
+
+_MISS = object()
+
+
+def _vector_function(fields: list[str]) -> Any:
+    """A function giving the hashable values of the given fields of a document, in order.
+
+    A field is `section.key` or a top-level `key`; `list[].key` is the tuple of that key over
+    the list's items; a `?` suffix reads only whether the field is known; a `#` suffix the
+    length of a list. Unknown is None; lists become tuples, so `[]` (known none) and None
+    (unknown) stay different keys.
+    """
+    readers = [_field_reader(f) for f in fields]
+
+    def vector(d: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple([read(d) for read in readers])
+
+    return vector
+
+
+def _field_reader(path: str) -> Any:
+    if path.endswith("?"):
+        inner = _field_reader(path[:-1])
+        return lambda d: inner(d) is not None
+    if path.endswith("#"):
+        inner = _field_reader(path[:-1])
+        return lambda d: None if (v := inner(d)) is None else len(v)
+    if "[]." in path:
+        lst, key = path.split("[].")
+        head, _, tail = lst.partition(".")
+
+        def get_list(d: dict[str, Any]) -> Any:
+            v = d.get(head)
+            return v.get(tail) if tail and v is not None else v
+
+        def items(d: dict[str, Any]) -> Any:
+            values = get_list(d)
+            return None if values is None else tuple([x.get(key) for x in values])
+
+        return items
+    head, _, tail = path.partition(".")
+    if not tail:
+        def top(d: dict[str, Any]) -> Any:
+            v = d.get(head)
+            return _hashable(v) if type(v) is list else v
+
+        return top
+
+    def nested(d: dict[str, Any]) -> Any:
+        section = d.get(head)
+        if section is None:
+            return None
+        v = section.get(tail)
+        return _hashable(v) if type(v) is list else v
+
+    return nested
+
+
+def _hashable(values: list[Any]) -> tuple[Any, ...]:
+    if values and type(values[0]) is dict:
+        return tuple([tuple(x.items()) for x in values])
+    return tuple(values)
+
+
+def _rank(finding: Finding) -> int:
+    return RANK[finding.outcome]
 
 
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Finding:
+    """One rule's result for one request. Shared between requests with the same facts, so it
+    is immutable; its JSON form is built once."""
+
     rule: Rule
     outcome: str
     override: str | None
     explanation: str
-    missing: list[str]
-    conditions: list[str]
+    missing: tuple[str, ...]
+    conditions: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
+        return dict(self._json)
+
+    @functools.cached_property
+    def _json(self) -> dict[str, Any]:
         return {
             "rule": self.rule.id,
             "title": self.rule.title,
             "outcome": self.outcome,
             "override": self.override,
             "explanation": self.explanation,
-            "missing": self.missing,
+            "missing": list(self.missing),
             "conditions": [{"rule": self.rule.id, "text": t} for t in self.conditions],
             "source": self.rule.source,
         }
@@ -138,28 +236,27 @@ class Evaluation:
 
     @property
     def recommendation(self) -> str:
-        best = "approve"
-        for f in self.findings:
-            if RANK[f.outcome] > RANK[best]:
-                best = f.outcome
-        return best
+        """The highest-ranked outcome among the findings; `approve` when there is none."""
+        return max(self.findings, key=_rank).outcome if self.findings else "approve"
 
     @property
     def conditions(self) -> list[dict[str, str]]:
-        return [{"rule": f.rule.id, "text": t} for f in self.findings for t in f.conditions]
+        return [c for f in self.findings for c in f._json["conditions"]]
 
     @property
     def missing(self) -> list[str]:
         return _unique([m for f in self.findings for m in f.missing])
 
     def to_json(self, reference: str | None) -> dict[str, Any]:
+        """The JSON of `cli.md`. Finding objects inside are shared between evaluations:
+        serialise it, don't change it."""
         return {
             "reference": reference,
             "recommendation": self.recommendation,
             "rule_set": self.ruleset.key,
             "rule_set_sha256": self.ruleset.sha256,
             "conditions": self.conditions,
-            "findings": [f.to_json() for f in self.findings],
+            "findings": [f._json for f in self.findings],
         }
 
 
@@ -180,23 +277,63 @@ class RuleSet:
     def key(self) -> str:
         return f"{self.id}@{self.version}"
 
-    def evaluate(self, doc: dict[str, Any]) -> Evaluation:
-        findings = []
+    def __post_init__(self) -> None:
+        self.fields = sorted(set().union(*(rule.fields for rule in self.rules)))
+        self._vector = _vector_function(self.fields)
+        position = {f: i for i, f in enumerate(self.fields)}
         for rule in self.rules:
-            f = rule.evaluate(doc)
-            if f is not None:
-                findings.append(f)
-        return Evaluation(self, findings)
+            idx = [position[f] for f in rule.fields]
+            rule.key_of = operator.itemgetter(*idx) if idx else (lambda vec: ())
+        self._key_getters = [rule.key_of for rule in self.rules]
+        self._caches = [rule.cache for rule in self.rules]
+        self.evaluations = 0
+
+    def evaluate(self, doc: dict[str, Any]) -> Evaluation:
+        """Evaluate every rule.
+
+        A finding is a pure function of the values of the fields its rule reads, so each rule
+        remembers its result by those values: requests that share the facts a rule reads (most
+        facts are enums and yes/no answers) share its finding, explanation included. The
+        values of all fields are read once per request into a vector; each rule picks its own.
+        Caches are bounded (CACHE_LIMIT results a rule).
+        """
+        vec = self._vector(doc)
+        keys = list(map(operator.call, self._key_getters, repeat(vec)))
+        results = list(map(dict.get, self._caches, keys, repeat(_MISS)))
+        if _MISS in results:
+            for i, rule in enumerate(self.rules):
+                if results[i] is _MISS:
+                    results[i] = rule.evaluate(doc)
+                    if rule.remember:
+                        rule.misses += 1
+                        cache = rule.cache
+                        if len(cache) >= CACHE_LIMIT:
+                            cache.clear()
+                        cache[keys[i]] = results[i]
+        self.evaluations += 1
+        if self.evaluations % REVIEW_EVERY == 0:
+            self._review_caches()
+        return Evaluation(self, list(filter(None, results)))
+
+    def _review_caches(self) -> None:
+        """Stop remembering for a rule whose facts rarely repeat (names, exact figures):
+        its cache would cost memory and lookups for few hits."""
+        for i, rule in enumerate(self.rules):
+            if rule.remember and rule.misses > REVIEW_EVERY * MAX_MISS_RATE:
+                rule.remember = False
+                rule.cache.clear()
+                self._key_getters[i] = _no_key
+                self._caches[i] = {}
+            rule.misses = 0
+
+    def clear_caches(self) -> None:
+        for cache in self._caches:
+            cache.clear()
 
     def fields_read(self) -> list[str]:
-        """Every request field a rule of this set reads (for the benchmark floor and forms)."""
-        out: set[str] = set()
-        for rule in self.rules:
-            nodes = [rule.when, *(i.when for i in rule.instead)]
-            nodes += [n for a in rule.adds for n in (a.when, a.unless) if n is not None]
-            for n in nodes:
-                out |= n.fields
-        return sorted(out)
+        """Every request field a rule of this set reads, `list[].key` for fields of list
+        items (for the benchmark floor and forms)."""
+        return sorted({f.rstrip("?#") for f in self.fields})
 
 
 # --------------------------------------------------------------------------- loading
@@ -385,7 +522,7 @@ def _run_examples(rule: Rule, label: str, errors: list[str]) -> None:
             continue
         want_conditions = ex.get("conditions")
         if want_conditions is not None and finding is not None \
-                and finding.conditions != want_conditions:
+                and list(finding.conditions) != want_conditions:
             errors.append(f"{label}: example {name!r} adds {finding.conditions}, "
                           f"expected {want_conditions}")
 

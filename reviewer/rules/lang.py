@@ -165,6 +165,26 @@ def const_operand(label: str, value: Any) -> Operand:
 class Node:
     fn: Fn
     fields: set[str]
+    _memo: Fn | None = None
+
+    def memo_fn(self) -> Fn:
+        """This node's fn, remembering its value for the last document it saw: definitions
+        (LE, recognition, ...) are read by several rules of one evaluation. The document is
+        held, not its id, so a new document can never be mistaken for the last one."""
+        if self._memo is None:
+            f = self.fn
+            last: list[Any] = [None, None]
+
+            def fn(d: dict[str, Any], it: Any) -> bool | None:
+                if last[0] is d:
+                    return last[1]  # type: ignore[no-any-return]
+                v = f(d, it)
+                last[0] = d
+                last[1] = v
+                return v
+
+            self._memo = fn
+        return self._memo
 
     def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:  # pragma: no cover
         raise NotImplementedError
@@ -259,7 +279,7 @@ class Ref(Node):
     def __init__(self, name: str, inner: Node) -> None:
         self.name, self.inner = name, inner
         self.fields = inner.fields
-        self.fn = inner.fn
+        self.fn = inner.memo_fn()
 
     def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
         r = self.inner.explain(d, it, prefix)
@@ -274,25 +294,53 @@ class Ref(Node):
 class Quant(Node):
     """`some LIST (cond)` / `every LIST (cond)` over end_users, sites, recipients, parties."""
 
-    def __init__(self, every: bool, list_path: str, body: Node) -> None:
+    def __init__(self, every: bool, list_path: str, body: Node, used: set[str]) -> None:
         self.every, self.list_path, self.body = every, list_path, body
-        self.fields = body.fields | ({"customer", "end_users"} if list_path == "parties"
-                                     else {list_path})  # fmt: skip
+        # What the quantifier reads: the item fields its body uses, as `list[].field`
+        # (the customer's own fields for parties), or the whole list if it uses none.
+        lst = "end_users" if list_path == "parties" else list_path
+        read = {f"{lst}[].{n}" for n in used} or {lst}
+        if list_path == "parties":
+            read |= {f"customer.{n}" for n in used}
+        self.fields = body.fields | read
         self.items = self._items_getter(list_path)
-        items, b = self.items, body.fn
+        b = body.fn
         stop = not every  # `some` stops at the first True, `every` at the first False
+        done = None if stop else True  # what an exhausted, fully known list gives
 
-        def fn(d: dict[str, Any], it: Any) -> bool | None:
-            lst = items(d)
-            unknown = lst is None or type(lst) is _Partial
-            for _label, x in lst or ():
-                v = b(d, x)
+        if list_path == "parties":
+            def fn(d: dict[str, Any], it: Any) -> bool | None:
+                v = b(d, d.get("customer", EMPTY))
                 if v is stop:
                     return stop
-                if v is None:
-                    unknown = True
-            return None if unknown else not stop
+                unknown = v is None
+                users = d.get("end_users")
+                if users is None:
+                    return None
+                for x in users:
+                    v = b(d, x)
+                    if v is stop:
+                        return stop
+                    if v is None:
+                        unknown = True
+                return None if unknown else not stop
+        else:
+            get = _root_getter(list_path)
 
+            def fn(d: dict[str, Any], it: Any) -> bool | None:
+                lst = get(d, None)
+                if lst is None:
+                    return None
+                unknown = False
+                for x in lst:
+                    v = b(d, x)
+                    if v is stop:
+                        return stop
+                    if v is None:
+                        unknown = True
+                return None if unknown else not stop
+
+        del done
         self.fn = fn
 
     @staticmethod
@@ -360,6 +408,7 @@ class Compare(Node):
 
     def __init__(self, left: Operand, op: str, right: Operand) -> None:
         self.left, self.op, self.right = left, op, right
+        self._explained: dict[Any, Result] = {}
         self.fields = {o.label for o in (left, right) if o.kind == "field"}
         self.test = self._test(op, left, right)
         lg, rg, test = left.get, right.get, self.test
@@ -369,19 +418,10 @@ class Compare(Node):
                 # Membership in an empty list is false, even for an unknown value.
                 self.fn = lambda d, it: False
                 return
-            if op == "=":
-                def fn(d: dict[str, Any], it: Any) -> bool | None:
-                    a = lg(d, it)
-                    return None if a is None else a == rv
-            elif op == "in" and isinstance(rv, frozenset):
-                def fn(d: dict[str, Any], it: Any) -> bool | None:
-                    a = lg(d, it)
-                    return None if a is None else a in rv
-            else:
-                def fn(d: dict[str, Any], it: Any) -> bool | None:
-                    a = lg(d, it)
-                    return None if a is None else test(a, rv)
-            self.fn = fn
+            self.fn = _field_vs_const(left, op, rv, test)
+            return
+        if left.kind == "const" and op == "in" and right.kind == "field":
+            self.fn = _const_in_field(left.value, right.label)
             return
 
         def fn2(d: dict[str, Any], it: Any) -> bool | None:
@@ -409,9 +449,20 @@ class Compare(Node):
         raise LanguageError(f"unknown operator {op!r}")  # pragma: no cover
 
     def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
-        value = self.fn(d, it)
+        """The fact this comparison states, remembered by its values: the same values give
+        the same words, and most values (enums, yes/no) repeat across requests."""
         lv = self.left.get(d, it)
         rv = self.right.get(d, it)
+        key = (_hashable(lv), _hashable(rv), prefix)
+        cache = self._explained
+        r = cache.get(key)
+        if r is None:
+            if len(cache) >= 4096:
+                cache.clear()
+            r = cache[key] = self._explain_values(lv, rv, prefix, self.fn(d, it))
+        return r
+
+    def _explain_values(self, lv: Any, rv: Any, prefix: str, value: bool | None) -> Result:
         lname = self.left.display(prefix)
         rname = self.right.display(prefix)
         if value is None:
@@ -449,6 +500,65 @@ class Compare(Node):
         return f"{left} {op} {right}" if value else f"{left}, not {op} {right}"
 
 
+def _hashable(value: Any) -> Any:
+    return tuple(value) if type(value) is list else value
+
+
+def _field_vs_const(left: Operand, op: str, rv: Any, test: Callable[[Any, Any], bool]) -> Fn:
+    """A comparison of a field with a constant, with the field access inlined: this is the
+    innermost loop of every evaluation."""
+    if op == "in" and isinstance(rv, frozenset):
+        check: Callable[[Any], bool] = rv.__contains__
+    elif op == "meets":
+        def check(a: Any) -> bool:
+            return not rv.isdisjoint(a)
+    elif op == "=":
+        check = rv.__eq__
+    else:
+        def check(a: Any) -> bool:
+            return test(a, rv)
+    if left.kind == "item":
+        name = left.label
+
+        def item_fn(d: dict[str, Any], it: Any) -> bool | None:
+            a = it.get(name)
+            return None if a is None else check(a)
+
+        return item_fn
+    if left.kind == "field" and "." in left.label:
+        sec, key = left.label.split(".")
+
+        def field_fn(d: dict[str, Any], it: Any) -> bool | None:
+            s = d.get(sec)
+            if s is None:
+                return None
+            a = s.get(key)
+            return None if a is None else check(a)
+
+        return field_fn
+    get = left.get
+
+    def other_fn(d: dict[str, Any], it: Any) -> bool | None:
+        a = get(d, it)
+        return None if a is None else check(a)
+
+    return other_fn
+
+
+def _const_in_field(value: Any, path: str) -> Fn:
+    """`'identification' in use.operations`: a value in a set-valued field."""
+    sec, key = path.split(".")
+
+    def fn(d: dict[str, Any], it: Any) -> bool | None:
+        s = d.get(sec)
+        if s is None:
+            return None
+        b = s.get(key)
+        return None if b is None else value in b
+
+    return fn
+
+
 def _word_pattern(term: str) -> str:
     return r"\s+".join(re.escape(w) for w in fold(term).split())
 
@@ -468,7 +578,7 @@ class Unknown(Node):
 
     def __init__(self, operands: list[Operand], want_unknown: bool) -> None:
         self.operands, self.want_unknown = operands, want_unknown
-        self.fields = {o.label for o in operands if o.kind == "field"}
+        self.fields = {f"{o.label}?" for o in operands if o.kind == "field"}
         gets = [o.get for o in operands]
         if want_unknown:
             self.fn = lambda d, it: any(g(d, it) is None for g in gets)
@@ -510,7 +620,7 @@ class PlaceIn(Node):
 
     def __init__(self, target: str | None, places: list[dict[str, str]], label: str) -> None:
         self.target, self.places, self.label = target, places, label
-        self.fields = {target} if target else set()
+        self.fields = {f"{target}.{k}" for k in ("country", "region", "city")} if target else set()
         folded = [(p.get("country"), p.get("region"), _fold_city(p.get("city")))
                   for p in places]  # fmt: skip
 
@@ -556,6 +666,7 @@ def _fold_city(city: str | None) -> str | None:
 @dataclass
 class Scope:
     item_fields: dict[str, FieldType] | None = None
+    used: set[str] = field(default_factory=set)  # item fields the body reads
 
 
 class Parser:
@@ -635,9 +746,9 @@ class Parser:
             self.expect("(")
             self.scopes.append(Scope(item_fields))
             body = self.parse_or()
-            self.scopes.pop()
+            used = self.scopes.pop().used
             self.expect(")")
-            return Quant(tok.text == "every", lst.text, body)
+            return Quant(tok.text == "every", lst.text, body, used)
         if tok.kind == "name" and tok.text in FUNCTIONS and self.toks[self.i + 1].text == "(":
             return self.parse_function()
         if tok.kind == "name" and tok.text in self.definitions:
@@ -693,6 +804,8 @@ class Parser:
         if target is None and self.scopes[-1].item_fields is None:
             raise LanguageError("place_in(PARAM) outside some/every needs customer: "
                                 "place_in(customer, PARAM)")
+        if target is None:
+            self.scopes[-1].used.update(("country", "region", "city"))
         return PlaceIn(target, param.value, param.label)
 
     def parse_operand(self) -> Operand:
@@ -721,6 +834,7 @@ class Parser:
             return const_operand(name, name == "true")
         scope = self.scopes[-1]
         if scope.item_fields is not None and name in scope.item_fields:
+            scope.used.add(name)
             return item_operand(name, scope.item_fields[name])
         head, _, rest = name.partition(".")
         if head in self.params:
