@@ -16,6 +16,7 @@ from typing import Any
 from reviewer.demo import generate
 from reviewer.rules import load_bundled
 
+
 def make_reader(paths: list[str]) -> Any:
     """Plain dict lookups of every field the rule set reads; `list[].key` walks the items."""
     root = [p for p in paths if "." not in p]

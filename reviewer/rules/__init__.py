@@ -187,7 +187,7 @@ def _field_reader(path: str) -> Any:
 
 
 def _hashable(values: list[Any]) -> tuple[Any, ...]:
-    if values and type(values[0]) is dict:
+    if values and isinstance(values[0], dict):
         return tuple([tuple(x.items()) for x in values])
     return tuple(values)
 
