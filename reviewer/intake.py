@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,22 @@ class Record:
     label: str  # "14", "#3" or "" (whole file is one object)
     raw: Any = None
     problems: list[tuple[str, str]] = field(default_factory=list)
+    text: str | None = None  # a JSON line not parsed yet (see `parse_text`)
+
+    def parse_text(self) -> None:
+        """Parse `text` into `raw` (or a problem): JSON Lines records can be parsed by the
+        process that validates them."""
+        if self.text is None:
+            return
+        text, self.text = self.text, None
+        try:
+            self.raw = rq.loads(text)
+        except json.JSONDecodeError as exc:
+            self.problems = [("", f"not valid JSON: {exc.msg} (column {exc.colno})")]
+        except RecursionError:
+            self.problems = [("", "not valid JSON: nested too deeply")]
+        except ValueError as exc:
+            self.problems = [("", f"not valid JSON: {_value_error(exc)}")]
 
     def where(self) -> str:
         return f"{self.file}:{self.label}" if self.label else self.file
@@ -43,12 +59,27 @@ class FileProblem(Exception):
 
     def __init__(self, file: str, message: str, label: str = "") -> None:
         super().__init__(format_problem(file, label, "", message))
+        self.file, self.message, self.label = file, message, label
+
+    def record(self) -> Record:
+        return Record(self.file, self.label, problems=[("", self.message)])
 
 
-def read_records(path: str) -> Iterator[Record]:
-    """Yield the records of one file; raise FileProblem for a file-level problem."""
+def read_all(paths: Iterable[str], parse: bool = True) -> Iterator[Record]:
+    """The records of every file in order; a file-level problem comes as a record too."""
+    for path in paths:
+        try:
+            yield from read_records(path, parse)
+        except FileProblem as exc:
+            yield exc.record()
+
+
+def read_records(path: str, parse: bool = True) -> Iterator[Record]:
+    """Yield the records of one file; raise FileProblem for a file-level problem. With
+    `parse=False`, JSON Lines records keep their text for `Record.parse_text`."""
     suffix = Path(path).suffix.lower()
-    reader = {".json": _read_json, ".jsonl": _read_jsonl, ".csv": _read_csv}.get(suffix)
+    reader = {".json": _read_json, ".jsonl": _read_jsonl if parse else _read_jsonl_text,
+              ".csv": _read_csv}.get(suffix)  # fmt: skip
     if reader is None:
         raise FileProblem(path, f"unsupported file type {suffix!r}: expected .json, .jsonl or .csv")
     try:
@@ -71,6 +102,12 @@ def read_records(path: str) -> Iterator[Record]:
 
 def _utf8_error_line(data: bytes, exc: UnicodeDecodeError) -> int:
     return data.count(b"\n", 0, exc.start) + 1
+
+
+def _value_error(exc: ValueError) -> str:
+    """The decoder's other complaint: an integer longer than Python converts."""
+    text = str(exc)
+    return "a number with too many digits" if "digits" in text else text
 
 
 def _json_message(exc: json.JSONDecodeError) -> str:
@@ -105,6 +142,8 @@ def _read_json(path: str, fh: Any) -> Iterator[Record]:
             raise FileProblem(path, _json_message(exc)) from exc
         except RecursionError as exc:
             raise FileProblem(path, "not valid JSON: nested too deeply") from exc
+        except ValueError as exc:
+            raise FileProblem(path, f"not valid JSON: {_value_error(exc)}") from exc
         if _WS.match(text, end).end() != len(text):  # type: ignore[union-attr]
             raise FileProblem(path, "not valid JSON: extra data after the request")
         yield Record(path, "", obj)
@@ -126,6 +165,9 @@ def _read_json(path: str, fh: Any) -> Iterator[Record]:
             return
         except RecursionError:
             yield Record(path, label, problems=[("", "not valid JSON: nested too deeply")])
+            return
+        except ValueError as exc:
+            yield Record(path, label, problems=[("", f"not valid JSON: {_value_error(exc)}")])
             return
         yield Record(path, label, obj)
         pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
@@ -153,6 +195,12 @@ def _decode(text: str, pos: int) -> tuple[Any, int]:
 
 
 def _read_jsonl(path: str, fh: Any) -> Iterator[Record]:
+    for rec in _read_jsonl_text(path, fh):
+        rec.parse_text()
+        yield rec
+
+
+def _read_jsonl_text(path: str, fh: Any) -> Iterator[Record]:
     for lineno, raw in enumerate(fh, 1):
         label = str(lineno)
         try:
@@ -164,15 +212,7 @@ def _read_jsonl(path: str, fh: Any) -> Iterator[Record]:
             line = line[1:]
         if not line.strip():
             continue
-        try:
-            obj = rq.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Record(path, label, problems=[("", f"not valid JSON: {exc.msg} (column {exc.colno})")])
-            continue
-        except RecursionError:
-            yield Record(path, label, problems=[("", "not valid JSON: nested too deeply")])
-            continue
-        yield Record(path, label, obj)
+        yield Record(path, label, text=line)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -246,6 +286,8 @@ def cell_value(column: str, cell: str) -> tuple[Any, str | None]:
             return None, f"not valid JSON in the cell: {exc.msg} (column {exc.colno})"
         except RecursionError:
             return None, "not valid JSON in the cell: nested too deeply"
+        except ValueError as exc:
+            return None, f"not valid JSON in the cell: {_value_error(exc)}"
     return text, None
 
 

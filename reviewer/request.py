@@ -192,22 +192,15 @@ class _BadNumber:
         return self.text
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> _Obj:
-    obj = _Obj()
-    dups = []
-    for k, v in pairs:
-        if k in obj:
-            dups.append(k)
-        obj[k] = v
-    if dups:
-        obj.duplicates = tuple(dups)
-    return obj
-
-
-def _parse_int(text: str) -> Any:
-    if len(text.lstrip("-")) > 19:
-        return _BadNumber(text)
-    return int(text)
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    dups = [k for k, _v in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+    marked = _Obj(obj)
+    marked.duplicates = tuple(dups)
+    return marked
 
 
 def _parse_float(text: str) -> Any:
@@ -231,7 +224,6 @@ class _FloatText(float):
 
 DECODER = json.JSONDecoder(
     object_pairs_hook=_pairs,
-    parse_int=_parse_int,
     parse_float=_parse_float,
     parse_constant=_BadNumber,
 )
@@ -400,44 +392,118 @@ def _scalar(value: Any, path: str, t: FieldType, problems: Problems) -> Any:
     raise AssertionError(f"unhandled kind {kind}")  # pragma: no cover
 
 
+_FAIL = object()
+
+
+def _fast_check(t: FieldType) -> Any:
+    """A quick acceptance test for the common, valid case of one field: returns the
+    canonical value, None (dropped), or _FAIL when `_scalar` must look closer and explain."""
+    kind = t.kind
+    if kind == "str":
+        max_len, required = t.max_len, t.required
+
+        def check_str(v: Any) -> Any:
+            if type(v) is not str or len(v) > max_len or "\x00" in v:
+                return _FAIL
+            if v.strip():
+                return v
+            return _FAIL if required else None
+
+        return check_str
+    if kind == "bool":
+        return lambda v: v if v is True or v is False else _FAIL
+    if kind == "int":
+        return lambda v: v if type(v) is int and 0 <= v <= MAX_WHOLE else _FAIL
+    if kind == "enum":
+        values = frozenset(t.values)
+        return lambda v: v if type(v) is str and v in values else _FAIL
+    if kind == "set":
+        values = frozenset(t.values)
+
+        def check_set(v: Any) -> Any:
+            if type(v) is not list:
+                return _FAIL
+            seen = set(v) if all(type(x) is str for x in v) else None
+            if seen is None or len(seen) != len(v) or not seen <= values:
+                return _FAIL
+            return sorted(v)
+
+        return check_set
+    if kind == "objlist":
+        item_spec = t.item
+
+        def check_list(v: Any) -> Any:
+            if type(v) is not list or not all(type(x) is dict for x in v):
+                return _FAIL
+            problems = Problems()
+            out = [_object(x, "", item_spec, problems) for x in v]
+            return _FAIL if problems else out
+
+        return check_list
+    return lambda v: _FAIL  # dates, codes, numbers, e-mails: `_scalar` checks them
+
+
+def _compile(spec: dict[str, Any]) -> dict[str, Any]:
+    """Per key: a sub-spec (dict) for sections, else (type, quick check)."""
+    out: dict[str, Any] = {}
+    for key, sub in spec.items():
+        out[key] = _compile(sub) if isinstance(sub, dict) else (sub, _fast_check(sub))
+    return out
+
+
 def _object(
     obj: dict[str, Any], prefix: str, spec: dict[str, Any], problems: Problems,
     required_ok: bool = False,
 ) -> dict[str, Any]:
+    compiled = _COMPILED.get(id(spec))
+    if compiled is None:
+        compiled = _COMPILED[id(spec)] = _compile(spec)
     for dup in getattr(obj, "duplicates", ()):
         problems.add(_join(prefix, dup), "duplicate key")
     out: dict[str, Any] = {}
     for key, value in obj.items():
-        path = _join(prefix, key)
-        sub = spec.get(key)
+        sub = compiled.get(key)
         if sub is None:
-            problems.add(path, "unknown field")
+            problems.add(_join(prefix, key), "unknown field")
             continue
-        if isinstance(sub, dict):
+        if type(sub) is dict:
             if value is None:
                 if key == "customer":
-                    problems.add(path, "required")
+                    problems.add(_join(prefix, key), "required")
                 continue
             if not isinstance(value, dict):
-                problems.add(path, f"expected an object, got {_show(value)}")
+                problems.add(_join(prefix, key), f"expected an object, got {_show(value)}")
                 continue
-            section = _object(value, path, sub, problems)
+            section = _object(value, _join(prefix, key), spec[key], problems)
             if section:
                 out[key] = section
             continue
         if value is None:
             continue
-        clean = _scalar(value, path, sub, problems)
+        ftype, quick = sub
+        clean = quick(value)
+        if clean is _FAIL:
+            clean = _scalar(value, _join(prefix, key), ftype, problems)
         if clean is not None:
             out[key] = clean
-    for key, sub in spec.items():
-        if key in out or key in obj and obj[key] is not None:
-            continue
-        if isinstance(sub, FieldType) and sub.required:
-            problems.add(_join(prefix, key), "required")
-        elif isinstance(sub, dict) and key == "customer":
+    for key in _REQUIRED.get(id(spec), ()):
+        if key not in out and obj.get(key) is None:
             problems.add(_join(prefix, key), "required")
     return out
+
+
+def _required_keys(spec: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(k for k, sub in spec.items()
+                 if (isinstance(sub, FieldType) and sub.required) or k == "customer")
+
+
+_COMPILED: dict[int, dict[str, Any]] = {}
+_REQUIRED: dict[int, tuple[str, ...]] = {id(SCHEMA): _required_keys(SCHEMA)}
+for _section in SCHEMA.values():
+    if isinstance(_section, dict):
+        _REQUIRED[id(_section)] = _required_keys(_section)
+    elif isinstance(_section, FieldType) and _section.item:
+        _REQUIRED[id(_section.item)] = _required_keys(_section.item)
 
 
 def _join(prefix: str, key: str) -> str:

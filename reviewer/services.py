@@ -30,7 +30,7 @@ from reviewer.models import (
     RuleSetVersion,
     Status,
 )
-from reviewer.rules import RuleSet, load_bundled, load_text
+from reviewer.rules import RuleSet, load_bundled, load_text, stored_evaluation
 
 BATCH = 500
 
@@ -139,52 +139,136 @@ class ImportResult:
 
 UPDATABLE = {Status.NEW: Status.NEW, Status.IN_REVIEW: Status.IN_REVIEW,
              Status.RETURNED: Status.NEW}  # fmt: skip
+PARALLEL_BYTES = 4_000_000  # inputs larger than this are validated by worker processes
+CHUNK = 250
+
+
+@dataclass
+class Prepared:
+    """One record after validation and evaluation, ready to store (or its problems)."""
+
+    file: str
+    label: str
+    problems: list[tuple[str, str]]
+    reference: str = ""
+    text: str = ""
+    sha: str = ""
+    values: dict[str, Any] | None = None
+
+    def where(self) -> str:
+        return f"{self.file}:{self.label}" if self.label else self.file
+
+
+def prepare(rec: intake.Record, ruleset: RuleSet) -> Prepared:
+    """Parse (if needed), validate, canonicalise, hash and evaluate one record. Pure: it runs
+    in worker processes for large imports."""
+    rec.parse_text()
+    if rec.problems and rec.raw is None:
+        return Prepared(rec.file, rec.label, rec.problems)
+    doc, problems = rq.validate(rec.raw)
+    if rec.problems or problems or doc is None:
+        return Prepared(rec.file, rec.label, rec.problems + problems)
+    ref = doc["reference"]
+    text = rq.compact_json(doc)  # validated: no nulls, so this is its canonical JSON
+    evaluation = ruleset.evaluate(doc)
+    values = _row_values(doc, evaluation.recommendation)
+    values["evaluation"] = rq.compact_json(stored_evaluation(evaluation))
+    return Prepared(rec.file, rec.label, [], ref, text, rq.sha256_hex(text), values)
+
+
+_WORKER_RULES: list[RuleSet] = []
+
+
+def _init_worker(content: str) -> None:
+    _WORKER_RULES[:] = [load_text(content, origin="database")]
+
+
+def _prepare_chunk(chunk: list[intake.Record]) -> list[Prepared]:
+    ruleset = _WORKER_RULES[0]
+    return [prepare(rec, ruleset) for rec in chunk]
+
+
+def _chunks(records: Iterator[intake.Record], size: int) -> Iterator[list[intake.Record]]:
+    chunk: list[intake.Record] = []
+    for rec in records:
+        chunk.append(rec)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def prepared_stream(paths: list[str], ruleset: RuleSet, jobs: int) -> Iterator[Prepared]:
+    """Prepared records in file order. With jobs > 1, worker processes parse, validate and
+    evaluate chunks while this process stores; at most a few chunks are in flight, so memory
+    stays flat however large the files."""
+    if jobs <= 1:
+        for rec in intake.read_all(paths):
+            yield prepare(rec, ruleset)
+        return
+    import multiprocessing
+    from collections import deque
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(ruleset.source_text,)) as pool:
+        pending: deque[Any] = deque()
+        for chunk in _chunks(intake.read_all(paths, parse=False), CHUNK):
+            pending.append(pool.apply_async(_prepare_chunk, (chunk,)))
+            if len(pending) >= 3 * jobs:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+
+def default_jobs(paths: list[str]) -> int:
+    """Worker processes for an import: all cores for large inputs, none for small ones."""
+    import os
+
+    try:
+        size = sum(os.path.getsize(p) for p in paths)
+    except OSError:
+        return 1
+    return (os.cpu_count() or 1) if size > PARALLEL_BYTES else 1
 
 
 def import_files(
     session: Session, paths: Iterable[str], actor: Actor, *, update_existing: bool = False,
-    progress: Any = None,
+    progress: Any = None, jobs: int | None = None,
 ) -> ImportResult:
     """Validate and store every request of the files, all or nothing (raises InvalidInput)."""
+    paths = list(paths)
     require_account(session, actor)
     rules = active_rules(session)
     errors = ErrorList()
     seen: dict[str, str] = {}
     result = ImportResult()
     chain = Chain(session, actor)
-    batch: list[tuple[intake.Record, dict[str, Any]]] = []
+    batch: list[Prepared] = []
     count = 0
-    for path in paths:
-        try:
-            for rec in intake.read_records(path):
-                count += 1
-                if progress is not None and count % 1000 == 0:
-                    progress(count)
-                if rec.problems and rec.raw is None:
-                    for field, msg in rec.problems:
-                        errors.add(intake.format_problem(rec.file, rec.label, field, msg))
-                    continue
-                doc, problems = rq.validate(rec.raw)
-                problems = rec.problems + problems
-                if problems or doc is None:
-                    for field, msg in problems:
-                        errors.add(intake.format_problem(rec.file, rec.label, field, msg))
-                    continue
-                ref = doc["reference"]
-                if ref in seen:
-                    errors.add(intake.format_problem(
-                        rec.file, rec.label, "reference",
-                        f"duplicate reference {ref!r}, first given at {seen[ref]}"))
-                    continue
-                seen[ref] = rec.where()
-                if errors:
-                    continue  # keep validating to report every error, but store no more
-                batch.append((rec, doc))
-                if len(batch) >= BATCH:
-                    _store_batch(session, batch, chain, rules, errors, update_existing, result)
-                    batch.clear()
-        except intake.FileProblem as exc:
-            errors.add(str(exc))
+    workers = default_jobs(paths) if jobs is None else jobs
+    for prep in prepared_stream(paths, rules.ruleset, workers):
+        count += 1
+        if progress is not None and count % 1000 == 0:
+            progress(count)
+        if prep.problems:
+            for field, msg in prep.problems:
+                errors.add(intake.format_problem(prep.file, prep.label, field, msg))
+            continue
+        ref = prep.reference
+        if ref in seen:
+            errors.add(intake.format_problem(
+                prep.file, prep.label, "reference",
+                f"duplicate reference {ref!r}, first given at {seen[ref]}"))
+            continue
+        seen[ref] = prep.where()
+        if errors:
+            continue  # keep validating to report every error, but store no more
+        batch.append(prep)
+        if len(batch) >= BATCH:
+            _store_batch(session, batch, chain, rules, errors, update_existing, result)
+            batch.clear()
     if batch and not errors:
         _store_batch(session, batch, chain, rules, errors, update_existing, result)
     if errors:
@@ -193,7 +277,7 @@ def import_files(
     return result
 
 
-def _row_values(doc: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, Any]:
+def _row_values(doc: dict[str, Any], recommendation: str) -> dict[str, Any]:
     customer = doc["customer"]
     return {
         "received_on": dt.date.fromisoformat(doc["received_on"]),
@@ -201,16 +285,16 @@ def _row_values(doc: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, An
         "customer_name": customer["name"],
         "country": customer.get("country"),
         "org_type": customer.get("org_type"),
-        "recommendation": evaluation["recommendation"],
+        "recommendation": recommendation,
         "search_key": rq.search_key(doc),
     }
 
 
 def _store_batch(
-    session: Session, batch: list[tuple[intake.Record, dict[str, Any]]], chain: Chain,
+    session: Session, batch: list[Prepared], chain: Chain,
     rules: ActiveRules, errors: ErrorList, update_existing: bool, result: ImportResult,
 ) -> None:
-    refs = [doc["reference"] for _rec, doc in batch]
+    refs = [p.reference for p in batch]
     existing = {
         r.reference: r
         for r in session.execute(
@@ -221,30 +305,24 @@ def _store_batch(
     new_rows: list[dict[str, Any]] = []
     new_meta: list[tuple[str, str, int]] = []
     version_rows: list[dict[str, Any]] = []
-    for rec, doc in batch:
-        ref = doc["reference"]
-        text = rq.compact_json(doc)  # validated: no nulls, so this is its canonical JSON
-        sha = rq.sha256_hex(text)
+    for prep in batch:
+        ref, text, sha = prep.reference, prep.text, prep.sha
         old = existing.get(ref)
         if old is not None and not update_existing:
             errors.add(intake.format_problem(
-                rec.file, rec.label, "reference",
+                prep.file, prep.label, "reference",
                 f"{ref!r} is already stored (use --update to add a new version)"))
             continue
         if old is not None and old.status not in UPDATABLE:
             errors.add(intake.format_problem(
-                rec.file, rec.label, "reference",
+                prep.file, prep.label, "reference",
                 f"{ref!r} is {old.status.value}: it cannot be changed until a senior reopens it"))
             continue
         if errors:
             continue
-        evaluation = rules.ruleset.evaluate(doc).to_json(ref)
         now = utc_now()
-        values = _row_values(doc, evaluation)
-        values.update(
-            updated_at=now, document=text, document_sha256=sha,
-            evaluation=rq.compact_json(evaluation), rule_set_pk=rules.pk,
-        )  # fmt: skip
+        values = dict(prep.values or {})
+        values.update(updated_at=now, document=text, document_sha256=sha, rule_set_pk=rules.pk)
         if old is None:
             seq = chain.append("import", ref, {"version": 1, "sha256": sha}, time=now)
             values.update(reference=ref, status=Status.NEW, version=1)
@@ -270,17 +348,25 @@ def _store_batch(
     if errors:
         return
     if new_rows:
-        ids = session.execute(
-            insert(Request).returning(Request.id, sort_by_parameter_order=True), new_rows
-        ).scalars().all()
-        for rid, row, (_ref, now, seq) in zip(ids, new_rows, new_meta, strict=True):
+        # executemany without RETURNING (which SQLite runs row by row), then one query for
+        # the new ids: the references are unique and this transaction holds the write lock.
+        session.execute(insert(Request.__table__), new_rows)
+        id_of: dict[str, int] = {
+            ref: rid
+            for ref, rid in session.execute(
+                select(Request.reference, Request.id).where(
+                    Request.reference.in_([m[0] for m in new_meta]))
+            )
+        }
+        for row, (ref, now, seq) in zip(new_rows, new_meta, strict=True):
+            rid = id_of[ref]
             version_rows.append({
                 "request_id": rid, "version": 1, "document": row["document"],
                 "sha256": row["document_sha256"], "created_at": now,
                 "created_by": chain.actor.name, "event_seq": seq,
             })  # fmt: skip
     if version_rows:
-        session.execute(insert(RequestVersion), version_rows)
+        session.execute(insert(RequestVersion.__table__), version_rows)
 
 
 # --------------------------------------------------------------------------- export
@@ -382,9 +468,9 @@ def seed_demo(
     chain = Chain(session, actor)
     errors = ErrorList()
     result = ImportResult()
-    batch: list[tuple[intake.Record, dict[str, Any]]] = []
+    batch: list[Prepared] = []
     for i, doc in enumerate(demo.generate(count, seed=seed, start=start), 1):
-        batch.append((intake.Record("seed-demo", str(i)), doc))
+        batch.append(prepare(intake.Record("seed-demo", str(i), doc), rules.ruleset))
         if len(batch) >= BATCH:
             _store_batch(session, batch, chain, rules, errors, False, result)
             batch.clear()

@@ -216,6 +216,17 @@ class Finding:
         return dict(self._json)
 
     @functools.cached_property
+    def _stored(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule.id,
+            "outcome": self.outcome,
+            "override": self.override,
+            "explanation": self.explanation,
+            "missing": list(self.missing),
+            "conditions": list(self.conditions),
+        }
+
+    @functools.cached_property
     def _json(self) -> dict[str, Any]:
         return {
             "rule": self.rule.id,
@@ -258,6 +269,39 @@ class Evaluation:
             "conditions": self.conditions,
             "findings": [f._json for f in self.findings],
         }
+
+
+def stored_evaluation(evaluation: Evaluation) -> dict[str, Any]:
+    """The evaluation as the requests table keeps it: titles, sources and the combined
+    conditions are left out, since the rule set (stored beside it) gives them back."""
+    return {
+        "recommendation": evaluation.recommendation,
+        "rule_set": evaluation.ruleset.key,
+        "rule_set_sha256": evaluation.ruleset.sha256,
+        "findings": [f._stored for f in evaluation.findings],
+    }
+
+
+def expand_evaluation(stored: dict[str, Any], ruleset: RuleSet, reference: str | None
+                      ) -> dict[str, Any]:
+    """The JSON of `cli.md` from a stored evaluation and the rule set it was made with."""
+    rules = {r.id: r for r in ruleset.rules}
+    findings = []
+    conditions = []
+    for f in stored["findings"]:
+        rule = rules[f["rule"]]
+        conds = [{"rule": rule.id, "text": t} for t in f["conditions"]]
+        conditions.extend(conds)
+        findings.append({
+            "rule": rule.id, "title": rule.title, "outcome": f["outcome"],
+            "override": f["override"], "explanation": f["explanation"],
+            "missing": f["missing"], "conditions": conds, "source": rule.source,
+        })  # fmt: skip
+    return {
+        "reference": reference, "recommendation": stored["recommendation"],
+        "rule_set": stored["rule_set"], "rule_set_sha256": stored["rule_set_sha256"],
+        "conditions": conditions, "findings": findings,
+    }  # fmt: skip
 
 
 @dataclass

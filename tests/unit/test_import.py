@@ -220,3 +220,69 @@ def test_large_file_streams_without_holding_dicts(cli, tmp_path):
     code, out, err = cli("import", str(f))
     assert code == 0, err
     assert "imported 5000 new" in out
+
+
+def test_a_number_with_thousands_of_digits_is_named(cli, tmp_path):
+    f = tmp_path / "digits.jsonl"
+    f.write_text('{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},'
+                 '"scale":{"cameras":' + "9" * 5000 + "}}\n" + line(reference="R-2", scale={"cameras": 10**16}) + "\n")
+    code, _out, err = cli("import", str(f))
+    assert code == 3
+    lines = err.strip().splitlines()
+    assert lines[0].startswith(f"{f}:1: not valid JSON") and "digits" in lines[0]
+    assert lines[1] == f"{f}:2: scale.cameras: number too large (at most 10^15), got 10000000000000000"
+
+
+def _import_with_jobs(db_path, files, jobs):
+    from reviewer.audit import Actor
+    from reviewer.errors import InvalidInput
+    from reviewer.models.db import Database
+    from reviewer.services import bootstrap, import_files
+
+    db = Database(f"sqlite:///{db_path}")
+    db.upgrade()
+    actor = Actor("tester", "tester")
+    with db.write() as session:
+        bootstrap(session, actor)
+    try:
+        with db.write() as session:
+            return import_files(session, files, actor, jobs=jobs), None
+    except InvalidInput as exc:
+        return None, exc.lines()
+    finally:
+        db.dispose()
+
+
+def test_worker_processes_give_the_same_result_and_the_same_errors(tmp_path):
+    from reviewer.demo import generate
+
+    good = tmp_path / "good.jsonl"
+    docs = [rq.canonical_json(d) for d in generate(1200, seed=4)]
+    good.write_text("".join(d + "\n" for d in docs), encoding="utf-8")
+    one, _ = _import_with_jobs(tmp_path / "one.db", [str(good)], 1)
+    two, _ = _import_with_jobs(tmp_path / "two.db", [str(good)], 2)
+    assert one.created == two.created == 1200
+    assert hashes(tmp_path / "one.db") == hashes(tmp_path / "two.db")
+    conn1, conn2 = sqlite3.connect(tmp_path / "one.db"), sqlite3.connect(tmp_path / "two.db")
+    q = "select reference, recommendation, evaluation from requests order by reference"
+    assert conn1.execute(q).fetchall() == conn2.execute(q).fetchall()
+
+    bad = tmp_path / "bad.jsonl"
+    lines = list(docs[:700])
+    lines[10] = lines[10].replace('"received_on":"', '"received_on":"x')
+    lines[650] = "{not json"
+    lines.append(docs[3])  # a duplicate reference
+    bad.write_text("".join(x + "\n" for x in lines), encoding="utf-8")
+    empty = tmp_path / "empty.json"
+    empty.write_text("")
+    _, errors1 = _import_with_jobs(tmp_path / "e1.db", [str(bad), str(empty)], 1)
+    _, errors2 = _import_with_jobs(tmp_path / "e2.db", [str(bad), str(empty)], 2)
+    assert errors1 == errors2 and len(errors1) == 4
+    assert errors1[0].startswith(f"{bad}:11: received_on:")
+    assert errors1[1].startswith(f"{bad}:651: not valid JSON")
+    assert errors1[2] == f"{bad}:701: reference: duplicate reference 'DEMO-000004', first given at {bad}:4"
+    assert errors1[3] == f"{empty}: empty file: no request in it"
+    for name in ("e1.db", "e2.db"):
+        conn = sqlite3.connect(tmp_path / name)
+        assert conn.execute("select count(*) from requests").fetchone() == (0,)
+        assert conn.execute("select count(*) from audit_events").fetchone() == (1,)  # bootstrap only

@@ -361,3 +361,14 @@ def test_remembered_findings_equal_fresh_ones():
         diff = [(a["rule"], a["explanation"], b["explanation"])
                 for a, b in zip(got["findings"], want["findings"], strict=False) if a != b]
         assert got == want, diff
+
+
+def test_stored_evaluation_expands_back_to_the_cli_json(examples):
+    from reviewer.rules import expand_evaluation, stored_evaluation
+
+    for path in examples:
+        doc, _ = rq.validate(rq.loads(path.read_text()))
+        ev = RS.evaluate(doc)
+        stored = json.loads(json.dumps(stored_evaluation(ev)))
+        assert all("source" not in f and "title" not in f for f in stored["findings"])
+        assert expand_evaluation(stored, RS, doc["reference"]) == ev.to_json(doc["reference"])
