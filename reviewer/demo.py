@@ -229,15 +229,8 @@ def generate(count: int, seed: int = 1, start: int = 1, prefix: str = "DEMO") ->
                 sites.append({"country": c, "region": r, "city": ci,
                               "public_accommodation": _bool(rng, 0.5)})
             doc["sites"] = sites
-        clean, problems = rq.validate(_drop_none(doc))
+        clean, problems = rq.validate(rq.drop_nulls(doc))
         if problems or clean is None:  # pragma: no cover - a generator bug
             raise AssertionError(f"demo generator produced an invalid request: {problems}")
         yield clean
 
-
-def _drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_none(v) for v in value]
-    return value

@@ -540,7 +540,7 @@ def normalise(doc: dict[str, Any]) -> dict[str, Any]:
 def canonical_json(value: Any) -> str:
     """UTF-8-ready canonical JSON: keys sorted, no white space, nulls dropped."""
     return json.dumps(
-        _drop_nulls(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        drop_nulls(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
         allow_nan=False,
     )
 
@@ -552,11 +552,12 @@ def compact_json(value: Any) -> str:
                       allow_nan=False)
 
 
-def _drop_nulls(value: Any) -> Any:
+def drop_nulls(value: Any) -> Any:
+    """The value without null members, at any depth (absent and null are one fact)."""
     if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_drop_nulls(v) for v in value]
+        return [drop_nulls(v) for v in value]
     return value
 
 

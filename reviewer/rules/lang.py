@@ -306,41 +306,30 @@ class Quant(Node):
         self.items = self._items_getter(list_path)
         b = body.fn
         stop = not every  # `some` stops at the first True, `every` at the first False
-        done = None if stop else True  # what an exhausted, fully known list gives
+
+        def scan(d: dict[str, Any], items: list[Any], unknown: bool) -> bool | None:
+            for x in items:
+                v = b(d, x)
+                if v is stop:
+                    return stop
+                if v is None:
+                    unknown = True
+            return None if unknown else not stop
 
         if list_path == "parties":
             def fn(d: dict[str, Any], it: Any) -> bool | None:
                 v = b(d, d.get("customer", EMPTY))
                 if v is stop:
                     return stop
-                unknown = v is None
                 users = d.get("end_users")
-                if users is None:
-                    return None
-                for x in users:
-                    v = b(d, x)
-                    if v is stop:
-                        return stop
-                    if v is None:
-                        unknown = True
-                return None if unknown else not stop
+                return None if users is None else scan(d, users, v is None)
         else:
             get = _root_getter(list_path)
 
             def fn(d: dict[str, Any], it: Any) -> bool | None:
                 lst = get(d, None)
-                if lst is None:
-                    return None
-                unknown = False
-                for x in lst:
-                    v = b(d, x)
-                    if v is stop:
-                        return stop
-                    if v is None:
-                        unknown = True
-                return None if unknown else not stop
+                return None if lst is None else scan(d, lst, False)
 
-        del done
         self.fn = fn
 
     @staticmethod
