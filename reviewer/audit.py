@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from reviewer.models import AuditEvent, ChainHead, Request, RequestVersion
+from reviewer.models import AuditEvent, ChainHead, Decision, Request, RequestVersion
 from reviewer.request import canonical_json, compact_json, sha256_hex
 
 GENESIS = "0" * 64
@@ -177,7 +177,35 @@ def verify(session: Session, anchor: tuple[int, str] | None = None) -> VerifyRep
     if anchor and not anchor_seen:
         problems.append(Problem("anchor", str(anchor[0]), "no event with that number"))
     problems.extend(_verify_versions(session))
-    return VerifyReport(not problems, count, 0, problems)
+    decisions, decision_problems = _verify_decisions(session)
+    problems.extend(decision_problems)
+    return VerifyReport(not problems, count, decisions, problems)
+
+
+def _verify_decisions(session: Session) -> tuple[int, list[Problem]]:
+    """Every final decision: its record hash against its content, and its finalising event."""
+    from reviewer.review import record_hash
+
+    out: list[Problem] = []
+    count = 0
+    rows = session.execute(
+        select(Decision, Request.reference).join(Request, Request.id == Decision.request_id)
+        .where(Decision.final.is_(True)).order_by(Decision.id)
+    )  # fmt: skip
+    for decision, ref in rows:
+        count += 1
+        label = f"{ref} decision {decision.number}"
+        if decision.record_hash != record_hash(session, decision, ref):
+            out.append(Problem("decision", ref, f"{label}: the record does not match its "
+                               "record hash (changed after it became final)"))  # fmt: skip
+            continue
+        event = session.get(AuditEvent, decision.event_seq) if decision.event_seq else None
+        payload = json.loads(event.payload) if event is not None else {}
+        if event is None or event.reference != ref or \
+                payload.get("record_hash") != decision.record_hash:
+            out.append(Problem("decision", ref, f"{label}: its finalising event "
+                               f"{decision.event_seq} does not carry its record hash"))
+    return count, out
 
 
 def _verify_versions(session: Session) -> list[Problem]:
@@ -199,6 +227,19 @@ def _verify_versions(session: Session) -> list[Problem]:
             data = json.loads(payload)
             if data.get("sha256") != actual or ev_ref != ref or data.get("version") != version:
                 out.append(Problem("request", ref, f"version {version} differs from its audit event"))
+        if len(out) >= 100:
+            break
+    current = session.execute(
+        select(Request.reference, Request.document_version, Request.document_sha256,
+               Request.document, RequestVersion.sha256)
+        .outerjoin(RequestVersion, (RequestVersion.request_id == Request.id)
+                   & (RequestVersion.version == Request.document_version))
+        .order_by(Request.id)
+    )  # fmt: skip
+    for ref, version, sha, document, version_sha in current.yield_per(2000):
+        if version_sha is None or sha != version_sha or sha256_hex(document) != sha:
+            out.append(Problem("request", ref, f"the current document differs from version "
+                               f"{version} and its audit event"))  # fmt: skip
         if len(out) >= 100:
             break
     return out

@@ -61,7 +61,70 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("seed-demo", parents=[common], help="demo data for an empty database")
     s.add_argument("--count", type=int, default=200)
     s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--decisions", type=int, default=0, metavar="K",
+                   help="also make K decisions through the workflow (demo accounts)")
     s.add_argument("--force", action="store_true")
+
+    s = sub.add_parser("show", parents=[common], help="a request with its history")
+    s.add_argument("ref", metavar="REF")
+    s.add_argument("--format", choices=["json", "text"], default="text")
+
+    for name, what in (("claim", "claim a new request"), ("release", "release your claim"),
+                       ("take-over", "take over a claim (senior)")):
+        s = sub.add_parser(name, parents=[common], help=what)
+        s.add_argument("ref", metavar="REF")
+        s.add_argument("--expect-version", type=int, metavar="N")
+
+    s = sub.add_parser("decide", parents=[common], help="decide a claimed request")
+    s.add_argument("ref", metavar="REF")
+    s.add_argument("--outcome", required=True,
+                   choices=["approve", "approve_with_conditions", "refuse"])
+    s.add_argument("--justification", required=True, metavar="TEXT")
+    s.add_argument("--condition", action="append", default=[], metavar="TEXT[@DATE]")
+    s.add_argument("--re-review", metavar="DATE")
+    s.add_argument("--expect-version", type=int, metavar="N")
+
+    s = sub.add_parser("return", parents=[common], help="return a request for information")
+    s.add_argument("ref", metavar="REF")
+    s.add_argument("--reason", required=True, metavar="TEXT")
+    s.add_argument("--expect-version", type=int, metavar="N")
+
+    s = sub.add_parser("check", parents=[common], help="confirm or reject a decision")
+    s.add_argument("ref", metavar="REF")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--confirm", action="store_true")
+    g.add_argument("--reject", action="store_true")
+    s.add_argument("--reason", metavar="TEXT", default="")
+    s.add_argument("--expect-version", type=int, metavar="N")
+
+    s = sub.add_parser("reopen", parents=[common], help="reopen a decided request (senior)")
+    s.add_argument("ref", metavar="REF")
+    s.add_argument("--reason", required=True, metavar="TEXT")
+    s.add_argument("--expect-version", type=int, metavar="N")
+
+    s = sub.add_parser("conditions", parents=[common], help="conditions of final decisions")
+    s.add_argument("--overdue", action="store_true")
+    s.add_argument("--format", choices=["json", "text"], default="text")
+    csub = s.add_subparsers(dest="conditions_command", parser_class=_Parser)
+    m = csub.add_parser("mark", parents=[common], help="mark a condition met or lapsed")
+    m.add_argument("id", type=int, metavar="ID")
+    m.add_argument("status", choices=["met", "lapsed"])
+    m.add_argument("--note", required=True, metavar="TEXT")
+
+    s = sub.add_parser("users", parents=[common], help="accounts and roles")
+    usub = s.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
+    u = usub.add_parser("list", parents=[common])
+    u.add_argument("--format", choices=["json", "text"], default="text")
+    u = usub.add_parser("add", parents=[common])
+    u.add_argument("name", metavar="NAME")
+    u.add_argument("--role", action="append", required=True, choices=["reviewer", "senior", "admin"])
+    u = usub.add_parser("role", parents=[common])
+    u.add_argument("name", metavar="NAME")
+    g = u.add_mutually_exclusive_group(required=True)
+    g.add_argument("--add", choices=["reviewer", "senior", "admin"])
+    g.add_argument("--remove", choices=["reviewer", "senior", "admin"])
+    u = usub.add_parser("disable", parents=[common])
+    u.add_argument("name", metavar="NAME")
 
     s = sub.add_parser("db", parents=[common], help="database schema")
     dbsub = s.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
@@ -224,10 +287,17 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     db = open_for_write(args)
     with db.write() as session:
         result = seed_demo(session, acting_user(args), args.count, args.seed, args.force)
+        decided = 0
+        if result is not None and args.decisions > 0:
+            from reviewer.review import seed_decisions
+
+            decided = seed_decisions(session, acting_user(args), args.decisions, args.seed)
     if result is None:
         print("the database already holds requests: nothing changed (use --force to add more)")
     else:
-        print(f"seeded {result.created} demo requests (seed {args.seed}) into {db.describe()}")
+        made = f" and {decided} decisions" if decided else ""
+        print(f"seeded {result.created} demo requests{made} (seed {args.seed}) into "
+              f"{db.describe()}")
     return 0
 
 
@@ -249,7 +319,155 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _act(args: argparse.Namespace, fn: Any, **kwargs: Any) -> Any:
+    """Run one workflow action: on the version read now (or --expect-version), in one
+    writing transaction; a stale version is a conflict (exit 4)."""
+    from reviewer.review import current_version
+
+    db = open_for_write(args)
+    expect = getattr(args, "expect_version", None)
+    if expect is None:
+        with db.read() as session:
+            expect = current_version(session, args.ref)
+    with db.write() as session:
+        result = fn(session, acting_user(args), args.ref, expect_version=expect, **kwargs)
+        summary = _summary(result)
+    return summary
+
+
+def _summary(obj: Any) -> str:
+    from reviewer.models import Decision
+
+    if isinstance(obj, Decision):
+        state = "final" if obj.final else "awaiting a second check"
+        if obj.rejected:
+            state = "rejected at check"
+        return f"decision {obj.number}: {obj.outcome.value} ({state})"
+    return f"{obj.reference}: {obj.status.value}, version {obj.version}"
+
+
+def cmd_claim(args: argparse.Namespace) -> int:
+    from reviewer import review
+
+    fn = {"claim": review.claim, "release": review.release, "take-over": review.take_over}
+    print(_act(args, fn[args.command]))
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from reviewer import review
+
+    try:
+        re_review = dt.date.fromisoformat(args.re_review) if args.re_review else None
+    except ValueError:
+        raise UsageError(f"--re-review takes a date YYYY-MM-DD, got {args.re_review!r}") from None
+    conditions = [review.ConditionInput.parse(c) for c in args.condition]
+    print(_act(args, review.decide, outcome=args.outcome, justification=args.justification,
+               conditions=conditions, re_review=re_review))  # fmt: skip
+    return 0
+
+
+def cmd_return(args: argparse.Namespace) -> int:
+    from reviewer import review
+
+    print(_act(args, review.return_request, reason=args.reason))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from reviewer import review
+
+    if args.reject and not args.reason:
+        raise UsageError("check --reject needs --reason TEXT")
+    print(_act(args, review.check, confirm=args.confirm, reason=args.reason))
+    return 0
+
+
+def cmd_reopen(args: argparse.Namespace) -> int:
+    from reviewer import review
+
+    print(_act(args, review.reopen, reason=args.reason))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from reviewer import review
+    from reviewer.report import show_text
+
+    db = open_for_read(args)
+    with db.read() as session:
+        data = review.show(session, args.ref)
+    if args.format == "json":
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(show_text(data))
+    return 0
+
+
+def cmd_conditions(args: argparse.Namespace) -> int:
+    from reviewer import review
+
+    if args.conditions_command == "mark":
+        db = open_for_write(args)
+        with db.write() as session:
+            cond = review.mark_condition(session, acting_user(args), args.id, args.status,
+                                         args.note)  # fmt: skip
+            print(f"condition {cond.id}: {cond.status.value}")
+        return 0
+    db = open_for_read(args)
+    with db.read() as session:
+        rows = review.list_conditions(session, overdue=args.overdue)
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['id']:>6}  {r['reference']:<20} {r['status']:<7} due {r['due']}  "
+                  f"[{r['rule']}] {r['text']}")  # fmt: skip
+        print(f"{len(rows)} conditions" + (" overdue" if args.overdue else ""))
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from reviewer import review
+
+    if args.users_command == "list":
+        db = open_for_read(args)
+        with db.read() as session:
+            rows = review.list_users(session)
+        if args.format == "json":
+            print(json.dumps(rows, indent=2))
+        else:
+            for r in rows:
+                state = "" if r["active"] else "  (disabled)"
+                print(f"{r['name']:<24} {', '.join(r['roles'])}{state}")
+        return 0
+    db = open_for_write(args)
+    actor = acting_user(args)
+    with db.write() as session:
+        if args.users_command == "add":
+            account = review.add_user(session, actor, args.name, args.role)
+        elif args.users_command == "role":
+            account = review.change_role(session, actor, args.name, args.add, args.remove)
+        else:
+            account = review.disable_user(session, actor, args.name)
+        state = "active" if account.active else "disabled"
+        print(f"{account.name}: {', '.join(account.role_names)} ({state})")
+    return 0
+
+
 COMMANDS = {
+    "show": cmd_show,
+    "claim": cmd_claim,
+    "release": cmd_claim,
+    "take-over": cmd_claim,
+    "decide": cmd_decide,
+    "return": cmd_return,
+    "check": cmd_check,
+    "reopen": cmd_reopen,
+    "conditions": cmd_conditions,
+    "users": cmd_users,
     "import": cmd_import,
     "export": cmd_export,
     "evaluate": cmd_evaluate,

@@ -39,6 +39,12 @@ class InvalidInput(ReviewerError):
 MAX_ERROR_LINES = 100
 
 
+class NotPermittedLines(InvalidInput):
+    """Several refusals found while reading input (an import touching decided requests)."""
+
+    exit_code = 5
+
+
 class ConflictError(ReviewerError):
     exit_code = 4
 

@@ -31,3 +31,49 @@ def evaluation_text(ev: dict[str, Any], width: int = 100) -> str:
     if missing:
         lines.append("  Missing facts (ask sales): " + ", ".join(missing))
     return "\n".join(lines)
+
+
+def show_text(data: dict[str, Any]) -> str:
+    """`reviewer show` for a person: the request, its evaluation, versions, decisions and
+    events; each decision names the version and rule set it was made on."""
+    doc = data["document"]
+    customer = doc["customer"]
+    lines = [
+        f"{data['reference']}  status {data['status']}  version {data['version']}  "
+        f"assignee {data['assignee'] or '-'}",
+        f"  {doc.get('title', '(no title)')}",
+        f"  customer: {customer['name']} ({customer.get('country', '?')}, "
+        f"{customer.get('org_type', 'org type unknown')})",
+        "",
+        evaluation_text(data["evaluation"]),
+        "",
+        "Versions:",
+    ]
+    for v in data["versions"]:
+        current = "  (current)" if v["version"] == data.get("document_version") else ""
+        lines.append(f"  v{v['version']}  {v['created_at']}  by {v['created_by']}  "
+                     f"sha256 {v['sha256'][:16]}...{current}")
+    lines.append("Decisions:" if data["decisions"] else "Decisions: none yet")
+    latest = data.get("document_version")
+    for d in data["decisions"]:
+        state = "final" if d["final"] else ("rejected at check" if d["rejected"] else "awaiting check")
+        stale = "" if d["request_version"] == latest else "  (an earlier version)"
+        lines.append(f"  #{d['number']} {d['outcome']} ({state}) by {d['decider']}"
+                     + (f", checked by {d['checker']}" if d["checker"] else "")
+                     + f"  on version {d['request_version']}{stale} under {d['rule_set']} "
+                     f"(recommendation then: {d['recommendation']})")
+        for chunk in textwrap.wrap(d["justification"], 90):
+            lines.append(f"      {chunk}")
+        if d["rejected"] and d.get("reject_reason"):
+            lines.append(f"      rejected: {d['reject_reason']}")
+        for c in d["conditions"]:
+            lines.append(f"      condition {c['id']} [{c['rule']}] {c['text']}  due {c['due']}  "
+                         f"{c['status']}")
+        if d["re_review"]:
+            lines.append(f"      re-review by {d['re_review']}")
+        if d["record_hash"]:
+            lines.append(f"      record hash {d['record_hash']} (event {d['event_seq']})")
+    lines.append("Events:")
+    for e in data["events"]:
+        lines.append(f"  {e['seq']:>6}  {e['time']}  {e['actor']:<16} {e['action']}")
+    return "\n".join(lines)

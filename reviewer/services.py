@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from reviewer import intake
 from reviewer import request as rq
 from reviewer.audit import Actor, Chain, utc_now
-from reviewer.errors import InvalidInput, NotFound, NotPermitted
+from reviewer.errors import InvalidInput, NotFound, NotPermitted, NotPermittedLines
 from reviewer.models import (
     Account,
     AccountRole,
@@ -113,6 +113,7 @@ class ErrorList:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.total = 0
+        self.refusals = 0  # errors that are refusals by the status table, not bad input
 
     def add(self, line: str) -> None:
         self.total += 1
@@ -123,6 +124,8 @@ class ErrorList:
         return self.total > 0
 
     def error(self) -> InvalidInput:
+        if self.refusals == self.total:
+            return NotPermittedLines(self.lines, self.total)
         return InvalidInput(self.lines, self.total)
 
 
@@ -299,7 +302,8 @@ def _store_batch(
         r.reference: r
         for r in session.execute(
             select(Request.id, Request.reference, Request.status, Request.version,
-                   Request.document_sha256).where(Request.reference.in_(refs))
+                   Request.document_version, Request.document_sha256)
+            .where(Request.reference.in_(refs))
         )  # fmt: skip
     }
     new_rows: list[dict[str, Any]] = []
@@ -314,6 +318,7 @@ def _store_batch(
                 f"{ref!r} is already stored (use --update to add a new version)"))
             continue
         if old is not None and old.status not in UPDATABLE:
+            errors.refusals += 1
             errors.add(intake.format_problem(
                 prep.file, prep.label, "reference",
                 f"{ref!r} is {old.status.value}: it cannot be changed until a senior reopens it"))
@@ -325,7 +330,7 @@ def _store_batch(
         values.update(updated_at=now, document=text, document_sha256=sha, rule_set_pk=rules.pk)
         if old is None:
             seq = chain.append("import", ref, {"version": 1, "sha256": sha}, time=now)
-            values.update(reference=ref, status=Status.NEW, version=1)
+            values.update(reference=ref, status=Status.NEW, version=1, document_version=1)
             new_rows.append(values)
             new_meta.append((ref, now, seq))
             result.created += 1
@@ -333,12 +338,14 @@ def _store_batch(
         if old.document_sha256 == sha:
             result.unchanged += 1
             continue
-        version = old.version + 1
+        version = old.document_version + 1
         status = UPDATABLE[old.status]
         seq = chain.append(
             "update", ref, {"version": version, "sha256": sha, "status": status.value}, time=now
         )
-        values.update(version=version, status=status)
+        values.update(version=old.version + 1, document_version=version, status=status)
+        if old.status is Status.RETURNED:
+            values["assignee_id"] = None
         session.execute(update(Request).where(Request.id == old.id).values(**values))
         version_rows.append({
             "request_id": old.id, "version": version, "document": text, "sha256": sha,

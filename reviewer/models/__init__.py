@@ -139,7 +139,10 @@ class Request(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     updated_at: Mapped[str] = mapped_column(String(32), index=True)
     search_key: Mapped[str] = mapped_column(Text, index=True)
+    # The version counter: raised by every change (edits, claims, decisions, ...).
     version: Mapped[int] = mapped_column(Integer)
+    # The number of the current document version (request_versions.version).
+    document_version: Mapped[int] = mapped_column(Integer, server_default="1")
     document: Mapped[str] = mapped_column(Text)
     document_sha256: Mapped[str] = mapped_column(String(64))
     evaluation: Mapped[str | None] = mapped_column(Text)
