@@ -345,9 +345,9 @@ def decide(
 ) -> Decision:
     """Record a decision: approve, approve_with_conditions or refuse (see `return_request`)."""
     c = _begin(session, actor, reference, expect_version)
+    _require_decider(c.account, "decide")
     _require_status(c.req, Status.IN_REVIEW, action="decide")
     _require_assignee(c, "decide")
-    _require_decider(c.account, "decide")
     try:
         kind = Outcome(outcome)
     except ValueError:
@@ -425,9 +425,9 @@ def return_request(session: Session, actor: Actor, reference: str, reason: str,
                    expect_version: int | None = None) -> Decision:
     """Return for information: a decision whose justification is the reason."""
     c = _begin(session, actor, reference, expect_version)
+    _require_decider(c.account, "return")
     _require_status(c.req, Status.IN_REVIEW, action="return")
     _require_assignee(c, "return")
-    _require_decider(c.account, "return")
     text = _check_justification(reason, "reason")
     evaluation = evaluation_of(session, c.req)
     number = 1 + session.execute(

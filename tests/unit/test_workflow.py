@@ -162,6 +162,12 @@ def test_four_eyes_second_check(wf):
     refused(wf, "check", "R-SECOND", "--confirm", user="adm", code=5,
             words="neither the reviewer nor the senior")
     refused(wf, "claim", "R-SECOND", user="rev2", code=5, words="is awaiting_second")
+    doc = make({"use.decision_effects": ["housing"], "title": "edited while awaiting a check"})
+    doc["reference"] = "R-SECOND"
+    f = wf.db_path.parent / "edit-second.jsonl"
+    f.write_text(rq.canonical_json(doc) + "\n")
+    refused(wf, "import", str(f), "--update", user="rev2", code=5,
+            words="'R-SECOND' is awaiting_second: it cannot be changed until a senior reopens it")
     ok(wf, "check", "R-SECOND", "--reject", "--reason", "The fairness audit needs a named auditor.",
        user="rev2")
     assert status(wf, "R-SECOND") == ("in_review", "rev1")
@@ -174,6 +180,31 @@ def test_four_eyes_second_check(wf):
     assert first["rejected"] and not first["final"] and first["record_hash"] is None
     assert second["final"] and second["checker"] == "rev2" and second["decider"] == "rev1"
     assert ok(wf, "verify", user=ADMIN).startswith("OK")
+
+
+def test_an_admin_without_reviewer_role_cannot_decide(wf):
+    ok(wf, "claim", "R-APPROVE", user="rev1")
+    refused(wf, "decide", "R-APPROVE", "--outcome", "approve", "--justification", JUST, user="adm",
+            code=5, words="decide: adm has neither the reviewer nor the senior role")
+    refused(wf, "return", "R-APPROVE", "--reason", JUST, user="adm", code=5,
+            words="return: adm has neither the reviewer nor the senior role")
+
+
+def test_overdue_conditions(wf):
+    ok(wf, "claim", "R-COND", user="rev1")
+    ok(wf, "decide", "R-COND", "--outcome", "approve_with_conditions", "--justification", JUST,
+       "--condition", "first audit report@2026-12-31", user="rev1")
+    assert json.loads(ok(wf, "conditions", "--overdue", "--format", "json", user=ADMIN)) == []
+    conn = sqlite3.connect(wf.db_path)  # time passes: the audit report's due date is behind us
+    with conn:
+        conn.execute("update conditions set due_on = '2026-01-31' where rule = 'reviewer'")
+    conn.close()
+    rows = json.loads(ok(wf, "conditions", "--overdue", "--format", "json", user=ADMIN))
+    assert [(r["reference"], r["text"], r["status"]) for r in rows] == [
+        ("R-COND", "first audit report", "open")]
+    cid = str(rows[0]["id"])
+    ok(wf, "conditions", "mark", cid, "lapsed", "--note", "no report by the due date", user="rev2")
+    assert json.loads(ok(wf, "conditions", "--overdue", "--format", "json", user=ADMIN)) == []
 
 
 def test_admins_do_not_check_their_own_decisions(wf):
