@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("verify", parents=[common], help="check the audit chain and stored versions")
     s.add_argument("--anchor", metavar="SEQ:HASH")
+    s.add_argument("--pdf", nargs="+", metavar="FILE", help="check exported PDF records")
     s.add_argument("--format", choices=["json", "text"], default="text")
 
     s = sub.add_parser("seed-demo", parents=[common], help="demo data for an empty database")
@@ -125,6 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--remove", choices=["reviewer", "senior", "admin"])
     u = usub.add_parser("disable", parents=[common])
     u.add_argument("name", metavar="NAME")
+
+    s = sub.add_parser("export-pdf", parents=[common], help="PDF records of final decisions")
+    s.add_argument("refs", nargs="*", metavar="REF")
+    s.add_argument("--all-decided", action="store_true")
+    s.add_argument("--out", required=True, metavar="DIR")
+    s.add_argument("--overwrite", action="store_true")
+    s.add_argument("--jobs", type=int, default=None, metavar="N", help="processes (default: cores)")
+
+    s = sub.add_parser("settings", parents=[common], help="organisation settings")
+    ssub = s.add_subparsers(dest="settings_command", required=True, parser_class=_Parser)
+    g = ssub.add_parser("get", parents=[common])
+    g.add_argument("key")
+    g = ssub.add_parser("set", parents=[common])
+    g.add_argument("key")
+    g.add_argument("value")
 
     s = sub.add_parser("db", parents=[common], help="database schema")
     dbsub = s.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
@@ -269,6 +285,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     db = open_for_read(args)
     with db.read() as session:
         report = verify(session, anchor)
+        if args.pdf:
+            from reviewer.audit import Problem
+            from reviewer.export import verify_pdf
+
+            for path in args.pdf:
+                for message in verify_pdf(session, path):
+                    report.problems.append(Problem("pdf", path, message))
+            report.ok = not report.problems
     if args.format == "json":
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -298,6 +322,49 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
         made = f" and {decided} decisions" if decided else ""
         print(f"seeded {result.created} demo requests{made} (seed {args.seed}) into "
               f"{db.describe()}")
+    return 0
+
+
+def cmd_export_pdf(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from reviewer.export import export_pdfs, plan, select_decisions
+
+    if not args.refs and not args.all_decided:
+        raise UsageError("export-pdf needs references or --all-decided")
+    db = open_for_read(args)
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot create {out}: {exc.strerror or exc}") from exc
+    with db.read() as session:
+        rows = select_decisions(session, args.refs, args.all_decided)
+    targets = plan(rows, out, args.overwrite)
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 50 == 0:
+            print(f"\rexported {done}/{total}", end="" if done < total else "\n",
+                  file=sys.stderr, flush=True)
+
+    n = export_pdfs(db.url, targets, jobs=max(1, jobs), progress=progress)
+    print(f"wrote {n} PDF records to {out}")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from reviewer.export import get_setting, set_setting
+
+    if args.settings_command == "get":
+        db = open_for_read(args)
+        with db.read() as session:
+            print(get_setting(session, args.key))
+        return 0
+    db = open_for_write(args)
+    with db.write() as session:
+        set_setting(session, acting_user(args), args.key, args.value)
+    print(f"{args.key} = {args.value.strip()}")
     return 0
 
 
@@ -468,6 +535,8 @@ COMMANDS = {
     "reopen": cmd_reopen,
     "conditions": cmd_conditions,
     "users": cmd_users,
+    "export-pdf": cmd_export_pdf,
+    "settings": cmd_settings,
     "import": cmd_import,
     "export": cmd_export,
     "evaluate": cmd_evaluate,

@@ -1,0 +1,340 @@
+"""PDF justification records (`workflow.md`, "The PDF justification"), with ReportLab.
+
+A record must stand on its own in front of an auditor or a court: the request, every finding
+with its source, the decision and its sign-offs, and the integrity data that ties it to the
+database (record hash in the text, in the metadata and as a QR code). Customer text is data:
+it is escaped, never read as markup, and set in fonts shipped with the app (embedded subsets).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from importlib import resources
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+FONT, BOLD, FALLBACK = "Reviewer-Sans", "Reviewer-Sans-Bold", "Reviewer-CJK"
+OUTCOME_WORDS = {
+    "approve": ("Approved", colors.HexColor("#1b7f3b")),
+    "approve_with_conditions": ("Approved with conditions", colors.HexColor("#9a6700")),
+    "refuse": ("Refused", colors.HexColor("#b42318")),
+    "return_for_information": ("Returned for information", colors.HexColor("#475467")),
+}
+FINDING_COLOURS = {
+    "refuse": "#b42318", "needs_information": "#6941c6", "escalate_senior": "#c4320a",
+    "escalate_second": "#9a6700", "conditions": "#175cd3", "approve": "#1b7f3b",
+}  # fmt: skip
+
+
+@functools.cache
+def _fonts() -> tuple[frozenset[int], frozenset[int]]:
+    """Register the shipped fonts once per process; return the code points each covers."""
+    folder = resources.files("reviewer.resources").joinpath("fonts")
+    faces = {}
+    for name, file in ((FONT, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"),
+                       (FALLBACK, "DroidSansFallbackFull.ttf")):  # fmt: skip
+        with resources.as_file(folder.joinpath(file)) as path:
+            font = TTFont(name, str(path))
+        pdfmetrics.registerFont(font)
+        faces[name] = frozenset(font.face.charToGlyph)
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+    return faces[FONT], faces[FALLBACK]
+
+
+_RTL = "\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb1d-\ufdff\ufe70-\ufeff"
+_RTL_RUN = re.compile(f"[{_RTL}]+(?:\\s+[{_RTL}]+)*")
+
+
+def visual_order(s: str) -> str:
+    """Right-to-left runs (Arabic, Hebrew) reversed for drawing: ReportLab sets text left to
+    right, so the reversed run reads right to left on the page (unshaped), and PDF readers,
+    which reorder right-to-left text when extracting, give back the text as typed."""
+    return _RTL_RUN.sub(lambda m: m.group(0)[::-1], s)
+
+
+def text(value: Any) -> str:
+    """Customer (or any) text as paragraph markup: escaped, with characters the main font
+    lacks (CJK) set in the fallback font, so they embed and copy back exactly."""
+    main, fallback = _fonts()
+    s = visual_order(str(value))
+    out: list[str] = []
+    run: list[str] = []
+    in_fallback = False
+    for ch in s:
+        cp = ord(ch)
+        use_fallback = cp not in main and cp in fallback
+        if use_fallback != in_fallback and run:
+            out.append(_run("".join(run), in_fallback))
+            run = []
+        in_fallback = use_fallback
+        run.append(ch)
+    if run:
+        out.append(_run("".join(run), in_fallback))
+    return "".join(out)
+
+
+def has_cjk(value: Any) -> bool:
+    """True when the text needs the fallback (CJK) font, which also means it may be
+    broken between any two characters (CJK has no spaces between words)."""
+    main, fallback = _fonts()
+    return any(ord(ch) not in main and ord(ch) in fallback for ch in str(value))
+
+
+def para(value: Any, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of customer text: escaped, font-fallback runs, CJK line breaking only
+    where CJK is present (so Latin words never break inside)."""
+    if has_cjk(value):
+        style = ParagraphStyle(style.name + "-cjk", parent=style, wordWrap="CJK")
+    return Paragraph(text(value), style)
+
+
+def _run(chunk: str, fallback: bool) -> str:
+    escaped = escape(chunk).replace("\n", "<br/>")
+    return f'<font name="{FALLBACK}">{escaped}</font>' if fallback else escaped
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12, alignment=TA_LEFT)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5,
+                                textColor=colors.HexColor("#475467")),
+        "h1": ParagraphStyle("h1", parent=base, fontName=BOLD, fontSize=17, leading=21),
+        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=11.5, leading=15,
+                             spaceBefore=9, spaceAfter=3,
+                             textColor=colors.HexColor("#101828")),  # fmt: skip
+        "org": ParagraphStyle("org", parent=base, fontName=BOLD, fontSize=10,
+                              textColor=colors.HexColor("#475467")),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11),
+        "label": ParagraphStyle("label", parent=base, fontName=BOLD, fontSize=8.5, leading=11),
+    }
+
+
+def _page_numbers(page_count_label: str) -> Any:
+    """A canvas that writes "Page x of y" on every page once y is known."""
+
+    class NumberedCanvas(rl_canvas.Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._saved: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 - ReportLab's name
+            self._saved.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._saved)
+            for state in self._saved:
+                self.__dict__.update(state)
+                self.setFont(FONT, 7.5)
+                self.setFillColor(colors.HexColor("#475467"))
+                self.drawString(18 * mm, 10 * mm, page_count_label)
+                self.drawRightString(A4[0] - 18 * mm, 10 * mm,
+                                     f"Page {self._pageNumber} of {total}")
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def _table(rows: list[tuple[str, Any]], st: dict[str, ParagraphStyle], value_style: str = "cell"
+           ) -> Table:
+    data = [[Paragraph(escape(k), st["label"]), para(v, st[value_style])]
+            for k, v in rows if v not in (None, "", [])]  # fmt: skip
+    if not data:
+        data = [[Paragraph("—", st["cell"]), Paragraph("nothing stated", st["cell"])]]
+    t = Table(data, colWidths=[45 * mm, None], hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#eaecf0")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]))  # fmt: skip
+    return t
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, list):
+        return ", ".join(str(v).replace("_", " ") for v in value) if value else "none"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value).replace("_", " ") if isinstance(value, str) and " " not in value \
+        and "@" not in value and "." not in value else str(value)
+
+
+def _section(doc: dict[str, Any], name: str, fields: list[str]) -> list[tuple[str, Any]]:
+    section = doc.get(name)
+    return [(f.replace("_", " "), _show(section.get(f) if section else None)) for f in fields]
+
+
+def build_story(record: dict[str, Any]) -> list[Any]:
+    st = _styles()
+    doc = record["document"]
+    ev = record["evaluation"]
+    words, colour = OUTCOME_WORDS[record["outcome"]]
+    story: list[Any] = [
+        Paragraph(text(record["organisation"]), st["org"]),
+        Paragraph("Decision record", st["h1"]),
+        Paragraph(f"Reference <b>{text(record['reference'])}</b> · decision "
+                  f"{record['number']} · {escape(record['decided_at'][:10])}", st["body"]),
+        Spacer(1, 3 * mm),
+        Paragraph(f'<font color="{colour.hexval().replace("0x", "#")}" size="14"><b>'
+                  f"{escape(words)}</b></font>", st["body"]),
+        Spacer(1, 2 * mm),
+        para(doc.get("title", ""), st["body"]),
+        Spacer(1, 2 * mm),
+        _table([
+            ("Customer", doc["customer"]["name"]),
+            ("Recommendation", f"{ev['recommendation'].replace('_', ' ')} "
+                               f"({len(ev['findings'])} findings, rule set {ev['rule_set']})"),
+            ("Decided by", record["decider"]),
+            ("Checked by", record["checker"] or "no second check required"),
+            ("Record hash", record["record_hash"]),
+        ], st),
+    ]
+    customer = doc["customer"]
+    story += [Paragraph("1. The request", st["h2"]), _table([
+        ("Customer", customer["name"]), ("Country / region / city", " / ".join(
+            str(customer.get(k, "unknown")) for k in ("country", "region", "city"))),
+        ("Organisation type", _show(customer.get("org_type"))),
+        ("Sector", _show(customer.get("sector"))),
+        ("Reseller or integrator", _show(customer.get("is_reseller"))),
+        ("Received", doc["received_on"]),
+        ("Sales owner / product", " / ".join(str(doc.get("sales", {}).get(k, "unknown"))
+                                             for k in ("owner", "product"))),
+    ], st)]  # fmt: skip
+    users = doc.get("end_users")
+    user_text = ("unknown" if users is None else "none (the customer is the end user)"
+                 if not users else "; ".join(", ".join(str(u.get(k, "?")) for k in (
+                     "name", "country", "region", "org_type")) for u in users))  # fmt: skip
+    story += [Paragraph("End users", st["label"]), para(user_text, st["cell"])]
+    story += [Spacer(1, 2 * mm), _table(
+        _section(doc, "use", ["use_case", "operations", "real_time", "camera_type", "environment",
+                              "context", "law_enforcement_purpose", "subject_already_apprehended",
+                              "tracks_individuals", "targets_protected_groups", "monitored_events",
+                              "captures_protected_spaces", "decision_effects",
+                              "accessibility_scenario"])
+        + _section(doc, "people", ["includes_minors", "mostly_over_65", "enrollment_basis"])
+        + _section(doc, "scale", ["enrolled_identities", "identifications_per_day",
+                                  "people_scanned_per_day", "cameras", "sites", "countries",
+                                  "coverage"])
+        + _section(doc, "data", ["gallery_sources", "retention_days", "retention_policy_public",
+                                 "sold_or_monetized", "shares_with_law_enforcement"])
+        + _section(doc, "safeguards", ["consent", "enrollment_optional", "alternative_method",
+                                       "human_review", "operational_testing",
+                                       "demographic_testing", "staff_training",
+                                       "feedback_channel", "match_threshold"])
+        + _section(doc, "legal", ["authorisation", "eu_art5_objective", "dpia_completed"]), st)]
+    sites = doc.get("sites")
+    site_text = ("unknown" if sites is None else "none (online only)" if not sites else "; ".join(
+        ", ".join(str(s.get(k, "?")) for k in ("city", "region", "country"))
+        + (" (public accommodation)" if s.get("public_accommodation") else "") for s in sites))
+    story += [Paragraph("Sites", st["label"]), para(site_text, st["cell"])]
+    description = (doc.get("use") or {}).get("description")
+    if description:
+        story += [Paragraph("Description", st["label"]), para(description, st["cell"])]
+
+    story.append(Paragraph("2. The evaluation", st["h2"]))
+    story.append(Paragraph(
+        f"Recommendation: <b>{escape(ev['recommendation'].replace('_', ' '))}</b> under rule set "
+        f"{escape(ev['rule_set'])} ({len(ev['findings'])} findings)", st["body"]))
+    for f in ev["findings"]:
+        colour_hex = FINDING_COLOURS.get(f["outcome"], "#101828")
+        override = f" (override {f['override']})" if f["override"] else ""
+        parts = [Paragraph(f"<b>{escape(f['rule'])} {text(f['title'])}</b> — "
+                           f'<font color="{colour_hex}"><b>{escape(f["outcome"])}{override}</b>'
+                           "</font>", st["body"]),
+                 Paragraph(text(f["explanation"]), st["cell"])]  # fmt: skip
+        if f["missing"]:
+            parts.append(Paragraph("Missing: " + text(", ".join(f["missing"])), st["cell"]))
+        parts.append(Paragraph("Source: " + text(f["source"]), st["small"]))
+        parts.append(Spacer(1, 1.5 * mm))
+        story.append(KeepTogether(parts))
+    missing = list(dict.fromkeys(m for f in ev["findings"] for m in f["missing"]))
+    story.append(Paragraph("Missing facts: " + (text(", ".join(missing)) if missing else "none"),
+                           st["body"]))
+
+    story.append(Paragraph("3. The decision", st["h2"]))
+    story.append(_table([
+        ("Outcome", words), ("Justification", record["justification"]),
+        ("Re-review date", record["re_review"] or "—"),
+    ], st))  # fmt: skip
+    if record["conditions"]:
+        story.append(Paragraph("Conditions", st["label"]))
+        for c in record["conditions"]:
+            story.append(para(f"• [{c['rule']}] {c['text']} — due {c['due'] or '—'}",
+                              st["cell"]))
+    story.append(Paragraph("4. Sign-off", st["h2"]))
+    story.append(_table([
+        ("Decided by", f"{record['decider']} ({record['decider_roles']}) at {record['decided_at']}"),
+        ("Checked by", f"{record['checker']} ({record['checker_roles']}) at {record['checked_at']}"
+         if record["checker"] else "no second check required"),
+    ], st))  # fmt: skip
+    qr = QrCodeWidget(record["record_hash"])
+    x0, y0, x1, y1 = qr.getBounds()
+    size = 32 * mm
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(qr)
+    integrity = _table([
+        ("Rule set", f"{record['rule_set']} (effective {record['rule_set_effective'] or '—'})"),
+        ("Rule set SHA-256", record["rule_set_sha256"]),
+        ("Request version / snapshot SHA-256",
+         f"{record['request_version']} / {record['snapshot_sha256']}"),
+        ("Record hash", record["record_hash"]),
+        ("Finalising event", str(record["event_seq"])),
+        ("Chain head at export", f"{record['head_seq']}:{record['head_hash']}"),
+    ], st, "small")  # fmt: skip
+    story.append(Paragraph("5. Integrity", st["h2"]))
+    story.append(KeepTogether([integrity, Spacer(1, 2 * mm), drawing, Paragraph(
+        "Check this record with: reviewer verify --pdf FILE, or reviewer verify --anchor "
+        f"{record['head_seq']}:{record['head_hash']}", st["small"])]))
+    return story
+
+
+def render(record: dict[str, Any], path: str) -> None:
+    """Write one decision record as a PDF file."""
+    _fonts()
+    label = f"{record['reference']} · decision {record['number']} · record hash " \
+            f"{record['record_hash'][:16]}…"
+    doc = SimpleDocTemplate(
+        path, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=f"Decision record {record['reference']} #{record['number']}",
+        author=record["organisation"],
+        subject=f"{OUTCOME_WORDS[record['outcome']][0]}: {record['reference']} "
+                f"(record hash {record['record_hash']})",
+        keywords=f"record-hash:{record['record_hash']}",
+        creator="Reviewer",
+    )  # fmt: skip
+    doc.build(build_story(record), canvasmaker=_page_numbers(label))
+
+
+def exported_on() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")

@@ -1,0 +1,187 @@
+"""PDF justification records, read back with pypdf (workflow.md, "The PDF justification")."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+import pytest
+from pypdf import PdfReader
+
+from reviewer import request as rq
+from tests.unit.test_rules import make
+from tests.unit.test_workflow import ADMIN, JUST, ok, refused
+
+LONG = ("Lorem ipsum dolor sit amet, consectetur adipiscing. " * 400)[:19_982] + "END-OF-DESCRIPTION"
+NAMES = {
+    "R-MARKUP": "Acme <b>Corp</b> & Sons <para>",
+    "R-GERMAN": "Müller & Söhne",
+    "R-CYRILLIC": "Пример",
+    "R-CJK": "示例有限公司",
+    "R-ARABIC": "شركة مثال",
+}
+
+
+@pytest.fixture
+def decided(cli, tmp_path):
+    """Requests with awkward names, decided: R-SECOND needs a checker; the others one reviewer."""
+    docs = []
+    for ref, name in NAMES.items():
+        doc = make({"use.operations": ["identification"], "customer.name": name,
+                    "use.description": f"Greek too: Ελληνικά. {name}"})
+        doc["reference"] = ref
+        docs.append(doc)
+    long_doc = make({"use.description": LONG})
+    long_doc["reference"] = "R-LONG"
+    docs.append(long_doc)
+    second = make({"use.decision_effects": ["housing"]})
+    second["reference"] = "R-SECOND"
+    docs.append(second)
+    f = tmp_path / "pdf.jsonl"
+    f.write_text("".join(rq.canonical_json(d) + "\n" for d in docs), encoding="utf-8")
+    ok(cli, "import", str(f), user=ADMIN)
+    ok(cli, "users", "add", "rev2", "--role", "reviewer", user=ADMIN)
+    ok(cli, "settings", "set", "organisation_name", "Contoso Responsible AI Office", user=ADMIN)
+    for ref in [*NAMES, "R-LONG"]:
+        ok(cli, "claim", ref, user=ADMIN)
+        outcome = "approve" if ref == "R-LONG" else "approve_with_conditions"
+        ok(cli, "decide", ref, "--outcome", outcome, "--justification", JUST, user=ADMIN)
+    ok(cli, "claim", "R-SECOND", user=ADMIN)
+    ok(cli, "decide", "R-SECOND", "--outcome", "refuse", "--justification",
+       "Refused: housing decisions by face recognition are out of our risk appetite.",
+       user=ADMIN)
+    return cli
+
+
+def pdf_text(path) -> tuple[str, list[str], dict]:
+    reader = PdfReader(path)
+    pages = [p.extract_text() for p in reader.pages]
+    return "\n".join(pages), pages, reader.metadata
+
+
+def test_records_carry_the_facts_and_customer_text_exactly(decided, tmp_path):
+    out = tmp_path / "pdfs"
+    ok(decided, "export-pdf", "--all-decided", "--out", str(out), user=ADMIN)
+    files = sorted(p.name for p in out.iterdir())
+    assert files == sorted(f"{r}-d1.pdf" for r in [*NAMES, "R-LONG", "R-SECOND"])
+    for ref, name in NAMES.items():
+        text, _pages, meta = pdf_text(out / f"{ref}-d1.pdf")
+        data = json.loads(ok(decided, "show", ref, "--format", "json", user=ADMIN))
+        assert name in text, (ref, name)
+        assert ref in text and JUST in " ".join(text.split())
+        for f in data["evaluation"]["findings"]:
+            assert f["rule"] in text
+        for c in data["decisions"][0]["conditions"]:
+            assert c["text"] in " ".join(text.split())
+        assert f"{ADMIN} (admin,reviewer,senior)" in text
+        digest = data["decisions"][0]["record_hash"]
+        assert meta["/Keywords"] == f"record-hash:{digest}"
+        assert meta["/Author"] == "Contoso Responsible AI Office"
+        assert meta["/Title"] == f"Decision record {ref} #1" and "/CreationDate" in meta
+        assert "Ελληνικά" in text
+
+
+def test_checker_is_printed(decided, tmp_path):
+    # a request that needs a second check
+    doc = make({"use.decision_effects": ["insurance"]})
+    doc["reference"] = "R-CHECKED"
+    f = tmp_path / "c.jsonl"
+    f.write_text(rq.canonical_json(doc) + "\n")
+    ok(decided, "import", str(f), user=ADMIN)
+    ok(decided, "claim", "R-CHECKED", user=ADMIN)
+    ok(decided, "decide", "R-CHECKED", "--outcome", "approve", "--justification", JUST, user=ADMIN)
+    refused(decided, "export-pdf", "R-CHECKED", "--out", str(tmp_path / "x"), user=ADMIN, code=6,
+            words="no final decision to export for R-CHECKED")
+    ok(decided, "check", "R-CHECKED", "--confirm", user="rev2")
+    ok(decided, "export-pdf", "R-CHECKED", "--out", str(tmp_path / "x"), user=ADMIN)
+    text, _p, _m = pdf_text(tmp_path / "x" / "R-CHECKED-d1.pdf")
+    assert "rev2 (reviewer)" in text and "Checked by" in text
+
+
+def test_long_description_flows_over_pages_with_page_x_of_y(decided, tmp_path):
+    ok(decided, "export-pdf", "R-LONG", "--out", str(tmp_path), user=ADMIN)
+    text, pages, _m = pdf_text(tmp_path / "R-LONG-d1.pdf")
+    assert len(pages) >= 4
+    for i, page in enumerate(pages, 1):
+        assert f"Page {i} of {len(pages)}" in page
+    flat = " ".join(text.split())
+    assert len(LONG) == 20_000
+    phrase = "Lorem ipsum dolor sit amet"
+    assert flat.count(phrase) == LONG.count(phrase)  # every repetition survives
+    assert "END-OF-DESCRIPTION" in flat
+
+
+def test_existing_files_need_overwrite(decided, tmp_path):
+    ok(decided, "export-pdf", "R-GERMAN", "--out", str(tmp_path), user=ADMIN)
+    before = (tmp_path / "R-GERMAN-d1.pdf").stat().st_mtime_ns
+    code, _o, err = decided("export-pdf", "R-GERMAN", "--out", str(tmp_path), user=ADMIN)
+    assert code == 3 and "already exists (use --overwrite)" in err
+    assert (tmp_path / "R-GERMAN-d1.pdf").stat().st_mtime_ns == before
+    ok(decided, "export-pdf", "R-GERMAN", "--out", str(tmp_path), "--overwrite", user=ADMIN)
+
+
+def test_file_names_cannot_collide():
+    from reviewer.export import pdf_name
+
+    assert pdf_name("REQ-1", 2) == "REQ-1-d2.pdf"
+    a, b = pdf_name("REQ/1", 1), pdf_name("REQ_1", 1)
+    assert a != b and re.fullmatch(r"REQ_1-[0-9a-f]{8}-d1\.pdf", a) and b == "REQ_1-d1.pdf"
+
+
+def test_verify_pdf_accepts_genuine_and_rejects_forgeries(decided, tmp_path):
+    ok(decided, "export-pdf", "R-GERMAN", "R-CJK", "--out", str(tmp_path), user=ADMIN)
+    genuine = tmp_path / "R-GERMAN-d1.pdf"
+    assert ok(decided, "verify", "--pdf", str(genuine), user=ADMIN).startswith("OK")
+
+    # a forger re-renders the record with another justification and the same hash
+    from reviewer.export import decision_record
+    from reviewer.export.pdf import render
+    from reviewer.models.db import Database
+
+    db = Database(decided.url)
+    with db.read() as session:
+        did = session.execute(__import__("sqlalchemy").text(
+            "select d.id from decisions d join requests r on r.id = d.request_id "
+            "where r.reference = 'R-GERMAN'")).scalar_one()
+        record = decision_record(session, did)
+    db.dispose()
+    forged = dict(record, justification="Approved without any conditions at all, trust us.")
+    render(forged, str(tmp_path / "forged.pdf"))
+    code, out, _ = decided("verify", "--pdf", str(tmp_path / "forged.pdf"), user=ADMIN)
+    assert code == 1 and "the printed justification differs from the record" in out
+
+    # a PDF from another database: its hash is not here
+    other = dict(record, record_hash="ab" * 32)
+    render(other, str(tmp_path / "other.pdf"))
+    code, out, _ = decided("verify", "--pdf", str(tmp_path / "other.pdf"), user=ADMIN)
+    assert code == 1 and "is not in this database" in out
+
+    # the decision is changed in the database after export
+    conn = sqlite3.connect(decided.db_path)
+    with conn:
+        conn.execute("update decisions set justification = justification || ' (amended)' "
+                     "where request_id = (select id from requests where reference = 'R-CJK')")
+    conn.close()
+    code, out, _ = decided("verify", "--pdf", str(tmp_path / "R-CJK-d1.pdf"), user=ADMIN)
+    assert code == 1 and "no longer matches its record hash" in out
+    code, out, _ = decided("verify", "--pdf", str(genuine), user=ADMIN)
+    assert "R-GERMAN-d1.pdf" not in out.split("PROBLEM", 1)[-1]  # the genuine one stays clean
+
+
+def test_settings_are_for_admins(decided):
+    refused(decided, "settings", "set", "organisation_name", "Someone Else", user="rev2", code=5,
+            words="only an admin changes settings")
+    assert ok(decided, "settings", "get", "organisation_name", user=ADMIN).strip() == \
+        "Contoso Responsible AI Office"
+
+
+def test_batch_export_on_two_processes(cli, tmp_path):
+    ok(cli, "seed-demo", "--count", "80", "--decisions", "40", user=ADMIN)
+    code, out, err = cli("export-pdf", "--all-decided", "--out", str(tmp_path), "--jobs", "2",
+                         user=ADMIN)
+    assert code == 0, err
+    n = int(re.search(r"wrote (\d+) PDF", out).group(1))
+    assert n == len(list(tmp_path.glob("*.pdf"))) > 10
+    assert f"exported {n}/{n}" in err
+    assert not list(tmp_path.glob(".*.part"))
