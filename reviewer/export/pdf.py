@@ -15,8 +15,7 @@ from importlib import resources
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.barcode import qrencoder
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -26,6 +25,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
+    Flowable,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -194,6 +194,41 @@ def _section(doc: dict[str, Any], name: str, fields: list[str]) -> list[tuple[st
     return [(f.replace("_", " "), _show(section.get(f) if section else None)) for f in fields]
 
 
+class QrCode(Flowable):
+    """A QR code of a short text, drawn as one path of merged dark runs (ReportLab's widget
+    builds a shape per module, which costs more than the rest of the record)."""
+
+    def __init__(self, value: str, size: float) -> None:
+        super().__init__()
+        qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+        qr.addData(value)
+        qr.version = qr.calculate_version()
+        qr.makeImpl(False, 0)  # a fixed mask: any of the eight is valid for a reader
+        n = qr.getModuleCount()
+        self.rows = [[qr.isDark(r, c) for c in range(n)] for r in range(n)]
+        self.size = size
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.size, self.size
+
+    def draw(self) -> None:
+        n = len(self.rows)
+        cell = self.size / (n + 8)  # four modules of quiet zone on each side
+        path = self.canv.beginPath()
+        for r, row in enumerate(self.rows):
+            y = self.size - (r + 5) * cell
+            c = 0
+            while c < n:
+                if row[c]:
+                    start = c
+                    while c < n and row[c]:
+                        c += 1
+                    path.rect((start + 4) * cell, y, (c - start) * cell, cell)
+                else:
+                    c += 1
+        self.canv.drawPath(path, stroke=0, fill=1)
+
+
 def build_story(record: dict[str, Any]) -> list[Any]:
     st = _styles()
     doc = record["document"]
@@ -297,11 +332,7 @@ def build_story(record: dict[str, Any]) -> list[Any]:
         ("Checked by", f"{record['checker']} ({record['checker_roles']}) at {record['checked_at']}"
          if record["checker"] else "no second check required"),
     ], st))  # fmt: skip
-    qr = QrCodeWidget(record["record_hash"])
-    x0, y0, x1, y1 = qr.getBounds()
-    size = 32 * mm
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(qr)
+    drawing = QrCode(record["record_hash"], 32 * mm)
     integrity = _table([
         ("Rule set", f"{record['rule_set']} (effective {record['rule_set_effective'] or '—'})"),
         ("Rule set SHA-256", record["rule_set_sha256"]),

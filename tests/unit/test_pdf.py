@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sqlite3
+import subprocess
 
 import pytest
 from pypdf import PdfReader
@@ -185,3 +187,17 @@ def test_batch_export_on_two_processes(cli, tmp_path):
     assert n == len(list(tmp_path.glob("*.pdf"))) > 10
     assert f"exported {n}/{n}" in err
     assert not list(tmp_path.glob(".*.part"))
+
+
+@pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
+                    reason="needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)")
+def test_qr_code_reads_back_as_the_record_hash(decided, tmp_path):
+    ok(decided, "export-pdf", "R-GERMAN", "--out", str(tmp_path), user=ADMIN)
+    pdf = tmp_path / "R-GERMAN-d1.pdf"
+    pages = len(PdfReader(pdf).pages)
+    subprocess.run(["pdftoppm", "-r", "200", "-f", str(pages), "-l", str(pages), "-png", str(pdf),
+                    str(tmp_path / "last")], check=True)
+    png = next(tmp_path.glob("last*.png"))
+    out = subprocess.run(["zbarimg", "-q", str(png)], capture_output=True, text=True, check=True)
+    digest = PdfReader(pdf).metadata["/Keywords"].split(":", 1)[1]
+    assert out.stdout.strip() == f"QR-Code:{digest}"
