@@ -191,7 +191,8 @@ def _show(value: Any) -> str:
 
 def _section(doc: dict[str, Any], name: str, fields: list[str]) -> list[tuple[str, Any]]:
     section = doc.get(name)
-    return [(f.replace("_", " "), _show(section.get(f) if section else None)) for f in fields]
+    return [(f.replace("_", " ").capitalize(), _show(section.get(f) if section else None))
+            for f in fields]
 
 
 class QrCode(Flowable):
