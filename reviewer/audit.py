@@ -58,6 +58,7 @@ class Chain:
         self.actor = actor
         head = session.execute(
             select(ChainHead).where(ChainHead.id == 1).with_for_update()
+            .execution_options(populate_existing=True)
         ).scalar_one_or_none()
         if head is None:
             head = ChainHead(id=1, seq=0, hash=GENESIS)

@@ -17,7 +17,13 @@ from typing import Any
 
 from reviewer import config
 from reviewer.audit import Actor
-from reviewer.errors import EnvironmentProblem, InvalidInput, ReviewerError, UsageError
+from reviewer.errors import (
+    EnvironmentProblem,
+    InvalidInput,
+    NotPermitted,
+    ReviewerError,
+    UsageError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +152,29 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub = s.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     dbsub.add_parser("upgrade", parents=[common], help="migrate to the newest schema")
     dbsub.add_parser("current", parents=[common], help="show the schema revision")
+    d = dbsub.add_parser("init", parents=[common],
+                         help="first account and rule set of a new (team) database")
+    d.add_argument("--admin", required=True, metavar="LOGIN")
     return p
 
 
-def acting_user(args: argparse.Namespace) -> Actor:
+def acting_user(args: argparse.Namespace, db: Any = None) -> Actor:
+    """Who is acting (workflow.md): on SQLite the OS login, or --user / REVIEWER_USER; on
+    PostgreSQL the database login (session_user), and naming another is refused."""
     os_login = _os_login()
-    name = args.user or os.environ.get(config.ENV_USER) or os_login
-    return Actor(name=name, os_login=os_login)
+    named = args.user or os.environ.get(config.ENV_USER)
+    if db is None:
+        from reviewer.models.db import Database
+
+        db = Database(config.resolve_database_url(args.database))
+    if not db.is_sqlite:
+        if named:
+            raise NotPermitted(
+                "--user and REVIEWER_USER are refused on PostgreSQL: you act as your database "
+                "login; connect as that login instead"
+            )
+        return Actor(name=db.session_user(), os_login=os_login)
+    return Actor(name=named or os_login, os_login=os_login)
 
 
 def _os_login() -> str:
@@ -172,8 +194,8 @@ def open_for_write(args: argparse.Namespace) -> Any:
     was_new, backup = db.upgrade()
     if backup is not None:
         print(f"database migrated; the previous file was copied to {backup}", file=sys.stderr)
-    if was_new:
-        actor = acting_user(args)
+    if was_new and db.is_sqlite:
+        actor = acting_user(args, db)
         with db.write() as session:
             bootstrap(session, actor)
         print(f"created database {db.describe()} with first account {actor.name!r} "
@@ -201,7 +223,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     db = open_for_write(args)
     with db.write() as session:
-        result = import_files(session, args.files, acting_user(args),
+        result = import_files(session, args.files, acting_user(args, db),
                               update_existing=args.update)  # fmt: skip
     print(result.summary())
     return 0
@@ -310,12 +332,12 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
         raise UsageError("--count must be at least 1")
     db = open_for_write(args)
     with db.write() as session:
-        result = seed_demo(session, acting_user(args), args.count, args.seed, args.force)
+        result = seed_demo(session, acting_user(args, db), args.count, args.seed, args.force)
         decided = 0
         if result is not None and args.decisions > 0:
             from reviewer.review import seed_decisions
 
-            decided = seed_decisions(session, acting_user(args), args.decisions, args.seed)
+            decided = seed_decisions(session, acting_user(args, db), args.decisions, args.seed)
     if result is None:
         print("the database already holds requests: nothing changed (use --force to add more)")
     else:
@@ -363,7 +385,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
         return 0
     db = open_for_write(args)
     with db.write() as session:
-        set_setting(session, acting_user(args), args.key, args.value)
+        set_setting(session, acting_user(args, db), args.key, args.value)
     print(f"{args.key} = {args.value.strip()}")
     return 0
 
@@ -372,8 +394,29 @@ def cmd_db(args: argparse.Namespace) -> int:
     from reviewer.models.db import Database, head_revision
 
     if args.db_command == "upgrade":
-        db = open_for_write(args)
+        db = Database(config.resolve_database_url(args.database))
+        was_new, backup = db.upgrade()
+        if backup is not None:
+            print(f"the previous file was copied to {backup}", file=sys.stderr)
+        if was_new and db.is_sqlite:
+            from reviewer.services import bootstrap
+
+            actor = acting_user(args, db)
+            with db.write() as session:
+                bootstrap(session, actor)
+            print(f"first account {actor.name!r} (admin, senior, reviewer)")
         print(f"{db.describe()} is at revision {db.current_revision()} (head)")
+        return 0
+    if args.db_command == "init":
+        from reviewer.services import initialise
+
+        db = Database(config.resolve_database_url(args.database))
+        db.upgrade()
+        actor = acting_user(args, db)
+        with db.write() as session:
+            initialise(session, actor, args.admin, db)
+        print(f"initialised {db.describe()}: first account {args.admin!r} (admin, senior, "
+              "reviewer), rule set activated")  # fmt: skip
         return 0
     db = Database(config.resolve_database_url(args.database))
     path = db.sqlite_path
@@ -397,7 +440,7 @@ def _act(args: argparse.Namespace, fn: Any, **kwargs: Any) -> Any:
         with db.read() as session:
             expect = current_version(session, args.ref)
     with db.write() as session:
-        result = fn(session, acting_user(args), args.ref, expect_version=expect, **kwargs)
+        result = fn(session, acting_user(args, db), args.ref, expect_version=expect, **kwargs)
         summary = _summary(result)
     return summary
 
@@ -479,7 +522,7 @@ def cmd_conditions(args: argparse.Namespace) -> int:
     if args.conditions_command == "mark":
         db = open_for_write(args)
         with db.write() as session:
-            cond = review.mark_condition(session, acting_user(args), args.id, args.status,
+            cond = review.mark_condition(session, acting_user(args, db), args.id, args.status,
                                          args.note)  # fmt: skip
             print(f"condition {cond.id}: {cond.status.value}")
         return 0
@@ -511,7 +554,7 @@ def cmd_users(args: argparse.Namespace) -> int:
                 print(f"{r['name']:<24} {', '.join(r['roles'])}{state}")
         return 0
     db = open_for_write(args)
-    actor = acting_user(args)
+    actor = acting_user(args, db)
     with db.write() as session:
         if args.users_command == "add":
             account = review.add_user(session, actor, args.name, args.role)

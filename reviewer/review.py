@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from reviewer import request as rq
@@ -64,6 +65,13 @@ def add_user(session: Session, actor: Actor, name: str, roles: list[str]) -> Acc
         raise InvalidInput(["an account name is 1 to 128 characters"])
     if find_account(session, name) is not None:
         raise InvalidInput([f"an account named {name!r} already exists"])
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql" and session.execute(
+        sql_text("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = :n AND rolcanlogin"),
+        {"n": name},
+    ).first() is None:
+        raise NotFound(f"no database login named {name!r}: accounts map existing logins; "
+                       "create the login first (see the README, Team mode)")  # fmt: skip
     account = Account(name=name, active=True, created_at=utc_now())
     account.roles = [AccountRole(role=r) for r in sorted(set(roles))]
     session.add(account)

@@ -45,6 +45,9 @@ def find_account(session: Session, name: str) -> Account | None:
 def require_account(session: Session, actor: Actor) -> Account:
     account = find_account(session, actor.name)
     if account is None or not account.active:
+        if session.execute(select(Account.id).limit(1)).first() is None:
+            raise NotPermitted("the database has no accounts yet: its owner runs "
+                               "`reviewer db init --admin LOGIN` first")  # fmt: skip
         raise NotPermitted(
             f"no active account named {actor.name!r}: an admin can add it with "
             f"`reviewer users add {actor.name} --role reviewer`"
@@ -52,11 +55,22 @@ def require_account(session: Session, actor: Actor) -> Account:
     return account
 
 
-def bootstrap(session: Session, actor: Actor) -> None:
+def initialise(session: Session, actor: Actor, admin: str, db: Any) -> None:
+    """`db init --admin LOGIN`: the first account of a database that has none."""
+    from sqlalchemy import func
+
+    if session.execute(select(func.count()).select_from(Account)).scalar_one():
+        raise InvalidInput([f"{db.describe()} is already initialised (it has accounts)"])
+    if not db.is_sqlite and not db.login_exists(admin):
+        raise NotFound(f"no database login named {admin!r}: create it first (see the README)")
+    bootstrap(session, actor, admin)
+
+
+def bootstrap(session: Session, actor: Actor, admin: str | None = None) -> None:
     """A new database: the first account (admin, senior, reviewer) and the bundled rule set,
     activated by one audited bootstrap event."""
     now = utc_now()
-    account = Account(name=actor.name, active=True, created_at=now)
+    account = Account(name=admin or actor.name, active=True, created_at=now)
     account.roles = [AccountRole(role=r) for r in ("admin", "reviewer", "senior")]
     session.add(account)
     ruleset = load_bundled()
@@ -71,7 +85,7 @@ def bootstrap(session: Session, actor: Actor) -> None:
     chain = Chain(session, actor)
     chain.append(
         "bootstrap", None,
-        {"account": actor.name, "roles": ["admin", "reviewer", "senior"],
+        {"account": account.name, "roles": ["admin", "reviewer", "senior"],
          "rule_set": ruleset.key, "rule_set_sha256": ruleset.sha256},
         time=now,
     )  # fmt: skip

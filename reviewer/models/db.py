@@ -92,6 +92,29 @@ class Database:
             return None
         return Path(name)
 
+    def session_user(self) -> str:
+        """The database login this connection acts as (PostgreSQL)."""
+        with translate_db_errors(self):
+            with self.read_engine.connect() as conn:
+                return str(conn.exec_driver_sql("SELECT session_user").scalar_one())
+
+    def owner(self) -> str | None:
+        """The owner of the database (PostgreSQL): the only login that migrates."""
+        if self.is_sqlite:
+            return None
+        with translate_db_errors(self):
+            with self.read_engine.connect() as conn:
+                return str(conn.exec_driver_sql(
+                    "SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database "
+                    "WHERE datname = current_database()").scalar_one())
+
+    def login_exists(self, name: str) -> bool:
+        with translate_db_errors(self):
+            with self.read_engine.connect() as conn:
+                return conn.exec_driver_sql(
+                    "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %(n)s AND rolcanlogin",
+                    {"n": name}).first() is not None
+
     def describe(self) -> str:
         if self.is_sqlite:
             return str(self.sqlite_path)
@@ -147,6 +170,14 @@ class Database:
         head = head_revision()
         if current == head:
             return False, None
+        if not self.is_sqlite:
+            owner, me = self.owner(), self.session_user()
+            if owner != me:
+                raise EnvironmentProblem(
+                    f"the schema of {self.describe()} is at {current or 'nothing'}, the program "
+                    f"needs {head}: only the database owner ({owner}) migrates; ask them to run "
+                    "reviewer db upgrade"
+                )
         backup = None
         path = self.sqlite_path
         if current is not None and path is not None and path.exists():

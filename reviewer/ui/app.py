@@ -239,7 +239,7 @@ def main(args: argparse.Namespace) -> int:
     except ReviewerError as exc:
         print(f"reviewer: {exc}", file=sys.stderr)
         return exc.exit_code
-    window = MainWindow(AppContext(db, acting_user(args)))
+    window = MainWindow(AppContext(db, acting_user(args, db)))
     window.show()
     if args.screenshot:
         path = args.screenshot
