@@ -191,6 +191,8 @@ def open_for_write(args: argparse.Namespace) -> Any:
     from reviewer.services import bootstrap
 
     db = Database(config.resolve_database_url(args.database))
+    if not db.is_sqlite:
+        acting_user(args, db)  # refuses --user before anything else happens
     was_new, backup = db.upgrade()
     if backup is not None:
         print(f"database migrated; the previous file was copied to {backup}", file=sys.stderr)
@@ -331,6 +333,10 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     if args.count < 1:
         raise UsageError("--count must be at least 1")
     db = open_for_write(args)
+    if args.decisions and not db.is_sqlite:
+        raise NotPermitted("seed-demo --decisions acts in the names of demo accounts, which team "
+                           "mode forbids (everyone acts as their own login); seed decisions on "
+                           "a SQLite demo database")  # fmt: skip
     with db.write() as session:
         result = seed_demo(session, acting_user(args, db), args.count, args.seed, args.force)
         decided = 0
@@ -435,12 +441,16 @@ def _act(args: argparse.Namespace, fn: Any, **kwargs: Any) -> Any:
     from reviewer.review import current_version
 
     db = open_for_write(args)
+    actor = acting_user(args, db)
     expect = getattr(args, "expect_version", None)
     if expect is None:
+        from reviewer.services import require_account
+
         with db.read() as session:
+            require_account(session, actor)  # who you are comes before what you asked for
             expect = current_version(session, args.ref)
     with db.write() as session:
-        result = fn(session, acting_user(args, db), args.ref, expect_version=expect, **kwargs)
+        result = fn(session, actor, args.ref, expect_version=expect, **kwargs)
         summary = _summary(result)
     return summary
 

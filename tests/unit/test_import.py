@@ -49,7 +49,8 @@ def test_examples_import_reimport_fails_and_round_trip_keeps_hashes(cli, example
         assert hashes(other.db_path) == original, fmt
 
 
-def test_update_keeps_the_old_version(cli, tmp_path):
+def test_update_keeps_the_old_version(db_cli, tmp_path):
+    cli = db_cli
     f = tmp_path / "a.jsonl"
     f.write_text(line(title="first") + "\n")
     assert cli("import", str(f))[0] == 0
@@ -57,15 +58,15 @@ def test_update_keeps_the_old_version(cli, tmp_path):
     assert cli("import", str(f))[0] == 3
     code, out, err = cli("import", str(f), "--update")
     assert code == 0, err and "1 updated" in out
-    conn = sqlite3.connect(cli.db_path)
-    versions = conn.execute("select version, document from request_versions order by version").fetchall()
+    versions = cli.sql("select version, document from request_versions order by version")
     assert [v for v, _ in versions] == [1, 2]
     assert '"title":"first"' in versions[0][1] and '"title":"second"' in versions[1][1]
-    assert conn.execute("select version from requests").fetchone() == (2,)
+    assert cli.sql("select document_version from requests") == [(2,)]
     assert cli("verify")[0] == 0
 
 
-def test_one_call_is_all_or_nothing_across_files(cli, tmp_path):
+def test_one_call_is_all_or_nothing_across_files(db_cli, tmp_path):
+    cli = db_cli
     good = tmp_path / "good.jsonl"
     good.write_text(line(reference="OK-1") + "\n" + line(reference="OK-2") + "\n")
     bad = tmp_path / "bad.jsonl"
@@ -78,7 +79,8 @@ def test_one_call_is_all_or_nothing_across_files(cli, tmp_path):
     assert cli.dump() == before
 
 
-def test_duplicate_reference_within_one_call(cli, tmp_path):
+def test_duplicate_reference_within_one_call(db_cli, tmp_path):
+    cli = db_cli
     a = tmp_path / "a.jsonl"
     b = tmp_path / "b.json"
     a.write_text(line() + "\n")
@@ -127,7 +129,8 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("name", sorted(MALFORMED))
-def test_malformed_input_is_rejected_and_nothing_changes(cli, tmp_path, name):
+def test_malformed_input_is_rejected_and_nothing_changes(db_cli, tmp_path, name):
+    cli = db_cli
     content, expected = MALFORMED[name]
     assert cli("seed-demo", "--count", "2")[0] == 0
     before = cli.dump()
@@ -140,7 +143,8 @@ def test_malformed_input_is_rejected_and_nothing_changes(cli, tmp_path, name):
     assert cli.dump() == before
 
 
-def test_at_most_100_error_lines(cli, tmp_path):
+def test_at_most_100_error_lines(db_cli, tmp_path):
+    cli = db_cli
     f = tmp_path / "many.jsonl"
     f.write_text("".join(line(reference=f"R-{i}", scale={"cameras": -1}) + "\n" for i in range(150)))
     code, _out, err = cli("import", str(f))
@@ -149,7 +153,8 @@ def test_at_most_100_error_lines(cli, tmp_path):
     assert lines[-1] == "... and 50 more errors"
 
 
-def test_awkward_but_valid_input_imports(cli, tmp_path):
+def test_awkward_but_valid_input_imports(db_cli, tmp_path):
+    cli = db_cli
     csv_text = (
         "\ufeffreference,received_on,customer.name,customer.is_reseller,use.operations,"
         "use.description,sites,end_users\n"
@@ -162,8 +167,7 @@ def test_awkward_but_valid_input_imports(cli, tmp_path):
     f.write_text(csv_text, encoding="utf-8")
     code, out, err = cli("import", str(f))
     assert code == 0, err
-    conn = sqlite3.connect(cli.db_path)
-    docs = {r: json.loads(d) for r, d in conn.execute("select reference, document from requests")}
+    docs = {r: json.loads(d) for r, d in cli.sql("select reference, document from requests")}
     assert docs["R-1"]["customer"]["name"] == "Acme, <b>Corp</b> & Sons"
     assert docs["R-1"]["customer"]["is_reseller"] is False
     assert docs["R-1"]["use"]["operations"] == ["identification", "liveness"]
@@ -174,7 +178,8 @@ def test_awkward_but_valid_input_imports(cli, tmp_path):
     assert docs["R-2"]["sites"][0]["city"] == "Portland"
 
 
-def test_csv_record_number_is_the_physical_line_where_it_starts(cli, tmp_path):
+def test_csv_record_number_is_the_physical_line_where_it_starts(db_cli, tmp_path):
+    cli = db_cli
     f = tmp_path / "multi.csv"
     f.write_text('reference,received_on,customer.name,title\nR-1,2026-11-20,A,"two\nlines"\n'
                  "R-2,2026-11-20,A,ok\nR-3,2026-11-32,A,bad\n")
@@ -183,24 +188,25 @@ def test_csv_record_number_is_the_physical_line_where_it_starts(cli, tmp_path):
     assert err.strip() == f'{f}:5: received_on: not a valid date: "2026-11-32"'
 
 
-def test_import_stores_evaluation_and_audit_events(cli, examples, expected):
+def test_import_stores_evaluation_and_audit_events(db_cli, examples, expected):
+    cli = db_cli
     assert cli("import", *map(str, examples))[0] == 0
-    conn = sqlite3.connect(cli.db_path)
-    rows = dict(conn.execute("select reference, recommendation from requests"))
+    rows = dict(cli.sql("select reference, recommendation from requests"))
     for e in expected.values():
         assert rows[e["reference"]] == e["recommendation"]
-    events = conn.execute("select action, reference, payload from audit_events order by seq").fetchall()
+    events = cli.sql("select action, reference, payload from audit_events order by seq")
     assert events[0][0] == "bootstrap"
     imports = [e for e in events if e[0] == "import"]
     assert len(imports) == 12
-    docs = dict(conn.execute("select reference, document from requests"))
+    docs = dict(cli.sql("select reference, document from requests"))
     for _action, ref, payload in imports:
         assert json.loads(payload)["sha256"] == rq.sha256_hex(docs[ref])
     code, out, _ = cli("verify", "--format", "json")
     assert code == 0 and json.loads(out)["ok"] is True
 
 
-def test_export_selected_and_unknown_reference(cli, examples):
+def test_export_selected_and_unknown_reference(db_cli, examples):
+    cli = db_cli
     cli("import", *map(str, examples))
     code, out, _ = cli("export", "EX-0002", "EX-0001", "--format", "jsonl")
     assert code == 0
@@ -209,7 +215,8 @@ def test_export_selected_and_unknown_reference(cli, examples):
     assert code == 6 and "NOPE-1" in err
 
 
-def test_large_file_streams_without_holding_dicts(cli, tmp_path):
+def test_large_file_streams_without_holding_dicts(db_cli, tmp_path):
+    cli = db_cli
     """A 5,000-request JSONL file imports in one transaction."""
     from reviewer.demo import generate
 
@@ -222,7 +229,8 @@ def test_large_file_streams_without_holding_dicts(cli, tmp_path):
     assert "imported 5000 new" in out
 
 
-def test_a_number_with_thousands_of_digits_is_named(cli, tmp_path):
+def test_a_number_with_thousands_of_digits_is_named(db_cli, tmp_path):
+    cli = db_cli
     f = tmp_path / "digits.jsonl"
     f.write_text('{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},'
                  '"scale":{"cameras":' + "9" * 5000 + "}}\n" + line(reference="R-2", scale={"cameras": 10**16}) + "\n")

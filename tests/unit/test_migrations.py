@@ -22,6 +22,16 @@ def test_empty_database_upgraded_to_head_matches_the_models(tmp_path):
     assert diff == []
 
 
+def test_migrated_schema_matches_the_models_on_both_backends(db_cli):
+    if db_cli.backend == "sqlite":
+        assert db_cli("db", "upgrade")[0] == 0
+    db = Database(db_cli.owner_url())
+    assert db.current_revision() == head_revision()
+    with db.write_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
 def test_database_with_data_migrates_keeps_it_and_is_copied_aside(cli, examples):
     db = Database(cli.url)
     command.upgrade(alembic_config(db.write_engine), "0001")

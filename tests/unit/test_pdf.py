@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sqlite3
 import subprocess
 
 import pytest
@@ -26,7 +25,8 @@ NAMES = {
 
 
 @pytest.fixture
-def decided(cli, tmp_path):
+def decided(db_cli, tmp_path):
+    cli = db_cli
     """Requests with awkward names, decided: R-SECOND needs a checker; the others one reviewer."""
     docs = []
     for ref, name in NAMES.items():
@@ -160,11 +160,8 @@ def test_verify_pdf_accepts_genuine_and_rejects_forgeries(decided, tmp_path):
     assert code == 1 and "is not in this database" in out
 
     # the decision is changed in the database after export
-    conn = sqlite3.connect(decided.db_path)
-    with conn:
-        conn.execute("update decisions set justification = justification || ' (amended)' "
-                     "where request_id = (select id from requests where reference = 'R-CJK')")
-    conn.close()
+    decided.sql("update decisions set justification = justification || ' (amended)' "
+                "where request_id = (select id from requests where reference = 'R-CJK')")
     code, out, _ = decided("verify", "--pdf", str(tmp_path / "R-CJK-d1.pdf"), user=ADMIN)
     assert code == 1 and "no longer matches its record hash" in out
     code, out, _ = decided("verify", "--pdf", str(genuine), user=ADMIN)

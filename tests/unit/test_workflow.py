@@ -4,7 +4,6 @@ decision rule, four eyes, conflicts, and what verify catches (workflow.md)."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 
@@ -38,11 +37,11 @@ def scenario_docs() -> list[dict]:
 
 
 @pytest.fixture
-def wf(cli, tmp_path):
+def wf(db_cli, tmp_path):
     """A database with the scenario requests and accounts of every kind."""
     f = tmp_path / "scenarios.jsonl"
     f.write_text("".join(rq.canonical_json(d) + "\n" for d in scenario_docs()))
-    code, _out, err = cli("import", str(f), user=ADMIN)
+    code, _out, err = db_cli("import", str(f), user=ADMIN)
     assert code == 0, err
     for name, roles in (("rev1", ["reviewer"]), ("rev2", ["reviewer"]),
                         ("sen1", ["senior", "reviewer"]), ("sen2", ["senior"]),
@@ -50,9 +49,10 @@ def wf(cli, tmp_path):
         args = ["users", "add", name]
         for r in roles:
             args += ["--role", r]
-        code, _out, err = cli(*args, user=ADMIN)
+        code, _out, err = db_cli(*args, user=ADMIN)
         assert code == 0, err
-    return cli
+    db_cli.tmp = tmp_path
+    return db_cli
 
 
 def ok(cli, *args, user):
@@ -115,7 +115,7 @@ def test_decide_return_check_reopen_and_conditions(wf):
         ("HR-25", "conspicuous notice and meaningful consent before enrolment", d["re_review"]),
         ("reviewer", "quarterly audit report", "2027-03-31")]
     # edit while decided is refused; conditions can be marked; reopen needs a senior
-    f = wf.db_path.parent / "edit.jsonl"
+    f = wf.tmp / "edit.jsonl"
     doc = make({"use.operations": ["verification"], "title": "changed"})
     doc["reference"] = "R-COND"
     f.write_text(rq.canonical_json(doc) + "\n")
@@ -164,7 +164,7 @@ def test_four_eyes_second_check(wf):
     refused(wf, "claim", "R-SECOND", user="rev2", code=5, words="is awaiting_second")
     doc = make({"use.decision_effects": ["housing"], "title": "edited while awaiting a check"})
     doc["reference"] = "R-SECOND"
-    f = wf.db_path.parent / "edit-second.jsonl"
+    f = wf.tmp / "edit-second.jsonl"
     f.write_text(rq.canonical_json(doc) + "\n")
     refused(wf, "import", str(f), "--update", user="rev2", code=5,
             words="'R-SECOND' is awaiting_second: it cannot be changed until a senior reopens it")
@@ -195,10 +195,8 @@ def test_overdue_conditions(wf):
     ok(wf, "decide", "R-COND", "--outcome", "approve_with_conditions", "--justification", JUST,
        "--condition", "first audit report@2026-12-31", user="rev1")
     assert json.loads(ok(wf, "conditions", "--overdue", "--format", "json", user=ADMIN)) == []
-    conn = sqlite3.connect(wf.db_path)  # time passes: the audit report's due date is behind us
-    with conn:
-        conn.execute("update conditions set due_on = '2026-01-31' where rule = 'reviewer'")
-    conn.close()
+    # time passes: the audit report's due date is behind us
+    wf.sql("update conditions set due_on = '2026-01-31' where rule = 'reviewer'")
     rows = json.loads(ok(wf, "conditions", "--overdue", "--format", "json", user=ADMIN))
     assert [(r["reference"], r["text"], r["status"]) for r in rows] == [
         ("R-COND", "first audit report", "open")]
@@ -268,7 +266,7 @@ def test_services_refuse_without_writing(wf):
     from reviewer.errors import NotPermitted
     from reviewer.models.db import Database
 
-    db = Database(wf.url)
+    db = Database(wf.url_for("rev1"))
     before = wf.dump()
     with pytest.raises(NotPermitted, match="neither the reviewer nor the senior"):
         with db.write() as session:
@@ -299,8 +297,8 @@ def test_two_processes_deciding_at_once(wf):
     ok(wf, "claim", "R-APPROVE", user="rev1")
     v = str(json.loads(ok(wf, "show", "R-APPROVE", "--format", "json", user=ADMIN))["version"])
     argv = [sys.executable, "-m", "reviewer", "decide", "R-APPROVE", "--outcome", "approve",
-            "--justification", JUST, "--expect-version", v, "--database", wf.url,
-            "--user", "rev1"]
+            "--justification", JUST, "--expect-version", v, "--database", wf.url_for("rev1"),
+            *wf.user_args("rev1")]
     procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     results = [(p.wait(timeout=60), p.stderr.read()) for p in procs]
@@ -323,7 +321,7 @@ def test_edit_reevaluates_and_old_decisions_keep_their_version(wf):
        user="sen1")
     doc = make({"use.operations": ["identification"], "use.environment": "publicly_accessible"})
     doc["reference"] = "R-APPROVE"
-    f = wf.db_path.parent / "edit.jsonl"
+    f = wf.tmp / "edit.jsonl"
     f.write_text(rq.canonical_json(doc) + "\n")
     ok(wf, "import", str(f), "--update", user="sen1")
     data = json.loads(ok(wf, "show", "R-APPROVE", "--format", "json", user=ADMIN))
@@ -371,10 +369,7 @@ TAMPER = {
 def test_verify_names_the_first_broken_item(wf, tmp_path, name):
     decided_db(wf)
     sql, kind, words = TAMPER[name]
-    conn = sqlite3.connect(wf.db_path)
-    with conn:
-        changed = sum(conn.execute(part).rowcount for part in sql.split("; "))
-    conn.close()
+    changed = sum(wf.sql(part)[0][0] for part in sql.split("; "))
     assert changed >= 1
     code, out, _err = wf("verify", "--format", "json", user=ADMIN)
     assert code == 1
@@ -386,18 +381,20 @@ def test_verify_names_the_first_broken_item(wf, tmp_path, name):
 
 def test_verify_against_an_anchor(wf):
     decided_db(wf)
-    conn = sqlite3.connect(wf.db_path)
-    seq, digest = conn.execute("select seq, hash from audit_events where seq = 3").fetchone()
-    conn.close()
+    seq, digest = wf.sql("select seq, hash from audit_events where seq = 3")[0]
     assert ok(wf, "verify", "--anchor", f"{seq}:{digest}", user=ADMIN).startswith("OK")
     code, out, _ = wf("verify", "--anchor", f"{seq}:{'0' * 64}", user=ADMIN)
     assert code == 1 and "differs from the anchor" in out
 
 
-def test_seed_demo_with_decisions_verifies(cli, tmp_path):
+def test_seed_demo_with_decisions_verifies(db_cli, tmp_path):
+    cli = db_cli
+    if cli.backend == "pg":
+        refused(cli, "seed-demo", "--count", "5", "--decisions", "2", user=ADMIN, code=5,
+                words="which team mode forbids")
+        return
     ok(cli, "seed-demo", "--count", "120", "--decisions", "40", user=ADMIN)
     report = json.loads(ok(cli, "verify", "--format", "json", user=ADMIN))
     assert report["ok"] and report["decisions"] >= 30
-    conn = sqlite3.connect(cli.db_path)
-    outcomes = {o for (o,) in conn.execute("select outcome from decisions where final = 1")}
+    outcomes = {o for (o,) in cli.sql("select outcome from decisions where final")}
     assert {"approve_with_conditions", "refuse", "return_for_information"} <= outcomes
