@@ -152,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub = s.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     dbsub.add_parser("upgrade", parents=[common], help="migrate to the newest schema")
     dbsub.add_parser("current", parents=[common], help="show the schema revision")
+    d = dbsub.add_parser("backup", parents=[common], help="online copy of a SQLite database")
+    d.add_argument("file", metavar="FILE")
+    d = dbsub.add_parser("restore", parents=[common], help="replace the database by a backup")
+    d.add_argument("file", metavar="FILE")
     d = dbsub.add_parser("init", parents=[common],
                          help="first account and rule set of a new (team) database")
     d.add_argument("--admin", required=True, metavar="LOGIN")
@@ -396,6 +400,50 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from reviewer.audit import Chain, verify
+    from reviewer.models.db import Database
+    from reviewer.services import require_account
+
+    db = Database(config.resolve_database_url(args.database))
+    if not db.is_sqlite:
+        raise UsageError("on PostgreSQL, back up with pg_dump -Fc and restore with pg_restore "
+                         "(see the README, Team mode)")  # fmt: skip
+    path = db.sqlite_path
+    if path is None or not path.exists():
+        raise EnvironmentProblem(f"no database at {path}")
+    actor = acting_user(args, db)
+    target = Path(args.file)
+    with db.read() as session:
+        account = require_account(session, actor)
+        if "admin" not in account.role_names:
+            raise NotPermitted(f"{actor.name} is not an admin: only an admin backs up or restores")
+    if args.db_command == "backup":
+        db.backup_to(target)
+        print(f"backed up {db.describe()} to {target}")
+        return 0
+    if not target.exists():
+        raise EnvironmentProblem(f"no backup at {target}")
+    db.restore_from(target)
+    restored = Database(db.url)
+    print(f"restored {db.describe()} from {target} (schema revision "
+          f"{restored.current_revision()})")  # fmt: skip
+    if restored.is_current():
+        with restored.read() as session:
+            report = verify(session)
+        print("verify: " + ("OK" if report.ok else f"{len(report.problems)} problems"))
+        with restored.write() as session:
+            chain = Chain(session, actor)
+            chain.append("restore", None, {"from": str(target)})
+            chain.close()
+    else:
+        print("the backup's schema is behind: the next writing command (or reviewer db "
+              "upgrade) migrates it")  # fmt: skip
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     from reviewer.models.db import Database, head_revision
 
@@ -413,6 +461,8 @@ def cmd_db(args: argparse.Namespace) -> int:
             print(f"first account {actor.name!r} (admin, senior, reviewer)")
         print(f"{db.describe()} is at revision {db.current_revision()} (head)")
         return 0
+    if args.db_command in ("backup", "restore"):
+        return _backup_restore(args)
     if args.db_command == "init":
         from reviewer.services import initialise
 

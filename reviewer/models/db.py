@@ -10,6 +10,7 @@ import in WAL mode. Services take a Session and never commit; callers use
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from reviewer.errors import EnvironmentProblem
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-BUSY_TIMEOUT_MS = 10_000
+# How long a writer waits for another to finish; REVIEWER_BUSY_TIMEOUT_MS changes it.
+BUSY_TIMEOUT_MS = int(os.environ.get("REVIEWER_BUSY_TIMEOUT_MS", "10000"))
 
 
 def _sqlite_pragmas(engine: Engine, immediate: bool) -> None:
@@ -202,6 +204,46 @@ class Database:
         except sqlite3.Error as exc:
             raise EnvironmentProblem(f"cannot copy {self.sqlite_path} to {target}: {exc}") from exc
 
+    def backup_to(self, target: Path) -> None:
+        """An online copy of a SQLite database (consistent even while others write)."""
+        if self.sqlite_path is None:
+            raise EnvironmentProblem("online backup is for SQLite files; on PostgreSQL use "
+                                     "pg_dump -Fc (see the README, Team mode)")  # fmt: skip
+        if target.exists():
+            raise EnvironmentProblem(f"{target} already exists: choose a new file")
+        tmp = target.with_name(f".{target.name}.part")
+        try:
+            self._sqlite_backup(tmp)
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    def restore_from(self, source: Path) -> None:
+        """Replace this SQLite database's content with a backup, in one step."""
+        import sqlite3
+
+        assert self.sqlite_path is not None
+        self.dispose()
+        try:
+            src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+            try:
+                ok = src.execute("PRAGMA integrity_check").fetchone()[0]
+                if ok != "ok":
+                    raise EnvironmentProblem(f"{source} is damaged: {ok}")
+                tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master")}
+                if "alembic_version" not in tables or "audit_events" not in tables:
+                    raise EnvironmentProblem(f"{source} is not a Reviewer database")
+                dst = sqlite3.connect(self.sqlite_path, timeout=BUSY_TIMEOUT_MS / 1000)
+                try:
+                    src.backup(dst)
+                finally:
+                    dst.close()
+            finally:
+                src.close()
+        except sqlite3.DatabaseError as exc:
+            raise EnvironmentProblem(f"cannot restore from {source}: {exc}") from exc
+
     def table_names(self) -> list[str]:
         with self.read_engine.connect() as conn:
             return inspect(conn).get_table_names()
@@ -218,15 +260,31 @@ def translate_db_errors(db: Database) -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
+        msg = describe_db_error(exc)
+        hint = _read_only_hint(db) if "unable to open" in msg.lower() else ""
         raise EnvironmentProblem(
-            f"database {db.describe()}: {describe_db_error(exc)}"
-            + _hint(describe_db_error(exc))
+            f"database {db.describe()}: {msg}" + (hint or _hint(msg))
         ) from exc
     except DBAPIError as exc:
         msg = describe_db_error(exc)
         if any(w in msg.lower() for w in ("readonly", "read-only", "disk", "full", "locked")):
             raise EnvironmentProblem(f"database {db.describe()}: {msg}{_hint(msg)}") from exc
         raise
+
+
+def _read_only_hint(db: Database) -> str:
+    """Why SQLite cannot open a file that exists: a read-only file system or file."""
+    path = db.sqlite_path
+    if path is None or not path.exists():
+        return ""
+    try:
+        read_only_fs = bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only_fs = False
+    if read_only_fs or not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        return (" (the database is read-only: its file or the file system holding it cannot "
+                "be written; nothing was written)")
+    return ""
 
 
 def _hint(msg: str) -> str:
