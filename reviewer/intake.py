@@ -219,7 +219,7 @@ def _read_jsonl_text(path: str, fh: Any) -> Iterator[Record]:
 
 OBJECT_LIST_COLUMNS = {p for p, t in rq.LEAF_FIELDS.items() if t.kind == "objlist"}
 _WHOLE = re.compile(r"\d+")
-_DECIMAL = re.compile(r"\d+(\.\d+)?")
+_DECIMAL = re.compile(r"\d+(\.\d+)?([eE][+-]?\d+)?")  # exponents only where a fraction may be
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
 
@@ -262,7 +262,7 @@ def cell_value(column: str, cell: str) -> tuple[Any, str | None]:
             return None, f"expected a number >= 0, got {json.dumps(text, ensure_ascii=False)}"
         if len(text) > 40:
             return None, f"number too large (at most 10^15), got {text[:30]}"
-        return (float(text) if "." in text else int(text)), None
+        return (int(text) if text.isdigit() else float(text)), None
     if kind == "bool":
         low = text.lower()
         if low in _TRUE:

@@ -442,7 +442,7 @@ def write_export(docs: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> int:
             n += 1
         out.write("\n]\n")
     elif fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a lone \r gets quoted
         writer.writerow(CSV_COLUMNS)
         for doc in docs:
             writer.writerow([csv_cell(c, rq.get_path(doc, c)) for c in CSV_COLUMNS])

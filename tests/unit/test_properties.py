@@ -1,0 +1,151 @@
+"""Property tests (hypothesis), bounded so CI stays quick: round trips keep the canonical hash,
+evaluation ignores key order, an unknown made known never overturns what known facts decided,
+and the evaluator never raises on a valid document."""
+
+from __future__ import annotations
+
+import io
+import random
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reviewer import intake
+from reviewer import request as rq
+from reviewer.rules import NEEDS_INFO, load_bundled
+from reviewer.services import write_export
+
+RS = load_bundled()
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+               min_size=1, max_size=24).filter(lambda s: s.strip() != "")
+
+
+def value_strategy(t: rq.FieldType) -> st.SearchStrategy[Any]:
+    kind = t.kind
+    if kind == "str":
+        return TEXT
+    if kind == "int":
+        return st.one_of(st.integers(0, 200), st.integers(0, 10**15))
+    if kind == "number":
+        top = t.maximum if t.maximum is not None else 1e9
+        return st.one_of(st.integers(0, int(top)), st.floats(0, top, allow_nan=False,
+                                                            allow_infinity=False))
+    if kind == "bool":
+        return st.booleans()
+    if kind == "date":
+        return st.dates(min_value=__import__("datetime").date(1990, 1, 1)).map(lambda d: d.isoformat())
+    if kind == "country":
+        return st.from_regex(r"[A-Z]{2}", fullmatch=True) | st.sampled_from(["US", "DE", "PT"])
+    if kind == "region":
+        return st.from_regex(r"[A-Z0-9]{1,3}", fullmatch=True) | st.sampled_from(["IL", "OR"])
+    if kind == "currency":
+        return st.from_regex(r"[A-Z]{3}", fullmatch=True)
+    if kind == "email":
+        return st.from_regex(r"[a-z]{1,8}@[a-z]{1,8}\.example", fullmatch=True)
+    if kind == "reference":
+        return st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._/\-]{1,20}", fullmatch=True)
+    if kind == "enum":
+        return st.sampled_from(t.values)
+    if kind == "set":
+        return st.lists(st.sampled_from(t.values), unique=True, max_size=4)
+    if kind == "objlist":
+        item = st.fixed_dictionaries({}, optional={k: value_strategy(v) for k, v in t.item.items()})
+        return st.lists(item, max_size=3)
+    raise AssertionError(kind)
+
+
+def section(spec: dict[str, Any], required: tuple[str, ...] = ()) -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries(
+        {k: value_strategy(spec[k]) for k in required},
+        optional={k: value_strategy(v) for k, v in spec.items() if k not in required})
+
+
+REQUESTS = st.fixed_dictionaries(
+    {"reference": value_strategy(rq.SCHEMA["reference"]),
+     "received_on": value_strategy(rq.SCHEMA["received_on"]),
+     "customer": section(rq.SCHEMA["customer"], ("name",))},
+    optional={k: (section(v) if isinstance(v, dict) else value_strategy(v))
+              for k, v in rq.SCHEMA.items()
+              if k not in ("reference", "received_on", "customer", "format")},
+)
+
+
+def valid(raw: dict) -> dict:
+    doc, problems = rq.validate(raw)
+    assert problems == [], problems  # the strategy makes only valid requests
+    return doc
+
+
+def reimport(doc: dict, fmt: str) -> dict:
+    buf = io.StringIO()
+    write_export([doc], fmt, buf)
+    path = f"/tmp/reviewer-prop.{fmt}"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(buf.getvalue())
+    records = list(intake.read_records(path))
+    assert len(records) == 1 and not records[0].problems, records[0].problems
+    return valid(records[0].raw)
+
+
+QUICK = settings(max_examples=int(__import__("os").environ.get("REVIEWER_PROPERTY_EXAMPLES", "120")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@QUICK
+@given(REQUESTS)
+def test_export_then_import_keeps_the_canonical_hash(raw):
+    doc = valid(raw)
+    for fmt in ("json", "jsonl", "csv"):
+        assert rq.document_hash(reimport(doc, fmt)) == rq.document_hash(doc), fmt
+
+
+def shuffled(value: Any, rng: random.Random) -> Any:
+    if isinstance(value, dict):
+        items = list(value.items())
+        rng.shuffle(items)
+        return {k: shuffled(v, rng) for k, v in items}
+    if isinstance(value, list):
+        return [shuffled(v, rng) for v in value]
+    return value
+
+
+@QUICK
+@given(REQUESTS, st.integers(0, 10**6))
+def test_evaluation_does_not_depend_on_key_order(raw, seed):
+    doc = valid(raw)
+    again = valid(shuffled(raw, random.Random(seed)))
+    assert RS.evaluate(again).to_json("x") == RS.evaluate(doc).to_json("x")
+
+
+LEAVES = [(path, t) for path, t in rq.LEAF_FIELDS.items()
+          if path not in ("reference", "received_on", "customer.name", "format")]
+
+
+def decided(doc: dict) -> dict[str, str]:
+    """Rule -> outcome for every rule whose result known facts settle: it did not fire, or it
+    fired with an outcome other than needs_information. Rules whose outcome is `conditions`
+    are left out: an unknown safeguard is an obligation, so learning it can lift one."""
+    found = {f.rule.id: f.outcome for f in RS.evaluate(doc).findings}
+    return {r.id: found.get(r.id, "none") for r in RS.rules
+            if r.outcome != "conditions" and found.get(r.id) != NEEDS_INFO}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(REQUESTS, st.data())
+def test_learning_an_unknown_never_overturns_a_decided_finding(raw, data):
+    doc = valid(raw)
+    unknown = [(p, t) for p, t in LEAVES if rq.get_path(doc, p) is None]
+    if not unknown:
+        return
+    path, t = data.draw(st.sampled_from(unknown))
+    value = data.draw(value_strategy(t))
+    changed = dict(raw)
+    if "." in path:
+        head, key = path.split(".")
+        changed[head] = dict(changed.get(head) or {})
+        changed[head][key] = value
+    else:
+        changed[path] = value
+    after = decided(valid(changed))
+    for rule, outcome in decided(doc).items():
+        assert after.get(rule, NEEDS_INFO) in (outcome,), (rule, path, value)
