@@ -88,6 +88,8 @@ def read_records(path: str, parse: bool = True) -> Iterator[Record]:
         raise FileProblem(path, f"cannot read: {exc.strerror or exc}") from exc
     try:
         head = fh.peek(8192)[:8192] if hasattr(fh, "peek") else b""
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise FileProblem(path, "encoded as UTF-16: save it as UTF-8 and import it again")
         if b"\x00" in head:
             raise FileProblem(path, "not a text file (it contains NUL bytes)")
         count = 0
