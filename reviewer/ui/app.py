@@ -228,10 +228,27 @@ def status_text(ctx: AppContext) -> str:
             f"user: {ctx.actor.name} ({roles})  |  rule set: {rules}")  # fmt: skip
 
 
+def install_crash_handler() -> None:
+    """A bug anywhere in the GUI: log it with its traceback, then say where the log is."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        details = "".join(traceback.format_exception(kind, exc, tb))
+        log.error("unexpected error in the application:\n%s", details)
+        box = QMessageBox(QMessageBox.Icon.Critical, "Reviewer: unexpected error",
+                          f"Something went wrong that is not your doing: {exc}\n\n"
+                          f"The details are in {config.log_file()}. Nothing was saved by "
+                          "the action that failed.")  # fmt: skip
+        box.setDetailedText(details)
+        box.exec()
+
+    sys.excepthook = hook
+
+
 def main(args: argparse.Namespace) -> int:
     from reviewer.cli import acting_user, open_for_write
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    install_crash_handler()
     app.setApplicationName("Reviewer")
     app.setOrganizationName("Reviewer")
     try:

@@ -243,3 +243,20 @@ def test_kill_while_a_decision_is_written(tmp_path):
         assert reviewer("verify", db=db).returncode == 0
         outcomes.append(decisions)
     print(f"decision kills: {outcomes.count(0)} before the commit, {outcomes.count(1)} after")
+
+
+def test_unexpected_errors_are_logged_with_their_traceback(cli, tmp_path, isolated_home, monkeypatch):
+    """A bug (not the user's input or environment) goes to the log file in the data folder."""
+    import reviewer.services as services
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug for the test")
+
+    monkeypatch.setattr(services, "import_files", broken)
+    f = tmp_path / "one.jsonl"
+    f.write_text('{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"}}\n')
+    code, _out, err = cli("import", str(f), user=ADMIN)
+    log = isolated_home / "data" / "reviewer" / "reviewer.log"
+    assert code == 70 and str(log) in err and "Traceback" not in err
+    text = log.read_text()
+    assert "Traceback" in text and "RuntimeError: a bug for the test" in text
