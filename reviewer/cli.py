@@ -140,6 +140,27 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--overwrite", action="store_true")
     s.add_argument("--jobs", type=int, default=None, metavar="N", help="processes (default: cores)")
 
+    s = sub.add_parser("rules", parents=[common], help="rule-set versions and their lifecycle")
+    rsub = s.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
+    r = rsub.add_parser("list", parents=[common])
+    r.add_argument("--format", choices=["json", "text"], default="text")
+    r = rsub.add_parser("show", parents=[common])
+    r.add_argument("key", metavar="ID@VER")
+    r = rsub.add_parser("check", parents=[common])
+    r.add_argument("file", metavar="FILE")
+    r = rsub.add_parser("import", parents=[common])
+    r.add_argument("file", metavar="FILE")
+    r = rsub.add_parser("diff", parents=[common])
+    r.add_argument("a", metavar="A")
+    r.add_argument("b", metavar="B")
+    r.add_argument("--format", choices=["json", "text"], default="text")
+    r = rsub.add_parser("backtest", parents=[common])
+    r.add_argument("candidate", metavar="FILE-or-ID@VER")
+    r.add_argument("--format", choices=["json", "text"], default="text")
+    for name in ("propose", "approve"):
+        r = rsub.add_parser(name, parents=[common])
+        r.add_argument("key", metavar="ID@VER")
+
     s = sub.add_parser("settings", parents=[common], help="organisation settings")
     ssub = s.add_subparsers(dest="settings_command", required=True, parser_class=_Parser)
     g = ssub.add_parser("get", parents=[common])
@@ -382,6 +403,62 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
 
     n = export_pdfs(db.url, targets, jobs=max(1, jobs), progress=progress)
     print(f"wrote {n} PDF records to {out}")
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from reviewer import lifecycle, rules
+
+    command = args.rules_command
+    if command == "check":
+        ruleset = rules.load_file(args.file)
+        examples = sum(len(r.raw.get("examples", [])) for r in ruleset.rules)
+        print(f"{args.file}: {ruleset.key} is well formed: {len(ruleset.rules)} rules, "
+              f"{len(ruleset.parameters)} parameters, {examples} examples pass; "
+              f"sha256 {ruleset.sha256}")  # fmt: skip
+        return 0
+    if command in ("import", "propose", "approve"):
+        db = open_for_write(args)
+        actor = acting_user(args, db)
+        with db.write() as session:
+            if command == "import":
+                row, created = lifecycle.import_version(session, actor, args.file)
+                print(f"{row.key}: {'stored as a draft' if created else 'already stored'} "
+                      f"(sha256 {row.sha256})")  # fmt: skip
+                return 0
+            if command == "propose":
+                report = lifecycle.propose(session, actor, args.key)
+                print(f"{args.key} proposed by {actor.name}; a different admin approves it")
+            else:
+                report = lifecycle.approve(session, actor, args.key)
+                print(f"{args.key} is active (approved by {actor.name}); evaluations refreshed")
+        print(lifecycle.backtest_text(report))
+        return 0
+    db = open_for_read(args)
+    with db.read() as session:
+        if command == "list":
+            rows = lifecycle.list_versions(session)
+            if args.format == "json":
+                print(json.dumps(rows, indent=2))
+            else:
+                for r in rows:
+                    who = " ".join(f"{k.split('_')[0]} by {r[k]}" for k in
+                                   ("imported_by", "proposed_by", "approved_by") if r[k])
+                    print(f"{r['rule_set']:<24} {r['state']:<9} {r['title']}  [{who}]")
+            return 0
+        if command == "show":
+            row = lifecycle.get_version(session, args.key)
+            print(f"# {row.key} ({row.state.value}), sha256 {row.sha256}")
+            print(row.content)
+            return 0
+        if command == "diff":
+            d = lifecycle.diff(lifecycle.resolve(session, args.a), lifecycle.resolve(session, args.b))
+            print(json.dumps(d, indent=2, default=str) if args.format == "json"
+                  else lifecycle.diff_text(d))  # fmt: skip
+            return 0
+        report = lifecycle.backtest(session, lifecycle.resolve(session, args.candidate)).to_json()
+    print(json.dumps(report, indent=2) if args.format == "json"
+          else lifecycle.backtest_text(report))  # fmt: skip
     return 0
 
 
@@ -640,6 +717,7 @@ COMMANDS = {
     "users": cmd_users,
     "export-pdf": cmd_export_pdf,
     "settings": cmd_settings,
+    "rules": cmd_rules,
     "import": cmd_import,
     "export": cmd_export,
     "evaluate": cmd_evaluate,

@@ -94,7 +94,7 @@ SCALE = {
     "enrolled_identities": [0, 800, 100_000, 100_001, 250_000, 1_000_000, 1_000_001, 20_000_000],
     "identifications_per_day": [0, 500, 10_000, 10_001, 60_000],
     "people_scanned_per_day": [140, 5_000, 10_000, 10_001, 100_000, 100_001, 2_000_000],
-    "cameras": [0, 2, 50, 51, 900],
+    "cameras": [0, 2, 50, 51, 75, 100, 101, 900],
     "sites": [0, 1, 10, 11, 300],
     "countries": [1, 1, 1, 2, 5],
 }
@@ -229,8 +229,51 @@ def generate(count: int, seed: int = 1, start: int = 1, prefix: str = "DEMO") ->
                 sites.append({"country": c, "region": r, "city": ci,
                               "public_accommodation": _bool(rng, 0.5)})
             doc["sites"] = sites
+        if i >= 40 and rng.random() < 0.35:
+            _low_risk(doc, rng)
         clean, problems = rq.validate(rq.drop_nulls(doc))
         if problems or clean is None:  # pragma: no cover - a generator bug
             raise AssertionError(f"demo generator produced an invalid request: {problems}")
         yield clean
 
+
+def _low_risk(doc: dict[str, Any], rng: random.Random) -> None:
+    """A well-prepared request for an approved use: most real requests look like this, and
+    the queue needs some that can be approved (with or without conditions)."""
+    use_case = rng.choice(["identity_verification", "touchless_access", "liveness_only",
+                           "detection_only"])
+    doc["customer"].update(org_type="company", sector=rng.choice(["commercial", "commercial",
+                                                                  "nonprofit"]),
+                           is_reseller=False)
+    doc["customer"]["name"] = f"{rng.choice(STEMS)} {rng.choice(WHAT)} {rng.choice(SUFFIX)}"
+    doc["end_users"] = []
+    doc["title"] = TITLES[use_case]
+    doc["use"].update(
+        use_case=use_case, operations=OPERATIONS[use_case], law_enforcement_purpose=False,
+        subject_already_apprehended=None, tracks_individuals=False,
+        targets_protected_groups=False, monitored_events=[], captures_protected_spaces=False,
+        decision_effects=rng.choice([[], ["physical_access"], ["digital_access"]]),
+        environment=rng.choice(["controlled_entry", "online", "private_premises"]),
+        context=rng.choice(["workplace", "online_service", "retail"]),
+        accessibility_scenario=False, camera_type=rng.choice(["user_device", "fixed_entry_point"]),
+    )  # fmt: skip
+    doc["people"] = {"includes_minors": False, "mostly_over_65": False,
+                     "enrollment_basis": "self_opt_in"}
+    doc["scale"] = {"enrolled_identities": rng.choice([0, 800, 5_000, 90_000]),
+                    "identifications_per_day": 0,
+                    "people_scanned_per_day": rng.choice([140, 1_500, 9_000]),
+                    "cameras": rng.choice([0, 2, 12, 50, 75, 100]), "sites": rng.choice([1, 3, 10]),
+                    "countries": 1, "coverage": rng.choice(["site", "campus"])}  # fmt: skip
+    doc["data"] = {"gallery_sources": ["self_enrolled"], "retention_days": rng.choice([14, 90, 365]),
+                   "retention_policy_public": rng.random() < 0.7, "sold_or_monetized": False,
+                   "shares_with_law_enforcement": False, "law_enforcement_recipients": []}
+    doc["safeguards"] = {"consent": "explicit_opt_in", "enrollment_optional": True,
+                         "alternative_method": True, "human_review": True,
+                         "operational_testing": rng.random() < 0.85, "demographic_testing": True,
+                         "staff_training": True, "feedback_channel": rng.random() < 0.8,
+                         "match_threshold": 0.995}  # fmt: skip
+    doc["legal"] = {"authorisation": "none", "eu_art5_objective": "none", "dpia_completed": True}
+    country, region, city = rng.choice([p for p in PLACES if p[0] not in ("US",)])
+    doc["customer"].update(country=country, region=region, city=city)
+    doc["sites"] = [{"country": country, "region": region, "city": city,
+                     "public_accommodation": False}]
