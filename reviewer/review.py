@@ -733,3 +733,41 @@ def seed_decisions(session: Session, admin: Actor, count: int, seed: int) -> int
                 check(session, actor(checker), ref, True)
         made += 1
     return made
+
+
+# --------------------------------------------------------------------------- what is allowed
+
+PLACEHOLDER = "placeholder justification long enough for the rules"
+
+
+def options(db: Any, actor: Actor, reference: str) -> dict[str, tuple[bool, str]]:
+    """For each action on a request: (allowed, reason). Each action is tried in a writing
+    transaction that is always rolled back, so the answer is exactly what the services decide
+    (nothing is duplicated, nothing is written)."""
+    trials: dict[str, Any] = {
+        "claim": lambda s: claim(s, actor, reference),
+        "release": lambda s: release(s, actor, reference),
+        "take_over": lambda s: take_over(s, actor, reference),
+        "approve": lambda s: decide(s, actor, reference, "approve", PLACEHOLDER),
+        "approve_with_conditions": lambda s: decide(
+            s, actor, reference, "approve_with_conditions", PLACEHOLDER,
+            [ConditionInput("a condition of the reviewer")]),
+        "refuse": lambda s: decide(s, actor, reference, "refuse", PLACEHOLDER),
+        "return": lambda s: return_request(s, actor, reference, PLACEHOLDER),
+        "confirm": lambda s: check(s, actor, reference, True),
+        "reject": lambda s: check(s, actor, reference, False, PLACEHOLDER),
+        "reopen": lambda s: reopen(s, actor, reference, PLACEHOLDER),
+    }
+    out: dict[str, tuple[bool, str]] = {}
+    for name, trial in trials.items():
+        session = db.write_session()
+        try:
+            with session.begin():
+                trial(session)
+                out[name] = (True, "")
+                session.rollback()
+        except (NotPermitted, NotFound, ConflictError, InvalidInput) as exc:
+            out[name] = (False, str(exc).splitlines()[0])
+        finally:
+            session.close()
+    return out

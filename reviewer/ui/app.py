@@ -1,4 +1,5 @@
-"""The main window: the request queue (ids plus a page cache, sorted in SQL)."""
+"""The main window: the queue (ids plus a page cache, filtered and sorted in SQL), the request
+view and the decision panel. Database work runs off the GUI thread through `Runner`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import logging
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import (
@@ -14,42 +15,43 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QRunnable,
+    QSettings,
     Qt,
-    QThreadPool,
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
+    QSplitter,
     QTableView,
+    QTabWidget,
+    QToolBar,
 )
-from sqlalchemy import select
 
 from reviewer import config
 from reviewer.audit import Actor
 from reviewer.errors import ReviewerError
-from reviewer.models import Account, Request, RuleSetState, RuleSetVersion
 from reviewer.models.db import Database
+from reviewer.queue import COLUMNS, QueueQuery, queue_ids, queue_rows
+from reviewer.ui.decision import DecisionPanel
+from reviewer.ui.ops import Dialogs, Runner
+from reviewer.ui.request_view import RequestView
 
 log = logging.getLogger(__name__)
-
-COLUMNS: list[tuple[str, Any]] = [
-    ("Reference", Request.reference),
-    ("Received", Request.received_on),
-    ("Customer", Request.customer_name),
-    ("Country", Request.country),
-    ("Org type", Request.org_type),
-    ("Recommendation", Request.recommendation),
-    ("Status", Request.status),
-    ("Assignee", Account.name),
-    ("Updated", Request.updated_at),
-]
 PAGE = 200
+ENUM_COLUMNS = {4, 5, 6}  # org type, recommendation, status: shown as words
+TIME_COLUMNS = {8}
+STATUSES = ["", "new", "in_review", "awaiting_second", "decided", "returned"]
+RECOMMENDATIONS = ["", "refuse", "needs_information", "escalate_senior", "escalate_second",
+                   "conditions", "approve"]  # fmt: skip
+VIEWS = ["all", "mine", "awaiting my check", "conditions overdue"]
 
 
 @dataclass
@@ -58,33 +60,25 @@ class AppContext:
 
     db: Database
     actor: Actor
+    dialogs: Dialogs = field(default_factory=Dialogs)
+    runner: Runner | None = None
 
 
-class _Signals(QObject):
-    done = Signal(object)
-    failed = Signal(object)
-
-
-class Task(QRunnable):
-    """Runs a function off the GUI thread and reports back through signals."""
-
-    def __init__(self, fn: Any) -> None:
-        super().__init__()
-        self.fn = fn
-        self.signals = _Signals()
-
-    def run(self) -> None:
-        try:
-            result = self.fn()
-        except Exception as exc:  # noqa: BLE001 - delivered to the GUI thread
-            exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
-            self.signals.failed.emit(exc)
-        else:
-            self.signals.done.emit(result)
+def _fmt(column: int, value: Any) -> str:
+    """Pre-format a cell once per page fetch, so data() only looks it up."""
+    if value is None:
+        return ""
+    text = str(getattr(value, "value", value))
+    if column in ENUM_COLUMNS:
+        return text.replace("_", " ")
+    if column in TIME_COLUMNS:
+        return text[:16].replace("T", " ")
+    return text
 
 
 class QueueModel(QAbstractTableModel):
-    """Holds the ordered request ids; fetches visible rows a page at a time."""
+    """Holds the ordered request ids; fetches visible rows a page at a time (a primary-key
+    lookup of at most PAGE rows on the read connection)."""
 
     def __init__(self, db: Database, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -118,53 +112,41 @@ class QueueModel(QAbstractTableModel):
             page = self._fetch(row // PAGE)
         return page[row % PAGE][index.column()]
 
+    def reference(self, row: int) -> str:
+        return str(self.index(row, 0).data())
+
     def _fetch(self, number: int) -> list[tuple[str, ...]]:
         ids = self.ids[number * PAGE:(number + 1) * PAGE]
         with self.db.read() as session:
-            rows = session.execute(
-                select(Request.id, *[c for _n, c in COLUMNS])
-                .outerjoin(Account, Account.id == Request.assignee_id)
-                .where(Request.id.in_(ids))
-            ).all()
-        by_id = {r[0]: tuple(_fmt(c, v) for c, v in enumerate(r[1:])) for r in rows}
+            rows = queue_rows(session, ids)
         empty = ("",) * len(COLUMNS)
-        page = [by_id.get(i, empty) for i in ids]
+        page = [tuple(_fmt(c, v) for c, v in enumerate(rows[i])) if i in rows else empty
+                for i in ids]  # fmt: skip
         self.pages[number] = page
         return page
 
 
-ENUM_COLUMNS = {4, 5, 6}  # org type, recommendation, status: shown as words
-TIME_COLUMNS = {8}
-
-
-def _fmt(column: int, value: Any) -> str:
-    """Pre-format a cell once per page fetch, so data() only looks it up."""
-    if value is None:
-        return ""
-    text = str(getattr(value, "value", value))
-    if column in ENUM_COLUMNS:
-        return text.replace("_", " ")
-    if column in TIME_COLUMNS:
-        return text[:16].replace("T", " ")
-    return text
-
-
 def load_ids(db: Database, sort_column: int, descending: bool) -> list[int]:
-    column = COLUMNS[sort_column][1]
-    order = column.desc() if descending else column.asc()
     with db.read() as session:
-        query = select(Request.id).outerjoin(Account, Account.id == Request.assignee_id)
-        return list(session.execute(query.order_by(order, Request.id)).scalars())
+        return queue_ids(session, QueueQuery(sort_column=sort_column, descending=descending), "")
 
 
 class MainWindow(QMainWindow):
     loaded = Signal()
+    request_loaded = Signal()
+    action_done = Signal(str)
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.setWindowTitle("Reviewer")
-        self.resize(1280, 760)
+        if ctx.dialogs.parent is None:
+            ctx.dialogs.parent = self
+        self.runner = ctx.runner or Runner(self)
+        self.setWindowTitle(f"Reviewer — {ctx.actor.name}")
+        self.resize(1280, 800)
+        self.setAcceptDrops(True)
+        self.current: str | None = None
+
         self.model = QueueModel(ctx.db, self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
@@ -172,47 +154,267 @@ class MainWindow(QMainWindow):
         self.table.setSortingEnabled(True)
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSortIndicator(1, Qt.SortOrder.DescendingOrder)
         header.sortIndicatorChanged.connect(self.reload)
-        for col, width in enumerate((130, 95, 330, 70, 170, 150, 120, 100, 130)):
+        for col, width in enumerate((120, 90, 260, 60, 150, 140, 120, 100, 120)):
             self.table.setColumnWidth(col, width)
-        self.setCentralWidget(self.table)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+
+        self.view = RequestView(self)
+        self.panel = DecisionPanel(self)
+        self.panel.action_requested.connect(self.run_action)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.view, "&Request")
+        self.tabs.addTab(self.panel, "&Decide")
+        splitter = QSplitter(self)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.tabs)
+        splitter.setSizes([700, 580])
+        self.setCentralWidget(splitter)
+        self._build_toolbar()
+        self._build_menu()
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status, 1)
-        self.pool = QThreadPool.globalInstance()
+        self._restore_state()
         self.reload()
 
-    def reload(self, *_args: Any) -> None:
+    # ------------------------------------------------------------------ layout
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Filters", self)
+        bar.setObjectName("filters")
+        self.addToolBar(bar)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search reference, customer, end users… (Ctrl+F)")
+        self.search.setAccessibleName("Search")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(280)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(200)
+        self._debounce.timeout.connect(self.reload)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        bar.addWidget(self.search)
+        self.status_filter = self._combo("Status filter", STATUSES, "any status")
+        self.rec_filter = self._combo("Recommendation filter", RECOMMENDATIONS, "any recommendation")
+        self.view_filter = self._combo("View", VIEWS, None)
+        for combo in (self.status_filter, self.rec_filter, self.view_filter):
+            bar.addWidget(combo)
+            combo.currentIndexChanged.connect(self.reload)
+
+    def _combo(self, name: str, values: list[str], empty: str | None) -> QComboBox:
+        combo = QComboBox()
+        combo.setAccessibleName(name)
+        for v in values:
+            combo.addItem((v.replace("_", " ") if v else empty) or "", v)
+        return combo
+
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for text, shortcut, slot in (("&Import requests…", "Ctrl+I", self.import_dialog),
+                                     ("&Export PDF of the selected request…", "Ctrl+E",
+                                      self.export_dialog),
+                                     ("&Reload", "F5", self.reload),
+                                     ("&Quit", "Ctrl+Q", self.close)):  # fmt: skip
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+        find = QAction("Find", self)
+        find.setShortcut(QKeySequence("Ctrl+F"))
+        find.triggered.connect(self.search.setFocus)
+        self.addAction(find)
+
+    def _restore_state(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        header = settings.value("queue/header")
+        if header is not None:
+            self.table.horizontalHeader().restoreState(header)
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("queue/header", self.table.horizontalHeader().saveState())
+        self.runner.wait(5000)
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------ queue
+
+    def query(self) -> QueueQuery:
         header = self.table.horizontalHeader()
-        column = header.sortIndicatorSection()
-        descending = header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
-        db = self.ctx.db
-        task = Task(lambda: (load_ids(db, column, descending), status_text(self.ctx)))
-        task.signals.done.connect(self._loaded)
-        task.signals.failed.connect(self._failed)
-        self.pool.start(task)
+        return QueueQuery(
+            search=self.search.text(), status=self.status_filter.currentData() or None,
+            recommendation=self.rec_filter.currentData() or None,
+            view=self.view_filter.currentData() or "all",
+            sort_column=header.sortIndicatorSection(),
+            descending=header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
+
+    def reload(self, *_args: Any) -> None:
+        db, q, user = self.ctx.db, self.query(), self.ctx.actor.name
+
+        def work() -> tuple[list[int], str]:
+            with db.read() as session:
+                return queue_ids(session, q, user), status_text(self.ctx)
+
+        self.runner.run(work, self._loaded, lambda e: self.ctx.dialogs.error("Loading", e))
 
     def _loaded(self, result: tuple[list[int], str]) -> None:
         ids, status = result
         self.model.set_ids(ids)
-        self.status.setText(status)
+        self.status.setText(f"{len(ids):,} shown  |  {status}")
+        if self.current is not None:
+            self.select_reference(self.current, load=False)
         self.loaded.emit()
 
-    def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, ReviewerError):
-            QMessageBox.warning(self, "Reviewer", str(exc))
-        else:
-            log.error("loading the queue failed:\n%s", getattr(exc, "__traceback_text__", exc))
-            QMessageBox.critical(self, "Reviewer", f"Unexpected error: {exc}\n\nDetails are in "
-                                 f"{config.log_file()}")  # fmt: skip
+    def select_reference(self, reference: str, load: bool = True) -> bool:
+        for row in range(self.model.rowCount()):
+            if self.model.reference(row) == reference:
+                self.table.selectRow(row)
+                if load:
+                    self.open_request(reference)
+                return True
+        return False
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.open_request(self.model.reference(current.row()))
+
+    def open_request(self, reference: str) -> None:
+        from reviewer import review
+
+        self.current = reference
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def work() -> tuple[dict[str, Any], dict[str, tuple[bool, str]]]:
+            with db.read() as session:
+                data = review.show(session, reference)
+            return data, review.options(db, actor, reference)
+
+        self.runner.run(work, self._request_loaded,
+                        lambda e: self.ctx.dialogs.error("Opening the request", e))
+
+    def _request_loaded(self, result: tuple[dict[str, Any], dict[str, tuple[bool, str]]]) -> None:
+        data, allowed = result
+        if data["reference"] != self.current:
+            return
+        self.view.show_request(data)
+        self.panel.set_options(data["reference"], data["version"], allowed,
+                               data["evaluation"]["conditions"])
+        self.request_loaded.emit()
+
+    # ------------------------------------------------------------------ actions
+
+    def run_action(self, name: str, kwargs: dict[str, Any]) -> None:
+        from reviewer import review
+
+        reference, version = self.panel.reference, self.panel.version
+        if reference is None:
+            return
+        db, actor = self.ctx.db, self.ctx.actor
+        services = {
+            "claim": review.claim, "release": review.release, "take_over": review.take_over,
+            "reopen": review.reopen, "decide": review.decide, "return": review.return_request,
+            "confirm": lambda s, a, r, **k: review.check(s, a, r, True, **k),
+            "reject": lambda s, a, r, reason, **k: review.check(s, a, r, False, reason, **k),
+        }  # fmt: skip
+        fn = services[name]
+
+        def work() -> str:
+            with db.write() as session:
+                fn(session, actor, reference, expect_version=version, **kwargs)
+            return name
+
+        def done(result: str) -> None:
+            self.statusBar().showMessage(f"{reference}: {result.replace('_', ' ')} done", 5000)
+            self.reload()
+            self.open_request(reference)
+            self.action_done.emit(result)
+
+        def failed(exc: BaseException) -> None:
+            self.ctx.dialogs.error(name.replace("_", " ").capitalize(), exc)
+            self.open_request(reference)
+            self.action_done.emit(f"failed:{name}")
+
+        self.runner.run(work, done, failed, write=True)
+
+    def import_files(self, paths: list[str]) -> None:
+        from reviewer.services import import_files
+
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def work() -> str:
+            with db.write() as session:
+                return import_files(session, paths, actor).summary()
+
+        def done(summary: str) -> None:
+            self.ctx.dialogs.info("Import", summary)
+            self.reload()
+            self.action_done.emit("import")
+
+        def failed(exc: BaseException) -> None:
+            self.ctx.dialogs.error("Import: nothing was imported", exc)
+            self.action_done.emit("failed:import")
+
+        self.statusBar().showMessage(f"importing {len(paths)} file(s)…")
+        self.runner.run(work, done, failed, write=True)
+
+    def import_dialog(self) -> None:
+        paths = self.ctx.dialogs.open_files("Import requests")
+        if paths:
+            self.import_files(paths)
+
+    def export_dialog(self) -> None:
+        if self.current is None:
+            self.ctx.dialogs.info("Export PDF", "Select a decided request first.")
+            return
+        folder = self.ctx.dialogs.choose_folder("Export PDF records to")
+        if folder:
+            self.export_pdfs([self.current], folder)
+
+    def export_pdfs(self, references: list[str], folder: str) -> None:
+        from pathlib import Path
+
+        from reviewer.export import export_pdfs, plan, select_decisions
+
+        db = self.ctx.db
+
+        def work() -> int:
+            with db.read() as session:
+                rows = select_decisions(session, references, False)
+            return export_pdfs(db.url, plan(rows, Path(folder), overwrite=False), jobs=1)
+
+        def done(n: int) -> None:
+            self.ctx.dialogs.info("Export PDF", f"Wrote {n} PDF record(s) to {folder}.")
+            self.action_done.emit("export")
+
+        def failed(exc: BaseException) -> None:
+            self.ctx.dialogs.error("Export PDF", exc)
+            self.action_done.emit("failed:export")
+
+        self.runner.run(work, done, failed)
+
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.import_files(paths)
 
 
 def status_text(ctx: AppContext) -> str:
-    from sqlalchemy import func
+    from sqlalchemy import func, select
+
+    from reviewer.models import Account, Request, RuleSetState, RuleSetVersion
 
     with ctx.db.read() as session:
         total = session.execute(select(func.count()).select_from(Request)).scalar_one()
@@ -248,23 +450,24 @@ def main(args: argparse.Namespace) -> int:
     from reviewer.cli import acting_user, open_for_write
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    install_crash_handler()
     app.setApplicationName("Reviewer")
     app.setOrganizationName("Reviewer")
+    install_crash_handler()
     try:
         db = open_for_write(args)
+        actor = acting_user(args, db)
     except ReviewerError as exc:
         print(f"reviewer: {exc}", file=sys.stderr)
         return exc.exit_code
-    window = MainWindow(AppContext(db, acting_user(args, db)))
+    window = MainWindow(AppContext(db, actor))
     window.show()
     if args.screenshot:
         path = args.screenshot
 
         def shoot() -> None:
             app.processEvents()
-            window.grab().save(path)
-            app.quit()
+            ok = window.grab().save(path)
+            app.exit(0 if ok else 1)
 
         window.loaded.connect(lambda: QTimer.singleShot(300, shoot))
     return app.exec()

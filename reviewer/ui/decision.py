@@ -1,0 +1,188 @@
+"""The decision panel: it offers only what the rules and the user's roles allow, and says why
+the rest is closed. What is allowed comes from the services themselves (`review.options`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reviewer import review
+
+OUTCOMES = [("approve", "Approve"), ("approve_with_conditions", "Approve with conditions"),
+            ("refuse", "Refuse"), ("return", "Return for information")]  # fmt: skip
+
+
+class DecisionPanel(QWidget):
+    """Claim, release, take over; decide; check; reopen. `action_requested(name, kwargs)` asks
+    the window to run a service (off the GUI thread)."""
+
+    action_requested = Signal(str, dict)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.reference: str | None = None
+        self.version: int | None = None
+        self.allowed: dict[str, tuple[bool, str]] = {}
+        layout = QVBoxLayout(self)
+        self.title = QLabel("Select a request in the queue.")
+        layout.addWidget(self.title)
+        row = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for name, text in (("claim", "&Claim"), ("release", "Re&lease"),
+                           ("take_over", "&Take over"), ("reopen", "Re&open")):
+            button = QPushButton(text)
+            button.setAccessibleName(text.replace("&", ""))
+            button.clicked.connect(lambda _=False, n=name: self._simple(n))
+            self.buttons[name] = button
+            row.addWidget(button)
+        layout.addLayout(row)
+
+        box = QGroupBox("Decision")
+        form = QFormLayout(box)
+        self.outcome = QComboBox()
+        self.outcome.setAccessibleName("Outcome")
+        for key, text in OUTCOMES:
+            self.outcome.addItem(text, key)
+        form.addRow("Outcome", self.outcome)
+        self.closed = QLabel()
+        self.closed.setWordWrap(True)
+        self.closed.setStyleSheet("color:#b42318")
+        form.addRow(self.closed)
+        self.conditions = QListWidget()
+        self.conditions.setAccessibleName("Conditions from the rule set")
+        self.conditions.setMaximumHeight(110)
+        form.addRow("Conditions", self.conditions)
+        self.extra = QLineEdit()
+        self.extra.setPlaceholderText("A condition of your own (optional)")
+        self.extra.setAccessibleName("Reviewer condition")
+        self.extra_due = QDateEdit()
+        self.extra_due.setCalendarPopup(True)
+        self.extra_due.setAccessibleName("Due date of the reviewer condition")
+        extra_row = QHBoxLayout()
+        extra_row.addWidget(self.extra, 1)
+        extra_row.addWidget(self.extra_due)
+        form.addRow("Add", extra_row)
+        self.justification = QPlainTextEdit()
+        self.justification.setAccessibleName("Justification")
+        self.justification.setPlaceholderText("Justification (at least 30 characters): the facts "
+                                              "and the reasons, in words a court can read")
+        self.justification.setMaximumHeight(110)
+        form.addRow("Justification", self.justification)
+        self.re_review = QDateEdit()
+        self.re_review.setCalendarPopup(True)
+        self.re_review.setAccessibleName("Re-review date")
+        form.addRow("Re-review", self.re_review)
+        self.submit = QPushButton("&Record decision")
+        self.submit.setAccessibleName("Record decision")
+        self.submit.clicked.connect(self._decide)
+        form.addRow(self.submit)
+        layout.addWidget(box)
+
+        check = QGroupBox("Second check")
+        check_layout = QFormLayout(check)
+        self.check_reason = QLineEdit()
+        self.check_reason.setPlaceholderText("Reason, when rejecting (at least 30 characters)")
+        self.check_reason.setAccessibleName("Reason for rejecting")
+        check_layout.addRow(self.check_reason)
+        check_row = QHBoxLayout()
+        self.confirm = QPushButton("Con&firm")
+        self.confirm.setAccessibleName("Confirm decision")
+        self.reject = QPushButton("Re&ject")
+        self.reject.setAccessibleName("Reject decision")
+        self.confirm.clicked.connect(lambda: self._request("confirm", {}))
+        self.reject.clicked.connect(
+            lambda: self._request("reject", {"reason": self.check_reason.text()}))
+        check_row.addWidget(self.confirm)
+        check_row.addWidget(self.reject)
+        check_layout.addRow(check_row)
+        layout.addWidget(check)
+        layout.addStretch(1)
+        self.outcome.currentIndexChanged.connect(self._outcome_changed)
+        self.set_options(None, None, {}, [])
+
+    # ------------------------------------------------------------------ state
+
+    def set_options(self, reference: str | None, version: int | None,
+                    allowed: dict[str, tuple[bool, str]], conditions: list[dict[str, str]]) -> None:
+        self.reference, self.version, self.allowed = reference, version, allowed
+        self.title.setText(f"<b>{reference}</b> (version {version})" if reference
+                           else "Select a request in the queue.")
+        for name, button in self.buttons.items():
+            ok, reason = allowed.get(name, (False, "select a request"))
+            button.setEnabled(ok)
+            button.setToolTip(reason)
+        model = self.outcome.model()
+        first_open = None
+        for i, (key, _text) in enumerate(OUTCOMES):
+            ok, reason = allowed.get(key, (False, ""))
+            item = model.item(i)  # type: ignore[attr-defined]
+            item.setEnabled(ok)
+            item.setToolTip(reason)
+            if ok and first_open is None:
+                first_open = i
+        if first_open is not None:
+            self.outcome.setCurrentIndex(first_open)
+        self.conditions.clear()
+        for c in conditions:
+            self.conditions.addItem(f"[{c['rule']}] {c['text']}")
+        today = dt.datetime.now(dt.UTC).date()
+        self.re_review.setDate(QDate(today.year + 1, today.month, min(today.day, 28)))
+        self.extra_due.setDate(QDate(today.year + 1, today.month, min(today.day, 28)))
+        for name, button in (("confirm", self.confirm), ("reject", self.reject)):
+            ok, reason = allowed.get(name, (False, "select a request"))
+            button.setEnabled(ok)
+            button.setToolTip(reason)
+        self._outcome_changed()
+
+    def outcome_allowed(self, key: str) -> bool:
+        return self.allowed.get(key, (False, ""))[0]
+
+    def _outcome_changed(self) -> None:
+        key = self.outcome.currentData()
+        ok, reason = self.allowed.get(key, (False, "select a request"))
+        closed = [f"{text}: {self.allowed[k][1]}" for k, text in OUTCOMES
+                  if k in self.allowed and not self.allowed[k][0]]
+        self.closed.setText("\n".join(closed))
+        self.submit.setEnabled(ok)
+        self.submit.setToolTip(reason)
+
+    # ------------------------------------------------------------------ actions
+
+    def _simple(self, name: str) -> None:
+        kwargs = {"reason": "Reopened to review the request again after new information."} \
+            if name == "reopen" else {}
+        self._request(name, kwargs)
+
+    def _decide(self) -> None:
+        key = self.outcome.currentData()
+        text = self.justification.toPlainText()
+        if key == "return":
+            self._request("return", {"reason": text})
+            return
+        extra = []
+        if self.extra.text().strip() and key != "refuse":
+            extra.append(review.ConditionInput(self.extra.text().strip(),
+                                               self.extra_due.date().toPython()))
+        self._request("decide", {"outcome": key, "justification": text, "conditions": extra,
+                                 "re_review": self.re_review.date().toPython()
+                                 if key != "refuse" else None})  # fmt: skip
+
+    def _request(self, name: str, kwargs: dict[str, Any]) -> None:
+        if self.reference is not None:
+            self.action_requested.emit(name, kwargs)

@@ -1,0 +1,109 @@
+"""The request as a reviewer reads it: every field grouped as in the request format (unknowns
+shown as unknown), the evaluation with a coloured banner and one block per finding, and the
+history: versions, decisions with their conditions, audit events. Customer text is escaped."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from reviewer import request as rq
+
+COLOURS = {
+    "refuse": "#b42318", "needs_information": "#6941c6", "escalate_senior": "#c4320a",
+    "escalate_second": "#9a6700", "conditions": "#175cd3", "approve": "#1b7f3b",
+}  # fmt: skip
+ICONS = {"refuse": "⛔", "needs_information": "❓", "escalate_senior": "⬆", "escalate_second": "👥",
+         "conditions": "📋", "approve": "✔"}  # fmt: skip
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return '<span style="color:#98a2b3"><i>unknown</i></span>'
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, list):
+        if not value:
+            return "none"
+        if isinstance(value[0], dict):
+            return "<br>".join(escape(", ".join(f"{k}: {v}" for k, v in x.items())) for x in value)
+        return escape(", ".join(str(v) for v in value))
+    return escape(str(value)).replace("\n", "<br>")
+
+
+def render(data: dict[str, Any]) -> str:
+    """HTML for the data of `review.show`."""
+    doc = data["document"]
+    ev = data["evaluation"]
+    rec = ev["recommendation"]
+    parts = [
+        f"<h2>{escape(data['reference'])} — {escape(doc.get('title', ''))}</h2>",
+        f"<p>Status <b>{escape(data['status'])}</b> · version {data['version']} · assignee "
+        f"{escape(data['assignee'] or '—')}</p>",
+        f'<p style="background:{COLOURS[rec]};color:white;padding:6px;font-size:14pt">'
+        f"{ICONS[rec]} Recommendation: <b>{escape(rec.replace('_', ' '))}</b> "
+        f"({len(ev['findings'])} findings, {escape(ev['rule_set'])})</p>",
+        "<h3>Findings</h3>",
+    ]
+    if not ev["findings"]:
+        parts.append("<p>No rule fired: nothing stands in the way.</p>")
+    for f in ev["findings"]:
+        colour = COLOURS.get(f["outcome"], "#101828")
+        override = f" (override {escape(f['override'])})" if f["override"] else ""
+        parts.append(
+            f'<p><span style="color:{colour}"><b>{ICONS.get(f["outcome"], "")} {escape(f["rule"])} '
+            f"{escape(f['outcome'].replace('_', ' '))}{override}</b></span> — "
+            f"{escape(f['title'])}<br>{escape(f['explanation'])}"
+            + (f"<br><i>missing: {escape(', '.join(f['missing']))}</i>" if f["missing"] else "")
+            + f'<br><span style="color:#667085">source: {escape(f["source"])}</span></p>')
+    if ev["conditions"]:
+        parts.append("<h3>Conditions</h3><ul>" + "".join(
+            f"<li>[{escape(c['rule'])}] {escape(c['text'])}</li>" for c in ev["conditions"]) + "</ul>")
+    parts.append("<h3>The request</h3><table cellspacing=2>")
+    for key, spec in rq.SCHEMA.items():
+        if isinstance(spec, dict):
+            parts.append(f'<tr><td colspan=2><b>{escape(key)}</b></td></tr>')
+            section = doc.get(key) or {}
+            for field in spec:
+                parts.append(f"<tr><td>&nbsp;&nbsp;{escape(field.replace('_', ' '))}</td>"
+                             f"<td>{_value(section.get(field))}</td></tr>")
+        elif key not in ("format",):
+            parts.append(f"<tr><td><b>{escape(key.replace('_', ' '))}</b></td>"
+                         f"<td>{_value(doc.get(key))}</td></tr>")
+    parts.append("</table>")
+    parts.append("<h3>Decisions</h3>" + ("" if data["decisions"] else "<p>none yet</p>"))
+    for d in data["decisions"]:
+        state = "final" if d["final"] else ("rejected at check" if d["rejected"] else "awaiting check")
+        parts.append(
+            f"<p><b>#{d['number']} {escape(d['outcome'].replace('_', ' '))}</b> ({state}) by "
+            f"{escape(d['decider'] or '')}" + (f", checked by {escape(d['checker'])}" if d["checker"] else "")
+            + f" — on version {d['request_version']} under {escape(d['rule_set'])}<br>"
+            f"{escape(d['justification'])}</p>")
+        if d["conditions"]:
+            parts.append("<ul>" + "".join(
+                f"<li>#{c['id']} [{escape(c['rule'])}] {escape(c['text'])} — due {c['due']} — "
+                f"<b>{c['status']}</b></li>" for c in d["conditions"]) + "</ul>")
+    parts.append("<h3>Versions</h3><ul>" + "".join(
+        f"<li>v{v['version']} {escape(v['created_at'][:19])} by {escape(v['created_by'])}</li>"
+        for v in data["versions"]) + "</ul>")
+    parts.append("<h3>Audit events</h3><ul>" + "".join(
+        f"<li>{e['seq']} · {escape(e['time'][:19])} · {escape(e['actor'])} · {escape(e['action'])}</li>"
+        for e in data["events"]) + "</ul>")
+    return "".join(parts)
+
+
+class RequestView(QTextBrowser):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Request details")
+        self.setOpenLinks(False)
+        self.data: dict[str, Any] | None = None
+        self.setHtml("<p>Select a request in the queue.</p>")
+
+    def show_request(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.setHtml(render(data))

@@ -1,0 +1,167 @@
+"""The desktop flows driven through the widgets, offscreen, on a real database: import, search,
+open, claim, decide, check as a second account (a second window on the same file), export a
+PDF. Dialogs go through a fake, so nothing modal ever blocks."""
+
+from __future__ import annotations
+
+from pypdf import PdfReader
+
+from reviewer.audit import Actor
+from reviewer.models.db import Database
+from reviewer.ui.app import AppContext, MainWindow
+from tests.conftest import EXAMPLES, ROOT
+
+JUST = "Door access with opt-in enrolment; badges keep working; conditions are in the contract."
+
+
+class FakeDialogs:
+    """Records what the window would have shown, answers what a user would have chosen."""
+
+    def __init__(self) -> None:
+        self.parent = None
+        self.infos: list[tuple[str, str]] = []
+        self.errors: list[tuple[str, str]] = []
+        self.files: list[str] = []
+        self.folder: str | None = None
+
+    def info(self, title: str, text: str) -> None:
+        self.infos.append((title, text))
+
+    def error(self, title: str, exc: BaseException) -> None:
+        self.errors.append((title, str(exc)))
+
+    def open_files(self, title: str) -> list[str]:
+        return self.files
+
+    def choose_folder(self, title: str) -> str | None:
+        return self.folder
+
+
+def window_for(qtbot, url: str, user: str) -> tuple[MainWindow, FakeDialogs]:
+    dialogs = FakeDialogs()
+    window = MainWindow(AppContext(Database(url), Actor(user, user), dialogs))
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        window.show()
+    return window, dialogs
+
+
+def wait_action(qtbot, window: MainWindow, action) -> str:
+    with qtbot.waitSignal(window.action_done, timeout=20_000) as blocker:
+        action()
+    return blocker.args[0]
+
+
+def open_reference(qtbot, window: MainWindow, reference: str) -> None:
+    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
+        assert window.select_reference(reference)
+
+
+def test_import_search_claim_decide_check_and_export(qtbot, cli, tmp_path):
+    # The first account (rev1) is created with the database; rev2 is a second reviewer.
+    assert cli("db", "upgrade", user="rev1")[0] == 0
+    assert cli("users", "add", "rev2", "--role", "reviewer", user="rev1")[0] == 0
+    window, dialogs = window_for(qtbot, cli.url, "rev1")
+    assert window.model.rowCount() == 0
+
+    dialogs.files = [str(p) for p in sorted(EXAMPLES.glob("p*.json"))]
+    assert wait_action(qtbot, window, window.import_dialog) == "import"
+    qtbot.waitUntil(lambda: window.model.rowCount() == 12, timeout=10_000)
+    assert dialogs.infos[-1] == ("Import", "imported 12 new, 0 updated, 0 unchanged")
+
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        qtbot.keyClicks(window.search, "harbour")
+    assert window.model.rowCount() == 1 and window.model.reference(0) == "EX-0001"
+
+    open_reference(qtbot, window, "EX-0001")
+    html = window.view.toHtml()
+    assert "Harbour &amp; Co Ltd" in html and "HR-25" in html and "conditions" in html
+    panel = window.panel
+    assert panel.buttons["claim"].isEnabled()
+    assert not panel.submit.isEnabled()  # nothing to decide before the claim
+
+    assert wait_action(qtbot, window, panel.buttons["claim"].click) == "claim"
+    qtbot.waitUntil(lambda: panel.version == 2, timeout=10_000)
+    assert not panel.outcome_allowed("approve")  # conditions exist: plain approve is closed
+    assert "plain approve is impossible" in panel.closed.text()
+    index = panel.outcome.findData("approve_with_conditions")
+    panel.outcome.setCurrentIndex(index)
+    assert panel.submit.isEnabled()
+    assert panel.conditions.count() == 1
+    panel.justification.setPlainText(JUST)
+    assert wait_action(qtbot, window, panel.submit.click) == "decide"
+    qtbot.waitUntil(lambda: "decided" in window.view.toHtml(), timeout=10_000)
+
+    dialogs.folder = str(tmp_path / "pdfs")
+    (tmp_path / "pdfs").mkdir()
+    assert wait_action(qtbot, window, window.export_dialog) == "export"
+    pdf = tmp_path / "pdfs" / "EX-0001-d1.pdf"
+    assert pdf.exists() and "EX-0001" in PdfReader(pdf).pages[0].extract_text()
+
+
+def test_second_account_checks_in_its_own_window(qtbot, cli):
+    assert cli("import", str(EXAMPLES / "p04-bank-account-opening.json"), user="sen1")[0] == 0
+    assert cli("users", "add", "rev2", "--role", "reviewer", user="sen1")[0] == 0
+    first, _ = window_for(qtbot, cli.url, "sen1")
+    open_reference(qtbot, first, "EX-0004")
+    assert wait_action(qtbot, first, first.panel.buttons["claim"].click) == "claim"
+    qtbot.waitUntil(lambda: first.panel.outcome_allowed("approve_with_conditions"), timeout=10_000)
+    first.panel.outcome.setCurrentIndex(first.panel.outcome.findData("approve_with_conditions"))
+    first.panel.justification.setPlainText(JUST)
+    assert wait_action(qtbot, first, first.panel.submit.click) == "decide"
+    qtbot.waitUntil(lambda: "awaiting_second" in first.view.toHtml(), timeout=10_000)
+    assert not first.panel.confirm.isEnabled()  # nobody checks their own decision
+    assert "different account" in first.panel.confirm.toolTip()
+
+    second, _ = window_for(qtbot, cli.url, "rev2")
+    second.view_filter.setCurrentIndex(second.view_filter.findData("awaiting my check"))
+    qtbot.waitUntil(lambda: second.model.rowCount() == 1, timeout=10_000)
+    open_reference(qtbot, second, "EX-0004")
+    assert second.panel.confirm.isEnabled()
+    assert wait_action(qtbot, second, second.panel.confirm.click) == "confirm"
+    qtbot.waitUntil(lambda: "checked by rev2" in second.view.toHtml(), timeout=10_000)
+
+
+def test_a_forbidden_approval_is_impossible_in_the_panel(qtbot, cli):
+    assert cli("import", str(EXAMPLES / "p02-us-sheriff.json"), user="rev1")[0] == 0
+    assert cli("claim", "EX-0002", user="rev1")[0] == 0
+    window, dialogs = window_for(qtbot, cli.url, "rev1")
+    open_reference(qtbot, window, "EX-0002")
+    panel = window.panel
+    for outcome in ("approve", "approve_with_conditions"):
+        assert not panel.outcome_allowed(outcome)
+        item = panel.outcome.model().item(panel.outcome.findData(outcome))
+        assert not item.isEnabled()
+    assert "HR-01 refuses with override never: approval is impossible" in panel.closed.text()
+    assert panel.outcome.currentData() == "refuse"  # the first outcome still open
+    assert dialogs.errors == []
+
+
+def test_import_errors_are_listed_and_nothing_is_imported(qtbot, cli, tmp_path):
+    assert cli("db", "upgrade", user="rev1")[0] == 0
+    window, dialogs = window_for(qtbot, cli.url, "rev1")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"reference": "R-1", "received_on": "2026-02-30", "customer": {"name": "A"}}\n')
+    dialogs.files = [str(bad)]
+    assert wait_action(qtbot, window, window.import_dialog) == "failed:import"
+    title, text = dialogs.errors[-1]
+    assert "nothing was imported" in title and f"{bad}:1: received_on: not a valid date" in text
+    assert window.model.rowCount() == 0
+
+
+def test_screenshot_command(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "shot.db"
+    png = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    subprocess.run([sys.executable, "-m", "reviewer", "seed-demo", "--count", "50", "--database",
+                    f"sqlite:///{db}"], check=True, env=env, capture_output=True)
+    done = subprocess.run([sys.executable, "main.py", "--database", f"sqlite:///{db}",
+                           "--screenshot", str(png)], env=env, capture_output=True, text=True,
+                          timeout=120, check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
