@@ -15,8 +15,8 @@ COLOURS = {
     "refuse": "#b42318", "needs_information": "#6941c6", "escalate_senior": "#c4320a",
     "escalate_second": "#9a6700", "conditions": "#175cd3", "approve": "#1b7f3b",
 }  # fmt: skip
-ICONS = {"refuse": "⛔", "needs_information": "❓", "escalate_senior": "⬆", "escalate_second": "👥",
-         "conditions": "📋", "approve": "✔"}  # fmt: skip
+ICONS = {"refuse": "✖", "needs_information": "?", "escalate_senior": "▲", "escalate_second": "◆",
+         "conditions": "■", "approve": "✔"}  # fmt: skip
 
 
 def _value(value: Any) -> str:
