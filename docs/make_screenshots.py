@@ -53,6 +53,9 @@ def main() -> None:
     window.tabs.setCurrentIndex(1)
     app.processEvents()
     window.grab().save(str(HERE / "decision-panel.png"))
+    window.tabs.setCurrentIndex(2)
+    app.processEvents()
+    window.grab().save(str(HERE / "dashboard.png"))
     print("screenshots written to", HERE)
 
 

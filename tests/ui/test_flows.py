@@ -165,3 +165,19 @@ def test_screenshot_command(tmp_path):
     assert done.returncode == 0, done.stderr
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_dashboard_and_rule_set_tabs(qtbot, cli):
+    assert cli("import", *map(str, sorted(EXAMPLES.glob("p*.json"))), user="rev1")[0] == 0
+    window, _ = window_for(qtbot, cli.url, "rev1")
+    qtbot.waitUntil(lambda: bool(window.dashboard.by_rec.items), timeout=10_000)
+    recs = {label: value for label, value, _c in window.dashboard.by_rec.items}
+    assert sum(recs.values()) == 12 and recs["refuse"] == 3
+    statuses = {label: value for label, value, _c in window.dashboard.by_status.items}
+    assert statuses["new"] == 12
+    assert "refuse: 3" in window.dashboard.by_rec.accessibleDescription()
+    qtbot.waitUntil(lambda: "HR-29" in window.rules_view.toPlainText(), timeout=10_000)
+    text = window.rules_view.toPlainText()
+    assert "human-rights@1" in text and "moratorium_countries" in text
+    window.tabs.setCurrentWidget(window.dashboard)
+    assert not window.dashboard.grab().isNull()
