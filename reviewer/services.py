@@ -501,3 +501,36 @@ def seed_demo(
         raise errors.error()
     chain.close()
     return result
+
+
+# --------------------------------------------------------------------------- intake form
+
+
+def save_document(session: Session, actor: Actor, raw: dict[str, Any],
+                  expect_version: int | None = None) -> ImportResult:
+    """Store one request typed into the intake form: new (expect_version None) or a new
+    version of a stored one, with the same rules as import and import --update, and the
+    conflict check of every edit (changed by someone else since it was read: exit 4)."""
+    from reviewer.errors import ConflictError
+
+    require_account(session, actor)
+    rules = active_rules(session)
+    prep = prepare(intake.Record("intake form", "", raw), rules.ruleset)
+    errors = ErrorList()
+    if prep.problems:
+        for field, msg in prep.problems:
+            errors.add(intake.format_problem("intake form", "", field, msg))
+        raise errors.error()
+    existing = session.execute(
+        select(Request).where(Request.reference == prep.reference).with_for_update()
+    ).scalar_one_or_none()
+    if existing is not None and expect_version is not None and existing.version != expect_version:
+        raise ConflictError(f"{prep.reference} changed since you opened it (version "
+                            f"{existing.version}, you edited version {expect_version}): reload")
+    result = ImportResult()
+    chain = Chain(session, actor)
+    _store_batch(session, [prep], chain, rules, errors, expect_version is not None, result)
+    if errors:
+        raise errors.error()
+    chain.close()
+    return result

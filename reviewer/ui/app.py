@@ -44,6 +44,7 @@ from reviewer.models.db import Database
 from reviewer.queue import COLUMNS, QueueQuery, queue_ids, queue_rows
 from reviewer.ui.dashboard import Dashboard, RuleSetView
 from reviewer.ui.decision import DecisionPanel
+from reviewer.ui.intake_form import IntakeForm
 from reviewer.ui.ops import Dialogs, Runner
 from reviewer.ui.request_view import RequestView
 
@@ -172,10 +173,13 @@ class MainWindow(QMainWindow):
         self.panel = DecisionPanel(self)
         self.panel.action_requested.connect(self.run_action)
         self.tabs = QTabWidget(self)
+        self.intake = IntakeForm(self)
+        self.intake.save_requested.connect(self.save_request)
         self.dashboard = Dashboard(self)
         self.rules_view = RuleSetView(self)
         self.tabs.addTab(self.view, "&Request")
         self.tabs.addTab(self.panel, "&Decide")
+        self.tabs.addTab(self.intake, "&Intake")
         self.tabs.addTab(self.dashboard, "Das&hboard")
         self.tabs.addTab(self.rules_view, "Rule &set")
         splitter = QSplitter(self)
@@ -232,6 +236,14 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(slot)
             file_menu.addAction(action)
+        request_menu = self.menuBar().addMenu("&Request")
+        for text, shortcut, slot in (("&New request", "Ctrl+N", self.new_request),
+                                     ("&Edit the selected request", "Ctrl+Shift+E",
+                                      self.edit_request)):  # fmt: skip
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            request_menu.addAction(action)
         find = QAction("Find", self)
         find.setShortcut(QKeySequence("Ctrl+F"))
         find.triggered.connect(self.search.setFocus)
@@ -365,6 +377,42 @@ class MainWindow(QMainWindow):
             self.ctx.dialogs.error(name.replace("_", " ").capitalize(), exc)
             self.open_request(reference)
             self.action_done.emit(f"failed:{name}")
+
+        self.runner.run(work, done, failed, write=True)
+
+    def new_request(self) -> None:
+        self.intake.clear()
+        self.tabs.setCurrentWidget(self.intake)
+
+    def edit_request(self) -> None:
+        data = self.view.data
+        if data is None:
+            self.ctx.dialogs.info("Edit", "Select a request first.")
+            return
+        self.intake.load(data["document"], data["version"])
+        self.tabs.setCurrentWidget(self.intake)
+
+    def save_request(self, raw: dict[str, Any], expect_version: int | None) -> None:
+        from reviewer.services import save_document
+
+        db, actor = self.ctx.db, self.ctx.actor
+        reference = raw.get("reference")
+
+        def work() -> str:
+            with db.write() as session:
+                return save_document(session, actor, raw, expect_version).summary()
+
+        def done(summary: str) -> None:
+            self.statusBar().showMessage(f"{reference}: saved ({summary})", 5000)
+            self.current = reference
+            self.reload()
+            self.open_request(str(reference))
+            self.tabs.setCurrentWidget(self.view)
+            self.action_done.emit("save")
+
+        def failed(exc: BaseException) -> None:
+            self.ctx.dialogs.error("Saving the request", exc)
+            self.action_done.emit("failed:save")
 
         self.runner.run(work, done, failed, write=True)
 
