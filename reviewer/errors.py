@@ -61,3 +61,9 @@ class EnvironmentProblem(ReviewerError):
     """Database unreachable, locked, read-only, full, or its schema is behind."""
 
     exit_code = 7
+
+
+class Cancelled(ReviewerError):
+    """The user stopped a long operation; whatever it was writing was rolled back."""
+
+    exit_code = 130

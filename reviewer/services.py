@@ -267,8 +267,8 @@ def import_files(
     workers = default_jobs(paths) if jobs is None else jobs
     for prep in prepared_stream(paths, rules.ruleset, workers):
         count += 1
-        if progress is not None and count % 1000 == 0:
-            progress(count)
+        if progress is not None and count % 500 == 0:
+            progress(count, 0)
         if prep.problems:
             for field, msg in prep.problems:
                 errors.add(intake.format_problem(prep.file, prep.label, field, msg))

@@ -7,8 +7,10 @@ import argparse
 import logging
 import os
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
+    QPushButton,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -39,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from reviewer import config
 from reviewer.audit import Actor
-from reviewer.errors import ReviewerError
+from reviewer.errors import Cancelled, ReviewerError
 from reviewer.models.db import Database
 from reviewer.queue import COLUMNS, QueueQuery, queue_ids, queue_rows
 from reviewer.ui.dashboard import Dashboard, RuleSetView
@@ -139,6 +143,7 @@ class MainWindow(QMainWindow):
     loaded = Signal()
     request_loaded = Signal()
     action_done = Signal(str)
+    progress_changed = Signal(int, int)  # done, total (0: unknown); emitted from workers
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -191,6 +196,17 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status, 1)
+        self.progress = QProgressBar(self)
+        self.progress.setAccessibleName("Progress")
+        self.progress.setMaximumWidth(220)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setAccessibleName("Cancel the running operation")
+        self.cancel_button.clicked.connect(self.cancel)
+        for widget in (self.progress, self.cancel_button):
+            self.statusBar().addPermanentWidget(widget)
+            widget.hide()
+        self._cancel = threading.Event()
+        self.progress_changed.connect(self._show_progress)
         self._restore_state()
         self.reload()
 
@@ -416,21 +432,56 @@ class MainWindow(QMainWindow):
 
         self.runner.run(work, done, failed, write=True)
 
+    # ------------------------------------------------------------------ long operations
+
+    def _start_long(self) -> Callable[[int, int], None]:
+        """Show progress and Cancel; return the callback the worker reports through (it
+        raises Cancelled once the user has asked to stop)."""
+        self._cancel.clear()
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.show()
+        cancel, signal = self._cancel, self.progress_changed
+
+        def report(done: int, total: int = 0) -> None:
+            signal.emit(done, total)
+            if cancel.is_set():
+                raise Cancelled("stopped by the user: nothing of it was kept")
+
+        return report
+
+    def _end_long(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    def _show_progress(self, done: int, total: int) -> None:
+        if total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+        self.progress.setFormat(f"{done:,}" + (f" of {total:,}" if total else ""))
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self.statusBar().showMessage("stopping…")
+
     def import_files(self, paths: list[str]) -> None:
         from reviewer.services import import_files
 
         db, actor = self.ctx.db, self.ctx.actor
+        report = self._start_long()
 
         def work() -> str:
             with db.write() as session:
-                return import_files(session, paths, actor).summary()
+                return import_files(session, paths, actor, progress=report).summary()
 
         def done(summary: str) -> None:
+            self._end_long()
             self.ctx.dialogs.info("Import", summary)
             self.reload()
             self.action_done.emit("import")
 
         def failed(exc: BaseException) -> None:
+            self._end_long()
             self.ctx.dialogs.error("Import: nothing was imported", exc)
             self.action_done.emit("failed:import")
 
@@ -456,17 +507,21 @@ class MainWindow(QMainWindow):
         from reviewer.export import export_pdfs, plan, select_decisions
 
         db = self.ctx.db
+        report = self._start_long()
 
         def work() -> int:
             with db.read() as session:
                 rows = select_decisions(session, references, False)
-            return export_pdfs(db.url, plan(rows, Path(folder), overwrite=False), jobs=1)
+            return export_pdfs(db.url, plan(rows, Path(folder), overwrite=False), jobs=1,
+                               progress=report)
 
         def done(n: int) -> None:
+            self._end_long()
             self.ctx.dialogs.info("Export PDF", f"Wrote {n} PDF record(s) to {folder}.")
             self.action_done.emit("export")
 
         def failed(exc: BaseException) -> None:
+            self._end_long()
             self.ctx.dialogs.error("Export PDF", exc)
             self.action_done.emit("failed:export")
 

@@ -220,3 +220,32 @@ def test_intake_form_validates_as_you_type_and_saves(qtbot, cli):
     qtbot.waitUntil(form.save.isEnabled, timeout=5_000)
     assert wait_action(qtbot, window, form.save.click) == "failed:save"
     assert "changed since you opened it" in dialogs.errors[-1][1]
+
+
+def test_a_long_import_shows_progress_and_can_be_cancelled(qtbot, cli, tmp_path):
+    from reviewer import request as rq
+    from reviewer.demo import generate
+
+    assert cli("db", "upgrade", user="rev1")[0] == 0
+    big = tmp_path / "big.jsonl"
+    big.write_text("".join(rq.canonical_json(d) + "\n" for d in generate(3000, seed=2)))
+    window, dialogs = window_for(qtbot, cli.url, "rev1")
+    seen: list[int] = []
+
+    def on_progress(done: int, _total: int) -> None:
+        seen.append(done)
+        assert window.progress.isVisible() and window.cancel_button.isVisible()
+        window.cancel_button.click()
+
+    window.progress_changed.connect(on_progress)
+    dialogs.files = [str(big)]
+    assert wait_action(qtbot, window, window.import_dialog) == "failed:import"
+    assert seen and seen[0] == 500
+    assert "stopped by the user" in dialogs.errors[-1][1]
+    assert not window.progress.isVisible()
+    with Database(cli.url).read() as session:
+        from sqlalchemy import func, select
+
+        from reviewer.models import Request
+
+        assert session.execute(select(func.count()).select_from(Request)).scalar_one() == 0
