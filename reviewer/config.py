@@ -63,3 +63,19 @@ def resolve_database_url(cli_value: str | None = None) -> str:
 
 def log_file() -> Path:
     return data_dir() / "reviewer.log"
+
+
+def save_database_url(url: str, path: Path | None = None) -> Path:
+    """Write `database_url` to the per-user settings file (other keys are kept)."""
+    import json
+
+    path = path or config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    if path.exists():
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines()
+                 if not ln.strip().startswith("database_url")]
+    # A JSON string is a valid TOML basic string.
+    lines.append(f"database_url = {json.dumps(url, ensure_ascii=False)}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.setAcceptDrops(True)
         self.current: str | None = None
+        self.current_id: int | None = None
 
         self.model = QueueModel(ctx.db, self)
         self.table = QTableView(self)
@@ -260,6 +261,19 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(slot)
             request_menu.addAction(action)
+        settings_menu = self.menuBar().addMenu("&Settings")
+        org = QAction("&Organisation name on PDFs…", self)
+        org.triggered.connect(self.set_organisation)
+        settings_menu.addAction(org)
+        database = QAction("&Database…", self)
+        database.triggered.connect(self.set_database)
+        settings_menu.addAction(database)
+        self.dark = QAction("Dar&k theme", self)
+        self.dark.setCheckable(True)
+        self.dark.setChecked(QSettings().value("view/dark", False, type=bool))
+        self.dark.toggled.connect(self.set_dark)
+        settings_menu.addAction(self.dark)
+        apply_theme(self.dark.isChecked())
         find = QAction("Find", self)
         find.setShortcut(QKeySequence("Ctrl+F"))
         find.triggered.connect(self.search.setFocus)
@@ -294,10 +308,12 @@ class MainWindow(QMainWindow):
 
     def reload(self, *_args: Any) -> None:
         db, q, user = self.ctx.db, self.query(), self.ctx.actor.name
+        # Reads run on two threads and may finish out of order: only the newest counts.
+        self._reload_seq = seq = getattr(self, "_reload_seq", 0) + 1
 
-        def work() -> tuple[list[int], str]:
+        def work() -> tuple[int, list[int], str]:
             with db.read() as session:
-                return queue_ids(session, q, user), status_text(self.ctx)
+                return seq, queue_ids(session, q, user), status_text(self.ctx)
 
         self.runner.run(work, self._loaded, lambda e: self.ctx.dialogs.error("Loading", e))
         self.runner.run(self._overview, self._overview_loaded,
@@ -317,25 +333,50 @@ class MainWindow(QMainWindow):
             self._shown_rules = ruleset.sha256
             self.rules_view.show_rules(ruleset)
 
-    def _loaded(self, result: tuple[list[int], str]) -> None:
-        ids, status = result
+    def _loaded(self, result: tuple[int, list[int], str]) -> None:
+        seq, ids, status = result
+        if seq != self._reload_seq:
+            return  # a newer query is on its way
         self.model.set_ids(ids)
         self.status.setText(f"{len(ids):,} shown  |  {status}")
-        if self.current is not None:
-            self.select_reference(self.current, load=False)
+        if self.current_id is not None:
+            self._select_id(self.current_id)
         self.loaded.emit()
 
+    _reselecting = False
+
     def select_reference(self, reference: str, load: bool = True) -> bool:
-        for row in range(self.model.rowCount()):
-            if self.model.reference(row) == reference:
-                self.table.selectRow(row)
-                if load:
-                    self.open_request(reference)
-                return True
-        return False
+        """Select (and open) a request by reference, if the queue shows it (for scripts and
+        tests; the queue itself keeps the selection by id)."""
+        from sqlalchemy import select
+
+        from reviewer.models import Request
+
+        with self.ctx.db.read() as session:
+            rid = session.execute(
+                select(Request.id).where(Request.reference == reference)).scalar_one_or_none()
+        if rid is None or not self._select_id(rid):
+            return False
+        if load:
+            self.open_request(reference)
+        return True
+
+    def _select_id(self, rid: int) -> bool:
+        try:
+            row = self.model.ids.index(rid)
+        except ValueError:
+            return False
+        self.current_id = rid
+        self._reselecting = True
+        try:
+            self.table.selectRow(row)
+        finally:
+            self._reselecting = False
+        return True
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
+        if current.isValid() and not self._reselecting:
+            self.current_id = self.model.ids[current.row()]
             self.open_request(self.model.reference(current.row()))
 
     def open_request(self, reference: str) -> None:
@@ -343,22 +384,28 @@ class MainWindow(QMainWindow):
 
         self.current = reference
         db, actor = self.ctx.db, self.ctx.actor
+        self._open_seq = seq = getattr(self, "_open_seq", 0) + 1
 
-        def work() -> tuple[dict[str, Any], dict[str, tuple[bool, str]]]:
+        def work() -> tuple[int, dict[str, Any], dict[str, tuple[bool, str]]]:
             with db.read() as session:
                 data = review.show(session, reference)
-            return data, review.options(db, actor, reference)
+            return seq, data, review.options(db, actor, reference)
 
         self.runner.run(work, self._request_loaded,
                         lambda e: self.ctx.dialogs.error("Opening the request", e))
 
-    def _request_loaded(self, result: tuple[dict[str, Any], dict[str, tuple[bool, str]]]) -> None:
-        data, allowed = result
-        if data["reference"] != self.current:
-            return
+    def _request_loaded(
+        self, result: tuple[int, dict[str, Any], dict[str, tuple[bool, str]]]
+    ) -> None:
+        seq, data, allowed = result
+        if seq != self._open_seq:
+            return  # the reviewer has moved on, or a newer load is coming
         self.view.show_request(data)
         self.panel.set_options(data["reference"], data["version"], allowed,
                                data["evaluation"]["conditions"])
+        open_conditions = [c for d in data["decisions"] if d["final"] for c in d["conditions"]
+                           if c["status"] == "open"]  # fmt: skip
+        self.panel.set_obligations(open_conditions, data["status"] == "decided")
         self.request_loaded.emit()
 
     # ------------------------------------------------------------------ actions
@@ -376,11 +423,15 @@ class MainWindow(QMainWindow):
             "confirm": lambda s, a, r, **k: review.check(s, a, r, True, **k),
             "reject": lambda s, a, r, reason, **k: review.check(s, a, r, False, reason, **k),
         }  # fmt: skip
-        fn = services[name]
+        fn = services.get(name)
 
         def work() -> str:
             with db.write() as session:
-                fn(session, actor, reference, expect_version=version, **kwargs)
+                if name == "mark":
+                    review.mark_condition(session, actor, kwargs["condition_id"],
+                                          kwargs["status"], kwargs["note"])
+                else:
+                    fn(session, actor, reference, expect_version=version, **kwargs)
             return name
 
         def done(result: str) -> None:
@@ -395,6 +446,41 @@ class MainWindow(QMainWindow):
             self.action_done.emit(f"failed:{name}")
 
         self.runner.run(work, done, failed, write=True)
+
+    def set_organisation(self) -> None:
+        from reviewer.export import get_setting, set_setting
+
+        db, actor = self.ctx.db, self.ctx.actor
+        with db.read() as session:  # one primary-key read, before a prompt anyway
+            current = get_setting(session, "organisation_name")
+        name = self.ctx.dialogs.ask_text("Organisation name", "Printed at the top of every PDF "
+                                         "record (admins only):", current)  # fmt: skip
+        if not name:
+            return
+
+        def work() -> str:
+            with db.write() as session:
+                set_setting(session, actor, "organisation_name", name)
+            return "settings"
+
+        def failed(exc: BaseException) -> None:
+            self.ctx.dialogs.error("Organisation name", exc)
+            self.action_done.emit("failed:settings")
+
+        self.runner.run(work, self.action_done.emit, failed, write=True)
+
+    def set_database(self) -> None:
+        url = self.ctx.dialogs.ask_text(
+            "Database", "Database URL for the next start (a SQLite file, or postgresql+psycopg://"
+            "login@host/db for a team):", self.ctx.db.url)  # fmt: skip
+        if url and url != self.ctx.db.url:
+            path = config.save_database_url(url)
+            self.ctx.dialogs.info("Database", f"Saved in {path}. Reviewer uses it from its next "
+                                  "start.")  # fmt: skip
+
+    def set_dark(self, dark: bool) -> None:
+        QSettings().setValue("view/dark", dark)
+        apply_theme(dark)
 
     def new_request(self) -> None:
         self.intake.clear()
@@ -535,6 +621,29 @@ class MainWindow(QMainWindow):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             self.import_files(paths)
+
+
+def apply_theme(dark: bool) -> None:
+    """Light (the platform's) or dark (Fusion with a dark palette)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    if not dark:
+        app.setPalette(app.style().standardPalette())
+        return
+    app.setStyle("Fusion")
+    p = QPalette()
+    roles = QPalette.ColorRole
+    for role, colour in ((roles.Window, "#1f2328"), (roles.WindowText, "#e6edf3"),
+                         (roles.Base, "#161b22"), (roles.AlternateBase, "#1f2328"),
+                         (roles.Text, "#e6edf3"), (roles.Button, "#2d333b"),
+                         (roles.ButtonText, "#e6edf3"), (roles.Highlight, "#2f81f7"),
+                         (roles.HighlightedText, "#ffffff"), (roles.ToolTipBase, "#2d333b"),
+                         (roles.ToolTipText, "#e6edf3"), (roles.PlaceholderText, "#8b949e")):
+        p.setColor(role, QColor(colour))
+    app.setPalette(p)
 
 
 def status_text(ctx: AppContext) -> str:

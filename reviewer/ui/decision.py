@@ -112,6 +112,26 @@ class DecisionPanel(QWidget):
         check_row.addWidget(self.reject)
         check_layout.addRow(check_row)
         layout.addWidget(check)
+
+        obligations = QGroupBox("Conditions of the final decision")
+        ob_layout = QFormLayout(obligations)
+        self.obligations = QListWidget()
+        self.obligations.setAccessibleName("Open conditions")
+        self.obligations.setMaximumHeight(100)
+        ob_layout.addRow(self.obligations)
+        self.note = QLineEdit()
+        self.note.setPlaceholderText("Note: what shows it was met, or why it lapsed")
+        self.note.setAccessibleName("Condition note")
+        ob_layout.addRow(self.note)
+        ob_row = QHBoxLayout()
+        self.mark_met = QPushButton("Mark &met")
+        self.mark_lapsed = QPushButton("Mark la&psed")
+        for button, status in ((self.mark_met, "met"), (self.mark_lapsed, "lapsed")):
+            button.setAccessibleName(button.text().replace("&", ""))
+            button.clicked.connect(lambda _=False, st=status: self._mark(st))
+            ob_row.addWidget(button)
+        ob_layout.addRow(ob_row)
+        layout.addWidget(obligations)
         layout.addStretch(1)
         self.outcome.currentIndexChanged.connect(self._outcome_changed)
         self.set_options(None, None, {}, [])
@@ -149,6 +169,24 @@ class DecisionPanel(QWidget):
             button.setEnabled(ok)
             button.setToolTip(reason)
         self._outcome_changed()
+
+    def set_obligations(self, conditions: list[dict[str, Any]], decided: bool) -> None:
+        """The open conditions of final decisions, to be marked met or lapsed."""
+        from PySide6.QtWidgets import QListWidgetItem
+
+        self.obligations.clear()
+        for c in conditions:
+            item = QListWidgetItem(f"#{c['id']} [{c['rule']}] {c['text']} — due {c['due']}")
+            item.setData(256, c["id"])  # Qt.UserRole
+            self.obligations.addItem(item)
+        for button in (self.mark_met, self.mark_lapsed):
+            button.setEnabled(decided and bool(conditions))
+
+    def _mark(self, status: str) -> None:
+        item = self.obligations.currentItem()
+        if item is not None:
+            self.action_requested.emit("mark", {"condition_id": item.data(256), "status": status,
+                                                "note": self.note.text()})
 
     def outcome_allowed(self, key: str) -> bool:
         return self.allowed.get(key, (False, ""))[0]

@@ -105,6 +105,12 @@ class Dialogs:
             self.parent, title, "", "Request files (*.json *.jsonl *.csv)")
         return list(files)
 
+    def ask_text(self, title: str, label: str, text: str = "") -> str | None:
+        from PySide6.QtWidgets import QInputDialog
+
+        value, ok = QInputDialog.getText(self.parent, title, label, text=text)
+        return value if ok else None
+
     def choose_folder(self, title: str) -> str | None:
         folder = QFileDialog.getExistingDirectory(self.parent, title)
         return folder or None

@@ -249,3 +249,41 @@ def test_a_long_import_shows_progress_and_can_be_cancelled(qtbot, cli, tmp_path)
         from reviewer.models import Request
 
         assert session.execute(select(func.count()).select_from(Request)).scalar_one() == 0
+
+
+def test_conditions_are_marked_from_the_panel(qtbot, cli):
+    assert cli("import", str(EXAMPLES / "p01-office-door-access.json"), user="rev1")[0] == 0
+    assert cli("claim", "EX-0001", user="rev1")[0] == 0
+    assert cli("decide", "EX-0001", "--outcome", "approve_with_conditions", "--justification", JUST,
+               user="rev1")[0] == 0
+    window, dialogs = window_for(qtbot, cli.url, "rev1")
+    open_reference(qtbot, window, "EX-0001")
+    panel = window.panel
+    assert panel.obligations.count() == 1 and panel.mark_met.isEnabled()
+    panel.obligations.setCurrentRow(0)
+    panel.note.setText("Signs at every door since 1 December, photographed.")
+    assert wait_action(qtbot, window, panel.mark_met.click) == "mark"
+    qtbot.waitUntil(lambda: panel.obligations.count() == 0, timeout=10_000)
+    assert "<b>met</b>" in window.view.toHtml() or "met" in window.view.toPlainText()
+    assert dialogs.errors == []
+
+
+def test_settings_organisation_database_and_theme(qtbot, cli, isolated_home):
+    from reviewer import config
+
+    assert cli("db", "upgrade", user="rev1")[0] == 0
+    window, dialogs = window_for(qtbot, cli.url, "rev1")
+    dialogs.ask_text = lambda title, label, text="": "Contoso Review Office"
+    assert wait_action(qtbot, window, window.set_organisation) == "settings"
+    code, out, _ = cli("settings", "get", "organisation_name", user="rev1")
+    assert out.strip() == "Contoso Review Office"
+    dialogs.ask_text = lambda title, label, text="": "sqlite:////tmp/elsewhere.db"
+    window.set_database()
+    assert config.UserSettings.load().database_url == "sqlite:////tmp/elsewhere.db"
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    window.dark.setChecked(True)
+    assert QApplication.instance().palette().color(QPalette.ColorRole.Window).name() == "#1f2328"
+    window.dark.setChecked(False)
+    assert QApplication.instance().palette().color(QPalette.ColorRole.Window).name() != "#1f2328"
