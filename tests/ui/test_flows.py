@@ -4,6 +4,8 @@ PDF. Dialogs go through a fake, so nothing modal ever blocks."""
 
 from __future__ import annotations
 
+import re
+
 from pypdf import PdfReader
 
 from reviewer.audit import Actor
@@ -163,6 +165,7 @@ def test_screenshot_command(tmp_path):
                            "--screenshot", str(png)], env=env, capture_output=True, text=True,
                           timeout=120, check=False, cwd=ROOT)
     assert done.returncode == 0, done.stderr
+    assert re.search(r"queue shown \d+\.\d\d s after process start \(50 rows\)", done.stdout)
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
 
