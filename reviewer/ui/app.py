@@ -51,6 +51,7 @@ from reviewer.ui.decision import DecisionPanel
 from reviewer.ui.intake_form import IntakeForm
 from reviewer.ui.ops import Dialogs, Runner
 from reviewer.ui.request_view import RequestView
+from reviewer.ui.rulesets import RuleSetsPanel
 
 log = logging.getLogger(__name__)
 PAGE = 200
@@ -188,6 +189,11 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.intake, "&Intake")
         self.tabs.addTab(self.dashboard, "Das&hboard")
         self.tabs.addTab(self.rules_view, "Rule &set")
+        self.rulesets = RuleSetsPanel(self)
+        self.rulesets.pick_file = lambda: self.ctx.dialogs.open_rule_set("Import a rule set")
+        self.rulesets.action_requested.connect(self.rules_action)
+        self.rulesets.open_reference.connect(self._open_from_backtest)
+        self.tabs.addTab(self.rulesets, "Rule-set &versions")
         splitter = QSplitter(self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.tabs)
@@ -321,16 +327,18 @@ class MainWindow(QMainWindow):
         self.runner.run(self._overview, self._overview_loaded,
                         lambda e: self.ctx.dialogs.error("Dashboard", e))
 
-    def _overview(self) -> tuple[dict[str, Any], Any]:
+    def _overview(self) -> tuple[dict[str, Any], Any, list[dict[str, Any]]]:
+        from reviewer.lifecycle import list_versions
         from reviewer.queue import dashboard
         from reviewer.services import active_rules
 
         with self.ctx.db.read() as session:
-            return dashboard(session), active_rules(session).ruleset
+            return dashboard(session), active_rules(session).ruleset, list_versions(session)
 
-    def _overview_loaded(self, result: tuple[dict[str, Any], Any]) -> None:
-        data, ruleset = result
+    def _overview_loaded(self, result: tuple[dict[str, Any], Any, list[dict[str, Any]]]) -> None:
+        data, ruleset, versions = result
         self.dashboard.show_data(data)
+        self.rulesets.show_versions(versions)
         if getattr(self, "_shown_rules", None) != ruleset.sha256:
             self._shown_rules = ruleset.sha256
             self.rules_view.show_rules(ruleset)
@@ -483,6 +491,59 @@ class MainWindow(QMainWindow):
     def set_dark(self, dark: bool) -> None:
         QSettings().setValue("view/dark", dark)
         apply_theme(dark)
+
+    def rules_action(self, name: str, key: str) -> None:
+        """Import, diff, backtest, propose or approve a rule-set version (off the GUI thread)."""
+        from reviewer import lifecycle
+
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def work() -> tuple[str, Any]:
+            if name in ("diff", "backtest"):
+                with db.read() as session:
+                    candidate = lifecycle.resolve(session, key)
+                    if name == "diff":
+                        from reviewer.services import active_rules
+
+                        return name, lifecycle.diff_text(
+                            lifecycle.diff(active_rules(session).ruleset, candidate))
+                    return name, lifecycle.backtest(session, candidate).to_json()
+            with db.write() as session:
+                if name == "import":
+                    row, created = lifecycle.import_version(session, actor, key)
+                    return name, f"{row.key} {'stored as a draft' if created else 'already stored'}"
+                fn = lifecycle.propose if name == "propose" else lifecycle.approve
+                return name, fn(session, actor, key)
+
+        def done(result: tuple[str, Any]) -> None:
+            kind, value = result
+            if kind == "diff":
+                self.rulesets.show_diff(value)
+            elif isinstance(value, dict):
+                self.rulesets.show_backtest(value)
+                if kind == "approve":
+                    self.ctx.dialogs.info("Rule set", f"{key} is active; every stored "
+                                          "evaluation was refreshed.")  # fmt: skip
+            else:
+                self.rulesets.summary.setText(str(value))
+            if kind in ("import", "propose", "approve"):
+                self.reload()
+            self.action_done.emit(f"rules_{kind}")
+
+        def failed(exc: BaseException) -> None:
+            self.ctx.dialogs.error(f"Rule set: {name}", exc)
+            self.action_done.emit(f"failed:rules_{name}")
+
+        self.runner.run(work, done, failed, write=name in ("import", "propose", "approve"))
+
+    def _open_from_backtest(self, reference: str) -> None:
+        self.search.setText("")
+        self.status_filter.setCurrentIndex(0)
+        self.rec_filter.setCurrentIndex(0)
+        self.view_filter.setCurrentIndex(0)
+        self.current = reference
+        self.open_request(reference)
+        self.tabs.setCurrentWidget(self.view)
 
     def new_request(self) -> None:
         self.intake.clear()

@@ -105,6 +105,10 @@ class Dialogs:
             self.parent, title, "", "Request files (*.json *.jsonl *.csv)")
         return list(files)
 
+    def open_rule_set(self, title: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, title, "", "Rule sets (*.toml)")
+        return path or None
+
     def ask_text(self, title: str, label: str, text: str = "") -> str | None:
         from PySide6.QtWidgets import QInputDialog
 

@@ -290,3 +290,39 @@ def test_settings_organisation_database_and_theme(qtbot, cli, isolated_home):
     assert QApplication.instance().palette().color(QPalette.ColorRole.Window).name() == "#1f2328"
     window.dark.setChecked(False)
     assert QApplication.instance().palette().color(QPalette.ColorRole.Window).name() != "#1f2328"
+
+
+def test_rule_set_versions_diff_backtest_propose_and_approve(qtbot, cli, tmp_path):
+    from tests.unit.test_lifecycle import LIFT_US
+    from tests.unit.test_lifecycle import candidate as make_candidate
+
+    assert cli("import", *map(str, sorted(EXAMPLES.glob("p*.json"))), user="rev1")[0] == 0
+    assert cli("users", "add", "adm2", "--role", "admin", user="rev1")[0] == 0
+    candidate = make_candidate(tmp_path, "hr2.toml", LIFT_US)  # as if a national law had passed
+    window, dialogs = window_for(qtbot, cli.url, "rev1")
+    panel = window.rulesets
+    dialogs.open_rule_set = lambda title: str(candidate)
+    assert wait_action(qtbot, window, panel.buttons["import"].click) == "rules_import"
+    qtbot.waitUntil(lambda: panel.versions.rowCount() == 2, timeout=10_000)
+    row = next(r for r in range(2) if panel.versions.item(r, 0).text() == "human-rights@2")
+    panel.versions.selectRow(row)
+    assert wait_action(qtbot, window, panel.buttons["diff"].click) == "rules_diff"
+    assert '~ parameter moratorium_countries: ["US"] -> []' in panel.diff.toPlainText()
+    assert wait_action(qtbot, window, panel.buttons["backtest"].click) == "rules_backtest"
+    assert "recommendations change" in panel.summary.text()
+    changed = [panel.changes.item(r, 0).text() for r in range(panel.changes.rowCount())]
+    assert changed == ["EX-0003"]  # refused only by HR-02 (police end user in the US)
+    assert wait_action(qtbot, window, panel.buttons["propose"].click) == "rules_propose"
+    assert wait_action(qtbot, window, panel.buttons["approve"].click) == "failed:rules_approve"
+    assert "a different admin must approve" in dialogs.errors[-1][1]
+
+    other, other_dialogs = window_for(qtbot, cli.url, "adm2")
+    qtbot.waitUntil(lambda: other.rulesets.versions.rowCount() == 2, timeout=10_000)
+    row = next(r for r in range(2) if other.rulesets.versions.item(r, 0).text() == "human-rights@2")
+    other.rulesets.versions.selectRow(row)
+    assert wait_action(qtbot, other, other.rulesets.buttons["approve"].click) == "rules_approve"
+    assert "is active" in other_dialogs.infos[-1][1]
+    with qtbot.waitSignal(other.request_loaded, timeout=10_000):  # a change opens its request
+        other.rulesets.changes.cellDoubleClicked.emit(0, 0)
+    assert "EX-0003" in other.view.toPlainText()
+    assert "human-rights@2" in other.view.toPlainText()
