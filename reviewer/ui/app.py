@@ -461,23 +461,29 @@ class MainWindow(QMainWindow):
         from reviewer.export import get_setting, set_setting
 
         db, actor = self.ctx.db, self.ctx.actor
-        with db.read() as session:  # one primary-key read, before a prompt anyway
-            current = get_setting(session, "organisation_name")
-        name = self.ctx.dialogs.ask_text("Organisation name", "Printed at the top of every PDF "
-                                         "record (admins only):", current)  # fmt: skip
-        if not name:
-            return
 
-        def work() -> str:
-            with db.write() as session:
-                set_setting(session, actor, "organisation_name", name)
-            return "settings"
+        def read() -> str:
+            with db.read() as session:
+                return get_setting(session, "organisation_name")
 
         def failed(exc: BaseException) -> None:
             self.ctx.dialogs.error("Organisation name", exc)
             self.action_done.emit("failed:settings")
 
-        self.runner.run(work, self.action_done.emit, failed, write=True)
+        def ask(current: str) -> None:
+            name = self.ctx.dialogs.ask_text("Organisation name", "Printed at the top of every "
+                                             "PDF record (admins only):", current)  # fmt: skip
+            if not name:
+                return
+
+            def write() -> str:
+                with db.write() as session:
+                    set_setting(session, actor, "organisation_name", name)
+                return "settings"
+
+            self.runner.run(write, self.action_done.emit, failed, write=True)
+
+        self.runner.run(read, ask, failed)
 
     def set_database(self) -> None:
         url = self.ctx.dialogs.ask_text(
