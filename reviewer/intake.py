@@ -336,10 +336,12 @@ def _read_csv(path: str, fh: Any) -> Iterator[Record]:
         yield Record(path, str(exc.line), problems=[("", f"not valid UTF-8 (byte 0x{exc.byte:02x})")])
 
 
-def _csv_record(path: str, label: str, header: list[str], row: list[str]) -> Record:
-    raw: dict[str, Any] = {}
+def cells_to_raw(cells: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """A request from (dotted column, cell text) pairs, as a CSV row gives them (and the
+    intake form, which is one row in disguise), with the problems converting the cells."""
+    raw: dict[str, Any] = {"customer": {}}
     problems: list[tuple[str, str]] = []
-    for col, cell in zip(header, row, strict=True):
+    for col, cell in cells:
         value, problem = cell_value(col, cell)
         if problem:
             problems.append((col, problem))
@@ -351,6 +353,9 @@ def _csv_record(path: str, label: str, header: list[str], row: list[str]) -> Rec
             raw.setdefault(section, {})[key] = value
         else:
             raw[col] = value
-    if "customer" not in raw:
-        raw["customer"] = {}
+    return raw, problems
+
+
+def _csv_record(path: str, label: str, header: list[str], row: list[str]) -> Record:
+    raw, problems = cells_to_raw(zip(header, row, strict=True))
     return Record(path, label, raw, problems)

@@ -139,21 +139,7 @@ class IntakeForm(QWidget):
 
     def raw(self) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """The request the form holds, and the problems converting its cells."""
-        raw: dict[str, Any] = {"customer": {}}
-        problems = []
-        for path in self.editors:
-            value, problem = intake.cell_value(path, self.cell(path))
-            if problem:
-                problems.append((path, problem))
-                continue
-            if value is None:
-                continue
-            if "." in path:
-                section, key = path.split(".", 1)
-                raw.setdefault(section, {})[key] = value
-            else:
-                raw[path] = value
-        return raw, problems
+        return intake.cells_to_raw((path, self.cell(path)) for path in self.editors)
 
     def load(self, doc: dict[str, Any] | None, version: int | None = None) -> None:
         """Fill the form with a stored request (or empty it for a new one)."""
