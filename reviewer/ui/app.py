@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         header.setSortIndicator(1, Qt.SortOrder.DescendingOrder)
         header.sortIndicatorChanged.connect(self.reload)
-        for col, width in enumerate((120, 90, 260, 60, 150, 140, 120, 100, 120)):
+        for col, width in enumerate((100, 82, 190, 55, 118, 122, 104, 80, 118)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
@@ -188,16 +188,16 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.panel, "&Decide")
         self.tabs.addTab(self.intake, "&Intake")
         self.tabs.addTab(self.dashboard, "Das&hboard")
-        self.tabs.addTab(self.rules_view, "Rule &set")
+        self.tabs.addTab(self.rules_view, "Rule&s")
         self.rulesets = RuleSetsPanel(self)
         self.rulesets.pick_file = lambda: self.ctx.dialogs.open_rule_set("Import a rule set")
         self.rulesets.action_requested.connect(self.rules_action)
         self.rulesets.open_reference.connect(self._open_from_backtest)
-        self.tabs.addTab(self.rulesets, "Rule-set &versions")
+        self.tabs.addTab(self.rulesets, "&Versions")
         splitter = QSplitter(self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.tabs)
-        splitter.setSizes([700, 580])
+        splitter.setSizes([830, 450])
         self.setCentralWidget(splitter)
         self._build_toolbar()
         self._build_menu()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -67,6 +67,8 @@ class DecisionPanel(QWidget):
         self.conditions = QListWidget()
         self.conditions.setAccessibleName("Conditions from the rule set")
         self.conditions.setMaximumHeight(110)
+        self.conditions.setWordWrap(True)
+        self.conditions.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         form.addRow("Conditions", self.conditions)
         self.extra = QLineEdit()
         self.extra.setPlaceholderText("A condition of your own (optional)")
@@ -118,6 +120,8 @@ class DecisionPanel(QWidget):
         self.obligations = QListWidget()
         self.obligations.setAccessibleName("Open conditions")
         self.obligations.setMaximumHeight(100)
+        self.obligations.setWordWrap(True)
+        self.obligations.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         ob_layout.addRow(self.obligations)
         self.note = QLineEdit()
         self.note.setPlaceholderText("Note: what shows it was met, or why it lapsed")
