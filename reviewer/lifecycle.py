@@ -20,7 +20,7 @@ from reviewer import request as rq
 from reviewer.audit import Actor, Chain, utc_now
 from reviewer.errors import InvalidInput, NotFound, NotPermitted
 from reviewer.models import Request, RuleSetState, RuleSetVersion
-from reviewer.rules import RuleSet, load_file, load_text, stored_evaluation
+from reviewer.rules import RuleSet, load_file, stored_evaluation
 from reviewer.services import _compiled, active_rules, require_account
 
 
@@ -269,7 +269,3 @@ def approve(session: Session, actor: Actor, key: str) -> dict[str, Any]:
         "matrix": summary["matrix"]}, time=now)  # fmt: skip
     chain.close()
     return summary
-
-
-def load_candidate_text(text: str) -> RuleSet:
-    return load_text(text, origin="candidate")

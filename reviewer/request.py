@@ -13,7 +13,6 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -597,12 +596,3 @@ def get_path(doc: dict[str, Any], path: str) -> Any:
             return None
     return cur
 
-
-def iter_leaf_values(doc: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    """(column, value) for the flat view used by CSV export."""
-    for path in LEAF_FIELDS:
-        yield path, get_path(doc, path)
-
-
-def missing_fields(doc: dict[str, Any], paths: Iterable[str]) -> list[str]:
-    return [p for p in paths if get_path(doc, p) is None]

@@ -8,7 +8,6 @@ it is escaped, never read as markup, and set in fonts shipped with the app (embe
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 from importlib import resources
@@ -366,7 +365,3 @@ def render(record: dict[str, Any], path: str) -> None:
         creator="Reviewer",
     )  # fmt: skip
     doc.build(build_story(record), canvasmaker=_page_numbers(label))
-
-
-def exported_on() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
