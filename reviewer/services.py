@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -450,12 +449,6 @@ def write_export(docs: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> int:
     else:  # pragma: no cover - argparse restricts choices
         raise ValueError(fmt)
     return n
-
-
-def export_text(session: Session, refs: list[str] | None, fmt: str) -> str:
-    buf = io.StringIO()
-    write_export(iter_documents(session, refs), fmt, buf)
-    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- demo data

@@ -370,9 +370,6 @@ class RuleSet:
                 self._caches[i] = {}
             rule.misses = 0
 
-    def clear_caches(self) -> None:
-        for cache in self._caches:
-            cache.clear()
 
     def fields_read(self) -> list[str]:
         """Every request field a rule of this set reads, `list[].key` for fields of list
