@@ -442,8 +442,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 print(json.dumps(rows, indent=2))
             else:
                 for r in rows:
-                    who = " ".join(f"{k.split('_')[0]} by {r[k]}" for k in
-                                   ("imported_by", "proposed_by", "approved_by") if r[k])
+                    who = "; ".join(f"{k.split('_')[0]} by {r[k]} at {(r[k[:-3] + '_at'] or '')[:16]}"
+                                    for k in ("imported_by", "proposed_by", "approved_by") if r[k])
                     print(f"{r['rule_set']:<24} {r['state']:<9} {r['title']}  [{who}]")
             return 0
         if command == "show":
