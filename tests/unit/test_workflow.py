@@ -3,6 +3,7 @@ decision rule, four eyes, conflicts, and what verify catches (workflow.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from reviewer import request as rq
 from tests.unit.test_rules import make
 
 JUST = "A justification long enough to read in court, naming the facts."
+# A due date in the future whenever the tests run (a due date may not be in the past).
+SOON = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=45)).isoformat()
 ADMIN = "admin1"
 
 # Requests whose findings give each kind of decision rule.
@@ -105,7 +108,7 @@ def test_decide_return_check_reopen_and_conditions(wf):
     refused(wf, "decide", "R-COND", "--outcome", "approve_with_conditions", "--justification", JUST,
             user="rev2", code=5, words="assigned to rev1")
     out = ok(wf, "decide", "R-COND", "--outcome", "approve_with_conditions", "--justification",
-             JUST, "--condition", "quarterly audit report@2027-03-31", user="rev1")
+             JUST, "--condition", f"quarterly audit report@{SOON}", user="rev1")
     assert "final" in out
     data = json.loads(ok(wf, "show", "R-COND", "--format", "json", user=ADMIN))
     assert data["status"] == "decided"
@@ -113,7 +116,7 @@ def test_decide_return_check_reopen_and_conditions(wf):
     assert d["final"] and d["checker"] is None and len(d["record_hash"]) == 64
     assert [(c["rule"], c["text"], c["due"]) for c in d["conditions"]] == [
         ("HR-25", "conspicuous notice and meaningful consent before enrolment", d["re_review"]),
-        ("reviewer", "quarterly audit report", "2027-03-31")]
+        ("reviewer", "quarterly audit report", SOON)]
     # edit while decided is refused; conditions can be marked; reopen needs a senior
     f = wf.tmp / "edit.jsonl"
     doc = make({"use.operations": ["verification"], "title": "changed"})
@@ -193,7 +196,7 @@ def test_an_admin_without_reviewer_role_cannot_decide(wf):
 def test_overdue_conditions(wf):
     ok(wf, "claim", "R-COND", user="rev1")
     ok(wf, "decide", "R-COND", "--outcome", "approve_with_conditions", "--justification", JUST,
-       "--condition", "first audit report@2026-12-31", user="rev1")
+       "--condition", f"first audit report@{SOON}", user="rev1")
     assert json.loads(ok(wf, "conditions", "--overdue", "--format", "json", user=ADMIN)) == []
     # time passes: the audit report's due date is behind us
     wf.sql("update conditions set due_on = '2026-01-31' where rule = 'reviewer'")
