@@ -32,13 +32,13 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = int(os.environ.get("REVIEWER_BUSY_TIMEOUT_MS", "10000"))
 
 
-def _sqlite_pragmas(engine: Engine, immediate: bool) -> None:
+def _sqlite_pragmas(engine: Engine, immediate: bool, busy_ms: int | None = None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide where transactions begin (savepoints work).
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS if busy_ms is None else busy_ms}")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
@@ -84,6 +84,19 @@ class Database:
             self.read_engine = self.write_engine
         self.write_session = sessionmaker(self.write_engine, expire_on_commit=False)
         self.read_session = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._probe_session: sessionmaker[Session] | None = None
+
+    def probe_session(self) -> Session:
+        """A session for trying an action and rolling it back. On SQLite it does not wait for
+        the write lock: a probe that reaches its first write has passed every check, so
+        "locked" then means "allowed" (see review.options)."""
+        if not self.is_sqlite:
+            return self.write_session()
+        if self._probe_session is None:
+            engine = create_engine(self.url, connect_args={"timeout": 0})
+            _sqlite_pragmas(engine, immediate=False, busy_ms=0)
+            self._probe_session = sessionmaker(engine, expire_on_commit=False)
+        return self._probe_session()
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -123,6 +136,8 @@ class Database:
         return self.sa_url.render_as_string(hide_password=True)
 
     def dispose(self) -> None:
+        if self._probe_session is not None:
+            self._probe_session.kw["bind"].dispose()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

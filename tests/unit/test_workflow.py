@@ -401,3 +401,35 @@ def test_seed_demo_with_decisions_verifies(db_cli, tmp_path):
     assert report["ok"] and report["decisions"] >= 30
     outcomes = {o for (o,) in cli.sql("select outcome from decisions where final")}
     assert {"approve_with_conditions", "refuse", "return_for_information"} <= outcomes
+
+
+def test_options_answer_at_once_while_another_program_writes(cli, tmp_path):
+    """Opening a request during a long import must not wait for the write lock."""
+    import sqlite3
+    import time as _time
+
+    from reviewer import review
+    from reviewer.audit import Actor
+    from reviewer.models.db import Database
+
+    doc = make({})
+    doc["reference"] = "R-BUSY"
+    f = tmp_path / "busy.jsonl"
+    f.write_text(rq.canonical_json(doc) + "\n")
+    ok(cli, "import", str(f), user=ADMIN)
+    ok(cli, "claim", "R-BUSY", user=ADMIN)
+    db = Database(cli.url)
+    quiet = review.options(db, Actor(ADMIN, "x"), "R-BUSY")
+    holder = sqlite3.connect(cli.db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = _time.monotonic()
+        busy = review.options(db, Actor(ADMIN, "x"), "R-BUSY")
+        took = _time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        db.dispose()
+    assert took < 2  # no 10-second busy waits
+    assert busy == quiet
+    assert busy["approve"] == (True, "") and busy["claim"][0] is False
