@@ -39,8 +39,7 @@ def event_hash(prev_hash: str, body: dict[str, Any]) -> str:
 
 
 def _fast_event_hash(prev_hash: str, body: dict[str, Any]) -> str:
-    """event_hash for a body whose payload holds no nested nulls: drops the top-level
-    nulls itself and skips the recursive pass (the import path appends one per request)."""
+    """event_hash for a body whose payload is flat and has no nulls."""
     flat = {k: v for k, v in body.items() if v is not None}
     return sha256_hex(prev_hash + "\n" + compact_json(flat))
 
@@ -81,11 +80,13 @@ class Chain:
             "reference": reference,
             "payload": payload,
         }
+        # A flat payload without nulls is already canonical: skip the recursive null pass
+        # (the import path appends one event per request).
         simple = all(type(v) is not dict and type(v) is not list and v is not None
                      for v in payload.values())
         digest = _fast_event_hash(self.hash, body) if simple else event_hash(self.hash, body)
         row = dict(body)
-        row["payload"] = compact_json(payload) if None not in payload.values() else canonical_json(payload)
+        row["payload"] = compact_json(payload) if simple else canonical_json(payload)
         row["prev_hash"] = self.hash
         row["hash"] = digest
         self._buffer.append(row)

@@ -230,14 +230,27 @@ def open_for_write(args: argparse.Namespace) -> Any:
     return db
 
 
-def open_for_read(args: argparse.Namespace) -> Any:
+def _database(args: argparse.Namespace) -> Any:
     from reviewer.models.db import Database
 
-    db = Database(config.resolve_database_url(args.database))
-    path = db.sqlite_path
-    if path is not None and not path.exists():
-        raise EnvironmentProblem(f"no database at {path}: import requests or run "
+    return Database(config.resolve_database_url(args.database))
+
+
+def _missing(db: Any) -> bool:
+    """A SQLite file that does not exist yet (connecting would create it, empty)."""
+    return db.sqlite_path is not None and not db.sqlite_path.exists()
+
+
+def _existing_database(args: argparse.Namespace) -> Any:
+    db = _database(args)
+    if _missing(db):
+        raise EnvironmentProblem(f"no database at {db.sqlite_path}: import requests or run "
                                  "reviewer db upgrade first")  # fmt: skip
+    return db
+
+
+def open_for_read(args: argparse.Namespace) -> Any:
+    db = _existing_database(args)
     db.require_current()
     return db
 
@@ -309,13 +322,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _database_rules(args: argparse.Namespace) -> Any:
     """The active rule set when a database exists; None otherwise (the bundled default)."""
-    from reviewer.models.db import Database
     from reviewer.services import active_rules
 
-    url = config.resolve_database_url(args.database)
-    db = Database(url)
-    path = db.sqlite_path
-    if path is not None and not path.exists():
+    db = _database(args)
+    if _missing(db):
         return None
     db.require_current()
     with db.read() as session:
@@ -522,20 +532,10 @@ def _backup_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from reviewer.models.db import Database, head_revision
+    from reviewer.models.db import head_revision
 
     if args.db_command == "upgrade":
-        db = Database(config.resolve_database_url(args.database))
-        was_new, backup = db.upgrade()
-        if backup is not None:
-            print(f"the previous file was copied to {backup}", file=sys.stderr)
-        if was_new and db.is_sqlite:
-            from reviewer.services import bootstrap
-
-            actor = acting_user(args, db)
-            with db.write() as session:
-                bootstrap(session, actor)
-            print(f"first account {actor.name!r} (admin, senior, reviewer)")
+        db = open_for_write(args)
         print(f"{db.describe()} is at revision {db.current_revision()} (head)")
         return 0
     if args.db_command in ("backup", "restore"):
@@ -543,7 +543,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.db_command == "init":
         from reviewer.services import initialise
 
-        db = Database(config.resolve_database_url(args.database))
+        db = _database(args)
         db.upgrade()
         actor = acting_user(args, db)
         with db.write() as session:
@@ -551,10 +551,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         print(f"initialised {db.describe()}: first account {args.admin!r} (admin, senior, "
               "reviewer), rule set activated")  # fmt: skip
         return 0
-    db = Database(config.resolve_database_url(args.database))
-    path = db.sqlite_path
-    if path is not None and not path.exists():
-        raise EnvironmentProblem(f"no database at {path}")
+    db = _existing_database(args)
     current = db.current_revision()
     head = head_revision()
     state = "up to date" if current == head else "behind: run reviewer db upgrade"

@@ -346,6 +346,13 @@ def _check_justification(text: str, what: str = "justification") -> str:
     return text
 
 
+def _next_decision_number(session: Session, req: Request) -> int:
+    """Decisions are numbered within their request from 1 (the PDF's `-dN`)."""
+    return 1 + session.execute(
+        select(func.count()).select_from(Decision).where(Decision.request_id == req.id)
+    ).scalar_one()
+
+
 def decide(
     session: Session, actor: Actor, reference: str, outcome: str, justification: str,
     conditions: list[ConditionInput] | None = None, re_review: dt.date | None = None,
@@ -395,9 +402,7 @@ def decide(
             if cond.due is not None and cond.due < today:
                 raise InvalidInput([f"condition due date {cond.due} is in the past"])
         extra = all_conditions
-    number = 1 + session.execute(
-        select(func.count()).select_from(Decision).where(Decision.request_id == c.req.id)
-    ).scalar_one()
+    number = _next_decision_number(session, c.req)
     now = utc_now()
     decision = Decision(
         request_id=c.req.id, number=number, outcome=kind, final=False, rejected=False,
@@ -438,9 +443,7 @@ def return_request(session: Session, actor: Actor, reference: str, reason: str,
     _require_assignee(c, "return")
     text = _check_justification(reason, "reason")
     evaluation = evaluation_of(session, c.req)
-    number = 1 + session.execute(
-        select(func.count()).select_from(Decision).where(Decision.request_id == c.req.id)
-    ).scalar_one()
+    number = _next_decision_number(session, c.req)
     decision = Decision(
         request_id=c.req.id, number=number, outcome=Outcome.RETURN_FOR_INFORMATION, final=True,
         rejected=False, checker_needed=None, request_version=c.req.document_version,

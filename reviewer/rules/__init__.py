@@ -60,10 +60,6 @@ class Rule:
     when_text: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def alternatives(self) -> list[str]:
-        return [i.outcome for i in self.instead]
-
     def __post_init__(self) -> None:
         nodes = [self.when, *(i.when for i in self.instead)]
         nodes += [n for a in self.adds for n in (a.when, a.unless) if n is not None]

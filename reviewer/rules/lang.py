@@ -285,10 +285,10 @@ class Ref(Node):
         r = self.inner.explain(d, it, prefix)
         if r.value is None:
             return r
-        facts = r.facts if r.value else [f"not {self.name}: " + "; ".join(r.facts)]
-        if r.value:
-            facts = [f"{self.name}: " + "; ".join(r.facts)] if r.facts else [self.name]
-        return Result(r.value, facts, r.missing)
+        if not r.value:
+            return Result(False, [f"not {self.name}: " + "; ".join(r.facts)], r.missing)
+        facts = [f"{self.name}: " + "; ".join(r.facts)] if r.facts else [self.name]
+        return Result(True, facts, r.missing)
 
 
 class Quant(Node):
@@ -427,9 +427,7 @@ class Compare(Node):
         if op in Compare.OPS:
             return Compare.OPS[op]
         if op == "in":
-            if right.type is not None and right.type.kind == "set":
-                return lambda a, b: a in b  # literal in a set-valued field
-            return lambda a, b: a in b
+            return lambda a, b: a in b  # a value in a list, or a literal in a set-valued field
         if op == "meets":
             return lambda a, b: not frozenset(a).isdisjoint(b)
         if op == "contains_word":
@@ -858,9 +856,6 @@ class Parser:
             r = const_operand(right.label, _words(terms))
             r.terms = terms  # type: ignore[attr-defined]
             return Compare(left, op, r)
-        if op == "in" and right.kind != "const" and right.type is not None \
-                and right.type.kind == "set":
-            return Compare(left, op, right)
         if op == "meets" and right.kind == "const" and not right.value:
             return Compare(left, "in", const_operand(right.label, frozenset()))
         return Compare(left, op, right)
