@@ -7,16 +7,16 @@ definitions and rules whose conditions are written in the language of `lang.py`.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import operator
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import repeat
+from itertools import chain, islice
 from typing import Any
 
 from reviewer.errors import InvalidInput
 from reviewer.request import canonical_json, sha256_hex
+from reviewer.rules.codegen import compile_rules
 from reviewer.rules.lang import LanguageError, Node, Result, compile_condition
 
 RANK = {
@@ -65,21 +65,43 @@ class Rule:
         nodes += [n for a in self.adds for n in (a.when, a.unless) if n is not None]
         self.fields = sorted(set().union(*(n.fields for n in nodes)))
         self.cache: dict[Any, Finding | None] = {}
-        self.key_of: Any = None  # set by the rule set: picks this rule's values from a vector
+        self.explainers: dict[int, Any] = {}  # id(node) -> generated explanation (codegen)
+        self.budget = _Budget()  # shared by the rules of a rule set, see RuleSet
         self.remember = True
         self.misses = 0
 
+    def finding(self, d: dict[str, Any], v: bool | None, key: tuple[Any, ...]) -> Finding | None:
+        """The finding for a document whose `when` is `v` (True or None), remembered under
+        `key`, the values of every field this rule reads (see `RuleSet.evaluate`); the
+        explanations come from the functions `codegen` made (`explainers`)."""
+        result = self._evaluate(d, v, self._compiled_explanation)
+        self.misses += 1
+        if self.remember:
+            cache, budget = self.cache, self.budget
+            if cache and (len(cache) >= CACHE_LIMIT or budget.used >= CACHE_BUDGET):
+                # Forget the older half (a dict keeps the order keys came in).
+                old = list(islice(cache, (len(cache) + 1) // 2))
+                for k in old:
+                    cache.pop(k, None)
+                budget.used -= len(old)
+            cache[key] = result
+            budget.used += 1
+        return result
+
     def evaluate(self, d: dict[str, Any]) -> Finding | None:
-        """The finding this rule gives for a document, or None (computed, never cached)."""
+        """The finding this rule gives for a document, or None, by the condition nodes alone
+        (nothing generated, nothing remembered)."""
         v = self.when.fn(d, None)
         if v is False:
             return None
-        return self._evaluate(d, v)
+        return self._evaluate(d, v, _node_explanation)
 
-    def _evaluate(self, d: dict[str, Any], v: bool | None) -> Finding | None:
+    def _compiled_explanation(self, node: Node, d: dict[str, Any]) -> Explained:
+        return self.explainers[id(node)](d)  # type: ignore[no-any-return]
+
+    def _evaluate(self, d: dict[str, Any], v: bool | None, explain: Any) -> Finding | None:
         if v is None:
-            r = self.when.explain(d, None, "")
-            missing = _unique(r.missing)
+            missing = _unique(explain(self.when, d)[2])
             return Finding(self, NEEDS_INFO, None,
                            "cannot be decided while unknown: " + ", ".join(missing),
                            tuple(missing), ())  # fmt: skip
@@ -87,18 +109,17 @@ class Rule:
         extra = ""
         missing: list[str] = []
         for inst in self.instead:
-            iv = inst.when.fn(d, None)
+            iv, ifacts, imissing = explain(inst.when, d)
             if iv is False:
                 continue
-            ir = inst.when.explain(d, None, "")
             if iv is True:
                 outcome = inst.outcome
-                extra = f"; {inst.outcome} instead because " + "; ".join(_unique(ir.facts))
+                extra = f"; {inst.outcome} instead because " + "; ".join(_unique(ifacts))
                 if inst.outcome == NEEDS_INFO:
-                    missing = _unique(ir.missing)
+                    missing = _unique(imissing)
             else:
                 outcome = NEEDS_INFO
-                missing = _unique(ir.missing)
+                missing = _unique(imissing)
                 extra = "; the outcome depends on unknown " + ", ".join(missing)
             break
         conditions = [
@@ -108,147 +129,93 @@ class Rule:
         ]
         if outcome == "conditions" and not conditions:
             return None
-        r: Result = self.when.explain(d, None, "")
+        _, facts, when_missing = explain(self.when, d)
         if outcome == NEEDS_INFO and not missing:
-            missing = _unique(r.missing)
-        explanation = "; ".join(_unique(r.facts)) + extra
+            missing = _unique(when_missing)
+        explanation = "; ".join(_unique(facts)) + extra
         override = self.override if outcome == "refuse" else None
         return Finding(self, outcome, override, explanation, tuple(missing), tuple(conditions))
 
 
-CACHE_LIMIT = 4096  # remembered results per rule
+Explained = tuple[bool | None, list[str], list[str]]  # value, facts, missing
+
+
+def _node_explanation(node: Node, d: dict[str, Any]) -> Explained:
+    r: Result = node.explain(d, None, "")
+    return r.value, r.facts, r.missing
+
+
+CACHE_LIMIT = 16_384  # findings one rule remembers
+CACHE_BUDGET = 65_536  # findings the rules of one rule set remember together (some 90 MB)
+
+
+class _Budget:
+    used = 0
 REVIEW_EVERY = 2048  # evaluations between looks at each rule's hit rate
 MAX_MISS_RATE = 0.5
-
-
-def _no_key(vec: tuple[Any, ...]) -> Any:
-    return _MISS
-
-
-_MISS = object()
-
-
-def _vector_function(fields: list[str]) -> Any:
-    """A function giving the hashable values of the given fields of a document, in order.
-
-    A field is `section.key` or a top-level `key`; `list[].key` is the tuple of that key over
-    the list's items; a `?` suffix reads only whether the field is known; a `#` suffix the
-    length of a list. Unknown is None; lists become tuples, so `[]` (known none) and None
-    (unknown) stay different keys.
-    """
-    readers = [_field_reader(f) for f in fields]
-
-    def vector(d: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple([read(d) for read in readers])
-
-    return vector
-
-
-def _field_reader(path: str) -> Any:
-    if path.endswith("?"):
-        inner = _field_reader(path[:-1])
-        return lambda d: inner(d) is not None
-    if path.endswith("#"):
-        inner = _field_reader(path[:-1])
-        return lambda d: None if (v := inner(d)) is None else len(v)
-    if "[]." in path:
-        lst, key = path.split("[].")
-        head, _, tail = lst.partition(".")
-
-        def get_list(d: dict[str, Any]) -> Any:
-            v = d.get(head)
-            return v.get(tail) if tail and v is not None else v
-
-        def items(d: dict[str, Any]) -> Any:
-            values = get_list(d)
-            return None if values is None else tuple([x.get(key) for x in values])
-
-        return items
-    head, _, tail = path.partition(".")
-    if not tail:
-        def top(d: dict[str, Any]) -> Any:
-            v = d.get(head)
-            return _hashable(v) if type(v) is list else v
-
-        return top
-
-    def nested(d: dict[str, Any]) -> Any:
-        section = d.get(head)
-        if section is None:
-            return None
-        v = section.get(tail)
-        return _hashable(v) if type(v) is list else v
-
-    return nested
-
-
-def _hashable(values: list[Any]) -> tuple[Any, ...]:
-    if values and isinstance(values[0], dict):
-        return tuple([tuple(x.items()) for x in values])
-    return tuple(values)
-
-
-def _rank(finding: Finding) -> int:
-    return RANK[finding.outcome]
-
 
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-@dataclass(frozen=True, eq=False)
 class Finding:
     """One rule's result for one request. Shared between requests with the same facts, so it
-    is immutable; its JSON form is built once."""
+    is immutable by convention; its JSON form is built once, when it is made."""
 
-    rule: Rule
-    outcome: str
-    override: str | None
-    explanation: str
-    missing: tuple[str, ...]
-    conditions: tuple[str, ...]
+    __slots__ = ("rule", "outcome", "override", "explanation", "missing", "conditions", "rank",
+                 "condition_json", "_json")
+
+    def __init__(self, rule: Rule, outcome: str, override: str | None, explanation: str,
+                 missing: tuple[str, ...], conditions: tuple[str, ...]) -> None:
+        self.rule, self.outcome, self.override = rule, outcome, override
+        self.explanation, self.missing, self.conditions = explanation, missing, conditions
+        self.rank = RANK[outcome]
+        self.condition_json = [{"rule": rule.id, "text": t} for t in conditions] \
+            if conditions else []
+        self._json = {
+            "rule": rule.id, "title": rule.title, "outcome": outcome, "override": override,
+            "explanation": explanation, "missing": list(missing),
+            "conditions": self.condition_json, "source": rule.source,
+        }  # fmt: skip
+
+    @property
+    def _stored(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule.id, "outcome": self.outcome, "override": self.override,
+            "explanation": self.explanation, "missing": list(self.missing),
+            "conditions": list(self.conditions),
+        }  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
         return dict(self._json)
 
-    @functools.cached_property
-    def _stored(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule.id,
-            "outcome": self.outcome,
-            "override": self.override,
-            "explanation": self.explanation,
-            "missing": list(self.missing),
-            "conditions": list(self.conditions),
-        }
-
-    @functools.cached_property
-    def _json(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule.id,
-            "title": self.rule.title,
-            "outcome": self.outcome,
-            "override": self.override,
-            "explanation": self.explanation,
-            "missing": list(self.missing),
-            "conditions": [{"rule": self.rule.id, "text": t} for t in self.conditions],
-            "source": self.rule.source,
-        }
+    def __repr__(self) -> str:
+        return f"Finding({self.rule.id}, {self.outcome}, {self.explanation!r})"
 
 
-@dataclass
+_get_rank = operator.attrgetter("rank")
+_get_json = operator.attrgetter("_json")
+_get_condition_json = operator.attrgetter("condition_json")
+OUTCOME_OF_RANK = {rank: outcome for outcome, rank in RANK.items()}
+
+
 class Evaluation:
-    ruleset: RuleSet
-    findings: list[Finding]
+    """The findings of one request under one rule set, in rule order."""
+
+    __slots__ = ("ruleset", "findings")
+
+    def __init__(self, ruleset: RuleSet, findings: list[Finding]) -> None:
+        self.ruleset, self.findings = ruleset, findings
 
     @property
     def recommendation(self) -> str:
         """The highest-ranked outcome among the findings; `approve` when there is none."""
-        return max(self.findings, key=_rank).outcome if self.findings else "approve"
+        fs = self.findings
+        return OUTCOME_OF_RANK[max(map(_get_rank, fs))] if fs else "approve"
 
     @property
     def conditions(self) -> list[dict[str, str]]:
-        return [c for f in self.findings for c in f._json["conditions"]]
+        return list(chain.from_iterable(map(_get_condition_json, self.findings)))
 
     @property
     def missing(self) -> list[str]:
@@ -257,13 +224,15 @@ class Evaluation:
     def to_json(self, reference: str | None) -> dict[str, Any]:
         """The JSON of `cli.md`. Finding objects inside are shared between evaluations:
         serialise it, don't change it."""
+        fs = self.findings
+        rs = self.ruleset
         return {
             "reference": reference,
-            "recommendation": self.recommendation,
-            "rule_set": self.ruleset.key,
-            "rule_set_sha256": self.ruleset.sha256,
-            "conditions": self.conditions,
-            "findings": [f._json for f in self.findings],
+            "recommendation": OUTCOME_OF_RANK[max(map(_get_rank, fs))] if fs else "approve",
+            "rule_set": rs.key,
+            "rule_set_sha256": rs.sha256,
+            "conditions": list(chain.from_iterable(map(_get_condition_json, fs))),
+            "findings": list(map(_get_json, fs)),
         }
 
 
@@ -312,60 +281,50 @@ class RuleSet:
     rules: list[Rule]
     sha256: str
     source_text: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.id}@{self.version}"
+    definition_nodes: list[Node] = field(default_factory=list)
+    key: str = field(init=False, repr=False)  # id@version
 
     def __post_init__(self) -> None:
+        self.key = f"{self.id}@{self.version}"
         self.fields = sorted(set().union(*(rule.fields for rule in self.rules)))
-        self._vector = _vector_function(self.fields)
-        position = {f: i for i, f in enumerate(self.fields)}
-        for rule in self.rules:
-            idx = [position[f] for f in rule.fields]
-            rule.key_of = operator.itemgetter(*idx) if idx else (lambda vec: ())
-        self._key_getters = [rule.key_of for rule in self.rules]
-        self._caches = [rule.cache for rule in self.rules]
         self.evaluations = 0
+        self.budget = _Budget()
+        for rule in self.rules:
+            rule.budget = self.budget
+        self._compiled, self.compiled_source = compile_rules(self.rules)
 
     def evaluate(self, doc: dict[str, Any]) -> Evaluation:
-        """Evaluate every rule.
+        """Evaluate every rule, with the function `codegen` made of this rule set.
 
-        A finding is a pure function of the values of the fields its rule reads, so each rule
-        remembers its result by those values: requests that share the facts a rule reads (most
-        facts are enums and yes/no answers) share its finding, explanation included. The
-        values of all fields are read once per request into a vector; each rule picks its own.
-        Caches are bounded (CACHE_LIMIT results a rule).
+        It reads every field once, decides each rule's `when` in three-valued logic, and for
+        a rule that fires or is unknown takes its finding from the rule: a finding is a pure
+        function of the values of the fields its rule reads, so each rule remembers findings
+        by those values, and requests that share the facts a rule reads (most facts are
+        enums and yes/no answers) share its finding, explanation included. Caches are bounded
+        (CACHE_LIMIT findings a rule, CACHE_BUDGET all rules); a rule whose facts rarely repeat
+        stops remembering.
         """
-        vec = self._vector(doc)
-        keys = list(map(operator.call, self._key_getters, repeat(vec)))
-        results = list(map(dict.get, self._caches, keys, repeat(_MISS)))
-        if _MISS in results:
-            for i, rule in enumerate(self.rules):
-                if results[i] is _MISS:
-                    results[i] = rule.evaluate(doc)
-                    if rule.remember:
-                        rule.misses += 1
-                        cache = rule.cache
-                        if len(cache) >= CACHE_LIMIT:
-                            cache.clear()
-                        cache[keys[i]] = results[i]
+        findings = self._compiled(doc)
         self.evaluations += 1
         if self.evaluations % REVIEW_EVERY == 0:
             self._review_caches()
-        return Evaluation(self, list(filter(None, results)))
+        return Evaluation(self, findings)
+
+    def evaluate_interpreted(self, doc: dict[str, Any]) -> Evaluation:
+        """The same evaluation by the condition nodes alone, nothing generated or remembered:
+        the reference that the compiled evaluation is tested against."""
+        findings = [r.evaluate(doc) for r in self.rules]
+        return Evaluation(self, [f for f in findings if f is not None])
 
     def _review_caches(self) -> None:
         """Stop remembering for a rule whose facts rarely repeat (names, exact figures):
-        its cache would cost memory and lookups for few hits."""
-        for i, rule in enumerate(self.rules):
+        its cache would cost memory for few hits."""
+        for rule in self.rules:
             if rule.remember and rule.misses > REVIEW_EVERY * MAX_MISS_RATE:
                 rule.remember = False
                 rule.cache.clear()
-                self._key_getters[i] = _no_key
-                self._caches[i] = {}
             rule.misses = 0
-
+        self.budget.used = sum(len(rule.cache) for rule in self.rules)
 
     def fields_read(self) -> list[str]:
         """Every request field a rule of this set reads, `list[].key` for fields of list
@@ -457,7 +416,7 @@ def load_text(text: str, origin: str = "rule set") -> RuleSet:
         id=rs_id, version=version, title=str(data.get("title", rs_id)),  # type: ignore[arg-type]
         effective_on=effective, description=str(data.get("description", "")),
         parameters=params, definitions=dict(definitions_raw), rules=rules,
-        sha256=content_hash(data), source_text=text,
+        sha256=content_hash(data), source_text=text, definition_nodes=list(definitions.values()),
     )  # fmt: skip
     for rule in rules:
         _run_examples(rule, f"{origin}: rule {rule.id}", errors)

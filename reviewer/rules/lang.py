@@ -16,6 +16,8 @@ Nothing here evaluates Python: the text is tokenised and parsed into a fixed set
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -398,6 +400,7 @@ class Compare(Node):
     def __init__(self, left: Operand, op: str, right: Operand) -> None:
         self.left, self.op, self.right = left, op, right
         self._explained: dict[Any, Result] = {}
+        self.explained_by_values: dict[Any, tuple[Any, list[str], list[str]]] = {}
         self.fields = {o.label for o in (left, right) if o.kind == "field"}
         self.test = self._test(op, left, right)
         lg, rg, test = left.get, right.get, self.test
@@ -448,6 +451,23 @@ class Compare(Node):
                 cache.clear()
             r = cache[key] = self._explain_values(lv, rv, prefix, self.fn(d, it))
         return r
+
+    def explained(self, lv: Any, rv: Any, prefix: str, key: Any) -> tuple[Any, list[str], list[str]]:
+        """(value, facts, missing) for these values, remembered in `explained_by_values`
+        under `key` (the generated explanations look there first)."""
+        if self.right.kind == "const" and self.op == "in" and isinstance(rv, frozenset) \
+                and not rv:
+            value: bool | None = False
+        elif (lv is None and self.left.kind != "const") or (rv is None and self.right.kind != "const"):
+            value = None
+        else:
+            value = self.test(lv, rv)
+        r = self._explain_values(lv, rv, prefix, value)
+        cache = self.explained_by_values
+        if len(cache) >= 4096:
+            cache.clear()
+        result = cache[key] = (r.value, r.facts, r.missing)
+        return result
 
     def _explain_values(self, lv: Any, rv: Any, prefix: str, value: bool | None) -> Result:
         lname = self.left.display(prefix)
@@ -500,7 +520,8 @@ def _field_vs_const(left: Operand, op: str, rv: Any, test: Callable[[Any, Any], 
         def check(a: Any) -> bool:
             return not rv.isdisjoint(a)
     elif op == "=":
-        check = rv.__eq__
+        # Not rv.__eq__: (1).__eq__(0.5) is NotImplemented, which is true.
+        check = functools.partial(operator.eq, rv)
     else:
         def check(a: Any) -> bool:
             return test(a, rv)
@@ -607,7 +628,10 @@ class PlaceIn(Node):
 
     def __init__(self, target: str | None, places: list[dict[str, str]], label: str) -> None:
         self.target, self.places, self.label = target, places, label
-        self.fields = {f"{target}.{k}" for k in ("country", "region", "city")} if target else set()
+        # What it compares, and so reads and shows: the city only where a place names one.
+        self.keys = ("city", "region", "country") if any(p.get("city") for p in places) \
+            else ("region", "country")
+        self.fields = {f"{target}.{k}" for k in self.keys} if target else set()
         folded = [(p.get("country"), p.get("region"), _fold_city(p.get("city")))
                   for p in places]  # fmt: skip
 
@@ -636,9 +660,9 @@ class PlaceIn(Node):
         obj = d.get(self.target, EMPTY) if self.target else it
         name = self.target or prefix
         v = self.match(obj)
-        shown = show({k: obj.get(k) for k in ("city", "region", "country")}) or "unknown"
+        shown = show({k: obj.get(k) for k in self.keys}) or "unknown"
         if v is None:
-            missing = [f"{name}.{k}" for k in ("country", "region", "city") if obj.get(k) is None]
+            missing = [f"{name}.{k}" for k in reversed(self.keys) if obj.get(k) is None]
             return Result(None, [], missing)
         return Result(v, [f"{name} = {shown} {'is' if v else 'is not'} in {self.label}"])
 
@@ -791,9 +815,10 @@ class Parser:
         if target is None and self.scopes[-1].item_fields is None:
             raise LanguageError("place_in(PARAM) outside some/every needs customer: "
                                 "place_in(customer, PARAM)")
+        node = PlaceIn(target, param.value, param.label)
         if target is None:
-            self.scopes[-1].used.update(("country", "region", "city"))
-        return PlaceIn(target, param.value, param.label)
+            self.scopes[-1].used.update(node.keys)
+        return node
 
     def parse_operand(self) -> Operand:
         tok = self.next()

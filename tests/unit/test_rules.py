@@ -348,19 +348,85 @@ def test_evaluate_command_json_matches_cli_shape(cli, examples, expected, capsys
     assert code == 0 and "EX-0002: recommendation REFUSE" in text and "HR-01" in text
 
 
-def test_remembered_findings_equal_fresh_ones():
-    """Findings are cached by the values of the fields a rule reads; a cold evaluation of
-    each document must give exactly the same JSON."""
-    from reviewer.demo import generate
-
-    docs = list(generate(600, seed=21))
-    warm = [RS.evaluate(d).to_json(d["reference"]) for d in docs]
-    for d, want in zip(docs, warm, strict=True):
-        cold = load_text(bundled_text())  # a new compilation: empty caches
-        got = cold.evaluate(d).to_json(d["reference"])
+def _compiled_equals_interpreted(rs, docs) -> None:
+    for d in docs:
+        got, want = rs.evaluate(d).to_json(d["reference"]), rs.evaluate_interpreted(d).to_json(d["reference"])
         diff = [(a["rule"], a["explanation"], b["explanation"])
                 for a, b in zip(got["findings"], want["findings"], strict=False) if a != b]
-        assert got == want, diff
+        assert got == want, (d["reference"], diff)
+
+
+def test_compiled_evaluation_equals_the_interpreted_one(examples, monkeypatch):
+    """The generated function (decisions, the keys findings are remembered by, remembered
+    findings, generated explanations) gives exactly what the condition nodes alone give: on a
+    cold rule set, a warm one, and one whose caches are so small they keep forgetting."""
+    import reviewer.rules as rules
+    from reviewer.demo import generate
+
+    docs = [rq.validate(rq.loads(p.read_text()))[0] for p in examples]
+    docs += list(generate(3000, seed=21))
+    docs += [make(change) for change in (
+        {"customer.country": None}, {"end_users": None}, {"sites": None},
+        {"sites": [{"country": "US", "region": "OR", "city": " portland "}]},
+        {"customer.region": "IL", "customer.country": "US", "people.enrollment_basis": None},
+        {"scale": None}, {"use.operations": None},
+    )]  # fmt: skip
+    cold = load_text(bundled_text())
+    _compiled_equals_interpreted(cold, docs)  # cold
+    _compiled_equals_interpreted(cold, docs)  # warm: remembered findings
+    monkeypatch.setattr(rules, "CACHE_LIMIT", 8)
+    small = load_text(bundled_text())
+    _compiled_equals_interpreted(small, docs)
+    assert all(len(r.cache) <= 8 for r in small.rules)
+    assert small.budget.used <= 8 * len(small.rules)
+
+
+def test_caches_stay_within_their_budget(monkeypatch):
+    import reviewer.rules as rules
+    from reviewer.demo import generate
+
+    monkeypatch.setattr(rules, "CACHE_BUDGET", 100)
+    rs = load_text(bundled_text())
+    for d in generate(2000, seed=3):
+        rs.evaluate(d)
+    held = sum(len(r.cache) for r in rs.rules)
+    assert held == rs.budget.used
+    assert held <= 100 + len(rs.rules), held
+
+
+EVIL = "x'); __import__('os').system('echo pwned'); ('"
+
+
+def test_generated_source_holds_no_text_from_the_rule_file():
+    """Values from the rule file reach the generated function as bound constants, never as
+    source text; the function sees no builtins but the few the compiler names."""
+    text = bundled_text().replace(
+        'when = "customer.org_type in police_types and customer.country in moratorium_countries"',
+        'when = "customer.org_type in police_types and customer.country in moratorium_countries '
+        'or (known(customer.name) and (customer.name = \\"__import__(\'os\')\\" '
+        'or customer.name contains_word evil_terms))"', 1)
+    text = text.replace("[parameters]\n", f"[parameters]\nevil_terms = [{json.dumps(EVIL)}, \"pwned\"]\n", 1)
+    rs = load_text(text)
+    assert "evil_terms" in rs.rules[0].when_text
+    assert "__import__" not in rs.compiled_source and "pwned" not in rs.compiled_source
+    assert "police" not in rs.compiled_source and "moratorium" not in rs.compiled_source
+    assert rs._compiled.__globals__["__builtins__"] == {}
+    hit = make({"customer.name": "Acme pwned Ltd"})
+    assert finding(hit, "HR-01") is None  # RS, the bundled set, does not fire
+    ev = rs.evaluate(hit)
+    assert [f.rule.id for f in ev.findings][:1] == ["HR-01"]
+    assert "pwned" in ev.findings[0].explanation
+    assert rs.evaluate(make({"customer.name": "__import__('os')"})).findings[0].rule.id == "HR-01"
+    _compiled_equals_interpreted(rs, [hit, CLEAN, make({"customer.name": EVIL})])
+
+
+def test_equality_with_a_whole_number_compares_values():
+    """`x = 1` on 0.5 is false (int.__eq__(0.5) would say NotImplemented, which is truthy)."""
+    from reviewer.rules.lang import compile_condition
+
+    node = compile_condition("safeguards.match_threshold = 1", {}, {})
+    assert node.fn({"safeguards": {"match_threshold": 0.5}}, None) is False
+    assert node.fn({"safeguards": {"match_threshold": 1.0}}, None) is True
 
 
 def test_stored_evaluation_expands_back_to_the_cli_json(examples):

@@ -1,0 +1,623 @@
+"""Compiles a rule set's conditions into one Python function that evaluates a request.
+
+The nodes of `lang.py` evaluate each condition by calling one closure per node: exact, but
+most of the time goes into calls. This module turns the same checked nodes into the body of
+one function: every field the rule set reads is read once into a local variable, the
+three-valued logic of every `when` runs as straight-line statements over those locals, and a
+rule that does not stay quiet asks for its finding by the values of the fields it reads
+(`Rule.finding`, which remembers it, or computes it with the nodes' explanations).
+
+The rule file never reaches the generated text. The source is made only of names this module
+invents (`v3`, `t12`, `K4`...), a fixed set of operators and statements, and the keys of the
+request schema (checked to be plain identifiers). Every value from the rule file (parameters,
+quoted values, term patterns, places) is bound to a `K` name in the function's namespace,
+which has no builtins but the few named here. Nothing in a rule file can become code; the
+loader has already refused anything the language does not define.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import repeat
+from typing import TYPE_CHECKING, Any
+
+from reviewer.request import LEAF_FIELDS, fold
+from reviewer.rules.lang import (
+    And,
+    Compare,
+    Empty,
+    Node,
+    Not,
+    Operand,
+    Or,
+    PlaceIn,
+    Quant,
+    Ref,
+    Unknown,
+    _fold_city,
+)
+
+if TYPE_CHECKING:
+    from reviewer.rules import Rule
+
+_KEY = re.compile(r"[a-z][a-z0-9_]*")
+INLINE_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+MISS = object()
+EMPTY: dict[str, Any] = {}
+
+
+def _key(name: str) -> str:
+    """A schema key as a literal; only plain identifiers ever get here."""
+    if not _KEY.fullmatch(name):  # pragma: no cover - the schema has no other keys
+        raise ValueError(f"not a schema key: {name!r}")
+    return repr(name)
+
+
+def _hashable_list(values: list[Any] | None) -> Any:
+    if values is None:
+        return None
+    if values and isinstance(values[0], dict):
+        return tuple([tuple(x.items()) for x in values])
+    return tuple(values)
+
+
+class _Memo:
+    """A function of one value, remembered (at most `limit` values at a time)."""
+
+    def __init__(self, fn: Any, limit: int = 4096) -> None:
+        self.fn, self.limit = fn, limit
+        self.known: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if len(self.known) >= self.limit:
+            self.known.clear()
+        result = self.known[value] = self.fn(value)
+        return result
+
+
+class _Module:
+    """The namespace shared by the generated functions, and the names they use."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {
+            "__builtins__": {}, "MISS": MISS, "EMPTY": EMPTY, "tuple": tuple, "len": len,
+            "map": map, "frozenset": frozenset, "fold": fold, "DG": dict.get, "RP": repeat,
+            "H": _hashable_list, "str": str, "enumerate": enumerate,
+        }  # fmt: skip
+        self.count = 0
+        self.bound: dict[int, str] = {}
+        self.fold_city = _Memo(_fold_city)
+
+    def tmp(self, prefix: str = "t") -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def bind(self, value: Any, prefix: str = "K") -> str:
+        """A name for a value from the rule set (one name per object)."""
+        name = self.bound.get(id(value))
+        if name is None or self.namespace.get(name) is not value:
+            name = self.bound[id(value)] = self.tmp(prefix)
+            self.namespace[name] = value
+        return name
+
+
+class _Function:
+    """One generated function of `d`: its statements, and the fields it reads."""
+
+    def __init__(self, module: _Module) -> None:
+        self.module = module
+        self.lines: list[str] = []
+        self.fields: dict[str, str] = {}  # field path -> local variable
+        self.sections: dict[str, str] = {}  # section (or top-level key) -> local variable
+        self.memo: dict[int, str] = {}  # id(node) -> local holding its value once computed
+        self.item_tuples: dict[str, str] = {}  # `list[].key` -> local, MISS until needed
+        self.hashed_fields: dict[str, str] = {}  # list field path -> local holding a tuple
+
+    def tmp(self, prefix: str = "t") -> str:
+        return self.module.tmp(prefix)
+
+    def bind(self, value: Any, prefix: str = "K") -> str:
+        return self.module.bind(value, prefix)
+
+    def source(self, name: str, body: list[str], result: str) -> str:
+        return "\n".join([f"def {name}(d):", *self.preamble(), *body, f"    return {result}", ""])
+
+    def emit(self, line: str, indent: int) -> None:
+        self.lines.append("    " * indent + line)
+
+    # ---------------------------------------------------------------- reading the request
+
+    def section(self, name: str) -> str:
+        if name not in self.sections:
+            self.sections[name] = f"S_{name}"
+            _key(name)
+        return self.sections[name]
+
+    def field(self, path: str, ind: int) -> str:
+        """The local holding a root field (`section.key` or a top-level key). A section key is
+        read the first time a call needs it: its local starts as MISS, and each place that
+        reads it first reads it from the section if it is still MISS."""
+        head, _, tail = path.partition(".")
+        section = self.section(head)
+        if not tail:
+            return section
+        var = self.fields.get(path)
+        if var is None:
+            var = self.fields[path] = f"v_{head}_{_key(tail)[1:-1]}"
+        self.emit(f"if {var} is MISS:", ind)
+        self.emit(f"{var} = {section}.get({_key(tail)})", ind + 1)
+        return var
+
+    def hashed(self, path: str, ind: int) -> str:
+        """A local holding a list field as a tuple (None if unknown), made once per call."""
+        var = self.field(path, ind)
+        h = self.hashed_fields[path] = f"h{var}"
+        self.emit(f"if {h} is MISS:", ind)
+        self.emit(f"{h} = H({var})", ind + 1)
+        return h
+
+    def preamble(self) -> list[str]:
+        """Read every section once (a section that is not there is EMPTY; a top-level list
+        may be None); everything else starts as MISS."""
+        out = []
+        for name, var in self.sections.items():
+            default = "" if name in LEAF_FIELDS else " or EMPTY"
+            out.append(f"    {var} = d.get({_key(name)}){default}")
+        starts = [*self.fields.values(), *self.hashed_fields.values(), *self.memo.values(),
+                  *self.item_tuples.values()]  # fmt: skip
+        for i in range(0, len(starts), 20):
+            out.append("    " + " = ".join(starts[i:i + 20]) + " = MISS")
+        return out
+
+    # ---------------------------------------------------------------- conditions
+
+    def operand(self, op: Operand, item: str | None, ind: int) -> str:
+        if op.kind == "const":
+            return self.bind(op.value)
+        if op.kind == "item":
+            assert item is not None
+            return f"{item}.get({_key(op.label)})"
+        return self.field(op.label, ind)
+
+    def value(self, node: Node, item: str | None, ind: int) -> str:
+        """Emit what computes `node` (True, False or None) and return an expression for it
+        that is cheap to read more than once (a local, a constant or a literal).
+
+        Outside a quantifier, what is more than one comparison (a definition, `and`, `or`,
+        a quantifier...) is computed at most once per call: its local starts as MISS and
+        every place that needs it computes it only if it is still MISS.
+        """
+        if item is None and not isinstance(node, (Compare, Unknown, Empty)):
+            key = id(node.inner) if isinstance(node, Ref) else id(node)
+            var = self.memo.get(key)
+            if var is None:
+                var = self.memo[key] = self.tmp("n")
+            self.emit(f"if {var} is MISS:", ind)
+            t = self._value(node, item, ind + 1)
+            self.emit(f"{var} = {t}", ind + 1)
+            return var
+        return self._value(node, item, ind)
+
+    def _value(self, node: Node, item: str | None, ind: int) -> str:
+        if isinstance(node, Ref):
+            return self.value(node.inner, item, ind)
+        if isinstance(node, And) or isinstance(node, Or):
+            return self._junction(node, item, ind)
+        if isinstance(node, Not):
+            inner = self.value(node.inner, item, ind)
+            t = self.tmp()
+            self.emit(f"{t} = None if {inner} is None else not {inner}", ind)
+            return t
+        if isinstance(node, Quant):
+            return self._quantifier(node, item, ind)
+        if isinstance(node, PlaceIn):
+            return self._place_in(node, item, ind)
+        t = self.tmp()
+        self.emit(f"{t} = {self._atom(node, item, ind)}", ind)
+        return t
+
+    def _place_in(self, node: PlaceIn, item: str | None, ind: int) -> str:
+        """Country and region equal, and the city (folded) where the place names one: true
+        for the first place that matches, else unknown if one might, else false."""
+        obj = self.section(node.target) if node.target else item
+        assert obj is not None
+        t = self.tmp()
+        got = {k: self.tmp("x") for k in node.keys}
+        for k, var in got.items():
+            self.emit(f"{var} = {obj}.get({_key(k)})", ind)
+        if "city" in got:
+            city = got["city"]
+            memo = self.module.fold_city
+            known, fold_city = self.bind(memo.known), self.bind(memo, "F")
+            self.emit(f"if {city} is not None:", ind)
+            self.emit(f"{city} = {known}[{city}] if {city} in {known} else {fold_city}({city})",
+                      ind + 1)
+        self.emit(f"{t} = False", ind)
+        for place in node.places:
+            wanted = {"country": place.get("country"), "region": place.get("region"),
+                      "city": _fold_city(place.get("city"))}  # fmt: skip
+            checks = [(got[k], self.bind(wanted[k])) for k in ("country", "region", "city")
+                      if k in got and (k != "city" or wanted[k] is not None)]  # fmt: skip
+            mismatch = " or ".join(f"({v} is not None and {v} != {want})" for v, want in checks)
+            unknown = " or ".join(f"{v} is None" for v, _ in checks)
+            self.emit(f"if {t} is not True and not ({mismatch}):", ind)
+            self.emit(f"{t} = None if {unknown} else True", ind + 1)
+        return t
+
+    def _junction(self, node: And | Or, item: str | None, ind: int) -> str:
+        """Kleene `and` stops at the first False, `or` at the first True; otherwise unknown
+        if any part is unknown."""
+        stop = "False" if isinstance(node, And) else "True"
+        t = self.tmp()
+        self.emit(f"{t} = {'True' if stop == 'False' else 'False'}", ind)
+        level = ind
+        # The value does not depend on the order of the parts, only the work does: the
+        # cheapest first (explanations keep the order of the text).
+        for part in sorted(node.parts, key=_cost):
+            x = self.value(part, item, level)
+            self.emit(f"if {x} is {stop}:", level)
+            self.emit(f"{t} = {stop}", level + 1)
+            self.emit("else:", level)
+            level += 1
+            self.emit(f"if {x} is None:", level)
+            self.emit(f"{t} = None", level + 1)
+        return t
+
+    def _quantifier(self, node: Quant, item: str | None, ind: int) -> str:
+        stop = "False" if node.every else "True"
+        other = "True" if node.every else "False"
+        t, unknown, it = self.tmp(), self.tmp("u"), self.tmp("it")
+        if node.list_path == "parties":
+            first = self.value(node.body, self.section("customer"), ind)
+            users = self.field("end_users", ind)
+            self.emit(f"if {first} is {stop}:", ind)
+            self.emit(f"{t} = {stop}", ind + 1)
+            self.emit(f"elif {users} is None:", ind)
+            self.emit(f"{t} = None", ind + 1)
+            self.emit("else:", ind)
+            self.emit(f"{unknown} = {first} is None", ind + 1)
+            lst = users
+        else:
+            lst = self.field(node.list_path, ind)
+            self.emit(f"if {lst} is None:", ind)
+            self.emit(f"{t} = None", ind + 1)
+            self.emit("else:", ind)
+            self.emit(f"{unknown} = False", ind + 1)
+        self.emit(f"{t} = {other}", ind + 1)
+        self.emit(f"for {it} in {lst}:", ind + 1)
+        b = self.value(node.body, it, ind + 2)
+        self.emit(f"if {b} is {stop}:", ind + 2)
+        self.emit(f"{t} = {stop}", ind + 3)
+        self.emit("break", ind + 3)
+        self.emit(f"if {b} is None:", ind + 2)
+        self.emit(f"{unknown} = True", ind + 3)
+        self.emit("else:", ind + 1)
+        self.emit(f"if {unknown}:", ind + 2)
+        self.emit(f"{t} = None", ind + 3)
+        return t
+
+    def _atom(self, node: Node, item: str | None, ind: int) -> str:
+        if isinstance(node, Compare):
+            return self._compare(node, item, ind)
+        if isinstance(node, Unknown):
+            reads = [self.operand(o, item, ind) for o in node.operands]
+            if node.want_unknown:
+                return "(" + " or ".join(f"{r} is None" for r in reads) + ")"
+            return "(" + " and ".join(f"{r} is not None" for r in reads) + ")"
+        if isinstance(node, Empty):
+            a = self.operand(node.operand, item, ind)
+            x = self.tmp("x")
+            return f"(None if ({x} := {a}) is None else len({x}) == 0)"
+        # Any other node: its own closure (exact, only slower).
+        fn = self.bind(node.fn, "F")
+        return f"{fn}(d, {item or 'None'})"
+
+    def _compare(self, node: Compare, item: str | None, ind: int) -> str:
+        left, op, right = node.left, node.op, node.right
+        if right.kind == "const" and op == "in" and isinstance(right.value, frozenset) \
+                and not right.value:
+            return "False"  # membership in an empty list is false, even for an unknown value
+        a, b = self.operand(left, item, ind), self.operand(right, item, ind)
+        nullable = []
+        if left.kind != "const":
+            x = self.tmp("x")
+            nullable.append(f"({x} := {a}) is None")
+            a = x
+        if right.kind != "const":
+            y = self.tmp("x")
+            nullable.append(f"({y} := {b}) is None")
+            b = y
+        if op in INLINE_OPS:
+            test = f"{a} {INLINE_OPS[op]} {b}"
+        elif op == "in":
+            test = f"{a} in {b}"
+        elif op == "meets" and right.kind == "const":
+            test = f"not {b}.isdisjoint({a})"
+        elif op == "contains_word" and right.kind == "const":
+            memo = _Memo(lambda name, pattern=right.value: pattern.search(fold(name)) is not None)
+            known, compute = self.bind(memo.known), self.bind(memo)
+            test = f"({known}[{a}] if {a} in {known} else {compute}({a}))"
+        else:
+            test = f"{self.bind(node.test, 'T')}({a}, {b})"
+        if not nullable:
+            return f"({test})"
+        return f"(None if {' or '.join(nullable)} else {test})"
+
+    # ---------------------------------------------------------------- explanations
+
+    def explain(self, node: Node, item: str | None, prefix: str, ind: int) -> tuple[str, str, str]:
+        """Emit what computes `node.explain(d, item, prefix)` as three locals: the value,
+        the facts and the missing fields (lists never changed in place once made)."""
+        e, f, m = self.tmp("e"), self.tmp("f"), self.tmp("m")
+        if isinstance(node, Compare):
+            self._explain_compare(node, item, prefix, ind, (e, f, m))
+        elif isinstance(node, And):
+            self._explain_and(node, item, prefix, ind, (e, f, m))
+        elif isinstance(node, Or):
+            self._explain_or(node, item, prefix, ind, (e, f, m))
+        elif isinstance(node, Not):
+            ie, i_f, im = self.explain(node.inner, item, prefix, ind)
+            self.emit(f"{e} = None if {ie} is None else not {ie}", ind)
+            self.emit(f"{f} = {i_f}", ind)
+            self.emit(f"{m} = {im}", ind)
+        elif isinstance(node, Ref):
+            ie, i_f, im = self.explain(node.inner, item, prefix, ind)
+            yes, no, name = (self.bind(f"{node.name}: "), self.bind(f"not {node.name}: "),
+                             self.bind(node.name))  # fmt: skip
+            self.emit(f"{e} = {ie}", ind)
+            self.emit(f"{m} = {im}", ind)
+            self.emit(f"if {ie} is None:", ind)
+            self.emit(f"{f} = {i_f}", ind + 1)
+            self.emit(f"elif {ie}:", ind)
+            self.emit(f"{f} = [{yes} + '; '.join({i_f})] if {i_f} else [{name}]", ind + 1)
+            self.emit("else:", ind)
+            self.emit(f"{f} = [{no} + '; '.join({i_f})]", ind + 1)
+        elif isinstance(node, Quant):
+            self._explain_quantifier(node, item, prefix, ind, (e, f, m))
+        else:  # Unknown, Empty, PlaceIn: their own explanation
+            x = self.bind(node.explain, "X")
+            r = self.tmp("r")
+            self.emit(f"{r} = {x}(d, {item or 'None'}, {prefix})", ind)
+            self.emit(f"{e}, {f}, {m} = {r}.value, {r}.facts, {r}.missing", ind)
+        return e, f, m
+
+    def _explain_compare(self, node: Compare, item: str | None, prefix: str, ind: int,
+                         out: tuple[str, str, str]) -> None:
+        key = []
+        sides = []
+        for op in (node.left, node.right):
+            expr = self.operand(op, item, ind)
+            if op.kind != "const":
+                x = self.tmp("x")
+                self.emit(f"{x} = {expr}", ind)
+                expr = x
+                listy = op.type is not None and op.type.kind in ("set", "objlist")
+                key.append(f"H({x})" if listy else x)
+            sides.append(expr)
+        if "item" in (node.left.kind, node.right.kind):
+            key.append(prefix)
+        k, r = self.tmp("k"), self.tmp("r")
+        cache, compute = self.bind(node.explained_by_values, "E"), self.bind(node.explained, "X")
+        self.emit(f"{k} = ({''.join(p + ', ' for p in key)})", ind)
+        self.emit(f"{r} = {cache}.get({k})", ind)
+        self.emit(f"if {r} is None:", ind)
+        self.emit(f"{r} = {compute}({sides[0]}, {sides[1]}, {prefix}, {k})", ind + 1)
+        self.emit(f"{', '.join(out)} = {r}", ind)
+
+    def _explain_and(self, node: And, item: str | None, prefix: str, ind: int,
+                     out: tuple[str, str, str]) -> None:
+        """Values first: a false `and` states only its first false part."""
+        e, f, m = out
+        values = [self.value(p, item, ind) for p in node.parts]
+        first = self.tmp("j")
+        chain = "-1"
+        for j in reversed(range(len(values))):
+            chain = f"{j} if {values[j]} is False else ({chain})"
+        self.emit(f"{first} = {chain}", ind)
+        self.emit(f"{f}, {m} = [], []", ind)
+        for j, part in enumerate(node.parts):
+            self.emit(f"if {first} == -1 or {first} == {j}:", ind)
+            pe, pf, pm = self.explain(part, item, prefix, ind + 1)
+            self.emit(f"{f} += {pf}", ind + 1)
+            self.emit(f"{m} += {pm}", ind + 1)
+        self.emit(f"if {first} != -1:", ind)
+        self.emit(f"{e}, {m} = False, []", ind + 1)
+        self.emit("else:", ind)
+        unknown = " or ".join(f"{v} is None" for v in values)
+        self.emit(f"{e} = None if {unknown} else True", ind + 1)
+
+    def _explain_or(self, node: Or, item: str | None, prefix: str, ind: int,
+                    out: tuple[str, str, str]) -> None:
+        """Values first: a true `or` states its true parts (and what its unknown parts
+        miss), an unknown one what its unknown parts miss, a false one all its parts."""
+        e, f, m = out
+        values = [self.value(p, item, ind) for p in node.parts]
+        self.emit(f"{e} = True if {' or '.join(f'{v} is True' for v in values)} else "
+                  f"(None if {' or '.join(f'{v} is None' for v in values)} else False)", ind)
+        self.emit(f"{f}, {m} = [], []", ind)
+        for v, part in zip(values, node.parts, strict=True):
+            self.emit(f"if ({e} is True and {v} is not False) or ({e} is None and {v} is None) "
+                      f"or {e} is False:", ind)
+            _pe, pf, pm = self.explain(part, item, prefix, ind + 1)
+            self.emit(f"if {e} is not None and {v} is not None:", ind + 1)
+            self.emit(f"{f} += {pf}", ind + 2)
+            self.emit(f"if {e} is not False:", ind + 1)
+            self.emit(f"{m} += {pm}", ind + 2)
+
+    def _explain_quantifier(self, node: Quant, item: str | None, prefix: str, ind: int,
+                            out: tuple[str, str, str]) -> None:
+        """Values first: `some` that holds states the items that hold; one that is unknown
+        what the unknown items miss (and the list, if unknown); one that does not hold,
+        every item (each of which then does not hold). So the items explained are those
+        whose value is the quantifier's."""
+        e, f, m = out
+        want = "False" if node.every else "True"
+        q = self.value(node, item, ind)
+        self.emit(f"{e}, {f}, {m} = {q}, [], []", ind)
+
+        def one(it: str, label: str, level: int) -> None:
+            b = self.value(node.body, it, level)
+            self.emit(f"if {b} is {q}:", level)
+            _be, bf, bm = self.explain(node.body, it, label, level + 1)
+            self.emit(f"{f} += {bf}", level + 1)
+            self.emit(f"{m} += {bm}", level + 1)
+
+        if node.list_path == "parties":
+            one(self.section("customer"), self.bind("customer"), ind)
+            lst, name = self.field("end_users", ind), "end_users"
+        else:
+            lst, name = self.field(node.list_path, ind), node.list_path
+        i, it, label = self.tmp("i"), self.tmp("it"), self.tmp("p")
+        opening = self.bind(f"{name}[")
+        self.emit(f"if {lst} is not None:", ind)
+        self.emit(f"for {i}, {it} in enumerate({lst}):", ind + 1)
+        self.emit(f"{label} = {opening} + str({i}) + ']'", ind + 2)
+        one(it, label, ind + 2)
+        self.emit(f"if {q} is {want}:", ind)
+        self.emit(f"{m} = []", ind + 1)
+        self.emit(f"elif {q} is None:", ind)
+        self.emit(f"{f} = []", ind + 1)
+        self.emit(f"if {lst} is None:", ind + 1)
+        self.emit(f"{m} = {m} + {self.bind([name])}", ind + 2)
+        self.emit("else:", ind)
+        self.emit(f"{m} = []", ind + 1)
+        if node.list_path != "parties":
+            self.emit(f"if {lst} is not None and len({lst}) == 0:", ind + 1)
+            self.emit(f"{f} = [{self.bind(f'{node.list_path} is empty')}]", ind + 2)
+
+    # ---------------------------------------------------------------- keys
+
+    def item_tuple(self, path: str, ind: int) -> str:
+        """A local holding `list[].key` as a tuple (None if the list is unknown), computed the
+        first time it is needed in a call."""
+        lst, name = path.split("[].")
+        items = self.field(lst, ind)
+        var = self.item_tuples.get(path)
+        if var is None:
+            var = self.item_tuples[path] = self.tmp("z")
+        self.emit(f"if {var} is MISS:", ind)
+        self.emit(f"{var} = None if {items} is None else tuple(map(DG, {items}, RP({_key(name)})))",
+                  ind + 1)
+        return var
+
+    def values(self, fields: list[str], ind: int) -> list[str]:
+        """Expressions for the hashable values of fields: a list becomes a tuple,
+        `list[].key` the tuple of that key over the items, `path?` whether it is known."""
+        parts = []
+        for f in fields:
+            known = f.endswith("?")
+            path = f.rstrip("?")
+            if "[]." in path:
+                var = expr = self.item_tuple(path, ind)
+            else:
+                var = self.field(path, ind)
+                t = LEAF_FIELDS.get(path)
+                listy = t is not None and t.kind in ("set", "objlist")
+                expr = self.hashed(path, ind) if listy else var
+            parts.append(f"{var} is not None" if known else expr)
+        return parts
+
+    def rule_key(self, rule: Rule, v: str, ind: int) -> str:
+        """Emit what computes the key a rule's finding is remembered under, once its `when`
+        is known not to be false, and return its name.
+
+        The finding depends on the explanation of `when`; then on each `instead` test in
+        turn, only on its value while that is false and on its explanation once it is not;
+        and on the values of the `adds` tests. See `explanation_key` for what an
+        explanation depends on. Requests that differ only in facts that no part of the
+        finding states share it.
+        """
+        parts = [v, *self.explanation_key(rule.when, ind)]
+        for inst in rule.instead:
+            parts += self._unless_false(inst.when, ind)
+        for add in rule.adds:
+            for test in (add.when, add.unless):
+                if test is not None:
+                    parts.append(self.value(test, None, ind))
+        k = self.tmp("k")
+        self.emit(f"{k} = ({''.join(p + ', ' for p in parts)})", ind)
+        return k
+
+    def explanation_key(self, node: Node, ind: int) -> list[str]:
+        """Emit what computes values on which `node.explain(d, None, '')` depends, given that
+        its value is not false, and return expressions for them.
+
+        A part of an `and` that is not false is not false either, so each part counts; the
+        explanation of a true or unknown `or` states nothing of its false parts, so those
+        count by their value alone; anything else counts by the values of the fields it
+        reads."""
+        if isinstance(node, Ref):
+            return self.explanation_key(node.inner, ind)
+        if isinstance(node, And):
+            return [p for part in node.parts for p in self.explanation_key(part, ind)]
+        if isinstance(node, Or):
+            return [p for part in node.parts for p in self._unless_false(part, ind)]
+        return self.values(sorted(node.fields), ind)
+
+    def _unless_false(self, node: Node, ind: int) -> list[str]:
+        """The value of `node`, and its `explanation_key` where it is not false (None for
+        each where it is)."""
+        v = self.value(node, None, ind)
+        self.emit(f"if {v} is not False:", ind)
+        sub = self.explanation_key(node, ind + 1)
+        held = [self.tmp("q") for _ in sub]
+        for var, expr in zip(held, sub, strict=True):
+            self.emit(f"{var} = {expr}", ind + 1)
+        if held:
+            self.emit("else:", ind)
+            self.emit(" = ".join(held) + " = None", ind + 1)
+        return [v, *held]
+
+
+def _cost(node: Node) -> int:
+    """A rough measure of the work of deciding a node, to order the parts of and/or."""
+    if isinstance(node, (Ref, Not)):
+        return _cost(node.inner)
+    if isinstance(node, (And, Or)):
+        return sum(_cost(p) for p in node.parts)
+    if isinstance(node, Quant):
+        return 8 + 3 * _cost(node.body)
+    if isinstance(node, PlaceIn):
+        return 8 if "city" in node.keys else 4
+    if isinstance(node, Compare) and node.op == "contains_word":
+        return 3
+    return 1
+
+
+def compile_rules(rules: list[Rule]) -> tuple[Any, str]:
+    """Generate and compile the rule set's functions.
+
+    `evaluate(d)` returns the list of findings. Each rule's `explainers` gets, for its `when`
+    and each `instead` test, a function of `d` giving `(value, facts, missing)` exactly as
+    the node's `explain(d, None, "")` would. Returns `evaluate` and the whole source.
+    """
+    module = _Module()
+    sources = []
+    for i, rule in enumerate(rules):
+        rule.explainers = {}
+        for node in [rule.when, *(inst.when for inst in rule.instead)]:
+            fn = _Function(module)
+            e, f, m = fn.explain(node, None, "''", 1)
+            name = module.tmp(f"explain_{i}_")
+            sources.append(fn.source(name, fn.lines, f"({e}, {f}, {m})"))
+            rule.explainers[id(node)] = name
+    main = _Function(module)
+    for i, rule in enumerate(rules):
+        main.emit(f"# rule {i}", 1)
+        v = main.value(rule.when, None, 1)
+        cache = main.bind(rule.cache, "C")
+        finding = main.bind(rule.finding, "R")
+        main.emit(f"if {v} is not False:", 1)
+        k = main.rule_key(rule, v, 2)
+        main.emit(f"f = {cache}.get({k}, MISS)", 2)
+        main.emit("if f is MISS:", 2)
+        main.emit(f"f = {finding}(d, {v}, {k})", 3)
+        main.emit("if f is not None:", 2)
+        main.emit("out.append(f)", 3)
+    sources.append(main.source("evaluate", ["    out = []", *main.lines], "out"))
+    source = "\n".join(sources)
+    code = compile(source, "<rule set>", "exec")
+    exec(code, module.namespace)  # noqa: S102 - our own generated source, see the module text
+    for rule in rules:
+        rule.explainers = {k: module.namespace[v] for k, v in rule.explainers.items()}
+    return module.namespace["evaluate"], source
