@@ -65,16 +65,17 @@ class Rule:
         nodes += [n for a in self.adds for n in (a.when, a.unless) if n is not None]
         self.fields = sorted(set().union(*(n.fields for n in nodes)))
         self.cache: dict[Any, Finding | None] = {}
-        self.explainers: dict[int, Any] = {}  # id(node) -> generated explanation (codegen)
         self.budget = _Budget()  # shared by the rules of a rule set, see RuleSet
         self.remember = True
         self.misses = 0
 
-    def finding(self, d: dict[str, Any], v: bool | None, key: tuple[Any, ...]) -> Finding | None:
-        """The finding for a document whose `when` is `v` (True or None), remembered under
-        `key`, the values of every field this rule reads (see `RuleSet.evaluate`); the
-        explanations come from the functions `codegen` made (`explainers`)."""
-        result = self._evaluate(d, v, self._compiled_explanation)
+    def make(self, v: bool | None, explained: tuple[Explained, ...], adds: tuple[bool | None, ...],
+             key: tuple[Any, ...]) -> Finding | None:
+        """The finding the generated evaluation asks for when it has none under `key`: `v` is
+        the value of `when`, `explained` the explanation of `when` and of each `instead` test
+        (a false one unexplained), `adds` the values of each add's `when` and `unless`. The
+        finding is remembered under `key` (see `codegen.rule_key`)."""
+        result = self._finding(v, explained[0], explained[1:], adds)
         self.misses += 1
         if self.remember:
             cache, budget = self.cache, self.budget
@@ -94,22 +95,29 @@ class Rule:
         v = self.when.fn(d, None)
         if v is False:
             return None
-        return self._evaluate(d, v, _node_explanation)
+        instead = []
+        for inst in self.instead:
+            instead.append(_node_explanation(inst.when, d))
+            if instead[-1][0] is not False:
+                break
+        adds: list[bool | None] = []
+        for a in self.adds:
+            adds.append(True if a.when is None else a.when.fn(d, None))
+            adds.append(False if a.unless is None else a.unless.fn(d, None))
+        return self._finding(v, _node_explanation(self.when, d), tuple(instead), tuple(adds))
 
-    def _compiled_explanation(self, node: Node, d: dict[str, Any]) -> Explained:
-        return self.explainers[id(node)](d)  # type: ignore[no-any-return]
-
-    def _evaluate(self, d: dict[str, Any], v: bool | None, explain: Any) -> Finding | None:
+    def _finding(self, v: bool | None, when: Explained, instead: tuple[Explained, ...],
+                 adds: tuple[bool | None, ...]) -> Finding | None:
+        _, facts, when_missing = when
         if v is None:
-            missing = _unique(explain(self.when, d)[2])
+            missing = _unique(when_missing)
             return Finding(self, NEEDS_INFO, None,
                            "cannot be decided while unknown: " + ", ".join(missing),
                            tuple(missing), ())  # fmt: skip
         outcome = self.outcome
         extra = ""
         missing: list[str] = []
-        for inst in self.instead:
-            iv, ifacts, imissing = explain(inst.when, d)
+        for inst, (iv, ifacts, imissing) in zip(self.instead, instead, strict=False):
             if iv is False:
                 continue
             if iv is True:
@@ -122,14 +130,10 @@ class Rule:
                 missing = _unique(imissing)
                 extra = "; the outcome depends on unknown " + ", ".join(missing)
             break
-        conditions = [
-            a.text for a in self.adds
-            if (a.when is None or a.when.fn(d, None) is not False)
-            and (a.unless is None or a.unless.fn(d, None) is not True)
-        ]
+        conditions = [a.text for a, w, u in zip(self.adds, adds[0::2], adds[1::2], strict=True)
+                      if w is not False and u is not True]  # fmt: skip
         if outcome == "conditions" and not conditions:
             return None
-        _, facts, when_missing = explain(self.when, d)
         if outcome == NEEDS_INFO and not missing:
             missing = _unique(when_missing)
         explanation = "; ".join(_unique(facts)) + extra

@@ -18,6 +18,7 @@ loader has already refused anything the language does not define.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
@@ -101,11 +102,32 @@ class _Module:
         return name
 
 
+@dataclass
+class _Plan:
+    """What the first generation of a function learns for the second: how many places need
+    the value of each node (a value needed once is not worth remembering), and which fields
+    are read on every call (read at the start, with no check for MISS)."""
+
+    uses: dict[int, int] = field(default_factory=dict)
+    always: set[str] = field(default_factory=set)
+
+
 class _Function:
     """One generated function of `d`: its statements, and the fields it reads."""
 
-    def __init__(self, module: _Module) -> None:
+    def __init__(self, module: _Module, plan: _Plan | None = None) -> None:
         self.module = module
+        # What a first generation of the same function learnt (see `_Plan`); None in it.
+        self.plan = plan
+        self.learnt = _Plan()
+        self.local_count = 0
+        self.text = ""  # the function's source, once generated
+        # Per block level, what code run on every path to a line has set: the locals of
+        # fields, tuples and remembered values, and the locals holding node values.
+        self.known: list[set[str]] = []
+        self.known_values: list[dict[int, str]] = []
+        # For the local of an `and`: what is set wherever it is not false.
+        self.when_not_false: dict[str, tuple[set[str], dict[int, str]]] = {}
         self.lines: list[str] = []
         self.fields: dict[str, str] = {}  # field path -> local variable
         self.sections: dict[str, str] = {}  # section (or top-level key) -> local variable
@@ -114,7 +136,15 @@ class _Function:
         self.hashed_fields: dict[str, str] = {}  # list field path -> local holding a tuple
 
     def tmp(self, prefix: str = "t") -> str:
-        return self.module.tmp(prefix)
+        """A local for a value used only inside the current scope (one rule's block): names
+        are used again by the next rule, which keeps the frame of the function small."""
+        self.local_count += 1
+        return f"{prefix}{self.local_count}"
+
+    def new_scope(self) -> None:
+        self.local_count = 0
+        self.known_values = []  # the names of values are used again in the new scope
+        self.when_not_false = {}
 
     def bind(self, value: Any, prefix: str = "K") -> str:
         return self.module.bind(value, prefix)
@@ -123,7 +153,31 @@ class _Function:
         return "\n".join([f"def {name}(d):", *self.preamble(), *body, f"    return {result}", ""])
 
     def emit(self, line: str, indent: int) -> None:
+        # A line at `indent` leaves every deeper block: what they settled no longer holds.
+        del self.known[indent + 1:]
+        del self.known_values[indent + 1:]
         self.lines.append("    " * indent + line)
+
+    def settled(self, var: str, ind: int) -> bool:
+        """Whether code already run on every path to here (at `ind`) has set `var`; if not,
+        note that it is set from here on (the caller emits what sets it)."""
+        while len(self.known) <= ind:
+            self.known.append(set())
+        if any(var in level for level in self.known[:ind + 1]):
+            return True
+        self.known[ind].add(var)
+        return False
+
+    def known_value(self, node: Node, ind: int) -> str | None:
+        for level in self.known_values[:ind + 1]:
+            if id(node) in level:
+                return level[id(node)]
+        return None
+
+    def note_value(self, node: Node, var: str, ind: int) -> None:
+        while len(self.known_values) <= ind:
+            self.known_values.append({})
+        self.known_values[ind][id(node)] = var
 
     # ---------------------------------------------------------------- reading the request
 
@@ -144,6 +198,10 @@ class _Function:
         var = self.fields.get(path)
         if var is None:
             var = self.fields[path] = f"v_{head}_{_key(tail)[1:-1]}"
+        if ind == 1:
+            self.learnt.always.add(path)  # read at the top level: on every call
+        if (self.plan is not None and path in self.plan.always) or self.settled(var, ind):
+            return var
         self.emit(f"if {var} is MISS:", ind)
         self.emit(f"{var} = {section}.get({_key(tail)})", ind + 1)
         return var
@@ -152,8 +210,14 @@ class _Function:
         """A local holding a list field as a tuple (None if unknown), made once per call."""
         var = self.field(path, ind)
         h = self.hashed_fields[path] = f"h{var}"
+        t = LEAF_FIELDS.get(path)
+        if self.settled(h, ind):
+            return h
         self.emit(f"if {h} is MISS:", ind)
-        self.emit(f"{h} = H({var})", ind + 1)
+        if t is not None and t.kind == "set":  # a list of values
+            self.emit(f"{h} = None if {var} is None else tuple({var})", ind + 1)
+        else:
+            self.emit(f"{h} = H({var})", ind + 1)
         return h
 
     def preamble(self) -> list[str]:
@@ -163,7 +227,13 @@ class _Function:
         for name, var in self.sections.items():
             default = "" if name in LEAF_FIELDS else " or EMPTY"
             out.append(f"    {var} = d.get({_key(name)}){default}")
-        starts = [*self.fields.values(), *self.hashed_fields.values(), *self.memo.values(),
+        always = self.plan.always if self.plan is not None else set()
+        for path, var in self.fields.items():
+            if path in always:
+                head, _, tail = path.partition(".")
+                out.append(f"    {var} = {self.sections[head]}.get({_key(tail)})")
+        lazy = [var for path, var in self.fields.items() if path not in always]
+        starts = [*lazy, *self.hashed_fields.values(), *self.memo.values(),
                   *self.item_tuples.values()]  # fmt: skip
         for i in range(0, len(starts), 20):
             out.append("    " + " = ".join(starts[i:i + 20]) + " = MISS")
@@ -173,7 +243,10 @@ class _Function:
 
     def operand(self, op: Operand, item: str | None, ind: int) -> str:
         if op.kind == "const":
-            return self.bind(op.value)
+            v = op.value
+            if v is None or type(v) is bool or type(v) is int:
+                return repr(v)  # True, False, None or digits: nothing else reaches the text
+            return self.bind(v)
         if op.kind == "item":
             assert item is not None
             return f"{item}.get({_key(op.label)})"
@@ -184,23 +257,36 @@ class _Function:
         that is cheap to read more than once (a local, a constant or a literal).
 
         Outside a quantifier, what is more than one comparison (a definition, `and`, `or`,
-        a quantifier...) is computed at most once per call: its local starts as MISS and
-        every place that needs it computes it only if it is still MISS.
+        a quantifier...) and is needed in more than one place is computed at most once per
+        call: its local starts as MISS and every place that needs it computes it only if it
+        is still MISS.
         """
-        if item is None and not isinstance(node, (Compare, Unknown, Empty)):
-            key = id(node.inner) if isinstance(node, Ref) else id(node)
+        if isinstance(node, Ref):  # a definition: its node is remembered, not each use
+            return self.value(node.inner, item, ind)
+        key = id(node)
+        if item is None:
+            self.learnt.uses[key] = self.learnt.uses.get(key, 0) + 1
+        many = self.plan is not None and self.plan.uses.get(key, 0) > 1
+        if item is None and many and not isinstance(node, (Compare, Unknown, Empty)):
             var = self.memo.get(key)
             if var is None:
-                var = self.memo[key] = self.tmp("n")
+                var = self.memo[key] = self.module.tmp("n")
+            if self.settled(var, ind):
+                return var
             self.emit(f"if {var} is MISS:", ind)
             t = self._value(node, item, ind + 1)
             self.emit(f"{var} = {t}", ind + 1)
             return var
+        if item is None:
+            known = self.known_value(node, ind)
+            if known is not None:
+                return known
+            t = self._value(node, item, ind)
+            self.note_value(node, t, ind)
+            return t
         return self._value(node, item, ind)
 
     def _value(self, node: Node, item: str | None, ind: int) -> str:
-        if isinstance(node, Ref):
-            return self.value(node.inner, item, ind)
         if isinstance(node, And) or isinstance(node, Or):
             return self._junction(node, item, ind)
         if isinstance(node, Not):
@@ -247,6 +333,14 @@ class _Function:
     def _junction(self, node: And | Or, item: str | None, ind: int) -> str:
         """Kleene `and` stops at the first False, `or` at the first True; otherwise unknown
         if any part is unknown."""
+        if isinstance(node, Or) and all(isinstance(p, (Compare, Unknown, Empty)) for p in node.parts):
+            # Comparisons only: decide them all (an `or` is mostly false, so all are needed
+            # anyway), at this level, where a key made later can use their values.
+            values = [self.value(p, item, ind) for p in node.parts]
+            t = self.tmp()
+            self.emit(f"{t} = True if {' or '.join(f'{v} is True' for v in values)} else "
+                      f"(None if {' or '.join(f'{v} is None' for v in values)} else False)", ind)
+            return t
         stop = "False" if isinstance(node, And) else "True"
         t = self.tmp()
         self.emit(f"{t} = {'True' if stop == 'False' else 'False'}", ind)
@@ -261,7 +355,22 @@ class _Function:
             level += 1
             self.emit(f"if {x} is None:", level)
             self.emit(f"{t} = None", level + 1)
+        if stop == "False":
+            # Where the `and` is not false, every part ran: what they set is set.
+            self.when_not_false[t] = (set().union(*self.known[:level + 1]),
+                                      {k: v for d in self.known_values[:level + 1] for k, v in d.items()})
         return t
+
+    def assume_not_false(self, var: str, ind: int) -> None:
+        """Code at `ind` runs only where `var` (a value just computed) is not false."""
+        known = self.when_not_false.get(var)
+        if known is None:
+            return
+        self.settled("", ind)  # make room for level `ind`
+        while len(self.known_values) <= ind:
+            self.known_values.append({})
+        self.known[ind] |= known[0]
+        self.known_values[ind].update(known[1])
 
     def _quantifier(self, node: Quant, item: str | None, ind: int) -> str:
         stop = "False" if node.every else "True"
@@ -319,14 +428,18 @@ class _Function:
             return "False"  # membership in an empty list is false, even for an unknown value
         a, b = self.operand(left, item, ind), self.operand(right, item, ind)
         nullable = []
-        if left.kind != "const":
+        if left.kind == "item":
             x = self.tmp("x")
             nullable.append(f"({x} := {a}) is None")
             a = x
-        if right.kind != "const":
+        elif left.kind != "const":
+            nullable.append(f"{a} is None")
+        if right.kind == "item":
             y = self.tmp("x")
             nullable.append(f"({y} := {b}) is None")
             b = y
+        elif right.kind != "const":
+            nullable.append(f"{b} is None")
         if op in INLINE_OPS:
             test = f"{a} {INLINE_OPS[op]} {b}"
         elif op == "in":
@@ -494,7 +607,9 @@ class _Function:
         items = self.field(lst, ind)
         var = self.item_tuples.get(path)
         if var is None:
-            var = self.item_tuples[path] = self.tmp("z")
+            var = self.item_tuples[path] = self.module.tmp("z")
+        if self.settled(var, ind):
+            return var
         self.emit(f"if {var} is MISS:", ind)
         self.emit(f"{var} = None if {items} is None else tuple(map(DG, {items}, RP({_key(name)})))",
                   ind + 1)
@@ -517,23 +632,25 @@ class _Function:
             parts.append(f"{var} is not None" if known else expr)
         return parts
 
-    def rule_key(self, rule: Rule, v: str, ind: int) -> str:
+    def rule_key(self, rule: Rule, ind: int) -> str:
         """Emit what computes the key a rule's finding is remembered under, once its `when`
-        is known not to be false, and return its name.
+        is known not to be false, and return its local.
 
-        The finding depends on the explanation of `when`; then on each `instead` test in
-        turn, only on its value while that is false and on its explanation once it is not;
-        and on the values of the `adds` tests. See `explanation_key` for what an
-        explanation depends on. Requests that differ only in facts that no part of the
-        finding states share it.
+        The finding depends on the explanation of `when` (which settles its value too);
+        then on each `instead` test in turn, only on its value while that is false and on
+        its explanation once it is not; and on the values of the `adds` tests, which a test
+        of yes/no or listed-value fields keys by those values (as few, and cheaper to read
+        than to decide). See `explanation_key` for what an explanation depends on. Requests
+        that differ only in facts that no part of the finding states share it.
         """
-        parts = [v, *self.explanation_key(rule.when, ind)]
+        parts = list(self.explanation_key(rule.when, ind))
         for inst in rule.instead:
             parts += self._unless_false(inst.when, ind)
         for add in rule.adds:
             for test in (add.when, add.unless):
                 if test is not None:
-                    parts.append(self.value(test, None, ind))
+                    parts += (self.values(sorted(test.fields), ind) if _few_values(test)
+                              else [self.value(test, None, ind)])  # fmt: skip
         k = self.tmp("k")
         self.emit(f"{k} = ({''.join(p + ', ' for p in parts)})", ind)
         return k
@@ -551,7 +668,9 @@ class _Function:
         if isinstance(node, And):
             return [p for part in node.parts for p in self.explanation_key(part, ind)]
         if isinstance(node, Or):
-            return [p for part in node.parts for p in self._unless_false(part, ind)]
+            return [p for part in node.parts for p in
+                    (self.values(sorted(part.fields), ind) if _few_values(part)
+                     else self._unless_false(part, ind))]  # fmt: skip
         return self.values(sorted(node.fields), ind)
 
     def _unless_false(self, node: Node, ind: int) -> list[str]:
@@ -567,6 +686,19 @@ class _Function:
             self.emit("else:", ind)
             self.emit(" = ".join(held) + " = None", ind + 1)
         return [v, *held]
+
+
+def _few_values(node: Node) -> bool:
+    """A test of at most two yes/no or listed-value fields (or whether fields are known),
+    outside any quantifier: its values are few, so they key it about as well as its truth
+    value, and are cheaper to read than to decide."""
+    if isinstance(node, Quant) or len(node.fields) > 2:
+        return False
+    for f in node.fields:
+        t = LEAF_FIELDS.get(f.rstrip("?"))
+        if not f.endswith("?") and (t is None or t.kind not in ("bool", "enum")):
+            return False
+    return bool(node.fields) and not any("[]." in f for f in node.fields)
 
 
 def _cost(node: Node) -> int:
@@ -585,39 +717,67 @@ def _cost(node: Node) -> int:
 
 
 def compile_rules(rules: list[Rule]) -> tuple[Any, str]:
-    """Generate and compile the rule set's functions.
+    """Generate and compile the function `evaluate(d)`, which returns the list of findings.
 
-    `evaluate(d)` returns the list of findings. Each rule's `explainers` gets, for its `when`
-    and each `instead` test, a function of `d` giving `(value, facts, missing)` exactly as
-    the node's `explain(d, None, "")` would. Returns `evaluate` and the whole source.
+    For each rule: decide `when`; if it is not false, make the key of the finding and look
+    it up in the rule's cache; if it is not there, call the rule's own generated function
+    (`explain_<rule>`), which explains `when` and the `instead` tests that are not false
+    (exactly as the nodes' `explain(d, None, "")` would) and has the rule make the finding
+    of those (`Rule.make`). Each function is generated twice: the first time only to learn
+    its `_Plan`. Returns `evaluate` and the whole source.
     """
+    first = _generate(_Module(), rules, None)
     module = _Module()
-    sources = []
+    functions = _generate(module, rules, [fn.learnt for fn in first])
+    source = "\n".join(fn.text for fn in functions)
+    code = compile(source, "<rule set>", "exec")
+    exec(code, module.namespace)  # noqa: S102 - our own generated source, see the module text
+    return module.namespace["evaluate"], source
+
+
+def _generate(module: _Module, rules: list[Rule], plans: list[_Plan] | None) -> list[_Function]:
+    plan = iter(plans) if plans is not None else None
+    functions = []
     for i, rule in enumerate(rules):
-        rule.explainers = {}
-        for node in [rule.when, *(inst.when for inst in rule.instead)]:
-            fn = _Function(module)
-            e, f, m = fn.explain(node, None, "''", 1)
-            name = module.tmp(f"explain_{i}_")
-            sources.append(fn.source(name, fn.lines, f"({e}, {f}, {m})"))
-            rule.explainers[id(node)] = name
-    main = _Function(module)
+        functions.append(_explaining_function(module, rule, f"explain_{i}",
+                                              next(plan) if plan else None))
+    main = _Function(module, next(plan) if plan else None)
     for i, rule in enumerate(rules):
+        main.new_scope()
         main.emit(f"# rule {i}", 1)
         v = main.value(rule.when, None, 1)
         cache = main.bind(rule.cache, "C")
-        finding = main.bind(rule.finding, "R")
         main.emit(f"if {v} is not False:", 1)
-        k = main.rule_key(rule, v, 2)
+        main.assume_not_false(v, 2)
+        k = main.rule_key(rule, 2)
         main.emit(f"f = {cache}.get({k}, MISS)", 2)
         main.emit("if f is MISS:", 2)
-        main.emit(f"f = {finding}(d, {v}, {k})", 3)
+        main.emit(f"f = explain_{i}(d, {v}, {k})", 3)
         main.emit("if f is not None:", 2)
         main.emit("out.append(f)", 3)
-    sources.append(main.source("evaluate", ["    out = []", *main.lines], "out"))
-    source = "\n".join(sources)
-    code = compile(source, "<rule set>", "exec")
-    exec(code, module.namespace)  # noqa: S102 - our own generated source, see the module text
-    for rule in rules:
-        rule.explainers = {k: module.namespace[v] for k, v in rule.explainers.items()}
-    return module.namespace["evaluate"], source
+    main.text = main.source("evaluate", ["    out = []", *main.lines], "out")
+    functions.append(main)
+    return functions
+
+
+def _explaining_function(module: _Module, rule: Rule, name: str, plan: _Plan | None) -> _Function:
+    fn = _Function(module, plan)
+    explained = ["(" + ", ".join(fn.explain(rule.when, None, "''", 1)) + ")"]
+    for inst in rule.instead:
+        iv = fn.value(inst.when, None, 1)
+        x = fn.tmp("w")
+        fn.emit(f"if {iv} is False:", 1)
+        fn.emit(f"{x} = (False, [], [])", 2)
+        fn.emit("else:", 1)
+        fn.emit(f"{x} = (" + ", ".join(fn.explain(inst.when, None, "''", 2)) + ")", 2)
+        explained.append(x)
+    adds = []
+    for add in rule.adds:
+        for test, absent in ((add.when, "True"), (add.unless, "False")):
+            adds.append(absent if test is None else fn.value(test, None, 1))
+    make = fn.bind(rule.make, "R")
+    result = (f"{make}(v, ({''.join(x + ', ' for x in explained)}), "
+              f"({''.join(a + ', ' for a in adds)}), k)")
+    fn.text = fn.source(name, fn.lines, result).replace(f"def {name}(d):",
+                                                       f"def {name}(d, v, k):", 1)
+    return fn
