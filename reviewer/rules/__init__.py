@@ -11,7 +11,7 @@ import operator
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import chain, islice
+from itertools import chain, count, islice
 from typing import Any
 
 from reviewer.errors import InvalidInput
@@ -65,17 +65,27 @@ class Rule:
         nodes += [n for a in self.adds for n in (a.when, a.unless) if n is not None]
         self.fields = sorted(set().union(*(n.fields for n in nodes)))
         self.cache: dict[Any, Finding | None] = {}
-        self.budget = _Budget()  # shared by the rules of a rule set, see RuleSet
+        self.budget = _Budget([self])  # the rule set's, once in one (see RuleSet)
         self.remember = True
         self.misses = 0
 
     def make(self, v: bool | None, explained: tuple[Explained, ...], adds: tuple[bool | None, ...],
-             key: tuple[Any, ...]) -> Finding | None:
+             key: Any) -> Finding | None:
         """The finding the generated evaluation asks for when it has none under `key`: `v` is
         the value of `when`, `explained` the explanation of `when` and of each `instead` test
         (a false one unexplained), `adds` the values of each add's `when` and `unless`. The
-        finding is remembered under `key` (see `codegen.rule_key`)."""
-        result = self._finding(v, explained[0], explained[1:], adds)
+        finding is remembered under `key` (see `codegen.rule_key`); with key None it is
+        only made."""
+        _, facts, when_missing = explained[0]
+        if v is None:
+            missing = _unique(when_missing)
+            result: Finding | None = Finding(
+                self, NEEDS_INFO, None, "cannot be decided while unknown: " + ", ".join(missing),
+                tuple(missing), ())  # fmt: skip
+        else:
+            result = self._decided(facts, when_missing, explained[1:], adds)
+        if key is None:
+            return result
         self.misses += 1
         if self.remember:
             cache, budget = self.cache, self.budget
@@ -87,6 +97,9 @@ class Rule:
                 budget.used -= len(old)
             cache[key] = result
             budget.used += 1
+            if budget.misses_until_review <= 0:
+                budget.review()
+            budget.misses_until_review -= 1
         return result
 
     def evaluate(self, d: dict[str, Any]) -> Finding | None:
@@ -104,16 +117,10 @@ class Rule:
         for a in self.adds:
             adds.append(True if a.when is None else a.when.fn(d, None))
             adds.append(False if a.unless is None else a.unless.fn(d, None))
-        return self._finding(v, _node_explanation(self.when, d), tuple(instead), tuple(adds))
+        return self.make(v, (_node_explanation(self.when, d), *instead), tuple(adds), None)
 
-    def _finding(self, v: bool | None, when: Explained, instead: tuple[Explained, ...],
+    def _decided(self, facts: list[str], when_missing: list[str], instead: tuple[Explained, ...],
                  adds: tuple[bool | None, ...]) -> Finding | None:
-        _, facts, when_missing = when
-        if v is None:
-            missing = _unique(when_missing)
-            return Finding(self, NEEDS_INFO, None,
-                           "cannot be decided while unknown: " + ", ".join(missing),
-                           tuple(missing), ())  # fmt: skip
         outcome = self.outcome
         extra = ""
         missing: list[str] = []
@@ -131,7 +138,7 @@ class Rule:
                 extra = "; the outcome depends on unknown " + ", ".join(missing)
             break
         conditions = [a.text for a, w, u in zip(self.adds, adds[0::2], adds[1::2], strict=True)
-                      if w is not False and u is not True]  # fmt: skip
+                      if w is not False and u is not True] if adds else []  # fmt: skip
         if outcome == "conditions" and not conditions:
             return None
         if outcome == NEEDS_INFO and not missing:
@@ -153,10 +160,38 @@ CACHE_LIMIT = 16_384  # findings one rule remembers
 CACHE_BUDGET = 65_536  # findings the rules of one rule set remember together (some 90 MB)
 
 
+REVIEW_EVERY = 2048  # misses between looks at the rules' hit rates
+MAX_MISS_RATE = 0.5  # a rule that misses on more evaluations than this stops remembering
+
+
 class _Budget:
-    used = 0
-REVIEW_EVERY = 2048  # evaluations between looks at each rule's hit rate
-MAX_MISS_RATE = 0.5
+    """The findings the rules of one rule set remember, counted, and the look at their hit
+    rates that every REVIEW_EVERY misses takes (over at least REVIEW_EVERY evaluations,
+    counted by the generated function on `evaluations`)."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self.used = 0
+        self.misses_until_review = REVIEW_EVERY
+        self.evaluations = count()
+        self.last_review = 0
+
+    def review(self) -> None:
+        """Stop remembering for a rule whose facts rarely repeat (names, exact figures):
+        its cache would cost memory for few hits."""
+        self.misses_until_review = REVIEW_EVERY
+        now = next(self.evaluations)
+        window = now - self.last_review
+        if window < REVIEW_EVERY:
+            return
+        self.last_review = now
+        for rule in self.rules:
+            if rule.remember and rule.misses > window * MAX_MISS_RATE:
+                rule.remember = False
+                rule.cache.clear()
+            rule.misses = 0
+        self.used = sum(len(rule.cache) for rule in self.rules)
+
 
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
@@ -203,13 +238,13 @@ _get_condition_json = operator.attrgetter("condition_json")
 OUTCOME_OF_RANK = {rank: outcome for outcome, rank in RANK.items()}
 
 
-class Evaluation:
-    """The findings of one request under one rule set, in rule order."""
+class Evaluation(tuple):  # type: ignore[type-arg]
+    """The findings of one request under one rule set, in rule order: made as
+    `Evaluation((ruleset, findings))`, a tuple, so that making one costs no Python call."""
 
-    __slots__ = ("ruleset", "findings")
-
-    def __init__(self, ruleset: RuleSet, findings: list[Finding]) -> None:
-        self.ruleset, self.findings = ruleset, findings
+    __slots__ = ()
+    ruleset: RuleSet = property(operator.itemgetter(0))  # type: ignore[assignment]
+    findings: list[Finding] = property(operator.itemgetter(1))  # type: ignore[assignment]
 
     @property
     def recommendation(self) -> str:
@@ -228,8 +263,7 @@ class Evaluation:
     def to_json(self, reference: str | None) -> dict[str, Any]:
         """The JSON of `cli.md`. Finding objects inside are shared between evaluations:
         serialise it, don't change it."""
-        fs = self.findings
-        rs = self.ruleset
+        rs, fs = self
         return {
             "reference": reference,
             "recommendation": OUTCOME_OF_RANK[max(map(_get_rank, fs))] if fs else "approve",
@@ -291,11 +325,12 @@ class RuleSet:
     def __post_init__(self) -> None:
         self.key = f"{self.id}@{self.version}"
         self.fields = sorted(set().union(*(rule.fields for rule in self.rules)))
-        self.evaluations = 0
-        self.budget = _Budget()
+        self.budget = _Budget(self.rules)
         for rule in self.rules:
             rule.budget = self.budget
-        self._compiled, self.compiled_source = compile_rules(self.rules)
+        self._evaluate, self.compiled_source = compile_rules(self.rules, self)
+        # Calls go straight to the generated function, which makes the Evaluation itself.
+        self.evaluate = self._evaluate  # type: ignore[method-assign]
 
     def evaluate(self, doc: dict[str, Any]) -> Evaluation:
         """Evaluate every rule, with the function `codegen` made of this rule set.
@@ -308,27 +343,13 @@ class RuleSet:
         (CACHE_LIMIT findings a rule, CACHE_BUDGET all rules); a rule whose facts rarely repeat
         stops remembering.
         """
-        findings = self._compiled(doc)
-        self.evaluations += 1
-        if self.evaluations % REVIEW_EVERY == 0:
-            self._review_caches()
-        return Evaluation(self, findings)
+        return self._evaluate(doc)  # type: ignore[no-any-return]
 
     def evaluate_interpreted(self, doc: dict[str, Any]) -> Evaluation:
         """The same evaluation by the condition nodes alone, nothing generated or remembered:
         the reference that the compiled evaluation is tested against."""
         findings = [r.evaluate(doc) for r in self.rules]
-        return Evaluation(self, [f for f in findings if f is not None])
-
-    def _review_caches(self) -> None:
-        """Stop remembering for a rule whose facts rarely repeat (names, exact figures):
-        its cache would cost memory for few hits."""
-        for rule in self.rules:
-            if rule.remember and rule.misses > REVIEW_EVERY * MAX_MISS_RATE:
-                rule.remember = False
-                rule.cache.clear()
-            rule.misses = 0
-        self.budget.used = sum(len(rule.cache) for rule in self.rules)
+        return Evaluation((self, [f for f in findings if f is not None]))
 
     def fields_read(self) -> list[str]:
         """Every request field a rule of this set reads, `list[].key` for fields of list

@@ -39,7 +39,7 @@ from reviewer.rules.lang import (
 )
 
 if TYPE_CHECKING:
-    from reviewer.rules import Rule
+    from reviewer.rules import Rule, RuleSet
 
 _KEY = re.compile(r"[a-z][a-z0-9_]*")
 INLINE_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -83,7 +83,7 @@ class _Module:
         self.namespace: dict[str, Any] = {
             "__builtins__": {}, "MISS": MISS, "EMPTY": EMPTY, "tuple": tuple, "len": len,
             "map": map, "frozenset": frozenset, "fold": fold, "DG": dict.get, "RP": repeat,
-            "H": _hashable_list, "str": str, "enumerate": enumerate,
+            "H": _hashable_list, "str": str, "enumerate": enumerate, "next": next,
         }  # fmt: skip
         self.count = 0
         self.bound: dict[int, str] = {}
@@ -716,7 +716,7 @@ def _cost(node: Node) -> int:
     return 1
 
 
-def compile_rules(rules: list[Rule]) -> tuple[Any, str]:
+def compile_rules(rules: list[Rule], ruleset: RuleSet) -> tuple[Any, str]:
     """Generate and compile the function `evaluate(d)`, which returns the list of findings.
 
     For each rule: decide `when`; if it is not false, make the key of the finding and look
@@ -726,16 +726,17 @@ def compile_rules(rules: list[Rule]) -> tuple[Any, str]:
     of those (`Rule.make`). Each function is generated twice: the first time only to learn
     its `_Plan`. Returns `evaluate` and the whole source.
     """
-    first = _generate(_Module(), rules, None)
+    first = _generate(_Module(), rules, None, ruleset)
     module = _Module()
-    functions = _generate(module, rules, [fn.learnt for fn in first])
+    functions = _generate(module, rules, [fn.learnt for fn in first], ruleset)
     source = "\n".join(fn.text for fn in functions)
     code = compile(source, "<rule set>", "exec")
     exec(code, module.namespace)  # noqa: S102 - our own generated source, see the module text
     return module.namespace["evaluate"], source
 
 
-def _generate(module: _Module, rules: list[Rule], plans: list[_Plan] | None) -> list[_Function]:
+def _generate(module: _Module, rules: list[Rule], plans: list[_Plan] | None,
+              ruleset: RuleSet) -> list[_Function]:
     plan = iter(plans) if plans is not None else None
     functions = []
     for i, rule in enumerate(rules):
@@ -755,7 +756,11 @@ def _generate(module: _Module, rules: list[Rule], plans: list[_Plan] | None) -> 
         main.emit(f"f = explain_{i}(d, {v}, {k})", 3)
         main.emit("if f is not None:", 2)
         main.emit("out.append(f)", 3)
-    main.text = main.source("evaluate", ["    out = []", *main.lines], "out")
+    from reviewer.rules import Evaluation  # here: reviewer.rules imports this module
+
+    counter, made = main.bind(ruleset.budget.evaluations, "N"), main.bind(Evaluation, "EV")
+    main.text = main.source("evaluate", [f"    next({counter})", "    out = []", *main.lines],
+                            f"{made}(({main.bind(ruleset, 'RS')}, out))")
     functions.append(main)
     return functions
 

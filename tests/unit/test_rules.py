@@ -410,7 +410,7 @@ def test_generated_source_holds_no_text_from_the_rule_file():
     assert "evil_terms" in rs.rules[0].when_text
     assert "__import__" not in rs.compiled_source and "pwned" not in rs.compiled_source
     assert "police" not in rs.compiled_source and "moratorium" not in rs.compiled_source
-    assert rs._compiled.__globals__["__builtins__"] == {}
+    assert rs.evaluate.__globals__["__builtins__"] == {}
     hit = make({"customer.name": "Acme pwned Ltd"})
     assert finding(hit, "HR-01") is None  # RS, the bundled set, does not fire
     ev = rs.evaluate(hit)
