@@ -198,8 +198,10 @@ class _Function:
         var = self.fields.get(path)
         if var is None:
             var = self.fields[path] = f"v_{head}_{_key(tail)[1:-1]}"
-        if ind == 1:
-            self.learnt.always.add(path)  # read at the top level: on every call
+        if ind <= 2:
+            # Read at the top level (on every call) or under one test: read at the start,
+            # which costs less than checking for MISS at each of its places.
+            self.learnt.always.add(path)
         if (self.plan is not None and path in self.plan.always) or self.settled(var, ind):
             return var
         self.emit(f"if {var} is MISS:", ind)
@@ -511,7 +513,9 @@ class _Function:
             key.append(prefix)
         k, r = self.tmp("k"), self.tmp("r")
         cache, compute = self.bind(node.explained_by_values, "E"), self.bind(node.explained, "X")
-        self.emit(f"{k} = ({''.join(p + ', ' for p in key)})", ind)
+        # One value is its own key (each comparison has its own cache, so keys never mix).
+        self.emit(f"{k} = {key[0]}" if len(key) == 1 else f"{k} = ({''.join(p + ', ' for p in key)})",
+                  ind)
         self.emit(f"{r} = {cache}.get({k})", ind)
         self.emit(f"if {r} is None:", ind)
         self.emit(f"{r} = {compute}({sides[0]}, {sides[1]}, {prefix}, {k})", ind + 1)
@@ -545,9 +549,29 @@ class _Function:
         miss), an unknown one what its unknown parts miss, a false one all its parts."""
         e, f, m = out
         values = [self.value(p, item, ind) for p in node.parts]
-        self.emit(f"{e} = True if {' or '.join(f'{v} is True' for v in values)} else "
-                  f"(None if {' or '.join(f'{v} is None' for v in values)} else False)", ind)
+        self.emit(f"{e} = {self.value(node, item, ind)}", ind)
         self.emit(f"{f}, {m} = [], []", ind)
+        if all(isinstance(p, (Compare, Unknown, Empty)) for p in node.parts):
+            # Comparisons only: one branch per value of the `or`, each explaining its parts.
+            for j, (want, test) in enumerate((("True", "is True"), ("None", "is None"),
+                                               ("False", None))):  # fmt: skip
+                self.emit(("if" if j == 0 else "elif") + f" {e} is {want}:"
+                          if test else "else:", ind)  # fmt: skip
+                for v, part in zip(values, node.parts, strict=True):
+                    level = ind + 1
+                    if want != "False":
+                        self.emit(f"if {v} is not False:" if want == "True" else f"if {v} is None:",
+                                  level)
+                        level += 1
+                    _pe, pf, pm = self.explain(part, item, prefix, level)
+                    if want == "True":
+                        self.emit(f"if {v} is True:", level)
+                        self.emit(f"{f} += {pf}", level + 1)
+                    if want == "False":
+                        self.emit(f"{f} += {pf}", level)
+                    else:
+                        self.emit(f"{m} += {pm}", level)
+            return
         for v, part in zip(values, node.parts, strict=True):
             self.emit(f"if ({e} is True and {v} is not False) or ({e} is None and {v} is None) "
                       f"or {e} is False:", ind)
