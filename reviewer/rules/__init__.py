@@ -11,7 +11,7 @@ import operator
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import chain, count, islice
+from itertools import count, islice
 from typing import Any
 
 from reviewer.errors import InvalidInput
@@ -68,6 +68,7 @@ class Rule:
         self.budget = _Budget([self])  # the rule set's, once in one (see RuleSet)
         self.remember = True
         self.misses = 0
+        self.plain = not self.instead and not self.adds
 
     def make(self, v: bool | None, explained: tuple[Explained, ...], adds: tuple[bool | None, ...],
              key: Any) -> Finding | None:
@@ -77,7 +78,10 @@ class Rule:
         finding is remembered under `key` (see `codegen.rule_key`); with key None it is
         only made."""
         _, facts, when_missing = explained[0]
-        if v is None:
+        if v is True and self.plain:  # no instead, no adds: the outcome, and why
+            result = Finding(self, self.outcome, self.override, "; ".join(dict.fromkeys(facts)),
+                             (), ()) if self.outcome != "conditions" else None  # fmt: skip
+        elif v is None:
             missing = _unique(when_missing)
             result: Finding | None = Finding(
                 self, NEEDS_INFO, None, "cannot be decided while unknown: " + ", ".join(missing),
@@ -143,7 +147,7 @@ class Rule:
             return None
         if outcome == NEEDS_INFO and not missing:
             missing = _unique(when_missing)
-        explanation = "; ".join(_unique(facts)) + extra
+        explanation = "; ".join(dict.fromkeys(facts)) + extra
         override = self.override if outcome == "refuse" else None
         return Finding(self, outcome, override, explanation, tuple(missing), tuple(conditions))
 
@@ -234,13 +238,14 @@ class Finding:
 
 _get_rank = operator.attrgetter("rank")
 _get_json = operator.attrgetter("_json")
-_get_condition_json = operator.attrgetter("condition_json")
 OUTCOME_OF_RANK = {rank: outcome for outcome, rank in RANK.items()}
 
 
 class Evaluation(tuple):  # type: ignore[type-arg]
-    """The findings of one request under one rule set, in rule order: made as
-    `Evaluation((ruleset, findings))`, a tuple, so that making one costs no Python call."""
+    """The findings of one request under one rule set, in rule order, with the combined
+    conditions and the highest rank among the findings (1, approve, when there is none):
+    made as `Evaluation((ruleset, findings, conditions, rank))` (see `evaluation_of`), a
+    tuple, so that the generated evaluation makes one without a Python call."""
 
     __slots__ = ()
     ruleset: RuleSet = property(operator.itemgetter(0))  # type: ignore[assignment]
@@ -249,12 +254,11 @@ class Evaluation(tuple):  # type: ignore[type-arg]
     @property
     def recommendation(self) -> str:
         """The highest-ranked outcome among the findings; `approve` when there is none."""
-        fs = self.findings
-        return OUTCOME_OF_RANK[max(map(_get_rank, fs))] if fs else "approve"
+        return OUTCOME_OF_RANK[self[3]]
 
     @property
     def conditions(self) -> list[dict[str, str]]:
-        return list(chain.from_iterable(map(_get_condition_json, self.findings)))
+        return list(self[2])
 
     @property
     def missing(self) -> list[str]:
@@ -263,15 +267,21 @@ class Evaluation(tuple):  # type: ignore[type-arg]
     def to_json(self, reference: str | None) -> dict[str, Any]:
         """The JSON of `cli.md`. Finding objects inside are shared between evaluations:
         serialise it, don't change it."""
-        rs, fs = self
+        rs, fs, conditions, rank = self
         return {
             "reference": reference,
-            "recommendation": OUTCOME_OF_RANK[max(map(_get_rank, fs))] if fs else "approve",
+            "recommendation": OUTCOME_OF_RANK[rank],
             "rule_set": rs.key,
             "rule_set_sha256": rs.sha256,
-            "conditions": list(chain.from_iterable(map(_get_condition_json, fs))),
+            "conditions": conditions,
             "findings": list(map(_get_json, fs)),
         }
+
+
+def evaluation_of(ruleset: RuleSet, findings: list[Finding]) -> Evaluation:
+    """The Evaluation of findings, its conditions and rank computed here."""
+    return Evaluation((ruleset, findings, [c for f in findings for c in f.condition_json],
+                       max([RANK["approve"], *map(_get_rank, findings)])))
 
 
 def stored_evaluation(evaluation: Evaluation) -> dict[str, Any]:
@@ -349,7 +359,7 @@ class RuleSet:
         """The same evaluation by the condition nodes alone, nothing generated or remembered:
         the reference that the compiled evaluation is tested against."""
         findings = [r.evaluate(doc) for r in self.rules]
-        return Evaluation((self, [f for f in findings if f is not None]))
+        return evaluation_of(self, [f for f in findings if f is not None])
 
     def fields_read(self) -> list[str]:
         """Every request field a rule of this set reads, `list[].key` for fields of list

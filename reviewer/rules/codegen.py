@@ -699,17 +699,19 @@ class _Function:
 
     def _unless_false(self, node: Node, ind: int) -> list[str]:
         """The value of `node`, and its `explanation_key` where it is not false (None for
-        each where it is)."""
+        each where it is). A comparison needs no value: its values settle it, and MISS
+        stands for them all where it is false."""
         v = self.value(node, None, ind)
         self.emit(f"if {v} is not False:", ind)
         sub = self.explanation_key(node, ind + 1)
         held = [self.tmp("q") for _ in sub]
         for var, expr in zip(held, sub, strict=True):
             self.emit(f"{var} = {expr}", ind + 1)
+        atom = isinstance(node, (Compare, Unknown, Empty)) and held
         if held:
             self.emit("else:", ind)
-            self.emit(" = ".join(held) + " = None", ind + 1)
-        return [v, *held]
+            self.emit(" = ".join(held) + (" = MISS" if atom else " = None"), ind + 1)
+        return held if atom else [v, *held]
 
 
 def _few_values(node: Node) -> bool:
@@ -780,11 +782,17 @@ def _generate(module: _Module, rules: list[Rule], plans: list[_Plan] | None,
         main.emit(f"f = explain_{i}(d, {v}, {k})", 3)
         main.emit("if f is not None:", 2)
         main.emit("out.append(f)", 3)
+        main.emit("if f.rank > top:", 3)
+        main.emit("top = f.rank", 4)
+        if rule.adds:
+            main.emit("if f.conditions:", 3)
+            main.emit("conditions += f.condition_json", 4)
     from reviewer.rules import Evaluation  # here: reviewer.rules imports this module
 
     counter, made = main.bind(ruleset.budget.evaluations, "N"), main.bind(Evaluation, "EV")
-    main.text = main.source("evaluate", [f"    next({counter})", "    out = []", *main.lines],
-                            f"{made}(({main.bind(ruleset, 'RS')}, out))")
+    main.text = main.source(
+        "evaluate", [f"    next({counter})", "    out, conditions, top = [], [], 1", *main.lines],
+        f"{made}(({main.bind(ruleset, 'RS')}, out, conditions, top))")
     functions.append(main)
     return functions
 
