@@ -161,7 +161,7 @@ def _node_explanation(node: Node, d: dict[str, Any]) -> Explained:
 
 
 CACHE_LIMIT = 16_384  # findings one rule remembers
-CACHE_BUDGET = 65_536  # findings the rules of one rule set remember together (some 90 MB)
+CACHE_BUDGET = 65_536  # findings the rules of one rule set remember together (some 60 MB)
 
 
 REVIEW_EVERY = 2048  # misses between looks at the rules' hit rates

@@ -394,6 +394,43 @@ def test_caches_stay_within_their_budget(monkeypatch):
     assert held <= 100 + len(rs.rules), held
 
 
+SMALL_SET = """
+id = "small"
+version = 1
+title = "Two rules"
+
+[[rules]]
+id = "S-1"
+title = "Cameras"
+outcome = "escalate_second"
+when = "scale.cameras > 0"
+source = "test"
+
+[[rules]]
+id = "S-2"
+title = "Real time"
+outcome = "escalate_senior"
+when = "use.real_time = 'real_time'"
+source = "test"
+"""
+
+
+def test_a_rule_whose_facts_never_repeat_stops_remembering(monkeypatch):
+    """Every request has its own camera count, so S-1 misses on every evaluation: after a
+    review it stops remembering (its cache emptied); S-2's two facts keep being remembered.
+    Findings stay exactly those of the nodes throughout."""
+    import reviewer.rules as rules
+
+    monkeypatch.setattr(rules, "REVIEW_EVERY", 64)
+    rs = load_text(SMALL_SET)
+    docs = [make({"scale.cameras": i + 1, "use.real_time": "real_time"}) for i in range(400)]
+    _compiled_equals_interpreted(rs, docs)
+    s1, s2 = rs.rules
+    assert not s1.remember and not s1.cache
+    assert s2.remember and len(s2.cache) == 1
+    assert rs.budget.used == 1
+
+
 EVIL = "x'); __import__('os').system('echo pwned'); ('"
 
 
