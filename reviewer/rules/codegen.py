@@ -4,8 +4,10 @@ The nodes of `lang.py` evaluate each condition by calling one closure per node: 
 most of the time goes into calls. This module turns the same checked nodes into the body of
 one function: every field the rule set reads is read once into a local variable, the
 three-valued logic of every `when` runs as straight-line statements over those locals, and a
-rule that does not stay quiet asks for its finding by the values of the fields it reads
-(`Rule.finding`, which remembers it, or computes it with the nodes' explanations).
+rule that does not stay quiet looks its finding up by the values its explanation depends on
+(`rule_key`); if it is not there, a generated function of that rule explains it, value first,
+exactly as the nodes' `explain` would, and `Rule.make` makes (and remembers) the finding.
+The first generation of each function only learns its `_Plan`; the second uses it.
 
 The rule file never reaches the generated text. The source is made only of names this module
 invents (`v3`, `t12`, `K4`...), a fixed set of operators and statements, and the keys of the
@@ -35,7 +37,7 @@ from reviewer.rules.lang import (
     Quant,
     Ref,
     Unknown,
-    _fold_city,
+    fold_city,
 )
 
 if TYPE_CHECKING:
@@ -87,7 +89,7 @@ class _Module:
         }  # fmt: skip
         self.count = 0
         self.bound: dict[int, str] = {}
-        self.fold_city = _Memo(_fold_city)
+        self.fold_city = _Memo(fold_city)
 
     def tmp(self, prefix: str = "t") -> str:
         self.count += 1
@@ -316,14 +318,14 @@ class _Function:
         if "city" in got:
             city = got["city"]
             memo = self.module.fold_city
-            known, fold_city = self.bind(memo.known), self.bind(memo, "F")
+            known, fold_it = self.bind(memo.known), self.bind(memo, "F")
             self.emit(f"if {city} is not None:", ind)
-            self.emit(f"{city} = {known}[{city}] if {city} in {known} else {fold_city}({city})",
+            self.emit(f"{city} = {known}[{city}] if {city} in {known} else {fold_it}({city})",
                       ind + 1)
         self.emit(f"{t} = False", ind)
         for place in node.places:
             wanted = {"country": place.get("country"), "region": place.get("region"),
-                      "city": _fold_city(place.get("city"))}  # fmt: skip
+                      "city": fold_city(place.get("city"))}  # fmt: skip
             checks = [(got[k], self.bind(wanted[k])) for k in ("country", "region", "city")
                       if k in got and (k != "city" or wanted[k] is not None)]  # fmt: skip
             mismatch = " or ".join(f"({v} is not None and {v} != {want})" for v, want in checks)

@@ -632,7 +632,7 @@ class PlaceIn(Node):
         self.keys = ("city", "region", "country") if any(p.get("city") for p in places) \
             else ("region", "country")
         self.fields = {f"{target}.{k}" for k in self.keys} if target else set()
-        folded = [(p.get("country"), p.get("region"), _fold_city(p.get("city")))
+        folded = [(p.get("country"), p.get("region"), fold_city(p.get("city")))
                   for p in places]  # fmt: skip
 
         def match(obj: dict[str, Any]) -> bool | None:
@@ -641,7 +641,7 @@ class PlaceIn(Node):
             for pc, pr, pcity in folded:
                 parts = [None if c is None else c == pc, None if r is None else r == pr]
                 if pcity is not None:
-                    parts.append(None if city is None else _fold_city(city) == pcity)
+                    parts.append(None if city is None else fold_city(city) == pcity)
                 if False in parts:
                     continue
                 if None in parts:
@@ -667,7 +667,7 @@ class PlaceIn(Node):
         return Result(v, [f"{name} = {shown} {'is' if v else 'is not'} in {self.label}"])
 
 
-def _fold_city(city: str | None) -> str | None:
+def fold_city(city: str | None) -> str | None:
     return None if city is None else fold(city.strip())
 
 
