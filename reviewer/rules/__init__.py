@@ -160,8 +160,8 @@ def _node_explanation(node: Node, d: dict[str, Any]) -> Explained:
     return r.value, r.facts, r.missing
 
 
-CACHE_LIMIT = 16_384  # findings one rule remembers
-CACHE_BUDGET = 65_536  # findings the rules of one rule set remember together (some 60 MB)
+CACHE_LIMIT = 32_768  # findings one rule remembers
+CACHE_BUDGET = 65_536  # findings the rules of one rule set remember together (about 60 MB)
 
 
 REVIEW_EVERY = 2048  # misses between looks at the rules' hit rates
