@@ -329,7 +329,6 @@ class RuleSet:
     rules: list[Rule]
     sha256: str
     source_text: str
-    definition_nodes: list[Node] = field(default_factory=list)
     key: str = field(init=False, repr=False)  # id@version
 
     def __post_init__(self) -> None:
@@ -364,7 +363,7 @@ class RuleSet:
     def fields_read(self) -> list[str]:
         """Every request field a rule of this set reads, `list[].key` for fields of list
         items (for the benchmark floor and forms)."""
-        return sorted({f.rstrip("?#") for f in self.fields})
+        return sorted({f.rstrip("?") for f in self.fields})
 
 
 # --------------------------------------------------------------------------- loading
@@ -451,7 +450,7 @@ def load_text(text: str, origin: str = "rule set") -> RuleSet:
         id=rs_id, version=version, title=str(data.get("title", rs_id)),  # type: ignore[arg-type]
         effective_on=effective, description=str(data.get("description", "")),
         parameters=params, definitions=dict(definitions_raw), rules=rules,
-        sha256=content_hash(data), source_text=text, definition_nodes=list(definitions.values()),
+        sha256=content_hash(data), source_text=text,
     )  # fmt: skip
     for rule in rules:
         _run_examples(rule, f"{origin}: rule {rule.id}", errors)

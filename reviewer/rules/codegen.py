@@ -108,7 +108,8 @@ class _Module:
 class _Plan:
     """What the first generation of a function learns for the second: how many places need
     the value of each node (a value needed once is not worth remembering), and which fields
-    are read on every call (read at the start, with no check for MISS)."""
+    it reads at the top level or under one test (read at the start, with no check for MISS:
+    they are needed on most calls)."""
 
     uses: dict[int, int] = field(default_factory=dict)
     always: set[str] = field(default_factory=set)
@@ -170,6 +171,14 @@ class _Function:
         self.known[ind].add(var)
         return False
 
+    def unset(self, var: str, ind: int) -> bool:
+        """Whether `var` (a local that starts as MISS) may still be unset here; if so, emit
+        the test for it, and the caller emits what sets it at `ind + 1`."""
+        if self.settled(var, ind):
+            return False
+        self.emit(f"if {var} is MISS:", ind)
+        return True
+
     def known_value(self, node: Node, ind: int) -> str | None:
         for level in self.known_values[:ind + 1]:
             if id(node) in level:
@@ -204,10 +213,8 @@ class _Function:
             # Read at the top level (on every call) or under one test: read at the start,
             # which costs less than checking for MISS at each of its places.
             self.learnt.always.add(path)
-        if (self.plan is not None and path in self.plan.always) or self.settled(var, ind):
-            return var
-        self.emit(f"if {var} is MISS:", ind)
-        self.emit(f"{var} = {section}.get({_key(tail)})", ind + 1)
+        if (self.plan is None or path not in self.plan.always) and self.unset(var, ind):
+            self.emit(f"{var} = {section}.get({_key(tail)})", ind + 1)
         return var
 
     def hashed(self, path: str, ind: int) -> str:
@@ -215,13 +222,11 @@ class _Function:
         var = self.field(path, ind)
         h = self.hashed_fields[path] = f"h{var}"
         t = LEAF_FIELDS.get(path)
-        if self.settled(h, ind):
-            return h
-        self.emit(f"if {h} is MISS:", ind)
-        if t is not None and t.kind == "set":  # a list of values
-            self.emit(f"{h} = None if {var} is None else tuple({var})", ind + 1)
-        else:
-            self.emit(f"{h} = H({var})", ind + 1)
+        if self.unset(h, ind):
+            if t is not None and t.kind == "set":  # a list of values
+                self.emit(f"{h} = None if {var} is None else tuple({var})", ind + 1)
+            else:
+                self.emit(f"{h} = H({var})", ind + 1)
         return h
 
     def preamble(self) -> list[str]:
@@ -275,11 +280,9 @@ class _Function:
             var = self.memo.get(key)
             if var is None:
                 var = self.memo[key] = self.module.tmp("n")
-            if self.settled(var, ind):
-                return var
-            self.emit(f"if {var} is MISS:", ind)
-            t = self._value(node, item, ind + 1)
-            self.emit(f"{var} = {t}", ind + 1)
+            if self.unset(var, ind):
+                t = self._value(node, item, ind + 1)
+                self.emit(f"{var} = {t}", ind + 1)
             return var
         if item is None:
             known = self.known_value(node, ind)
@@ -634,11 +637,9 @@ class _Function:
         var = self.item_tuples.get(path)
         if var is None:
             var = self.item_tuples[path] = self.module.tmp("z")
-        if self.settled(var, ind):
-            return var
-        self.emit(f"if {var} is MISS:", ind)
-        self.emit(f"{var} = None if {items} is None else tuple(map(DG, {items}, RP({_key(name)})))",
-                  ind + 1)
+        if self.unset(var, ind):
+            self.emit(f"{var} = None if {items} is None else tuple(map(DG, {items}, RP({_key(name)})))",
+                      ind + 1)
         return var
 
     def values(self, fields: list[str], ind: int) -> list[str]:

@@ -399,7 +399,6 @@ class Compare(Node):
 
     def __init__(self, left: Operand, op: str, right: Operand) -> None:
         self.left, self.op, self.right = left, op, right
-        self._explained: dict[Any, Result] = {}
         self.explained_by_values: dict[Any, tuple[Any, list[str], list[str]]] = {}
         self.fields = {o.label for o in (left, right) if o.kind == "field"}
         self.test = self._test(op, left, right)
@@ -439,18 +438,10 @@ class Compare(Node):
         raise LanguageError(f"unknown operator {op!r}")  # pragma: no cover
 
     def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
-        """The fact this comparison states, remembered by its values: the same values give
-        the same words, and most values (enums, yes/no) repeat across requests."""
-        lv = self.left.get(d, it)
-        rv = self.right.get(d, it)
-        key = (_hashable(lv), _hashable(rv), prefix)
-        cache = self._explained
-        r = cache.get(key)
-        if r is None:
-            if len(cache) >= 4096:
-                cache.clear()
-            r = cache[key] = self._explain_values(lv, rv, prefix, self.fn(d, it))
-        return r
+        """The fact this comparison states (the reference: the generated explanations
+        remember facts by values, see `explained`)."""
+        return self._explain_values(self.left.get(d, it), self.right.get(d, it), prefix,
+                                    self.fn(d, it))
 
     def explained(self, lv: Any, rv: Any, prefix: str, key: Any) -> tuple[Any, list[str], list[str]]:
         """(value, facts, missing) for these values, remembered in `explained_by_values`
@@ -505,10 +496,6 @@ class Compare(Node):
             return left if value and self.right.kind == "const" else (
                 f"{left}, not {right}" if not value else f"{left} = {right}")
         return f"{left} {op} {right}" if value else f"{left}, not {op} {right}"
-
-
-def _hashable(value: Any) -> Any:
-    return tuple(value) if type(value) is list else value
 
 
 def _field_vs_const(left: Operand, op: str, rv: Any, test: Callable[[Any, Any], bool]) -> Fn:
