@@ -43,9 +43,9 @@ def main() -> None:
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from reviewer.audit import Actor
+    from reviewer.services.audit import Actor
     from reviewer.models.db import Database
-    from reviewer.ui.app import AppContext, MainWindow
+    from reviewer.ui.main_window import AppContext, MainWindow
 
     app = QApplication.instance() or QApplication([])
     window = MainWindow(AppContext(Database(url), Actor(os.environ.get("USER", "root"), "x")))

@@ -12,9 +12,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from reviewer.audit import Actor  # noqa: E402
+from reviewer.services.audit import Actor  # noqa: E402
 from reviewer.models.db import Database  # noqa: E402
-from reviewer.ui.app import AppContext, MainWindow  # noqa: E402
+from reviewer.ui.main_window import AppContext, MainWindow  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parents[1] / "shared" / "examples"

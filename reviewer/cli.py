@@ -15,8 +15,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from reviewer import config
-from reviewer.audit import Actor
+from reviewer import settings as config
+from reviewer.services.audit import Actor
 from reviewer.errors import (
     EnvironmentProblem,
     InvalidInput,
@@ -213,7 +213,7 @@ def open_for_write(args: argparse.Namespace) -> Any:
     """Open the database for a writing command: migrate (with a copy aside) and, for a new
     database, create the first account and activate the bundled rule set."""
     from reviewer.models.db import Database
-    from reviewer.services import bootstrap
+    from reviewer.services.importing import bootstrap
 
     db = Database(config.resolve_database_url(args.database))
     if not db.is_sqlite:
@@ -259,7 +259,7 @@ def open_for_read(args: argparse.Namespace) -> Any:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from reviewer.services import import_files
+    from reviewer.services.importing import import_files
 
     db = open_for_write(args)
     with db.write() as session:
@@ -270,7 +270,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from reviewer.services import iter_documents, write_export
+    from reviewer.services.importing import iter_documents, write_export
 
     db = open_for_read(args)
     with db.read() as session:
@@ -289,7 +289,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from reviewer import intake, rules
     from reviewer import request as rq
-    from reviewer.services import ErrorList
+    from reviewer.services.importing import ErrorList
 
     if args.rules:
         ruleset = rules.load_file(args.rules)
@@ -314,7 +314,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(results, ensure_ascii=False, indent=2))
     else:
-        from reviewer.report import evaluation_text
+        from reviewer.export.text import evaluation_text
 
         print("\n\n".join(evaluation_text(r) for r in results))
     return 0
@@ -322,7 +322,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _database_rules(args: argparse.Namespace) -> Any:
     """The active rule set when a database exists; None otherwise (the bundled default)."""
-    from reviewer.services import active_rules
+    from reviewer.services.importing import active_rules
 
     db = _database(args)
     if _missing(db):
@@ -333,7 +333,7 @@ def _database_rules(args: argparse.Namespace) -> Any:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from reviewer.audit import verify
+    from reviewer.services.audit import verify
 
     anchor = None
     if args.anchor:
@@ -345,7 +345,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     with db.read() as session:
         report = verify(session, anchor)
         if args.pdf:
-            from reviewer.audit import Problem
+            from reviewer.services.audit import Problem
             from reviewer.export import verify_pdf
 
             for path in args.pdf:
@@ -363,7 +363,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    from reviewer.services import seed_demo
+    from reviewer.services.importing import seed_demo
 
     if args.count < 1:
         raise UsageError("--count must be at least 1")
@@ -376,7 +376,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
         result = seed_demo(session, acting_user(args, db), args.count, args.seed, args.force)
         decided = 0
         if result is not None and args.decisions > 0:
-            from reviewer.review import seed_decisions
+            from reviewer.services.workflow import seed_decisions
 
             decided = seed_decisions(session, acting_user(args, db), args.decisions, args.seed)
     if result is None:
@@ -417,7 +417,8 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from reviewer import lifecycle, rules
+    from reviewer import rules
+    from reviewer.services import rulesets as lifecycle
 
     command = args.rules_command
     if command == "check":
@@ -490,9 +491,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
 def _backup_restore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from reviewer.audit import Chain, verify
+    from reviewer.services.audit import Chain, verify
     from reviewer.models.db import Database
-    from reviewer.services import require_account
+    from reviewer.services.importing import require_account
 
     db = Database(config.resolve_database_url(args.database))
     if not db.is_sqlite:
@@ -541,7 +542,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.db_command in ("backup", "restore"):
         return _backup_restore(args)
     if args.db_command == "init":
-        from reviewer.services import initialise
+        from reviewer.services.importing import initialise
 
         db = _database(args)
         db.upgrade()
@@ -562,13 +563,13 @@ def cmd_db(args: argparse.Namespace) -> int:
 def _act(args: argparse.Namespace, fn: Any, **kwargs: Any) -> Any:
     """Run one workflow action: on the version read now (or --expect-version), in one
     writing transaction; a stale version is a conflict (exit 4)."""
-    from reviewer.review import current_version
+    from reviewer.services.workflow import current_version
 
     db = open_for_write(args)
     actor = acting_user(args, db)
     expect = getattr(args, "expect_version", None)
     if expect is None:
-        from reviewer.services import require_account
+        from reviewer.services.importing import require_account
 
         with db.read() as session:
             require_account(session, actor)  # who you are comes before what you asked for
@@ -591,7 +592,7 @@ def _summary(obj: Any) -> str:
 
 
 def cmd_claim(args: argparse.Namespace) -> int:
-    from reviewer import review
+    from reviewer.services import workflow as review
 
     fn = {"claim": review.claim, "release": review.release, "take-over": review.take_over}
     print(_act(args, fn[args.command]))
@@ -601,7 +602,7 @@ def cmd_claim(args: argparse.Namespace) -> int:
 def cmd_decide(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from reviewer import review
+    from reviewer.services import workflow as review
 
     try:
         re_review = dt.date.fromisoformat(args.re_review) if args.re_review else None
@@ -614,14 +615,14 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_return(args: argparse.Namespace) -> int:
-    from reviewer import review
+    from reviewer.services import workflow as review
 
     print(_act(args, review.return_request, reason=args.reason))
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from reviewer import review
+    from reviewer.services import workflow as review
 
     if args.reject and not args.reason:
         raise UsageError("check --reject needs --reason TEXT")
@@ -630,15 +631,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_reopen(args: argparse.Namespace) -> int:
-    from reviewer import review
+    from reviewer.services import workflow as review
 
     print(_act(args, review.reopen, reason=args.reason))
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from reviewer import review
-    from reviewer.report import show_text
+    from reviewer.services import workflow as review
+    from reviewer.export.text import show_text
 
     db = open_for_read(args)
     with db.read() as session:
@@ -651,7 +652,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_conditions(args: argparse.Namespace) -> int:
-    from reviewer import review
+    from reviewer.services import workflow as review
 
     if args.conditions_command == "mark":
         db = open_for_write(args)
@@ -674,7 +675,7 @@ def cmd_conditions(args: argparse.Namespace) -> int:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    from reviewer import review
+    from reviewer.services import workflow as review
 
     if args.users_command == "list":
         db = open_for_read(args)

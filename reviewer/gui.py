@@ -24,6 +24,6 @@ def run_gui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from reviewer.ui.app import main as ui_main
+    from reviewer.ui.main_window import main as ui_main
 
     return ui_main(args)

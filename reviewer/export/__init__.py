@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reviewer.audit import Actor, Chain, utc_now
+from reviewer.services.audit import Actor, Chain, utc_now
 from reviewer.errors import InvalidInput, NotFound, NotPermitted
 from reviewer.models import (
     Account,
@@ -44,7 +44,7 @@ def get_setting(session: Session, key: str) -> str:
 
 
 def set_setting(session: Session, actor: Actor, key: str, value: str) -> None:
-    from reviewer.services import require_account
+    from reviewer.services.importing import require_account
 
     account = require_account(session, actor)
     if "admin" not in account.role_names:
@@ -223,7 +223,7 @@ def verify_pdf(session: Session, path: str) -> list[str]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
-    from reviewer.review import record_hash
+    from reviewer.services.workflow import record_hash
 
     try:
         reader = PdfReader(path)

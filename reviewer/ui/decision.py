@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reviewer import review
+from reviewer.services import workflow as review
 
 OUTCOMES = [("approve", "Approve"), ("approve_with_conditions", "Approve with conditions"),
             ("refuse", "Refuse"), ("return", "Return for information")]  # fmt: skip

@@ -143,7 +143,7 @@ class IntakeForm(QWidget):
 
     def load(self, doc: dict[str, Any] | None, version: int | None = None) -> None:
         """Fill the form with a stored request (or empty it for a new one)."""
-        from reviewer.services import csv_cell
+        from reviewer.services.importing import csv_cell
 
         self.expect_version = version
         self.heading.setText(f"<b>Edit {doc['reference']}</b> (version {version})" if doc

@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from reviewer import config
+from reviewer import settings as config
 from reviewer.errors import ReviewerError
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ import re
 
 from pypdf import PdfReader
 
-from reviewer.audit import Actor
+from reviewer.services.audit import Actor
 from reviewer.models.db import Database
-from reviewer.ui.app import AppContext, MainWindow
+from reviewer.ui.main_window import AppContext, MainWindow
 from tests.conftest import EXAMPLES, ROOT
 
 JUST = "Door access with opt-in enrolment; badges keep working; conditions are in the contract."
@@ -272,7 +272,7 @@ def test_conditions_are_marked_from_the_panel(qtbot, cli):
 
 
 def test_settings_organisation_database_and_theme(qtbot, cli, isolated_home):
-    from reviewer import config
+    from reviewer import settings as config
 
     assert cli("db", "upgrade", user="rev1")[0] == 0
     window, dialogs = window_for(qtbot, cli.url, "rev1")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from reviewer.audit import Actor
+from reviewer.services.audit import Actor
 from reviewer.models.db import Database
-from reviewer.ui.app import AppContext, MainWindow
+from reviewer.ui.main_window import AppContext, MainWindow
 
 
 def open_window(qtbot, cli) -> MainWindow:
@@ -45,7 +45,7 @@ def test_model_serves_only_display_role(qtbot, cli):
 
 
 def test_queue_model_passes_the_model_tester(qtmodeltester, cli):
-    from reviewer.ui.app import QueueModel, load_ids
+    from reviewer.ui.main_window import QueueModel, load_ids
 
     assert cli("seed-demo", "--count", "25")[0] == 0
     db = Database(cli.url)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from reviewer.audit import Actor
+from reviewer.services.audit import Actor
 from reviewer.models.db import Database
-from reviewer.review import claim, release
+from reviewer.services.workflow import claim, release
 
 
 def main() -> None:

@@ -6,9 +6,9 @@ import os
 import subprocess
 import sys
 
-CORE = ["reviewer", "reviewer.cli", "reviewer.request", "reviewer.intake", "reviewer.services",
-        "reviewer.audit", "reviewer.rules", "reviewer.rules.lang", "reviewer.models",
-        "reviewer.models.db", "reviewer.demo", "reviewer.report", "reviewer.gui", "reviewer.config"]
+CORE = ["reviewer", "reviewer.cli", "reviewer.request", "reviewer.intake", "reviewer.services.importing",
+        "reviewer.services.audit", "reviewer.rules", "reviewer.rules.lang", "reviewer.models",
+        "reviewer.models.db", "reviewer.demo", "reviewer.export.text", "reviewer.gui", "reviewer.settings"]
 
 
 def test_core_modules_import_no_qt():

@@ -3,7 +3,7 @@ then the SQLite file in the user's data folder."""
 
 from __future__ import annotations
 
-from reviewer import config
+from reviewer import settings as config
 
 
 def test_database_url_precedence(isolated_home, monkeypatch):

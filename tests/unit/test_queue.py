@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reviewer.models.db import Database
-from reviewer.queue import QueueQuery, counts, queue_ids, queue_rows
+from reviewer.services.queries import QueueQuery, counts, queue_ids, queue_rows
 from tests.conftest import EXAMPLES
 from tests.unit.test_workflow import ADMIN, JUST, ok
 

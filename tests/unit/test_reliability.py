@@ -247,7 +247,7 @@ def test_kill_while_a_decision_is_written(tmp_path):
 
 def test_unexpected_errors_are_logged_with_their_traceback(cli, tmp_path, isolated_home, monkeypatch):
     """A bug (not the user's input or environment) goes to the log file in the data folder."""
-    import reviewer.services as services
+    import reviewer.services.importing as services
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("a bug for the test")

@@ -264,8 +264,8 @@ def test_plain_approve_and_approve_with_conditions(wf):
 
 def test_services_refuse_without_writing(wf):
     """The same rules hold when the services are called directly."""
-    from reviewer import review
-    from reviewer.audit import Actor
+    from reviewer.services import workflow as review
+    from reviewer.services.audit import Actor
     from reviewer.errors import NotPermitted
     from reviewer.models.db import Database
 
@@ -408,8 +408,8 @@ def test_options_answer_at_once_while_another_program_writes(cli, tmp_path):
     import sqlite3
     import time as _time
 
-    from reviewer import review
-    from reviewer.audit import Actor
+    from reviewer.services import workflow as review
+    from reviewer.services.audit import Actor
     from reviewer.models.db import Database
 
     doc = make({})

@@ -18,7 +18,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from reviewer import request as rq
-from reviewer.audit import Actor, Chain, utc_now
+from reviewer.services.audit import Actor, Chain, utc_now
 from reviewer.errors import ConflictError, InvalidInput, NotFound, NotPermitted
 from reviewer.models import (
     ROLES,
@@ -34,7 +34,7 @@ from reviewer.models import (
     Status,
 )
 from reviewer.rules import expand_evaluation
-from reviewer.services import _compiled, find_account, require_account
+from reviewer.services.importing import _compiled, find_account, require_account
 
 MIN_JUSTIFICATION = 30
 DECIDER_ROLES = {"reviewer", "senior"}

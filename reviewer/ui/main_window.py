@@ -41,11 +41,11 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
-from reviewer import config
-from reviewer.audit import Actor
+from reviewer import settings as config
+from reviewer.services.audit import Actor
 from reviewer.errors import Cancelled, ReviewerError
 from reviewer.models.db import Database
-from reviewer.queue import COLUMNS, QueueQuery, queue_ids, queue_rows
+from reviewer.services.queries import COLUMNS, QueueQuery, queue_ids, queue_rows
 from reviewer.ui.dashboard import Dashboard, RuleSetView
 from reviewer.ui.decision import DecisionPanel
 from reviewer.ui.intake_form import IntakeForm
@@ -328,9 +328,9 @@ class MainWindow(QMainWindow):
                         lambda e: self.ctx.dialogs.error("Dashboard", e))
 
     def _overview(self) -> tuple[dict[str, Any], Any, list[dict[str, Any]]]:
-        from reviewer.lifecycle import list_versions
-        from reviewer.queue import dashboard
-        from reviewer.services import active_rules
+        from reviewer.services.rulesets import list_versions
+        from reviewer.services.queries import dashboard
+        from reviewer.services.importing import active_rules
 
         with self.ctx.db.read() as session:
             return dashboard(session), active_rules(session).ruleset, list_versions(session)
@@ -390,7 +390,7 @@ class MainWindow(QMainWindow):
             self.open_request(self.model.reference(current.row()))
 
     def open_request(self, reference: str) -> None:
-        from reviewer import review
+        from reviewer.services import workflow as review
 
         self.current = reference
         db, actor = self.ctx.db, self.ctx.actor
@@ -421,7 +421,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ actions
 
     def run_action(self, name: str, kwargs: dict[str, Any]) -> None:
-        from reviewer import review
+        from reviewer.services import workflow as review
 
         reference, version = self.panel.reference, self.panel.version
         if reference is None:
@@ -500,7 +500,7 @@ class MainWindow(QMainWindow):
 
     def rules_action(self, name: str, key: str) -> None:
         """Import, diff, backtest, propose or approve a rule-set version (off the GUI thread)."""
-        from reviewer import lifecycle
+        from reviewer.services import rulesets as lifecycle
 
         db, actor = self.ctx.db, self.ctx.actor
 
@@ -509,7 +509,7 @@ class MainWindow(QMainWindow):
                 with db.read() as session:
                     candidate = lifecycle.resolve(session, key)
                     if name == "diff":
-                        from reviewer.services import active_rules
+                        from reviewer.services.importing import active_rules
 
                         return name, lifecycle.diff_text(
                             lifecycle.diff(active_rules(session).ruleset, candidate))
@@ -564,7 +564,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.intake)
 
     def save_request(self, raw: dict[str, Any], expect_version: int | None) -> None:
-        from reviewer.services import save_document
+        from reviewer.services.importing import save_document
 
         db, actor = self.ctx.db, self.ctx.actor
         reference = raw.get("reference")
@@ -620,7 +620,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("stopping…")
 
     def import_files(self, paths: list[str]) -> None:
-        from reviewer.services import import_files
+        from reviewer.services.importing import import_files
 
         db, actor = self.ctx.db, self.ctx.actor
         report = self._start_long()

@@ -186,7 +186,7 @@ def verify(session: Session, anchor: tuple[int, str] | None = None) -> VerifyRep
 
 def _verify_decisions(session: Session) -> tuple[int, list[Problem]]:
     """Every final decision: its record hash against its content, and its finalising event."""
-    from reviewer.review import record_hash
+    from reviewer.services.workflow import record_hash
 
     out: list[Problem] = []
     count = 0

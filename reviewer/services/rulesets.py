@@ -17,11 +17,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from reviewer import request as rq
-from reviewer.audit import Actor, Chain, utc_now
+from reviewer.services.audit import Actor, Chain, utc_now
 from reviewer.errors import InvalidInput, NotFound, NotPermitted
 from reviewer.models import Request, RuleSetState, RuleSetVersion
 from reviewer.rules import RuleSet, load_file, stored_evaluation
-from reviewer.services import _compiled, active_rules, require_account
+from reviewer.services.importing import _compiled, active_rules, require_account
 
 
 def _require_admin(session: Session, actor: Actor) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from reviewer import intake
 from reviewer import request as rq
-from reviewer.audit import Actor, Chain, utc_now
+from reviewer.services.audit import Actor, Chain, utc_now
 from reviewer.errors import InvalidInput, NotFound, NotPermitted, NotPermittedLines
 from reviewer.models import (
     Account,
