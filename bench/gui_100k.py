@@ -43,12 +43,11 @@ def main() -> None:
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from reviewer.services.audit import Actor
-    from reviewer.models.db import Database
-    from reviewer.ui.main_window import AppContext, MainWindow
+    from reviewer.context import open_context
+    from reviewer.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
-    window = MainWindow(AppContext(Database(url), Actor(os.environ.get("USER", "root"), "x")))
+    window = MainWindow(open_context(url, os.environ.get("USER", "root"), write=True))
     window.show()
 
     def wait_loaded() -> float:

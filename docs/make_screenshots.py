@@ -12,9 +12,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from reviewer.services.audit import Actor  # noqa: E402
-from reviewer.models.db import Database  # noqa: E402
-from reviewer.ui.main_window import AppContext, MainWindow  # noqa: E402
+from reviewer.context import open_context  # noqa: E402
+from reviewer.ui.main_window import MainWindow  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parents[1] / "shared" / "examples"
@@ -40,7 +39,7 @@ def main() -> None:
                     "--user", "maria"], check=True)
     subprocess.run([*run, "claim", "EX-0006", "--database", url, "--user", "maria"], check=True)
     app = QApplication.instance() or QApplication([])
-    window = MainWindow(AppContext(Database(url), Actor("maria", "maria")))
+    window = MainWindow(open_context(url, "maria", write=True))
     window.resize(1280, 800)
     window.show()
     wait(app, window.loaded)

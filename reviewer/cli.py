@@ -1,4 +1,5 @@
-"""The `reviewer` command (`shared/design/cli.md`).
+"""The `reviewer` command (`shared/design/cli.md`): parse, open the context, call one service,
+print, and map errors to exit codes; nothing else.
 
 Writing commands bring the database to the newest schema first (copying the file aside);
 reading commands never migrate and stop with exit 7 on a schema that is behind.
@@ -7,274 +8,305 @@ reading commands never migrate and stop with exit 7 on a schema that is behind.
 from __future__ import annotations
 
 import argparse
-import getpass
+import datetime as dt
+import errno
+import functools
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
 
-from reviewer import settings as config
-from reviewer.services.audit import Actor
-from reviewer.errors import (
-    EnvironmentProblem,
-    InvalidInput,
-    NotPermitted,
-    ReviewerError,
-    UsageError,
+from reviewer import gui, rules, settings
+from reviewer.context import Context, existing_database, open_context, open_database
+from reviewer.errors import EnvironmentProblem, InvalidInput, NotPermitted, ReviewerError, UsageError
+from reviewer.export.documents import write_export
+from reviewer.export.text import evaluation_text, show_text
+from reviewer.logs import setup_logging
+from reviewer.models import Decision, Request
+from reviewer.models.db import head_revision
+from reviewer.services import (
+    accounts,
+    importing,
+    maintenance,
+    queries,
+    records,
+    rulesets,
+    seeding,
+    workflow,
 )
+from reviewer.services.audit import Problem, verify
+from reviewer.services.settings import get_setting, set_setting
+from reviewer.vocabulary import ORG_SETTINGS, ConditionStatus, Outcome, Role
 
 log = logging.getLogger(__name__)
 
+EXIT_CODES = """exit codes:
+  0  done
+  1  verify found a problem
+  2  usage error (unknown option, missing argument); no display for the window
+  3  invalid input (request or rule-set files); nothing was written
+  4  conflict: the request changed since it was read
+  5  not permitted: a role, four eyes, or a rule forbids it (the message names it)
+  6  not found (reference, account, rule set)
+  7  environment: database unreachable, locked, read-only, disk full, schema behind
+"""
+
+
+def _epilog() -> str:
+    return (
+        f"{EXIT_CODES}\n"
+        f"database: --database URL, else ${settings.ENV_DATABASE}, else database_url in\n"
+        f"  {settings.config_file()}, else\n  {settings.default_database_url()}\n"
+        f"log file: {settings.log_file()}"
+    )
+
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common(suppress: bool) -> argparse.ArgumentParser:
+    """--database and --user, taken before or after the sub-command: a sub-command's parser
+    leaves them alone unless given there (SUPPRESS), so neither place overrides the other."""
+    default = argparse.SUPPRESS if suppress else None
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--database", metavar="URL", help="database URL (default: settings)")
-    common.add_argument("--user", metavar="NAME", help="act as this account (SQLite only)")
+    common.add_argument("--database", metavar="URL", default=default,
+                        help="database URL: sqlite:///PATH or postgresql+psycopg://LOGIN@HOST/DB "
+                        "(default: see below)")  # fmt: skip
+    common.add_argument("--user", metavar="NAME", default=default,
+                        help="act as this account (SQLite only; on PostgreSQL you act as your "
+                        "database login)")  # fmt: skip
+    return common
 
-    p = _Parser(prog="reviewer", parents=[common],
+
+def _format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=["json", "text"], default="text",
+                        help="output format (default: text)")
+
+
+def _ref(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("ref", metavar="REF", help="the request's reference")
+
+
+def _expect(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--expect-version", type=int, metavar="N",
+                        help="act only if the request is still at version N (else exit 4)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common(suppress=True)
+    p = _Parser(prog="reviewer", parents=[_common(suppress=False)],
+                formatter_class=argparse.RawDescriptionHelpFormatter,
                 description="Human-rights review of face recognition sales requests. "
-                "Without a command, starts the desktop application.")  # fmt: skip
-    p.add_argument("--screenshot", metavar="FILE", help="GUI: save the window as PNG and exit")
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+                "Without a command, starts the desktop application.",
+                epilog=_epilog())  # fmt: skip
+    p.add_argument("--screenshot", metavar="FILE",
+                   help="window: save it as PNG once the queue shows, print the seconds since "
+                   "start, and exit")  # fmt: skip
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
-    s = sub.add_parser("import", parents=[common], help="import request files (all or nothing)")
-    s.add_argument("files", nargs="+", metavar="FILE")
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=text, description=text)
+
+    s = command("import", "import request files (all or nothing)")
+    s.add_argument("files", nargs="+", metavar="FILE", help=".json, .jsonl or .csv request files")
     s.add_argument("--update", action="store_true", help="store new versions of known references")
 
-    s = sub.add_parser("export", parents=[common], help="export requests in the request format")
-    s.add_argument("refs", nargs="*", metavar="REF")
-    s.add_argument("--format", choices=["json", "jsonl", "csv"], required=True)
-    s.add_argument("--out", metavar="FILE")
+    s = command("export", "export requests in the request format")
+    s.add_argument("refs", nargs="*", metavar="REF", help="references to export (default: all)")
+    s.add_argument("--format", choices=["json", "jsonl", "csv"], required=True,
+                   help="the request format to write")
+    s.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
 
-    s = sub.add_parser("evaluate", parents=[common], help="evaluate request files; stores nothing")
-    s.add_argument("files", nargs="+", metavar="FILE")
-    s.add_argument("--format", choices=["json", "text"], default="text")
-    s.add_argument("--rules", metavar="FILE", help="a rule-set TOML file instead of the active one")
+    s = command("evaluate", "evaluate request files; stores nothing")
+    s.add_argument("files", nargs="+", metavar="FILE", help=".json, .jsonl or .csv request files")
+    _format(s)
+    s.add_argument("--rules", metavar="FILE",
+                   help="a rule-set TOML file instead of the active (or bundled) one")
 
-    s = sub.add_parser("verify", parents=[common], help="check the audit chain and stored versions")
-    s.add_argument("--anchor", metavar="SEQ:HASH")
+    s = command("verify", "check the audit chain, stored versions and decisions")
+    s.add_argument("--anchor", metavar="SEQ:HASH",
+                   help="also check that event SEQ has this hash (a value kept elsewhere)")
     s.add_argument("--pdf", nargs="+", metavar="FILE", help="check exported PDF records")
-    s.add_argument("--format", choices=["json", "text"], default="text")
+    _format(s)
 
-    s = sub.add_parser("seed-demo", parents=[common], help="demo data for an empty database")
-    s.add_argument("--count", type=int, default=200)
-    s.add_argument("--seed", type=int, default=7)
+    s = command("seed-demo", "demo data for an empty database")
+    s.add_argument("--count", type=int, default=200, metavar="N",
+                   help="requests to generate (default: 200)")
+    s.add_argument("--seed", type=int, default=7, metavar="S",
+                   help="random seed; the same seed gives the same requests (default: 7)")
     s.add_argument("--decisions", type=int, default=0, metavar="K",
-                   help="also make K decisions through the workflow (demo accounts)")
-    s.add_argument("--force", action="store_true")
+                   help="also make K decisions through the workflow (demo accounts, SQLite)")
+    s.add_argument("--force", action="store_true",
+                   help="add demo requests even when the database holds requests")
 
-    s = sub.add_parser("show", parents=[common], help="a request with its history")
-    s.add_argument("ref", metavar="REF")
-    s.add_argument("--format", choices=["json", "text"], default="text")
+    s = command("show", "a request with its history")
+    _ref(s)
+    _format(s)
 
-    for name, what in (("claim", "claim a new request"), ("release", "release your claim"),
-                       ("take-over", "take over a claim (senior)")):
-        s = sub.add_parser(name, parents=[common], help=what)
-        s.add_argument("ref", metavar="REF")
-        s.add_argument("--expect-version", type=int, metavar="N")
+    for name, text in (("claim", "claim a new request"), ("release", "release your claim"),
+                       ("take-over", "take over a claim (senior)")):  # fmt: skip
+        s = command(name, text)
+        _ref(s)
+        _expect(s)
 
-    s = sub.add_parser("decide", parents=[common], help="decide a claimed request")
-    s.add_argument("ref", metavar="REF")
+    s = command("decide", "decide a claimed request")
+    _ref(s)
     s.add_argument("--outcome", required=True,
-                   choices=["approve", "approve_with_conditions", "refuse"])
-    s.add_argument("--justification", required=True, metavar="TEXT")
-    s.add_argument("--condition", action="append", default=[], metavar="TEXT[@DATE]")
-    s.add_argument("--re-review", metavar="DATE")
-    s.add_argument("--expect-version", type=int, metavar="N")
+                   choices=[o.value for o in Outcome if o is not Outcome.RETURN_FOR_INFORMATION],
+                   help="the decision (return for information: use `reviewer return`)")
+    s.add_argument("--justification", required=True, metavar="TEXT",
+                   help="why (at least 30 characters); printed on the PDF record")
+    s.add_argument("--condition", action="append", default=[], metavar="TEXT[@YYYY-MM-DD]",
+                   help="a condition of the approval, with an optional due date (repeatable)")
+    s.add_argument("--re-review", metavar="YYYY-MM-DD",
+                   help="when an approval is reviewed again (default: one year from today)")
+    _expect(s)
 
-    s = sub.add_parser("return", parents=[common], help="return a request for information")
-    s.add_argument("ref", metavar="REF")
-    s.add_argument("--reason", required=True, metavar="TEXT")
-    s.add_argument("--expect-version", type=int, metavar="N")
+    s = command("return", "return a request to sales for information")
+    _ref(s)
+    s.add_argument("--reason", required=True, metavar="TEXT",
+                   help="what sales must supply (at least 30 characters)")
+    _expect(s)
 
-    s = sub.add_parser("check", parents=[common], help="confirm or reject a decision")
-    s.add_argument("ref", metavar="REF")
+    s = command("check", "confirm or reject a decision (the second pair of eyes)")
+    _ref(s)
     g = s.add_mutually_exclusive_group(required=True)
-    g.add_argument("--confirm", action="store_true")
-    g.add_argument("--reject", action="store_true")
-    s.add_argument("--reason", metavar="TEXT", default="")
-    s.add_argument("--expect-version", type=int, metavar="N")
+    g.add_argument("--confirm", action="store_true", help="the decision becomes final")
+    g.add_argument("--reject", action="store_true", help="send the decision back to its decider")
+    s.add_argument("--reason", metavar="TEXT", default="", help="why a rejection (required with --reject)")
+    _expect(s)
 
-    s = sub.add_parser("reopen", parents=[common], help="reopen a decided request (senior)")
-    s.add_argument("ref", metavar="REF")
-    s.add_argument("--reason", required=True, metavar="TEXT")
-    s.add_argument("--expect-version", type=int, metavar="N")
+    s = command("reopen", "reopen a decided request (senior)")
+    _ref(s)
+    s.add_argument("--reason", required=True, metavar="TEXT",
+                   help="why it is reviewed again (at least 30 characters)")
+    _expect(s)
 
-    s = sub.add_parser("conditions", parents=[common], help="conditions of final decisions")
-    s.add_argument("--overdue", action="store_true")
-    s.add_argument("--format", choices=["json", "text"], default="text")
-    csub = s.add_subparsers(dest="conditions_command", parser_class=_Parser)
+    s = command("conditions", "conditions of final decisions")
+    s.add_argument("--overdue", action="store_true", help="only open conditions past their due date")
+    _format(s)
+    csub = s.add_subparsers(dest="conditions_command", parser_class=_Parser, metavar="COMMAND")
     m = csub.add_parser("mark", parents=[common], help="mark a condition met or lapsed")
-    m.add_argument("id", type=int, metavar="ID")
-    m.add_argument("status", choices=["met", "lapsed"])
-    m.add_argument("--note", required=True, metavar="TEXT")
+    m.add_argument("id", type=int, metavar="ID", help="the condition's id (see `conditions`)")
+    m.add_argument("status", choices=[c.value for c in ConditionStatus if c is not ConditionStatus.OPEN],
+                   help="met or lapsed")
+    m.add_argument("--note", required=True, metavar="TEXT", help="what shows it (required)")
 
-    s = sub.add_parser("users", parents=[common], help="accounts and roles")
-    usub = s.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
-    u = usub.add_parser("list", parents=[common])
-    u.add_argument("--format", choices=["json", "text"], default="text")
-    u = usub.add_parser("add", parents=[common])
-    u.add_argument("name", metavar="NAME")
-    u.add_argument("--role", action="append", required=True, choices=["reviewer", "senior", "admin"])
-    u = usub.add_parser("role", parents=[common])
-    u.add_argument("name", metavar="NAME")
+    roles = Role.values()
+    s = command("users", "accounts and roles")
+    usub = s.add_subparsers(dest="users_command", required=True, parser_class=_Parser,
+                            metavar="COMMAND")  # fmt: skip
+    u = usub.add_parser("list", parents=[common], help="every account with its roles")
+    _format(u)
+    u = usub.add_parser("add", parents=[common], help="add an account (admin)")
+    u.add_argument("name", metavar="NAME", help="the account name (on PostgreSQL: an existing login)")
+    u.add_argument("--role", action="append", required=True, choices=roles,
+                   help="a role of the account (repeatable)")
+    u = usub.add_parser("role", parents=[common], help="give or take away a role (admin)")
+    u.add_argument("name", metavar="NAME", help="the account name")
     g = u.add_mutually_exclusive_group(required=True)
-    g.add_argument("--add", choices=["reviewer", "senior", "admin"])
-    g.add_argument("--remove", choices=["reviewer", "senior", "admin"])
-    u = usub.add_parser("disable", parents=[common])
-    u.add_argument("name", metavar="NAME")
+    g.add_argument("--add", choices=roles, help="the role to give")
+    g.add_argument("--remove", choices=roles, help="the role to take away")
+    u = usub.add_parser("disable", parents=[common], help="disable an account (admin)")
+    u.add_argument("name", metavar="NAME", help="the account name")
 
-    s = sub.add_parser("export-pdf", parents=[common], help="PDF records of final decisions")
-    s.add_argument("refs", nargs="*", metavar="REF")
-    s.add_argument("--all-decided", action="store_true")
-    s.add_argument("--out", required=True, metavar="DIR")
-    s.add_argument("--overwrite", action="store_true")
-    s.add_argument("--jobs", type=int, default=None, metavar="N", help="processes (default: cores)")
+    s = command("export-pdf", "PDF records of final decisions")
+    s.add_argument("refs", nargs="*", metavar="REF", help="references whose final decisions to export")
+    s.add_argument("--all-decided", action="store_true", help="every final decision")
+    s.add_argument("--out", required=True, metavar="DIR", help="the folder to write to")
+    s.add_argument("--overwrite", action="store_true", help="replace existing files")
+    s.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="processes (default: one per core)")
 
-    s = sub.add_parser("rules", parents=[common], help="rule-set versions and their lifecycle")
-    rsub = s.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
-    r = rsub.add_parser("list", parents=[common])
-    r.add_argument("--format", choices=["json", "text"], default="text")
-    r = rsub.add_parser("show", parents=[common])
-    r.add_argument("key", metavar="ID@VER")
-    r = rsub.add_parser("check", parents=[common])
-    r.add_argument("file", metavar="FILE")
-    r = rsub.add_parser("import", parents=[common])
-    r.add_argument("file", metavar="FILE")
-    r = rsub.add_parser("diff", parents=[common])
-    r.add_argument("a", metavar="A")
-    r.add_argument("b", metavar="B")
-    r.add_argument("--format", choices=["json", "text"], default="text")
-    r = rsub.add_parser("backtest", parents=[common])
-    r.add_argument("candidate", metavar="FILE-or-ID@VER")
-    r.add_argument("--format", choices=["json", "text"], default="text")
-    for name in ("propose", "approve"):
-        r = rsub.add_parser(name, parents=[common])
-        r.add_argument("key", metavar="ID@VER")
+    s = command("rules", "rule-set versions and their lifecycle")
+    rsub = s.add_subparsers(dest="rules_command", required=True, parser_class=_Parser,
+                            metavar="COMMAND")  # fmt: skip
+    r = rsub.add_parser("list", parents=[common], help="every stored version and its state")
+    _format(r)
+    r = rsub.add_parser("show", parents=[common], help="a stored version's text")
+    r.add_argument("key", metavar="ID@VER", help="the version, e.g. human-rights@1")
+    r = rsub.add_parser("check", parents=[common], help="check a rule-set file (stores nothing)")
+    r.add_argument("file", metavar="FILE", help="a rule-set TOML file")
+    r = rsub.add_parser("import", parents=[common], help="store a rule-set file as a draft (admin)")
+    r.add_argument("file", metavar="FILE", help="a rule-set TOML file")
+    r = rsub.add_parser("diff", parents=[common], help="what changes from A to B")
+    r.add_argument("a", metavar="A", help="a file or ID@VER")
+    r.add_argument("b", metavar="B", help="a file or ID@VER")
+    _format(r)
+    r = rsub.add_parser("backtest", parents=[common],
+                        help="what a candidate would change in the stored requests")
+    r.add_argument("candidate", metavar="FILE-or-ID@VER", help="a file or a stored version")
+    _format(r)
+    r = rsub.add_parser("propose", parents=[common], help="propose a draft for activation (admin)")
+    r.add_argument("key", metavar="ID@VER", help="the draft")
+    r = rsub.add_parser("approve", parents=[common],
+                        help="activate a proposed version (a second admin)")
+    r.add_argument("key", metavar="ID@VER", help="the proposed version")
 
-    s = sub.add_parser("settings", parents=[common], help="organisation settings")
-    ssub = s.add_subparsers(dest="settings_command", required=True, parser_class=_Parser)
-    g = ssub.add_parser("get", parents=[common])
-    g.add_argument("key")
-    g = ssub.add_parser("set", parents=[common])
-    g.add_argument("key")
-    g.add_argument("value")
+    s = command("settings", "organisation settings")
+    ssub = s.add_subparsers(dest="settings_command", required=True, parser_class=_Parser,
+                            metavar="COMMAND")  # fmt: skip
+    keys = ", ".join(ORG_SETTINGS)
+    g = ssub.add_parser("get", parents=[common], help="print a setting")
+    g.add_argument("key", metavar="KEY", help=f"the setting ({keys})")
+    g = ssub.add_parser("set", parents=[common], help="change a setting (admin)")
+    g.add_argument("key", metavar="KEY", help=f"the setting ({keys})")
+    g.add_argument("value", metavar="VALUE", help="its new value")
 
-    s = sub.add_parser("db", parents=[common], help="database schema")
-    dbsub = s.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    s = command("db", "the database: schema, first account, backups")
+    dbsub = s.add_subparsers(dest="db_command", required=True, parser_class=_Parser,
+                             metavar="COMMAND")  # fmt: skip
     dbsub.add_parser("upgrade", parents=[common], help="migrate to the newest schema")
     dbsub.add_parser("current", parents=[common], help="show the schema revision")
-    d = dbsub.add_parser("backup", parents=[common], help="online copy of a SQLite database")
-    d.add_argument("file", metavar="FILE")
-    d = dbsub.add_parser("restore", parents=[common], help="replace the database by a backup")
-    d.add_argument("file", metavar="FILE")
+    d = dbsub.add_parser("backup", parents=[common], help="online copy of a SQLite database (admin)")
+    d.add_argument("file", metavar="FILE", help="the new backup file")
+    d = dbsub.add_parser("restore", parents=[common], help="replace the database by a backup (admin)")
+    d.add_argument("file", metavar="FILE", help="the backup file")
     d = dbsub.add_parser("init", parents=[common],
                          help="first account and rule set of a new (team) database")
-    d.add_argument("--admin", required=True, metavar="LOGIN")
+    d.add_argument("--admin", required=True, metavar="LOGIN", help="the first admin's login")
     return p
 
 
-def acting_user(args: argparse.Namespace, db: Any = None) -> Actor:
-    """Who is acting (workflow.md): on SQLite the OS login, or --user / REVIEWER_USER; on
-    PostgreSQL the database login (session_user), and naming another is refused."""
-    os_login = _os_login()
-    named = args.user or os.environ.get(config.ENV_USER)
-    if db is None:
-        from reviewer.models.db import Database
-
-        db = Database(config.resolve_database_url(args.database))
-    if not db.is_sqlite:
-        if named:
-            raise NotPermitted(
-                "--user and REVIEWER_USER are refused on PostgreSQL: you act as your database "
-                "login; connect as that login instead"
-            )
-        return Actor(name=db.session_user(), os_login=os_login)
-    return Actor(name=named or os_login, os_login=os_login)
+# --------------------------------------------------------------------------- opening
 
 
-def _os_login() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # pragma: no cover - no passwd entry
-        return str(os.getuid())
-
-
-def open_for_write(args: argparse.Namespace) -> Any:
-    """Open the database for a writing command: migrate (with a copy aside) and, for a new
-    database, create the first account and activate the bundled rule set."""
-    from reviewer.models.db import Database
-    from reviewer.services.importing import bootstrap
-
-    db = Database(config.resolve_database_url(args.database))
-    if not db.is_sqlite:
-        acting_user(args, db)  # refuses --user before anything else happens
-    was_new, backup = db.upgrade()
-    if backup is not None:
-        print(f"database migrated; the previous file was copied to {backup}", file=sys.stderr)
-    if was_new and db.is_sqlite:
-        actor = acting_user(args, db)
-        with db.write() as session:
-            bootstrap(session, actor)
-        print(f"created database {db.describe()} with first account {actor.name!r} "
+def _context(args: argparse.Namespace, write: bool = False, **kwargs: bool) -> Context:
+    ctx = open_context(args.database, args.user, write, **kwargs)
+    if ctx.backup is not None:
+        print(f"database migrated; the previous file was copied to {ctx.backup}", file=sys.stderr)
+    if ctx.created:
+        print(f"created database {ctx.db.describe()} with first account {ctx.actor.name!r} "
               "(admin, senior, reviewer)")  # fmt: skip
-    return db
+    return ctx
 
 
-def _database(args: argparse.Namespace) -> Any:
-    from reviewer.models.db import Database
-
-    return Database(config.resolve_database_url(args.database))
-
-
-def _missing(db: Any) -> bool:
-    """A SQLite file that does not exist yet (connecting would create it, empty)."""
-    return db.sqlite_path is not None and not db.sqlite_path.exists()
-
-
-def _existing_database(args: argparse.Namespace) -> Any:
-    db = _database(args)
-    if _missing(db):
-        raise EnvironmentProblem(f"no database at {db.sqlite_path}: import requests or run "
-                                 "reviewer db upgrade first")  # fmt: skip
-    return db
-
-
-def open_for_read(args: argparse.Namespace) -> Any:
-    db = _existing_database(args)
-    db.require_current()
-    return db
+def _dump(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 # --------------------------------------------------------------------------- commands
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from reviewer.services.importing import import_files
-
-    db = open_for_write(args)
-    with db.write() as session:
-        result = import_files(session, args.files, acting_user(args, db),
-                              update_existing=args.update)  # fmt: skip
+    ctx = _context(args, write=True)
+    with ctx.db.write() as session:
+        result = importing.import_files(session, args.files, ctx.actor, update_existing=args.update)
     print(result.summary())
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from reviewer.services.importing import iter_documents, write_export
-
-    db = open_for_read(args)
-    with db.read() as session:
-        docs = iter_documents(session, args.refs or None)
+    ctx = _context(args)
+    with ctx.db.read() as session:
+        docs = queries.iter_documents(session, args.refs or None)
         if args.out:
             tmp = f"{args.out}.part"
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
@@ -287,71 +319,38 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from reviewer import intake, rules
-    from reviewer import request as rq
-    from reviewer.services.importing import ErrorList
-
     if args.rules:
         ruleset = rules.load_file(args.rules)
     else:
-        ruleset = _database_rules(args) or rules.load_bundled()
-    errors = ErrorList()
-    results = []
-    for path in args.files:
-        try:
-            for rec in intake.read_records(path):
-                doc, problems = (None, []) if rec.raw is None else rq.validate(rec.raw)
-                problems = rec.problems + problems
-                if problems or doc is None:
-                    for field, msg in problems:
-                        errors.add(intake.format_problem(rec.file, rec.label, field, msg))
-                    continue
-                results.append(ruleset.evaluate(doc).to_json(doc["reference"]))
-        except intake.FileProblem as exc:
-            errors.add(str(exc))
-    if errors:
-        raise errors.error()
+        db = existing_database(args.database)
+        if db is None:
+            ruleset = rules.load_bundled()
+        else:
+            with db.read() as session:
+                ruleset = rulesets.active_rules(session).ruleset
+    results = [ruleset.evaluate(doc).to_json(doc["reference"])
+               for doc in importing.read_valid(args.files)]  # fmt: skip
     if args.format == "json":
-        print(json.dumps(results, ensure_ascii=False, indent=2))
+        _dump(results)
     else:
-        from reviewer.export.text import evaluation_text
-
         print("\n\n".join(evaluation_text(r) for r in results))
     return 0
 
 
-def _database_rules(args: argparse.Namespace) -> Any:
-    """The active rule set when a database exists; None otherwise (the bundled default)."""
-    from reviewer.services.importing import active_rules
-
-    db = _database(args)
-    if _missing(db):
-        return None
-    db.require_current()
-    with db.read() as session:
-        return active_rules(session).ruleset
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
-    from reviewer.services.audit import verify
-
     anchor = None
     if args.anchor:
         seq, _, digest = args.anchor.partition(":")
         if not seq.isdigit() or len(digest) != 64:
             raise UsageError("--anchor takes SEQ:HASH, e.g. 42:3fa9...(64 hex digits)")
         anchor = (int(seq), digest.lower())
-    db = open_for_read(args)
-    with db.read() as session:
+    ctx = _context(args)
+    with ctx.db.read() as session:
         report = verify(session, anchor)
-        if args.pdf:
-            from reviewer.services.audit import Problem
-            from reviewer.export import verify_pdf
-
-            for path in args.pdf:
-                for message in verify_pdf(session, path):
-                    report.problems.append(Problem("pdf", path, message))
-            report.ok = not report.problems
+        for path in args.pdf or []:
+            for message in records.verify_pdf(session, path):
+                report.problems.append(Problem("pdf", path, message))
+        report.ok = not report.problems
     if args.format == "json":
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -363,47 +362,39 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    from reviewer.services.importing import seed_demo
-
     if args.count < 1:
         raise UsageError("--count must be at least 1")
-    db = open_for_write(args)
-    if args.decisions and not db.is_sqlite:
+    ctx = _context(args, write=True)
+    if args.decisions and not ctx.db.is_sqlite:
         raise NotPermitted("seed-demo --decisions acts in the names of demo accounts, which team "
                            "mode forbids (everyone acts as their own login); seed decisions on "
                            "a SQLite demo database")  # fmt: skip
-    with db.write() as session:
-        result = seed_demo(session, acting_user(args, db), args.count, args.seed, args.force)
+    with ctx.db.write() as session:
+        result = seeding.seed_demo(session, ctx.actor, args.count, args.seed, args.force)
         decided = 0
         if result is not None and args.decisions > 0:
-            from reviewer.services.workflow import seed_decisions
-
-            decided = seed_decisions(session, acting_user(args, db), args.decisions, args.seed)
+            decided = seeding.seed_decisions(session, ctx.actor, args.decisions, args.seed)
     if result is None:
         print("the database already holds requests: nothing changed (use --force to add more)")
     else:
         made = f" and {decided} decisions" if decided else ""
         print(f"seeded {result.created} demo requests{made} (seed {args.seed}) into "
-              f"{db.describe()}")
+              f"{ctx.db.describe()}")  # fmt: skip
     return 0
 
 
 def cmd_export_pdf(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from reviewer.export import export_pdfs, plan, select_decisions
-
     if not args.refs and not args.all_decided:
         raise UsageError("export-pdf needs references or --all-decided")
-    db = open_for_read(args)
+    ctx = _context(args)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise EnvironmentProblem(f"cannot create {out}: {exc.strerror or exc}") from exc
-    with db.read() as session:
-        rows = select_decisions(session, args.refs, args.all_decided)
-    targets = plan(rows, out, args.overwrite)
+    with ctx.db.read() as session:
+        rows = records.select_decisions(session, args.refs, args.all_decided)
+    targets = records.plan(rows, out, args.overwrite)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
 
     def progress(done: int, total: int) -> None:
@@ -411,15 +402,32 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
             print(f"\rexported {done}/{total}", end="" if done < total else "\n",
                   file=sys.stderr, flush=True)
 
-    n = export_pdfs(db.url, targets, jobs=max(1, jobs), progress=progress)
+    n = records.export_pdfs(functools.partial(open_database, ctx.db.url), targets,
+                            jobs=max(1, jobs), progress=progress)  # fmt: skip
     print(f"wrote {n} PDF records to {out}")
     return 0
 
 
-def cmd_rules(args: argparse.Namespace) -> int:
-    from reviewer import rules
-    from reviewer.services import rulesets as lifecycle
+def _rules_write(args: argparse.Namespace) -> int:
+    ctx = _context(args, write=True)
+    actor, command = ctx.actor, args.rules_command
+    with ctx.db.write() as session:
+        if command == "import":
+            row, created = rulesets.import_version(session, actor, args.file)
+            print(f"{row.key}: {'stored as a draft' if created else 'already stored'} "
+                  f"(sha256 {row.sha256})")  # fmt: skip
+            return 0
+        if command == "propose":
+            report = rulesets.propose(session, actor, args.key)
+            print(f"{args.key} proposed by {actor.name}; a different admin approves it")
+        else:
+            report = rulesets.approve(session, actor, args.key)
+            print(f"{args.key} is active (approved by {actor.name}); evaluations refreshed")
+    print(rulesets.backtest_text(report))
+    return 0
 
+
+def cmd_rules(args: argparse.Namespace) -> int:
     command = args.rules_command
     if command == "check":
         ruleset = rules.load_file(args.file)
@@ -429,160 +437,105 @@ def cmd_rules(args: argparse.Namespace) -> int:
               f"sha256 {ruleset.sha256}")  # fmt: skip
         return 0
     if command in ("import", "propose", "approve"):
-        db = open_for_write(args)
-        actor = acting_user(args, db)
-        with db.write() as session:
-            if command == "import":
-                row, created = lifecycle.import_version(session, actor, args.file)
-                print(f"{row.key}: {'stored as a draft' if created else 'already stored'} "
-                      f"(sha256 {row.sha256})")  # fmt: skip
-                return 0
-            if command == "propose":
-                report = lifecycle.propose(session, actor, args.key)
-                print(f"{args.key} proposed by {actor.name}; a different admin approves it")
-            else:
-                report = lifecycle.approve(session, actor, args.key)
-                print(f"{args.key} is active (approved by {actor.name}); evaluations refreshed")
-        print(lifecycle.backtest_text(report))
-        return 0
-    db = open_for_read(args)
-    with db.read() as session:
+        return _rules_write(args)
+    ctx = _context(args)
+    with ctx.db.read() as session:
         if command == "list":
-            rows = lifecycle.list_versions(session)
+            versions = rulesets.list_versions(session)
             if args.format == "json":
-                print(json.dumps(rows, indent=2))
+                print(json.dumps(versions, indent=2))
             else:
-                for r in rows:
-                    who = "; ".join(f"{k.split('_')[0]} by {r[k]} at {(r[k[:-3] + '_at'] or '')[:16]}"
-                                    for k in ("imported_by", "proposed_by", "approved_by") if r[k])
-                    print(f"{r['rule_set']:<24} {r['state']:<9} {r['title']}  [{who}]")
+                for v in versions:
+                    done = [(what, who, when) for what, who, when in (
+                        ("imported", v["imported_by"], v["imported_at"]),
+                        ("proposed", v["proposed_by"], v["proposed_at"]),
+                        ("approved", v["approved_by"], v["approved_at"])) if who]
+                    steps = "; ".join(f"{what} by {who} at {(when or '')[:16]}"
+                                      for what, who, when in done)  # fmt: skip
+                    print(f"{v['rule_set']:<24} {v['state']:<9} {v['title']}  [{steps}]")
             return 0
         if command == "show":
-            row = lifecycle.get_version(session, args.key)
+            row = rulesets.get_version(session, args.key)
             print(f"# {row.key} ({row.state.value}), sha256 {row.sha256}")
             print(row.content)
             return 0
         if command == "diff":
-            d = lifecycle.diff(lifecycle.resolve(session, args.a), lifecycle.resolve(session, args.b))
-            print(json.dumps(d, indent=2, default=str) if args.format == "json"
-                  else lifecycle.diff_text(d))  # fmt: skip
+            d = rulesets.diff(rulesets.resolve(session, args.a), rulesets.resolve(session, args.b))
+            if args.format == "json":
+                print(json.dumps(d, indent=2, default=str))
+            else:
+                print(rulesets.diff_text(d))
             return 0
-        report = lifecycle.backtest(session, lifecycle.resolve(session, args.candidate)).to_json()
+        report = rulesets.backtest(session, rulesets.resolve(session, args.candidate)).to_json()
     print(json.dumps(report, indent=2) if args.format == "json"
-          else lifecycle.backtest_text(report))  # fmt: skip
+          else rulesets.backtest_text(report))  # fmt: skip
     return 0
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    from reviewer.export import get_setting, set_setting
-
     if args.settings_command == "get":
-        db = open_for_read(args)
-        with db.read() as session:
+        ctx = _context(args)
+        with ctx.db.read() as session:
             print(get_setting(session, args.key))
         return 0
-    db = open_for_write(args)
-    with db.write() as session:
-        set_setting(session, acting_user(args, db), args.key, args.value)
-    print(f"{args.key} = {args.value.strip()}")
-    return 0
-
-
-def _backup_restore(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from reviewer.services.audit import Chain, verify
-    from reviewer.models.db import Database
-    from reviewer.services.importing import require_account
-
-    db = Database(config.resolve_database_url(args.database))
-    if not db.is_sqlite:
-        raise UsageError("on PostgreSQL, back up with pg_dump -Fc and restore with pg_restore "
-                         "(see the README, Team mode)")  # fmt: skip
-    path = db.sqlite_path
-    if path is None or not path.exists():
-        raise EnvironmentProblem(f"no database at {path}")
-    actor = acting_user(args, db)
-    target = Path(args.file)
-    with db.read() as session:
-        account = require_account(session, actor)
-        if "admin" not in account.role_names:
-            raise NotPermitted(f"{actor.name} is not an admin: only an admin backs up or restores")
-    if args.db_command == "backup":
-        db.backup_to(target)
-        print(f"backed up {db.describe()} to {target}")
-        return 0
-    if not target.exists():
-        raise EnvironmentProblem(f"no backup at {target}")
-    db.restore_from(target)
-    restored = Database(db.url)
-    print(f"restored {db.describe()} from {target} (schema revision "
-          f"{restored.current_revision()})")  # fmt: skip
-    if restored.is_current():
-        with restored.read() as session:
-            report = verify(session)
-        print("verify: " + ("OK" if report.ok else f"{len(report.problems)} problems"))
-        with restored.write() as session:
-            chain = Chain(session, actor)
-            chain.append("restore", None, {"from": str(target)})
-            chain.close()
-    else:
-        print("the backup's schema is behind: the next writing command (or reviewer db "
-              "upgrade) migrates it")  # fmt: skip
+    ctx = _context(args, write=True)
+    with ctx.db.write() as session:
+        value = set_setting(session, ctx.actor, args.key, args.value)
+    print(f"{args.key} = {value}")
     return 0
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from reviewer.models.db import head_revision
-
-    if args.db_command == "upgrade":
-        db = open_for_write(args)
-        print(f"{db.describe()} is at revision {db.current_revision()} (head)")
+    command = args.db_command
+    if command == "upgrade":
+        ctx = _context(args, write=True)
+        print(f"{ctx.db.describe()} is at revision {ctx.db.current_revision()} (head)")
         return 0
-    if args.db_command in ("backup", "restore"):
-        return _backup_restore(args)
-    if args.db_command == "init":
-        from reviewer.services.importing import initialise
-
-        db = _database(args)
-        db.upgrade()
-        actor = acting_user(args, db)
-        with db.write() as session:
-            initialise(session, actor, args.admin, db)
-        print(f"initialised {db.describe()}: first account {args.admin!r} (admin, senior, "
+    if command == "backup":
+        ctx = _context(args, check_schema=False)
+        maintenance.backup(ctx.db, ctx.actor, Path(args.file))
+        print(f"backed up {ctx.db.describe()} to {args.file}")
+        return 0
+    if command == "restore":
+        ctx = _context(args, check_schema=False)
+        restored = maintenance.restore(ctx.db, ctx.actor, Path(args.file))
+        print(f"restored {ctx.db.describe()} from {args.file} (schema revision "
+              f"{restored.revision})")  # fmt: skip
+        if restored.report is None:
+            print("the backup's schema is behind: the next writing command (or reviewer db "
+                  "upgrade) migrates it")  # fmt: skip
+        else:
+            ok = restored.report.ok
+            print("verify: " + ("OK" if ok else f"{len(restored.report.problems)} problems"))
+        return 0
+    if command == "init":
+        ctx = _context(args, write=True, first_account=False)
+        with ctx.db.write() as session:
+            accounts.initialise(session, ctx.actor, args.admin, ctx.db)
+        print(f"initialised {ctx.db.describe()}: first account {args.admin!r} (admin, senior, "
               "reviewer), rule set activated")  # fmt: skip
         return 0
-    db = _existing_database(args)
-    current = db.current_revision()
-    head = head_revision()
+    ctx = _context(args, check_schema=False)
+    current, head = ctx.db.current_revision(), head_revision()
     state = "up to date" if current == head else "behind: run reviewer db upgrade"
-    print(f"{db.describe()}: revision {current or 'none'} (head {head}, {state})")
+    print(f"{ctx.db.describe()}: revision {current or 'none'} (head {head}, {state})")
     return 0
 
 
-def _act(args: argparse.Namespace, fn: Any, **kwargs: Any) -> Any:
+def _act(args: argparse.Namespace, fn: Callable[..., Request | Decision], **kwargs: Any) -> str:
     """Run one workflow action: on the version read now (or --expect-version), in one
     writing transaction; a stale version is a conflict (exit 4)."""
-    from reviewer.services.workflow import current_version
-
-    db = open_for_write(args)
-    actor = acting_user(args, db)
-    expect = getattr(args, "expect_version", None)
+    ctx = _context(args, write=True)
+    expect = args.expect_version
     if expect is None:
-        from reviewer.services.importing import require_account
-
-        with db.read() as session:
-            require_account(session, actor)  # who you are comes before what you asked for
-            expect = current_version(session, args.ref)
-    with db.write() as session:
-        result = fn(session, actor, args.ref, expect_version=expect, **kwargs)
-        summary = _summary(result)
-    return summary
+        with ctx.db.read() as session:
+            accounts.require_account(session, ctx.actor)  # who you are before what you asked
+            expect = queries.current_version(session, args.ref)
+    with ctx.db.write() as session:
+        return _summary(fn(session, ctx.actor, args.ref, expect_version=expect, **kwargs))
 
 
-def _summary(obj: Any) -> str:
-    from reviewer.models import Decision
-
+def _summary(obj: Request | Decision) -> str:
     if isinstance(obj, Decision):
         state = "final" if obj.final else "awaiting a second check"
         if obj.rejected:
@@ -591,81 +544,65 @@ def _summary(obj: Any) -> str:
     return f"{obj.reference}: {obj.status.value}, version {obj.version}"
 
 
-def cmd_claim(args: argparse.Namespace) -> int:
-    from reviewer.services import workflow as review
+CLAIMS = {"claim": workflow.claim, "release": workflow.release, "take-over": workflow.take_over}
 
-    fn = {"claim": review.claim, "release": review.release, "take-over": review.take_over}
-    print(_act(args, fn[args.command]))
+
+def cmd_claim(args: argparse.Namespace) -> int:
+    print(_act(args, CLAIMS[args.command]))
     return 0
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    import datetime as dt
-
-    from reviewer.services import workflow as review
-
     try:
         re_review = dt.date.fromisoformat(args.re_review) if args.re_review else None
     except ValueError:
         raise UsageError(f"--re-review takes a date YYYY-MM-DD, got {args.re_review!r}") from None
-    conditions = [review.ConditionInput.parse(c) for c in args.condition]
-    print(_act(args, review.decide, outcome=args.outcome, justification=args.justification,
+    conditions = [workflow.ConditionInput.parse(c) for c in args.condition]
+    print(_act(args, workflow.decide, outcome=args.outcome, justification=args.justification,
                conditions=conditions, re_review=re_review))  # fmt: skip
     return 0
 
 
 def cmd_return(args: argparse.Namespace) -> int:
-    from reviewer.services import workflow as review
-
-    print(_act(args, review.return_request, reason=args.reason))
+    print(_act(args, workflow.return_request, reason=args.reason))
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from reviewer.services import workflow as review
-
     if args.reject and not args.reason:
         raise UsageError("check --reject needs --reason TEXT")
-    print(_act(args, review.check, confirm=args.confirm, reason=args.reason))
+    print(_act(args, workflow.check, confirm=args.confirm, reason=args.reason))
     return 0
 
 
 def cmd_reopen(args: argparse.Namespace) -> int:
-    from reviewer.services import workflow as review
-
-    print(_act(args, review.reopen, reason=args.reason))
+    print(_act(args, workflow.reopen, reason=args.reason))
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from reviewer.services import workflow as review
-    from reviewer.export.text import show_text
-
-    db = open_for_read(args)
-    with db.read() as session:
-        data = review.show(session, args.ref)
+    ctx = _context(args)
+    with ctx.db.read() as session:
+        data = queries.show(session, args.ref)
     if args.format == "json":
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        _dump(data)
     else:
         print(show_text(data))
     return 0
 
 
 def cmd_conditions(args: argparse.Namespace) -> int:
-    from reviewer.services import workflow as review
-
     if args.conditions_command == "mark":
-        db = open_for_write(args)
-        with db.write() as session:
-            cond = review.mark_condition(session, acting_user(args, db), args.id, args.status,
-                                         args.note)  # fmt: skip
+        ctx = _context(args, write=True)
+        with ctx.db.write() as session:
+            cond = workflow.mark_condition(session, ctx.actor, args.id, args.status, args.note)
             print(f"condition {cond.id}: {cond.status.value}")
         return 0
-    db = open_for_read(args)
-    with db.read() as session:
-        rows = review.list_conditions(session, overdue=args.overdue)
+    ctx = _context(args)
+    with ctx.db.read() as session:
+        rows = queries.list_conditions(session, overdue=args.overdue)
     if args.format == "json":
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        _dump(rows)
     else:
         for r in rows:
             print(f"{r['id']:>6}  {r['reference']:<20} {r['status']:<7} due {r['due']}  "
@@ -675,34 +612,31 @@ def cmd_conditions(args: argparse.Namespace) -> int:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    from reviewer.services import workflow as review
-
     if args.users_command == "list":
-        db = open_for_read(args)
-        with db.read() as session:
-            rows = review.list_users(session)
+        ctx = _context(args)
+        with ctx.db.read() as session:
+            users = accounts.list_users(session)
         if args.format == "json":
-            print(json.dumps(rows, indent=2))
+            print(json.dumps(users, indent=2))
         else:
-            for r in rows:
-                state = "" if r["active"] else "  (disabled)"
-                print(f"{r['name']:<24} {', '.join(r['roles'])}{state}")
+            for u in users:
+                state = "" if u["active"] else "  (disabled)"
+                print(f"{u['name']:<24} {', '.join(u['roles'])}{state}")
         return 0
-    db = open_for_write(args)
-    actor = acting_user(args, db)
-    with db.write() as session:
+    ctx = _context(args, write=True)
+    with ctx.db.write() as session:
         if args.users_command == "add":
-            account = review.add_user(session, actor, args.name, args.role)
+            account = accounts.add_user(session, ctx.actor, args.name, args.role)
         elif args.users_command == "role":
-            account = review.change_role(session, actor, args.name, args.add, args.remove)
+            account = accounts.change_role(session, ctx.actor, args.name, args.add, args.remove)
         else:
-            account = review.disable_user(session, actor, args.name)
+            account = accounts.disable_user(session, ctx.actor, args.name)
         state = "active" if account.active else "disabled"
         print(f"{account.name}: {', '.join(account.role_names)} ({state})")
     return 0
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "show": cmd_show,
     "claim": cmd_claim,
     "release": cmd_claim,
@@ -725,45 +659,49 @@ COMMANDS = {
 }
 
 
-def setup_logging() -> None:
-    """Failures nobody can act on go, with their traceback, to a log file in the data folder."""
-    from logging.handlers import RotatingFileHandler
-
+def _broken_pipe() -> int:
+    """The reader of our output went away (`reviewer ... | head`): a quiet exit."""
     try:
-        path = config.log_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3,
-                                                       encoding="utf-8")  # fmt: skip
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     except OSError:
-        handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    logging.getLogger().setLevel(logging.INFO)
+        pass
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
     if args.command is None:
-        from reviewer.gui import run_gui
-
-        return run_gui(args)
+        return gui.run_gui(args.database, args.user, args.screenshot)
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()
     except InvalidInput as exc:
         for line in exc.lines():
             print(line, file=sys.stderr)
-        return exc.exit_code
+        code = exc.exit_code
     except ReviewerError as exc:
         print(f"reviewer: {exc}", file=sys.stderr)
-        return exc.exit_code
+        code = exc.exit_code
     except KeyboardInterrupt:
         print("reviewer: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _broken_pipe()
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            return _broken_pipe()
+        log.exception("unexpected error in %s", args.command)
+        print(f"reviewer: unexpected error; details are in {settings.log_file()}", file=sys.stderr)
+        return 70
     except Exception:
         log.exception("unexpected error in %s", args.command)
-        print(f"reviewer: unexpected error; details are in {config.log_file()}", file=sys.stderr)
+        print(f"reviewer: unexpected error; details are in {settings.log_file()}", file=sys.stderr)
         return 70
+    if code in (0, 1):
+        log.info("%s: exit %d", args.command, code)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

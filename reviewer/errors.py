@@ -15,6 +15,12 @@ class ReviewerError(Exception):
         return [str(self)]
 
 
+class IntegrityProblem(ReviewerError):
+    """Stored data differs from what its hash or the audit trail says: nothing acts on it."""
+
+    exit_code = 1
+
+
 class UsageError(ReviewerError):
     exit_code = 2
 

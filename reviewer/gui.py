@@ -1,10 +1,14 @@
-"""Starting the desktop application, without importing Qt until a display is known."""
+"""Starting the desktop application: the display check, then the context, then the window.
+
+Qt is imported only once a display is known (Qt aborts the process when it finds none)."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+
+from reviewer.context import open_context
+from reviewer.errors import ReviewerError
 
 
 def display_available() -> bool:
@@ -16,7 +20,7 @@ def display_available() -> bool:
     return True
 
 
-def run_gui(args: argparse.Namespace) -> int:
+def run_gui(url: str | None = None, user: str | None = None, screenshot: str | None = None) -> int:
     if not display_available():
         print(
             "reviewer: no display found (DISPLAY and WAYLAND_DISPLAY are not set); "
@@ -24,6 +28,16 @@ def run_gui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from reviewer.ui.main_window import main as ui_main
+    try:
+        ctx = open_context(url, user, write=True)
+    except ReviewerError as exc:
+        print(f"reviewer: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if ctx.backup is not None:
+        print(f"database migrated; the previous file was copied to {ctx.backup}", file=sys.stderr)
+    if ctx.created:
+        print(f"created database {ctx.db.describe()} with first account {ctx.actor.name!r}")
+    # PySide6 is loaded only for the window: the command line never needs it.
+    from reviewer.ui.app import run
 
-    return ui_main(args)
+    return run(ctx, screenshot)

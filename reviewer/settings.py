@@ -7,6 +7,7 @@ file in the user's data folder.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass
@@ -67,8 +68,6 @@ def log_file() -> Path:
 
 def save_database_url(url: str, path: Path | None = None) -> Path:
     """Write `database_url` to the per-user settings file (other keys are kept)."""
-    import json
-
     path = path or config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = []

@@ -33,17 +33,11 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from reviewer.vocabulary import Outcome, Recommendation
+
 FONT, BOLD, FALLBACK = "Reviewer-Sans", "Reviewer-Sans-Bold", "Reviewer-CJK"
-OUTCOME_WORDS = {
-    "approve": ("Approved", colors.HexColor("#1b7f3b")),
-    "approve_with_conditions": ("Approved with conditions", colors.HexColor("#9a6700")),
-    "refuse": ("Refused", colors.HexColor("#b42318")),
-    "return_for_information": ("Returned for information", colors.HexColor("#475467")),
-}
-FINDING_COLOURS = {
-    "refuse": "#b42318", "needs_information": "#6941c6", "escalate_senior": "#c4320a",
-    "escalate_second": "#9a6700", "conditions": "#175cd3", "approve": "#1b7f3b",
-}  # fmt: skip
+OUTCOME_WORDS = {o.value: (o.label, colors.HexColor(o.colour)) for o in Outcome}
+FINDING_COLOURS = {r.value: r.colour for r in Recommendation}
 
 
 @functools.cache

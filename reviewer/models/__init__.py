@@ -24,6 +24,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from reviewer.vocabulary import ROLES, ConditionStatus, Outcome, RuleSetState, Status
+
+__all__ = [
+    "ROLES", "Account", "AccountRole", "AuditEvent", "Base", "ChainHead", "Condition",
+    "ConditionStatus", "Decision", "Outcome", "Request", "RequestVersion", "RuleSetState",
+    "RuleSetVersion", "Setting", "Status",
+]
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -37,34 +45,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-class Status(enum.StrEnum):
-    NEW = "new"
-    IN_REVIEW = "in_review"
-    AWAITING_SECOND = "awaiting_second"
-    DECIDED = "decided"
-    RETURNED = "returned"
-
-
-class Outcome(enum.StrEnum):
-    APPROVE = "approve"
-    APPROVE_WITH_CONDITIONS = "approve_with_conditions"
-    REFUSE = "refuse"
-    RETURN_FOR_INFORMATION = "return_for_information"
-
-
-class ConditionStatus(enum.StrEnum):
-    OPEN = "open"
-    MET = "met"
-    LAPSED = "lapsed"
-
-
-class RuleSetState(enum.StrEnum):
-    DRAFT = "draft"
-    PROPOSED = "proposed"
-    ACTIVE = "active"
-    RETIRED = "retired"
-
-
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     return Enum(
         cls, name=name, native_enum=False, length=32, validate_strings=True,
@@ -72,7 +52,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
-ROLES = ("reviewer", "senior", "admin")
 
 
 class Account(Base):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,19 +85,6 @@ class Database:
             self.read_engine = self.write_engine
         self.write_session = sessionmaker(self.write_engine, expire_on_commit=False)
         self.read_session = sessionmaker(self.read_engine, expire_on_commit=False)
-        self._probe_session: sessionmaker[Session] | None = None
-
-    def probe_session(self) -> Session:
-        """A session for trying an action and rolling it back. On SQLite it does not wait for
-        the write lock: a probe that reaches its first write has passed every check, so
-        "locked" then means "allowed" (see review.options)."""
-        if not self.is_sqlite:
-            return self.write_session()
-        if self._probe_session is None:
-            engine = create_engine(self.url, connect_args={"timeout": 0})
-            _sqlite_pragmas(engine, immediate=False, busy_ms=0)
-            self._probe_session = sessionmaker(engine, expire_on_commit=False)
-        return self._probe_session()
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -136,8 +124,6 @@ class Database:
         return self.sa_url.render_as_string(hide_password=True)
 
     def dispose(self) -> None:
-        if self._probe_session is not None:
-            self._probe_session.kw["bind"].dispose()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
@@ -206,8 +192,6 @@ class Database:
         return current is None, backup
 
     def _sqlite_backup(self, target: Path) -> None:
-        import sqlite3
-
         assert self.sqlite_path is not None
         try:
             src = sqlite3.connect(self.sqlite_path)
@@ -236,8 +220,6 @@ class Database:
 
     def restore_from(self, source: Path) -> None:
         """Replace this SQLite database's content with a backup, in one step."""
-        import sqlite3
-
         assert self.sqlite_path is not None
         self.dispose()
         try:

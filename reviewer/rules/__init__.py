@@ -9,15 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import tomllib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib import resources
 from itertools import count, islice
-from typing import Any
+from typing import Any, Protocol
 
-from reviewer.errors import InvalidInput
+from reviewer.errors import IntegrityProblem, InvalidInput
 from reviewer.request import canonical_json, sha256_hex
 from reviewer.rules.codegen import compile_rules
-from reviewer.rules.lang import LanguageError, Node, Result, compile_condition
+from reviewer.rules.lang import Add, Instead, LanguageError, Node, Result, compile_condition
 
 RANK = {
     "refuse": 6, "needs_information": 5, "escalate_senior": 4, "escalate_second": 3,
@@ -31,19 +32,6 @@ TOP_KEYS = {"id", "version", "title", "effective_on", "description", "parameters
             "definitions", "rules"}  # fmt: skip
 RULE_KEYS = {"id", "title", "outcome", "override", "when", "instead", "adds", "source",
              "examples", "note"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Add:
-    text: str
-    when: Node | None
-    unless: Node | None
-
-
-@dataclass(frozen=True)
-class Instead:
-    when: Node
-    outcome: str
 
 
 @dataclass
@@ -337,7 +325,7 @@ class RuleSet:
         self.budget = _Budget(self.rules)
         for rule in self.rules:
             rule.budget = self.budget
-        self._evaluate, self.compiled_source = compile_rules(self.rules, self)
+        self._evaluate, self.compiled_source = compile_rules(self.rules, self, Evaluation)
         # Calls go straight to the generated function, which makes the Evaluation itself.
         self.evaluate = self._evaluate  # type: ignore[method-assign]
 
@@ -570,6 +558,44 @@ def load_bundled() -> RuleSet:
     if not _BUNDLED_CACHE:
         _BUNDLED_CACHE.append(load_text(bundled_text(), origin=BUNDLED))
     return _BUNDLED_CACHE[0]
+
+
+class StoredRuleSet(Protocol):
+    """A rule set as the database stores it (a `RuleSetVersion` row)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def content(self) -> str: ...
+
+
+COMPILED_LIMIT = 8  # compiled rule sets kept per process (each holds its findings cache)
+_COMPILED: OrderedDict[str, RuleSet] = OrderedDict()
+
+
+def compiled(row: StoredRuleSet) -> RuleSet:
+    """The compiled rule set of a stored version, from a bounded cache keyed by its hash.
+
+    Text enters the cache only when it hashes to the stored hash, so an edited text is refused
+    (IntegrityProblem, exit 1, naming the rule set) instead of being evaluated."""
+    ruleset = _COMPILED.get(row.sha256)
+    if ruleset is not None:
+        _COMPILED.move_to_end(row.sha256)
+        return ruleset
+    ruleset = load_text(row.content, origin=f"stored rule set {row.key}")
+    if ruleset.sha256 != row.sha256:
+        raise IntegrityProblem(
+            f"stored rule set {row.key}: its text does not match its hash {row.sha256[:16]}...: "
+            "it was changed outside Reviewer; nothing was evaluated (run reviewer verify)"
+        )
+    _COMPILED[row.sha256] = ruleset
+    while len(_COMPILED) > COMPILED_LIMIT:
+        _COMPILED.popitem(last=False)
+    return ruleset
 
 
 def load_file(path: str) -> RuleSet:

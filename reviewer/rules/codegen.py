@@ -20,15 +20,18 @@ loader has already refused anything the language does not define.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from reviewer.request import LEAF_FIELDS, fold
 from reviewer.rules.lang import (
+    Add,
     And,
     Compare,
     Empty,
+    Instead,
     Node,
     Not,
     Operand,
@@ -40,8 +43,28 @@ from reviewer.rules.lang import (
     fold_city,
 )
 
-if TYPE_CHECKING:
-    from reviewer.rules import Rule, RuleSet
+
+class Rule(Protocol):
+    """What the compiler reads of a rule (`reviewer.rules.Rule`)."""
+
+    @property
+    def when(self) -> Node: ...
+
+    @property
+    def instead(self) -> Sequence[Instead]: ...
+
+    @property
+    def adds(self) -> Sequence[Add]: ...
+
+    @property
+    def cache(self) -> dict[Any, Any]: ...
+
+
+class RuleSet(Protocol):
+    """What the compiler reads of a rule set (`reviewer.rules.RuleSet`)."""
+
+    @property
+    def budget(self) -> Any: ...  # its `evaluations` counter is bound into the code
 
 _KEY = re.compile(r"[a-z][a-z0-9_]*")
 INLINE_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -745,7 +768,7 @@ def _cost(node: Node) -> int:
     return 1
 
 
-def compile_rules(rules: list[Rule], ruleset: RuleSet) -> tuple[Any, str]:
+def compile_rules(rules: Sequence[Rule], ruleset: RuleSet, evaluation: type) -> tuple[Any, str]:
     """Generate and compile the function `evaluate(d)`, which returns the list of findings.
 
     For each rule: decide `when`; if it is not false, make the key of the finding and look
@@ -753,19 +776,20 @@ def compile_rules(rules: list[Rule], ruleset: RuleSet) -> tuple[Any, str]:
     (`explain_<rule>`), which explains `when` and the `instead` tests that are not false
     (exactly as the nodes' `explain(d, None, "")` would) and has the rule make the finding
     of those (`Rule.make`). Each function is generated twice: the first time only to learn
-    its `_Plan`. Returns `evaluate` and the whole source.
+    its `_Plan`. `evaluate` returns `evaluation((ruleset, findings, conditions, rank))`.
+    Returns `evaluate` and the whole source.
     """
-    first = _generate(_Module(), rules, None, ruleset)
+    first = _generate(_Module(), rules, None, ruleset, evaluation)
     module = _Module()
-    functions = _generate(module, rules, [fn.learnt for fn in first], ruleset)
+    functions = _generate(module, rules, [fn.learnt for fn in first], ruleset, evaluation)
     source = "\n".join(fn.text for fn in functions)
     code = compile(source, "<rule set>", "exec")
     exec(code, module.namespace)  # noqa: S102 - our own generated source, see the module text
     return module.namespace["evaluate"], source
 
 
-def _generate(module: _Module, rules: list[Rule], plans: list[_Plan] | None,
-              ruleset: RuleSet) -> list[_Function]:
+def _generate(module: _Module, rules: Sequence[Rule], plans: list[_Plan] | None,
+              ruleset: RuleSet, evaluation: type) -> list[_Function]:
     plan = iter(plans) if plans is not None else None
     functions = []
     for i, rule in enumerate(rules):
@@ -790,9 +814,7 @@ def _generate(module: _Module, rules: list[Rule], plans: list[_Plan] | None,
         if rule.adds:
             main.emit("if f.conditions:", 3)
             main.emit("conditions += f.condition_json", 4)
-    from reviewer.rules import Evaluation  # here: reviewer.rules imports this module
-
-    counter, made = main.bind(ruleset.budget.evaluations, "N"), main.bind(Evaluation, "EV")
+    counter, made = main.bind(ruleset.budget.evaluations, "N"), main.bind(evaluation, "EV")
     main.text = main.source(
         "evaluate", [f"    next({counter})", "    out, conditions, top = [], [], 1", *main.lines],
         f"{made}(({main.bind(ruleset, 'RS')}, out, conditions, top))")

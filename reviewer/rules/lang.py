@@ -891,3 +891,23 @@ class Parser:
 
 def compile_condition(text: str, params: dict[str, Any], definitions: dict[str, Node]) -> Node:
     return Parser(text, params, definitions).parse()
+
+
+# --------------------------------------------------------------------------- rule parts
+
+
+@dataclass(frozen=True)
+class Add:
+    """A condition a rule adds when it fires, `when` (and `unless`) its tests."""
+
+    text: str
+    when: Node | None
+    unless: Node | None
+
+
+@dataclass(frozen=True)
+class Instead:
+    """An alternative outcome of a rule when its test holds."""
+
+    when: Node
+    outcome: str

@@ -15,7 +15,15 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from reviewer.models import AuditEvent, ChainHead, Decision, Request, RequestVersion
+from reviewer.models import (
+    Account,
+    AuditEvent,
+    ChainHead,
+    Condition,
+    Decision,
+    Request,
+    RequestVersion,
+)
 from reviewer.request import canonical_json, compact_json, sha256_hex
 
 GENESIS = "0" * 64
@@ -45,11 +53,15 @@ def _fast_event_hash(prev_hash: str, body: dict[str, Any]) -> str:
 
 
 class Chain:
-    """Appends events within the caller's transaction.
+    """Appends events within the caller's transaction; used as a context manager.
 
-    Opening it locks the chain head (row lock on PostgreSQL; on SQLite the writer already
-    holds the database lock from BEGIN IMMEDIATE). Call `close()` before the transaction
-    commits: it writes buffered events and the new head.
+    Entering it locks the chain head (row lock on PostgreSQL; on SQLite the writer already
+    holds the database lock from BEGIN IMMEDIATE). Leaving it without an error writes the
+    buffered events and the new head, so an append is never left without its close; on an
+    error nothing more is written and the caller's transaction rolls back.
+
+        with Chain(session, actor) as chain:
+            chain.append("claim", reference, {...})
     """
 
     def __init__(self, session: Session, actor: Actor) -> None:
@@ -100,11 +112,53 @@ class Chain:
             self.session.execute(insert(AuditEvent.__table__), self._buffer)
             self._buffer.clear()
 
-    def close(self) -> None:
-        self.flush()
-        self.session.execute(
-            update(ChainHead).where(ChainHead.id == 1).values(seq=self.seq, hash=self.hash)
-        )
+    def __enter__(self) -> Chain:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
+        if kind is None:
+            self.flush()
+            self.session.execute(
+                update(ChainHead).where(ChainHead.id == 1).values(seq=self.seq, hash=self.hash)
+            )
+
+
+# --------------------------------------------------------------------------- record hash
+
+
+def record_body(session: Session, decision: Decision, reference: str) -> dict[str, Any]:
+    """Everything a final decision's record hash covers, the checker included."""
+
+    def name(account_id: int | None) -> str | None:
+        if account_id is None:
+            return None
+        acc = session.get(Account, account_id)
+        return acc.name if acc else None
+
+    conditions = session.execute(
+        select(Condition).where(Condition.decision_id == decision.id).order_by(Condition.id)
+    ).scalars()
+    return {
+        "reference": reference, "number": decision.number,
+        "outcome": decision.outcome.value,
+        "request_version": decision.request_version,
+        "snapshot_sha256": decision.snapshot_sha256,
+        "rule_set": decision.rule_set_key, "rule_set_sha256": decision.rule_set_sha256,
+        "evaluation_sha256": sha256_hex(decision.evaluation),
+        "conditions": [{"rule": c.rule, "text": c.text,
+                        "due": c.due_on.isoformat() if c.due_on else None}
+                       for c in conditions],
+        "justification": decision.justification,
+        "re_review": decision.re_review_on.isoformat() if decision.re_review_on else None,
+        "decider": name(decision.decider_id), "decider_roles": decision.decider_roles,
+        "decided_at": decision.decided_at,
+        "checker": name(decision.checker_id), "checker_roles": decision.checker_roles,
+        "checked_at": decision.checked_at,
+    }  # fmt: skip
+
+
+def record_hash(session: Session, decision: Decision, reference: str) -> str:
+    return sha256_hex(canonical_json(record_body(session, decision, reference)))
 
 
 # --------------------------------------------------------------------------- verify
@@ -186,8 +240,6 @@ def verify(session: Session, anchor: tuple[int, str] | None = None) -> VerifyRep
 
 def _verify_decisions(session: Session) -> tuple[int, list[Problem]]:
     """Every final decision: its record hash against its content, and its finalising event."""
-    from reviewer.services.workflow import record_hash
-
     out: list[Problem] = []
     count = 0
     rows = session.execute(

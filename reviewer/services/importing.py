@@ -1,120 +1,33 @@
-"""Services for requests and accounts: bootstrap, import, export.
+"""Importing requests: files (JSON, JSONL, CSV) and the intake form, validated and evaluated,
+stored with one audit event each.
 
-Services take a Session and never commit: the caller owns the transaction (`db.write()`),
-so an import is all or nothing and a failure leaves the database as it was.
+The caller owns the transaction (`db.write()`), so an import is all or nothing and a failure
+leaves the database as it was. Large inputs are validated and evaluated by worker processes.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
-from collections.abc import Iterable, Iterator
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from reviewer import intake
 from reviewer import request as rq
+from reviewer.errors import ConflictError, InvalidInput, NotPermittedLines
+from reviewer.models import Request, RequestVersion, Status
+from reviewer.rules import RuleSet, load_text, stored_evaluation
+from reviewer.services.accounts import require_account
 from reviewer.services.audit import Actor, Chain, utc_now
-from reviewer.errors import InvalidInput, NotFound, NotPermitted, NotPermittedLines
-from reviewer.models import (
-    Account,
-    AccountRole,
-    Request,
-    RequestVersion,
-    RuleSetState,
-    RuleSetVersion,
-    Status,
-)
-from reviewer.rules import RuleSet, load_bundled, load_text, stored_evaluation
+from reviewer.services.rulesets import ActiveRules, active_rules
 
 BATCH = 500
-
-
-# --------------------------------------------------------------------------- accounts
-
-
-def find_account(session: Session, name: str) -> Account | None:
-    return session.execute(select(Account).where(Account.name == name)).scalar_one_or_none()
-
-
-def require_account(session: Session, actor: Actor) -> Account:
-    account = find_account(session, actor.name)
-    if account is None or not account.active:
-        if session.execute(select(Account.id).limit(1)).first() is None:
-            raise NotPermitted("the database has no accounts yet: its owner runs "
-                               "`reviewer db init --admin LOGIN` first")  # fmt: skip
-        raise NotPermitted(
-            f"no active account named {actor.name!r}: an admin can add it with "
-            f"`reviewer users add {actor.name} --role reviewer`"
-        )
-    return account
-
-
-def initialise(session: Session, actor: Actor, admin: str, db: Any) -> None:
-    """`db init --admin LOGIN`: the first account of a database that has none."""
-    from sqlalchemy import func
-
-    if session.execute(select(func.count()).select_from(Account)).scalar_one():
-        raise InvalidInput([f"{db.describe()} is already initialised (it has accounts)"])
-    if not db.is_sqlite and not db.login_exists(admin):
-        raise NotFound(f"no database login named {admin!r}: create it first (see the README)")
-    bootstrap(session, actor, admin)
-
-
-def bootstrap(session: Session, actor: Actor, admin: str | None = None) -> None:
-    """A new database: the first account (admin, senior, reviewer) and the bundled rule set,
-    activated by one audited bootstrap event."""
-    now = utc_now()
-    account = Account(name=admin or actor.name, active=True, created_at=now)
-    account.roles = [AccountRole(role=r) for r in ("admin", "reviewer", "senior")]
-    session.add(account)
-    ruleset = load_bundled()
-    row = RuleSetVersion(
-        rule_set_id=ruleset.id, version=ruleset.version, title=ruleset.title,
-        effective_on=ruleset.effective_on, sha256=ruleset.sha256, content=ruleset.source_text,
-        state=RuleSetState.ACTIVE, imported_by=actor.name, imported_at=now,
-        approved_by=actor.name, approved_at=now,
-    )  # fmt: skip
-    session.add(row)
-    session.flush()
-    chain = Chain(session, actor)
-    chain.append(
-        "bootstrap", None,
-        {"account": account.name, "roles": ["admin", "reviewer", "senior"],
-         "rule_set": ruleset.key, "rule_set_sha256": ruleset.sha256},
-        time=now,
-    )  # fmt: skip
-    chain.close()
-
-
-@dataclass
-class ActiveRules:
-    pk: int | None
-    ruleset: RuleSet
-
-
-def active_rules(session: Session) -> ActiveRules:
-    """The active rule set, compiled (cached by hash)."""
-    row = session.execute(
-        select(RuleSetVersion).where(RuleSetVersion.state == RuleSetState.ACTIVE)
-    ).scalar_one_or_none()
-    if row is None:
-        return ActiveRules(None, load_bundled())
-    return ActiveRules(row.id, _compiled(row.sha256, row.content))
-
-
-_CACHE: dict[str, RuleSet] = {}
-
-
-def _compiled(sha: str, content: str) -> RuleSet:
-    rs = _CACHE.get(sha)
-    if rs is None:
-        rs = _CACHE[sha] = load_text(content, origin="database")
-    return rs
 
 
 # --------------------------------------------------------------------------- import
@@ -175,15 +88,44 @@ class Prepared:
         return f"{self.file}:{self.label}" if self.label else self.file
 
 
+def validate_record(rec: intake.Record) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """Parse (if needed) and validate one record: the document, or its problems."""
+    rec.parse_text()
+    if rec.problems and rec.raw is None:
+        return None, rec.problems
+    doc, problems = rq.validate(rec.raw)
+    if rec.problems or problems or doc is None:
+        return None, rec.problems + problems
+    return doc, []
+
+
+def read_valid(paths: Iterable[str]) -> list[dict[str, Any]]:
+    """Every request of the files, validated and stored nowhere (`reviewer evaluate`); all or
+    nothing: InvalidInput lists every problem as FILE:RECORD: FIELD: message."""
+    errors = ErrorList()
+    docs: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            for rec in intake.read_records(path):
+                doc, problems = validate_record(rec)
+                if doc is None:
+                    for field, msg in problems:
+                        errors.add(intake.format_problem(rec.file, rec.label, field, msg))
+                    continue
+                docs.append(doc)
+        except intake.FileProblem as exc:
+            errors.add(str(exc))
+    if errors:
+        raise errors.error()
+    return docs
+
+
 def prepare(rec: intake.Record, ruleset: RuleSet) -> Prepared:
     """Parse (if needed), validate, canonicalise, hash and evaluate one record. Pure: it runs
     in worker processes for large imports."""
-    rec.parse_text()
-    if rec.problems and rec.raw is None:
-        return Prepared(rec.file, rec.label, rec.problems)
-    doc, problems = rq.validate(rec.raw)
-    if rec.problems or problems or doc is None:
-        return Prepared(rec.file, rec.label, rec.problems + problems)
+    doc, problems = validate_record(rec)
+    if doc is None:
+        return Prepared(rec.file, rec.label, problems)
     ref = doc["reference"]
     text = rq.compact_json(doc)  # validated: no nulls, so this is its canonical JSON
     evaluation = ruleset.evaluate(doc)
@@ -223,9 +165,6 @@ def prepared_stream(paths: list[str], ruleset: RuleSet, jobs: int) -> Iterator[P
         for rec in intake.read_all(paths):
             yield prepare(rec, ruleset)
         return
-    import multiprocessing
-    from collections import deque
-
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(ruleset.source_text,)) as pool:
@@ -240,8 +179,6 @@ def prepared_stream(paths: list[str], ruleset: RuleSet, jobs: int) -> Iterator[P
 
 def default_jobs(paths: list[str]) -> int:
     """Worker processes for an import: all cores for large inputs, none for small ones."""
-    import os
-
     try:
         size = sum(os.path.getsize(p) for p in paths)
     except OSError:
@@ -251,7 +188,7 @@ def default_jobs(paths: list[str]) -> int:
 
 def import_files(
     session: Session, paths: Iterable[str], actor: Actor, *, update_existing: bool = False,
-    progress: Any = None, jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None, jobs: int | None = None,
 ) -> ImportResult:
     """Validate and store every request of the files, all or nothing (raises InvalidInput)."""
     paths = list(paths)
@@ -260,36 +197,35 @@ def import_files(
     errors = ErrorList()
     seen: dict[str, str] = {}
     result = ImportResult()
-    chain = Chain(session, actor)
     batch: list[Prepared] = []
     count = 0
     workers = default_jobs(paths) if jobs is None else jobs
-    for prep in prepared_stream(paths, rules.ruleset, workers):
-        count += 1
-        if progress is not None and count % 500 == 0:
-            progress(count, 0)
-        if prep.problems:
-            for field, msg in prep.problems:
-                errors.add(intake.format_problem(prep.file, prep.label, field, msg))
-            continue
-        ref = prep.reference
-        if ref in seen:
-            errors.add(intake.format_problem(
-                prep.file, prep.label, "reference",
-                f"duplicate reference {ref!r}, first given at {seen[ref]}"))
-            continue
-        seen[ref] = prep.where()
+    with Chain(session, actor) as chain:
+        for prep in prepared_stream(paths, rules.ruleset, workers):
+            count += 1
+            if progress is not None and count % 500 == 0:
+                progress(count, 0)
+            if prep.problems:
+                for field, msg in prep.problems:
+                    errors.add(intake.format_problem(prep.file, prep.label, field, msg))
+                continue
+            ref = prep.reference
+            if ref in seen:
+                errors.add(intake.format_problem(
+                    prep.file, prep.label, "reference",
+                    f"duplicate reference {ref!r}, first given at {seen[ref]}"))
+                continue
+            seen[ref] = prep.where()
+            if errors:
+                continue  # keep validating to report every error, but store no more
+            batch.append(prep)
+            if len(batch) >= BATCH:
+                store_batch(session, batch, chain, rules, errors, update_existing, result)
+                batch.clear()
+        if batch and not errors:
+            store_batch(session, batch, chain, rules, errors, update_existing, result)
         if errors:
-            continue  # keep validating to report every error, but store no more
-        batch.append(prep)
-        if len(batch) >= BATCH:
-            _store_batch(session, batch, chain, rules, errors, update_existing, result)
-            batch.clear()
-    if batch and not errors:
-        _store_batch(session, batch, chain, rules, errors, update_existing, result)
-    if errors:
-        raise errors.error()
-    chain.close()
+            raise errors.error()
     return result
 
 
@@ -306,7 +242,7 @@ def _row_values(doc: dict[str, Any], recommendation: str) -> dict[str, Any]:
     }
 
 
-def _store_batch(
+def store_batch(
     session: Session, batch: list[Prepared], chain: Chain,
     rules: ActiveRules, errors: ErrorList, update_existing: bool, result: ImportResult,
 ) -> None:
@@ -389,113 +325,6 @@ def _store_batch(
         session.execute(insert(RequestVersion.__table__), version_rows)
 
 
-# --------------------------------------------------------------------------- export
-
-
-def iter_documents(session: Session, refs: list[str] | None) -> Iterator[dict[str, Any]]:
-    if refs:
-        found: dict[str, str] = {
-            ref: text
-            for ref, text in session.execute(
-                select(Request.reference, Request.document).where(Request.reference.in_(refs))
-            )
-        }
-        missing = [r for r in refs if r not in found]
-        if missing:
-            raise NotFound(f"no request with reference {', '.join(missing)}")
-        for ref in refs:
-            yield json.loads(found[ref])
-        return
-    rows = session.execute(select(Request.document).order_by(Request.reference))
-    for (text,) in rows.yield_per(1000):
-        yield json.loads(text)
-
-
-CSV_COLUMNS = list(rq.LEAF_FIELDS)
-
-
-def csv_cell(column: str, value: Any) -> str:
-    if value is None:
-        return ""
-    kind = rq.LEAF_FIELDS[column].kind
-    if kind == "set":
-        return ";".join(value) if value else "[]"
-    if kind == "objlist":
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value else "[]"
-    if kind == "bool":
-        return "true" if value else "false"
-    return str(value) if not isinstance(value, float) else repr(value)
-
-
-def write_export(docs: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> int:
-    """Write documents in the request format; import reads them back unchanged."""
-    n = 0
-    if fmt == "jsonl":
-        for doc in docs:
-            out.write(rq.canonical_json(doc) + "\n")
-            n += 1
-    elif fmt == "json":
-        out.write("[")
-        for doc in docs:
-            out.write(("," if n else "") + "\n" + json.dumps(doc, ensure_ascii=False, indent=2))
-            n += 1
-        out.write("\n]\n")
-    elif fmt == "csv":
-        writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a lone \r gets quoted
-        writer.writerow(CSV_COLUMNS)
-        for doc in docs:
-            writer.writerow([csv_cell(c, rq.get_path(doc, c)) for c in CSV_COLUMNS])
-            n += 1
-    else:  # pragma: no cover - argparse restricts choices
-        raise ValueError(fmt)
-    return n
-
-
-# --------------------------------------------------------------------------- demo data
-
-
-def request_count(session: Session) -> int:
-    from sqlalchemy import func
-
-    return session.execute(select(func.count()).select_from(Request)).scalar_one()
-
-
-def seed_demo(
-    session: Session, actor: Actor, count: int, seed: int, force: bool = False
-) -> ImportResult | None:
-    """Store `count` generated requests; None when the database already holds requests and
-    `force` is not given (nothing is changed then)."""
-    from reviewer import demo
-
-    require_account(session, actor)
-    existing = request_count(session)
-    if existing and not force:
-        return None
-    start = 1
-    if existing:
-        refs = session.execute(
-            select(Request.reference).where(Request.reference.like("DEMO-%"))
-        ).scalars()
-        numbers = [int(r[5:]) for r in refs if r[5:].isdigit()]
-        start = max(numbers, default=0) + 1
-    rules = active_rules(session)
-    chain = Chain(session, actor)
-    errors = ErrorList()
-    result = ImportResult()
-    batch: list[Prepared] = []
-    for i, doc in enumerate(demo.generate(count, seed=seed, start=start), 1):
-        batch.append(prepare(intake.Record("seed-demo", str(i), doc), rules.ruleset))
-        if len(batch) >= BATCH:
-            _store_batch(session, batch, chain, rules, errors, False, result)
-            batch.clear()
-    if batch:
-        _store_batch(session, batch, chain, rules, errors, False, result)
-    if errors:
-        raise errors.error()
-    chain.close()
-    return result
-
-
 # --------------------------------------------------------------------------- intake form
 
 
@@ -504,8 +333,6 @@ def save_document(session: Session, actor: Actor, raw: dict[str, Any],
     """Store one request typed into the intake form: new (expect_version None) or a new
     version of a stored one, with the same rules as import and import --update, and the
     conflict check of every edit (changed by someone else since it was read: exit 4)."""
-    from reviewer.errors import ConflictError
-
     require_account(session, actor)
     rules = active_rules(session)
     prep = prepare(intake.Record("intake form", "", raw), rules.ruleset)
@@ -521,9 +348,8 @@ def save_document(session: Session, actor: Actor, raw: dict[str, Any],
         raise ConflictError(f"{prep.reference} changed since you opened it (version "
                             f"{existing.version}, you edited version {expect_version}): reload")
     result = ImportResult()
-    chain = Chain(session, actor)
-    _store_batch(session, [prep], chain, rules, errors, expect_version is not None, result)
-    if errors:
-        raise errors.error()
-    chain.close()
+    with Chain(session, actor) as chain:
+        store_batch(session, [prep], chain, rules, errors, expect_version is not None, result)
+        if errors:
+            raise errors.error()
     return result

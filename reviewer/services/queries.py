@@ -1,24 +1,34 @@
-"""The request queue as the desktop shows it: filters, search and sorting done in SQL on
-indexed columns, returning ids; rows are fetched a page at a time. Qt-free."""
+"""Reading: the request queue as the desktop shows it (filters, search and sorting done in SQL
+on indexed columns, returning ids; rows fetched a page at a time), a request with its
+history (`show`), conditions, the dashboard and the status line. Nothing here writes."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from reviewer.errors import NotFound
 from reviewer.models import (
     Account,
+    AuditEvent,
     Condition,
     ConditionStatus,
     Decision,
     Request,
+    RequestVersion,
+    RuleSetState,
+    RuleSetVersion,
     Status,
 )
 from reviewer.request import fold
+from reviewer.rules import compiled, expand_evaluation
+from reviewer.vocabulary import View
 
 COLUMNS: list[tuple[str, Any]] = [
     ("Reference", Request.reference),
@@ -31,7 +41,7 @@ COLUMNS: list[tuple[str, Any]] = [
     ("Assignee", Account.name),
     ("Updated", Request.updated_at),
 ]
-FILTERS = ("all", "mine", "awaiting my check", "conditions overdue")
+FILTERS = tuple(View.values())
 
 
 @dataclass(frozen=True)
@@ -64,14 +74,14 @@ def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
         for word in words:
             matching = matching.where(position(Request.search_key, word) > 0)
         query = query.where(Request.id.in_(matching))
-    if q.view == "mine":
+    if q.view == View.MINE:
         query = query.where(Account.name == user)
-    elif q.view == "awaiting my check":
+    elif q.view == View.AWAITING_MY_CHECK:
         me = select(Account.id).where(Account.name == user).scalar_subquery()
         query = query.where(Request.status == Status.AWAITING_SECOND).where(
             exists().where(Decision.request_id == Request.id, Decision.final.is_(False),
                            Decision.rejected.is_(False), Decision.decider_id != me))
-    elif q.view == "conditions overdue":
+    elif q.view == View.CONDITIONS_OVERDUE:
         query = query.where(exists().where(
             Condition.request_id == Request.id, Condition.status == ConditionStatus.OPEN,
             Condition.due_on < dt.datetime.now(dt.UTC).date()))
@@ -135,3 +145,205 @@ def dashboard(session: Session, weeks: int = 12) -> dict[str, Any]:
         select(func.count()).select_from(Condition).where(Condition.status == ConditionStatus.OPEN)
     ).scalar_one()
     return data
+
+
+# --------------------------------------------------------------------------- one request
+
+
+def get_request(session: Session, reference: str, lock: bool = False) -> Request:
+    query = select(Request).where(Request.reference == reference)
+    if lock:
+        query = query.with_for_update()
+    req = session.execute(query).scalar_one_or_none()
+    if req is None:
+        raise NotFound(f"no request with reference {reference!r}")
+    return req
+
+
+def request_id(session: Session, reference: str) -> int | None:
+    return session.execute(
+        select(Request.id).where(Request.reference == reference)
+    ).scalar_one_or_none()
+
+
+def reference_of(session: Session, rid: int | None) -> str:
+    reference = session.execute(
+        select(Request.reference).where(Request.id == rid)
+    ).scalar_one_or_none()
+    if reference is None:
+        raise NotFound(f"no request with id {rid}")
+    return reference
+
+
+def current_version(session: Session, reference: str) -> int:
+    return get_request(session, reference).version
+
+
+def evaluation_of(session: Session, req: Request) -> dict[str, Any]:
+    """The request's evaluation in the JSON of `cli.md`."""
+    row = session.get(RuleSetVersion, req.rule_set_pk) if req.rule_set_pk else None
+    if row is None or req.evaluation is None:
+        raise NotFound(f"{req.reference} has no stored evaluation")
+    return expand_evaluation(json.loads(req.evaluation), compiled(row), req.reference)
+
+
+class ConditionInfo(TypedDict):
+    id: int
+    rule: str
+    text: str
+    due: str | None
+    status: str
+
+
+class ConditionRow(ConditionInfo):
+    reference: str
+    changed_by: str | None
+    note: str | None
+
+
+class DecisionInfo(TypedDict):
+    number: int
+    outcome: str
+    final: bool
+    rejected: bool
+    reject_reason: str | None
+    decider: str | None
+    checker: str | None
+    justification: str
+    conditions: list[ConditionInfo]
+    re_review: str | None
+    request_version: int
+    rule_set: str
+    rule_set_sha256: str
+    recommendation: str
+    decided_at: str
+    checked_at: str | None
+    record_hash: str | None
+    event_seq: int | None
+
+
+class VersionRow(TypedDict):
+    version: int
+    sha256: str
+    created_at: str
+    created_by: str
+
+
+class EventRow(TypedDict):
+    seq: int
+    time: str
+    actor: str
+    action: str
+
+
+class RequestData(TypedDict):
+    """`reviewer show REF --format json`, and what the request view shows."""
+
+    reference: str
+    status: str
+    version: int
+    document_version: int
+    assignee: str | None
+    document: dict[str, Any]
+    evaluation: dict[str, Any]
+    versions: list[VersionRow]
+    decisions: list[DecisionInfo]
+    events: list[EventRow]
+
+
+def condition_info(cond: Condition) -> ConditionInfo:
+    return ConditionInfo(id=cond.id, rule=cond.rule, text=cond.text,
+                         due=cond.due_on.isoformat() if cond.due_on else None,
+                         status=cond.status.value)  # fmt: skip
+
+
+def _name(session: Session, account_id: int | None) -> str | None:
+    account = session.get(Account, account_id) if account_id is not None else None
+    return account.name if account else None
+
+
+def show(session: Session, reference: str) -> RequestData:
+    """The request, its status, versions, evaluation, decisions, conditions and events."""
+    req = get_request(session, reference)
+    decisions: list[DecisionInfo] = []
+    for d in session.execute(select(Decision).where(Decision.request_id == req.id)
+                             .order_by(Decision.number)).scalars():  # fmt: skip
+        conds = session.execute(select(Condition).where(Condition.decision_id == d.id)
+                                .order_by(Condition.id)).scalars()  # fmt: skip
+        decisions.append(DecisionInfo(
+            number=d.number, outcome=d.outcome.value, final=d.final,
+            rejected=d.rejected, reject_reason=d.reject_reason,
+            decider=_name(session, d.decider_id), checker=_name(session, d.checker_id),
+            justification=d.justification,
+            conditions=[condition_info(x) for x in conds],
+            re_review=d.re_review_on.isoformat() if d.re_review_on else None,
+            request_version=d.request_version, rule_set=d.rule_set_key,
+            rule_set_sha256=d.rule_set_sha256,
+            recommendation=json.loads(d.evaluation)["recommendation"],
+            decided_at=d.decided_at, checked_at=d.checked_at,
+            record_hash=d.record_hash, event_seq=d.event_seq,
+        ))  # fmt: skip
+    versions = [VersionRow(version=v.version, sha256=v.sha256, created_at=v.created_at,
+                           created_by=v.created_by)
+                for v in session.execute(select(RequestVersion).where(
+                    RequestVersion.request_id == req.id).order_by(RequestVersion.version)
+                ).scalars()]  # fmt: skip
+    events = [EventRow(seq=e.seq, time=e.time, actor=e.actor, action=e.action)
+              for e in session.execute(select(AuditEvent).where(
+                  AuditEvent.reference == reference).order_by(AuditEvent.seq)).scalars()]
+    return RequestData(
+        reference=req.reference, status=req.status.value, version=req.version,
+        document_version=req.document_version,
+        assignee=req.assignee.name if req.assignee else None,
+        document=json.loads(req.document), evaluation=evaluation_of(session, req),
+        versions=versions, decisions=decisions, events=events,
+    )  # fmt: skip
+
+
+def list_conditions(session: Session, overdue: bool = False) -> list[ConditionRow]:
+    """Conditions of final decisions, by due date; `overdue`: open ones past their date."""
+    query = (select(Condition, Request.reference).join(Request, Request.id == Condition.request_id)
+             .join(Decision, Decision.id == Condition.decision_id)
+             .where(Decision.final.is_(True), Decision.rejected.is_(False))
+             .order_by(Condition.due_on, Condition.id))  # fmt: skip
+    if overdue:
+        query = query.where(Condition.status == ConditionStatus.OPEN,
+                            Condition.due_on < dt.datetime.now(dt.UTC).date())
+    return [ConditionRow(reference=ref, **condition_info(cond), changed_by=cond.changed_by,
+                         note=cond.note) for cond, ref in session.execute(query)]  # fmt: skip
+
+
+def iter_documents(session: Session, refs: list[str] | None) -> Iterator[dict[str, Any]]:
+    """Stored documents (all by reference, or the given ones in their order)."""
+    if refs:
+        found: dict[str, str] = {
+            ref: text
+            for ref, text in session.execute(
+                select(Request.reference, Request.document).where(Request.reference.in_(refs))
+            )
+        }
+        missing = [r for r in refs if r not in found]
+        if missing:
+            raise NotFound(f"no request with reference {', '.join(missing)}")
+        for ref in refs:
+            yield json.loads(found[ref])
+        return
+    rows = session.execute(select(Request.document).order_by(Request.reference))
+    for (text,) in rows.yield_per(1000):
+        yield json.loads(text)
+
+
+def request_count(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(Request)).scalar_one()
+
+
+def status_line(session: Session, user: str, database: str) -> str:
+    """The window's status bar: requests, database, user and roles, active rule set."""
+    account = session.execute(select(Account).where(Account.name == user)).scalar_one_or_none()
+    active = session.execute(
+        select(RuleSetVersion).where(RuleSetVersion.state == RuleSetState.ACTIVE)
+    ).scalar_one_or_none()
+    roles = ", ".join(account.role_names) if account else "no account"
+    rules = active.key if active else "none"
+    return (f"{request_count(session):,} requests  |  database: {database}  |  "
+            f"user: {user} ({roles})  |  rule set: {rules}")  # fmt: skip

@@ -11,23 +11,60 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from reviewer import request as rq
-from reviewer.services.audit import Actor, Chain, utc_now
 from reviewer.errors import InvalidInput, NotFound, NotPermitted
 from reviewer.models import Request, RuleSetState, RuleSetVersion
-from reviewer.rules import RuleSet, load_file, stored_evaluation
-from reviewer.services.importing import _compiled, active_rules, require_account
+from reviewer.rules import RuleSet, compiled, load_bundled, load_file, stored_evaluation
+from reviewer.services.accounts import require_admin
+from reviewer.services.audit import Actor, Chain, utc_now
+
+
+class VersionInfo(TypedDict):
+    rule_set: str
+    state: str
+    title: str
+    sha256: str
+    effective_on: str | None
+    imported_by: str | None
+    imported_at: str | None
+    proposed_by: str | None
+    proposed_at: str | None
+    approved_by: str | None
+    approved_at: str | None
+
+
+class BacktestReport(TypedDict):
+    candidate: str
+    active: str
+    requests: int
+    changed: int
+    matrix: dict[str, int]
+    changes: list[dict[str, Any]]  # reference, from, to, rules ("from" is a keyword)
+
+
+@dataclass
+class ActiveRules:
+    pk: int | None
+    ruleset: RuleSet
+
+
+def active_rules(session: Session) -> ActiveRules:
+    """The active rule set, compiled (from the cache of `rules.compiled`, by hash)."""
+    row = session.execute(
+        select(RuleSetVersion).where(RuleSetVersion.state == RuleSetState.ACTIVE)
+    ).scalar_one_or_none()
+    if row is None:
+        return ActiveRules(None, load_bundled())
+    return ActiveRules(row.id, compiled(row))
 
 
 def _require_admin(session: Session, actor: Actor) -> None:
-    account = require_account(session, actor)
-    if "admin" not in account.role_names:
-        raise NotPermitted(f"{actor.name} is not an admin: only admins manage rule sets")
+    require_admin(session, actor, "manages rule sets")
 
 
 def parse_key(key: str) -> tuple[str, int]:
@@ -48,10 +85,6 @@ def get_version(session: Session, key: str) -> RuleSetVersion:
     return row
 
 
-def compiled(row: RuleSetVersion) -> RuleSet:
-    return _compiled(row.sha256, row.content)
-
-
 def resolve(session: Session, spec: str) -> RuleSet:
     """A rule set named by a file path or by ID@VERSION in the database."""
     if spec.endswith(".toml"):
@@ -59,16 +92,16 @@ def resolve(session: Session, spec: str) -> RuleSet:
     return compiled(get_version(session, spec))
 
 
-def list_versions(session: Session) -> list[dict[str, Any]]:
+def list_versions(session: Session) -> list[VersionInfo]:
     rows = session.execute(select(RuleSetVersion).order_by(RuleSetVersion.rule_set_id,
                                                            RuleSetVersion.version)).scalars()
-    return [{
-        "rule_set": r.key, "state": r.state.value, "title": r.title, "sha256": r.sha256,
-        "effective_on": r.effective_on.isoformat() if r.effective_on else None,
-        "imported_by": r.imported_by, "imported_at": r.imported_at,
-        "proposed_by": r.proposed_by, "proposed_at": r.proposed_at,
-        "approved_by": r.approved_by, "approved_at": r.approved_at,
-    } for r in rows]  # fmt: skip
+    return [VersionInfo(
+        rule_set=r.key, state=r.state.value, title=r.title, sha256=r.sha256,
+        effective_on=r.effective_on.isoformat() if r.effective_on else None,
+        imported_by=r.imported_by, imported_at=r.imported_at,
+        proposed_by=r.proposed_by, proposed_at=r.proposed_at,
+        approved_by=r.approved_by, approved_at=r.approved_at,
+    ) for r in rows]  # fmt: skip
 
 
 def import_version(session: Session, actor: Actor, path: str) -> tuple[RuleSetVersion, bool]:
@@ -92,10 +125,9 @@ def import_version(session: Session, actor: Actor, path: str) -> tuple[RuleSetVe
     )  # fmt: skip
     session.add(row)
     session.flush()
-    chain = Chain(session, actor)
-    chain.append("rules_import", None, {"rule_set": ruleset.key, "sha256": ruleset.sha256},
-                 time=now)  # fmt: skip
-    chain.close()
+    with Chain(session, actor) as chain:
+        chain.append("rules_import", None, {"rule_set": ruleset.key, "sha256": ruleset.sha256},
+                     time=now)  # fmt: skip
     return row, True
 
 
@@ -163,10 +195,10 @@ class Backtest:
     changes: list[dict[str, Any]]
     evaluations: dict[int, tuple[str, str]]  # request id -> (recommendation, stored JSON)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"candidate": self.candidate.key, "active": self.active.key,
-                "requests": self.requests, "changed": len(self.changes),
-                "matrix": dict(sorted(self.matrix.items())), "changes": self.changes}
+    def to_json(self) -> BacktestReport:
+        return BacktestReport(candidate=self.candidate.key, active=self.active.key,
+                              requests=self.requests, changed=len(self.changes),
+                              matrix=dict(sorted(self.matrix.items())), changes=self.changes)
 
 
 def backtest(session: Session, candidate: RuleSet, keep: bool = False) -> Backtest:
@@ -199,7 +231,7 @@ def backtest(session: Session, candidate: RuleSet, keep: bool = False) -> Backte
     return Backtest(candidate, active, count, matrix, changes, evaluations)
 
 
-def backtest_text(report: dict[str, Any], limit: int = 50) -> str:
+def backtest_text(report: BacktestReport, limit: int = 50) -> str:
     lines = [f"backtest of {report['candidate']} against {report['active']}: "
              f"{report['requests']} requests, {report['changed']} recommendations change"]
     for pair, n in report["matrix"].items():
@@ -214,7 +246,7 @@ def backtest_text(report: dict[str, Any], limit: int = 50) -> str:
 # --------------------------------------------------------------------------- four eyes
 
 
-def propose(session: Session, actor: Actor, key: str) -> dict[str, Any]:
+def propose(session: Session, actor: Actor, key: str) -> BacktestReport:
     """One admin proposes a draft; its backtest report is stored with the proposal."""
     _require_admin(session, actor)
     row = get_version(session, key)
@@ -224,14 +256,13 @@ def propose(session: Session, actor: Actor, key: str) -> dict[str, Any]:
     now = utc_now()
     row.state, row.proposed_by, row.proposed_at = RuleSetState.PROPOSED, actor.name, now
     row.backtest = rq.compact_json(report)
-    chain = Chain(session, actor)
-    chain.append("rules_propose", None, {"rule_set": key, "sha256": row.sha256,
-                                         "changed": report["changed"]}, time=now)  # fmt: skip
-    chain.close()
+    with Chain(session, actor) as chain:
+        chain.append("rules_propose", None, {"rule_set": key, "sha256": row.sha256,
+                                             "changed": report["changed"]}, time=now)  # fmt: skip
     return report
 
 
-def approve(session: Session, actor: Actor, key: str) -> dict[str, Any]:
+def approve(session: Session, actor: Actor, key: str) -> BacktestReport:
     """A second admin activates a proposed version: every stored evaluation is refreshed in
     this transaction, with one audit event; returns what changed."""
     _require_admin(session, actor)
@@ -252,8 +283,6 @@ def approve(session: Session, actor: Actor, key: str) -> dict[str, Any]:
     session.flush()
     params = [{"rid": rid, "rec": rec, "ev": text} for rid, (rec, text) in
               report.evaluations.items()]  # fmt: skip
-    from sqlalchemy import bindparam
-
     stmt = (update(Request.__table__).where(Request.__table__.c.id == bindparam("rid"))
             .values(recommendation=bindparam("rec"), evaluation=bindparam("ev"),
                     rule_set_pk=row.id, version=Request.__table__.c.version + 1,
@@ -261,11 +290,10 @@ def approve(session: Session, actor: Actor, key: str) -> dict[str, Any]:
     for i in range(0, len(params), 1000):
         session.connection().execute(stmt, params[i:i + 1000])
     summary = report.to_json()
-    chain = Chain(session, actor)
-    chain.append("rules_activate", None, {
-        "rule_set": key, "sha256": row.sha256,
-        "previous": previous.key if previous else None,
-        "requests": summary["requests"], "changed": summary["changed"],
-        "matrix": summary["matrix"]}, time=now)  # fmt: skip
-    chain.close()
+    with Chain(session, actor) as chain:
+        chain.append("rules_activate", None, {
+            "rule_set": key, "sha256": row.sha256,
+            "previous": previous.key if previous else None,
+            "requests": summary["requests"], "changed": summary["changed"],
+            "matrix": summary["matrix"]}, time=now)  # fmt: skip
     return summary

@@ -1,5 +1,5 @@
 """The decision panel: it offers only what the rules and the user's roles allow, and says why
-the rest is closed. What is allowed comes from the services themselves (`review.options`)."""
+the rest is closed. What is allowed comes from the services themselves (`workflow.options`)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from reviewer.services import workflow as review
+from reviewer.services.workflow import ConditionInput
 
 OUTCOMES = [("approve", "Approve"), ("approve_with_conditions", "Approve with conditions"),
             ("refuse", "Refuse"), ("return", "Return for information")]  # fmt: skip
@@ -176,8 +177,6 @@ class DecisionPanel(QWidget):
 
     def set_obligations(self, conditions: list[dict[str, Any]], decided: bool) -> None:
         """The open conditions of final decisions, to be marked met or lapsed."""
-        from PySide6.QtWidgets import QListWidgetItem
-
         self.obligations.clear()
         for c in conditions:
             item = QListWidgetItem(f"#{c['id']} [{c['rule']}] {c['text']} — due {c['due']}")
@@ -219,7 +218,7 @@ class DecisionPanel(QWidget):
             return
         extra = []
         if self.extra.text().strip() and key != "refuse":
-            extra.append(review.ConditionInput(self.extra.text().strip(),
+            extra.append(ConditionInput(self.extra.text().strip(),
                                                self.extra_due.date().toPython()))
         self._request("decide", {"outcome": key, "justification": text, "conditions": extra,
                                  "re_review": self.re_review.date().toPython()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from reviewer import intake
 from reviewer import request as rq
+from reviewer.export.documents import csv_cell
 
 UNKNOWN = "unknown"
 
@@ -143,8 +144,6 @@ class IntakeForm(QWidget):
 
     def load(self, doc: dict[str, Any] | None, version: int | None = None) -> None:
         """Fill the form with a stored request (or empty it for a new one)."""
-        from reviewer.services.importing import csv_cell
-
         self.expect_version = version
         self.heading.setText(f"<b>Edit {doc['reference']}</b> (version {version})" if doc
                              else "<b>New request</b>")

@@ -1,38 +1,22 @@
-"""The main window: the queue (ids plus a page cache, filtered and sorted in SQL), the request
-view and the decision panel. Database work runs off the GUI thread through `Runner`."""
+"""The main window: the queue beside the request view, the decision panel, the intake form, the
+dashboard and the rule-set views. Every piece of database work is an `Op` (off the GUI thread)
+calling a service; nothing here speaks SQL."""
 
 from __future__ import annotations
 
-import argparse
+import functools
 import logging
-import os
-import sys
-import threading
-import time
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSettings,
-    Qt,
-    QTimer,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -41,103 +25,29 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
-from reviewer import settings as config
-from reviewer.services.audit import Actor
-from reviewer.errors import Cancelled, ReviewerError
-from reviewer.models.db import Database
-from reviewer.services.queries import COLUMNS, QueueQuery, queue_ids, queue_rows
+from reviewer import settings
+from reviewer.context import Context, open_database
+from reviewer.rules import RuleSet
+from reviewer.services import importing, queries, records, rulesets, workflow
+from reviewer.services.queries import QueueQuery
+from reviewer.services.rulesets import BacktestReport, VersionInfo
+from reviewer.services.settings import get_setting, set_setting
+from reviewer.ui import state
 from reviewer.ui.dashboard import Dashboard, RuleSetView
 from reviewer.ui.decision import DecisionPanel
+from reviewer.ui.dialogs import Dialogs
 from reviewer.ui.intake_form import IntakeForm
-from reviewer.ui.ops import Dialogs, Runner
+from reviewer.ui.ops import Op, Progress, Runner
+from reviewer.ui.queue_model import QueueModel, Row, fetch_page
 from reviewer.ui.request_view import RequestView
 from reviewer.ui.rulesets import RuleSetsPanel
+from reviewer.ui.theme import apply_theme, system_is_dark
+from reviewer.vocabulary import Recommendation, Status, View
 
 log = logging.getLogger(__name__)
-PAGE = 200
-ENUM_COLUMNS = {4, 5, 6}  # org type, recommendation, status: shown as words
-TIME_COLUMNS = {8}
-STATUSES = ["", "new", "in_review", "awaiting_second", "decided", "returned"]
-RECOMMENDATIONS = ["", "refuse", "needs_information", "escalate_senior", "escalate_second",
-                   "conditions", "approve"]  # fmt: skip
-VIEWS = ["all", "mine", "awaiting my check", "conditions overdue"]
-
-
-@dataclass
-class AppContext:
-    """Everything the window needs, built once in main() and passed down."""
-
-    db: Database
-    actor: Actor
-    dialogs: Dialogs = field(default_factory=Dialogs)
-    runner: Runner | None = None
-
-
-def _fmt(column: int, value: Any) -> str:
-    """Pre-format a cell once per page fetch, so data() only looks it up."""
-    if value is None:
-        return ""
-    text = str(getattr(value, "value", value))
-    if column in ENUM_COLUMNS:
-        return text.replace("_", " ")
-    if column in TIME_COLUMNS:
-        return text[:16].replace("T", " ")
-    return text
-
-
-class QueueModel(QAbstractTableModel):
-    """Holds the ordered request ids; fetches visible rows a page at a time (a primary-key
-    lookup of at most PAGE rows on the read connection)."""
-
-    def __init__(self, db: Database, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.db = db
-        self.ids: list[int] = []
-        self.pages: dict[int, list[tuple[str, ...]]] = {}
-
-    def set_ids(self, ids: list[int]) -> None:
-        self.beginResetModel()
-        self.ids = ids
-        self.pages = {}
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008,N802
-        return 0 if parent.isValid() else len(self.ids)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008,N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section][0]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
-            return None
-        row = index.row()
-        page = self.pages.get(row // PAGE)
-        if page is None:
-            page = self._fetch(row // PAGE)
-        return page[row % PAGE][index.column()]
-
-    def reference(self, row: int) -> str:
-        return str(self.index(row, 0).data())
-
-    def _fetch(self, number: int) -> list[tuple[str, ...]]:
-        ids = self.ids[number * PAGE:(number + 1) * PAGE]
-        with self.db.read() as session:
-            rows = queue_rows(session, ids)
-        empty = ("",) * len(COLUMNS)
-        page = [tuple(_fmt(c, v) for c, v in enumerate(rows[i])) if i in rows else empty
-                for i in ids]  # fmt: skip
-        self.pages[number] = page
-        return page
-
-
-def load_ids(db: Database, sort_column: int, descending: bool) -> list[int]:
-    with db.read() as session:
-        return queue_ids(session, QueueQuery(sort_column=sort_column, descending=descending), "")
+Loaded = tuple[int, list[int], list[Row], str]  # seq, ids, first page, status line
+Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo]]
+Opened = tuple[int, queries.RequestData, dict[str, workflow.Allowed]]
 
 
 class MainWindow(QMainWindow):
@@ -146,19 +56,26 @@ class MainWindow(QMainWindow):
     action_done = Signal(str)
     progress_changed = Signal(int, int)  # done, total (0: unknown); emitted from workers
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: Context, dialogs: Dialogs | None = None,
+                 runner: Runner | None = None) -> None:  # fmt: skip
         super().__init__()
         self.ctx = ctx
-        if ctx.dialogs.parent is None:
-            ctx.dialogs.parent = self
-        self.runner = ctx.runner or Runner(self)
+        self.dialogs = dialogs or Dialogs(self)
+        if getattr(self.dialogs, "parent", None) is None:
+            self.dialogs.parent = self
+        self.runner = runner or Runner(self)
         self.setWindowTitle(f"Reviewer — {ctx.actor.name}")
         self.resize(1280, 800)
         self.setAcceptDrops(True)
         self.current: str | None = None
         self.current_id: int | None = None
+        self._reload_seq = 0
+        self._open_seq = 0
+        self._shown_rules: str | None = None
+        self._reselecting = False
+        self._progress: Progress | None = None
 
-        self.model = QueueModel(ctx.db, self)
+        self.model = QueueModel(ctx, self, self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
         self.table.setAccessibleName("Request queue")
@@ -190,7 +107,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.dashboard, "Das&hboard")
         self.tabs.addTab(self.rules_view, "Rule&s")
         self.rulesets = RuleSetsPanel(self)
-        self.rulesets.pick_file = lambda: self.ctx.dialogs.open_rule_set("Import a rule set")
+        self.rulesets.pick_file = lambda: self.dialogs.open_rule_set("Import a rule set")
         self.rulesets.action_requested.connect(self.rules_action)
         self.rulesets.open_reference.connect(self._open_from_backtest)
         self.tabs.addTab(self.rulesets, "&Versions")
@@ -212,7 +129,6 @@ class MainWindow(QMainWindow):
         for widget in (self.progress, self.cancel_button):
             self.statusBar().addPermanentWidget(widget)
             widget.hide()
-        self._cancel = threading.Event()
         self.progress_changed.connect(self._show_progress)
         self._restore_state()
         self.reload()
@@ -234,18 +150,23 @@ class MainWindow(QMainWindow):
         self._debounce.timeout.connect(self.reload)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         bar.addWidget(self.search)
-        self.status_filter = self._combo("Status filter", STATUSES, "any status")
-        self.rec_filter = self._combo("Recommendation filter", RECOMMENDATIONS, "any recommendation")
-        self.view_filter = self._combo("View", VIEWS, None)
+        self.status_filter = self._combo("Status filter", [(s.value, s.label) for s in Status],
+                                         "any status")  # fmt: skip
+        self.rec_filter = self._combo("Recommendation filter",
+                                      [(r.value, r.label) for r in Recommendation],
+                                      "any recommendation")  # fmt: skip
+        self.view_filter = self._combo("View", [(v.value, v.label) for v in View], None)
         for combo in (self.status_filter, self.rec_filter, self.view_filter):
             bar.addWidget(combo)
             combo.currentIndexChanged.connect(self.reload)
 
-    def _combo(self, name: str, values: list[str], empty: str | None) -> QComboBox:
+    def _combo(self, name: str, values: list[tuple[str, str]], empty: str | None) -> QComboBox:
         combo = QComboBox()
         combo.setAccessibleName(name)
-        for v in values:
-            combo.addItem((v.replace("_", " ") if v else empty) or "", v)
+        if empty is not None:
+            combo.addItem(empty, "")
+        for value, label in values:
+            combo.addItem(label, value)
         return combo
 
     def _build_menu(self) -> None:
@@ -277,8 +198,8 @@ class MainWindow(QMainWindow):
         self.dark = QAction("Dar&k theme", self)
         self.dark.setCheckable(True)
         # Follows the system until the reviewer chooses; the choice is remembered.
-        chosen = QSettings().value("view/dark")
-        self.dark.setChecked(system_is_dark() if chosen is None else str(chosen) in ("true", "1"))
+        chosen = state.dark_theme()
+        self.dark.setChecked(system_is_dark() if chosen is None else chosen)
         self.dark.toggled.connect(self.set_dark)
         settings_menu.addAction(self.dark)
         apply_theme(self.dark.isChecked())
@@ -288,20 +209,46 @@ class MainWindow(QMainWindow):
         self.addAction(find)
 
     def _restore_state(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("window/geometry")
+        geometry = state.load_bytes(state.WINDOW_GEOMETRY)
         if geometry is not None:
             self.restoreGeometry(geometry)
-        header = settings.value("queue/header")
+        header = state.load_bytes(state.QUEUE_HEADER)
         if header is not None:
             self.table.horizontalHeader().restoreState(header)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
-        settings = QSettings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("queue/header", self.table.horizontalHeader().saveState())
+        state.save(state.WINDOW_GEOMETRY, self.saveGeometry())
+        state.save(state.QUEUE_HEADER, self.table.horizontalHeader().saveState())
         self.runner.wait(5000)
         super().closeEvent(event)
+
+    # ------------------------------------------------------------------ ops
+
+    def op(self, fn: Any, *, write: bool = False, title: str = "Reviewer") -> Op[Any]:
+        return Op(self, fn, write=write, title=title)
+
+    def begin_progress(self, cancel: bool) -> Progress:
+        self._progress = Progress(self.progress_changed.emit)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.setVisible(cancel)
+        return self._progress
+
+    def end_progress(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        self._progress = None
+
+    def _show_progress(self, done: int, total: int) -> None:
+        if total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+        self.progress.setFormat(f"{done:,}" + (f" of {total:,}" if total else ""))
+
+    def cancel(self) -> None:
+        if self._progress is not None:
+            self._progress.cancel()
+        self.statusBar().showMessage("stopping…")
 
     # ------------------------------------------------------------------ queue
 
@@ -310,66 +257,61 @@ class MainWindow(QMainWindow):
         return QueueQuery(
             search=self.search.text(), status=self.status_filter.currentData() or None,
             recommendation=self.rec_filter.currentData() or None,
-            view=self.view_filter.currentData() or "all",
+            view=self.view_filter.currentData() or View.ALL.value,
             sort_column=header.sortIndicatorSection(),
             descending=header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
 
     def reload(self, *_args: Any) -> None:
-        db, q, user = self.ctx.db, self.query(), self.ctx.actor.name
+        ctx, q = self.ctx, self.query()
         # Reads run on two threads and may finish out of order: only the newest counts.
-        self._reload_seq = seq = getattr(self, "_reload_seq", 0) + 1
+        self._reload_seq = seq = self._reload_seq + 1
 
-        def work() -> tuple[int, list[int], str]:
-            with db.read() as session:
-                return seq, queue_ids(session, q, user), status_text(self.ctx)
+        def work(_p: Progress) -> Loaded:
+            with ctx.db.read() as session:
+                ids = queries.queue_ids(session, q, ctx.actor.name)
+                line = queries.status_line(session, ctx.actor.name, ctx.db.describe())
+            return seq, ids, fetch_page(ctx, ids[:200]), line
 
-        self.runner.run(work, self._loaded, lambda e: self.ctx.dialogs.error("Loading", e))
-        self.runner.run(self._overview, self._overview_loaded,
-                        lambda e: self.ctx.dialogs.error("Dashboard", e))
+        def overview(_p: Progress) -> Overview:
+            with ctx.db.read() as session:
+                return (queries.dashboard(session), rulesets.active_rules(session).ruleset,
+                        rulesets.list_versions(session))  # fmt: skip
 
-    def _overview(self) -> tuple[dict[str, Any], Any, list[dict[str, Any]]]:
-        from reviewer.services.rulesets import list_versions
-        from reviewer.services.queries import dashboard
-        from reviewer.services.importing import active_rules
+        self.op(work, title="Loading").success(self._loaded).run()
+        self.op(overview, title="Dashboard").success(self._overview_loaded).run()
 
-        with self.ctx.db.read() as session:
-            return dashboard(session), active_rules(session).ruleset, list_versions(session)
-
-    def _overview_loaded(self, result: tuple[dict[str, Any], Any, list[dict[str, Any]]]) -> None:
+    def _overview_loaded(self, result: Overview) -> None:
         data, ruleset, versions = result
         self.dashboard.show_data(data)
-        self.rulesets.show_versions(versions)
-        if getattr(self, "_shown_rules", None) != ruleset.sha256:
+        self.rulesets.show_versions(versions)  # type: ignore[arg-type]
+        if self._shown_rules != ruleset.sha256:
             self._shown_rules = ruleset.sha256
             self.rules_view.show_rules(ruleset)
 
-    def _loaded(self, result: tuple[int, list[int], str]) -> None:
-        seq, ids, status = result
+    def _loaded(self, result: Loaded) -> None:
+        seq, ids, first, line = result
         if seq != self._reload_seq:
             return  # a newer query is on its way
-        self.model.set_ids(ids)
-        self.status.setText(f"{len(ids):,} shown  |  {status}")
+        self.model.set_ids(ids, first)
+        self.status.setText(f"{len(ids):,} shown  |  {line}")
         if self.current_id is not None:
             self._select_id(self.current_id)
         self.loaded.emit()
 
-    _reselecting = False
-
-    def select_reference(self, reference: str, load: bool = True) -> bool:
+    def select_reference(self, reference: str, load: bool = True) -> None:
         """Select (and open) a request by reference, if the queue shows it (for scripts and
         tests; the queue itself keeps the selection by id)."""
-        from sqlalchemy import select
+        ctx = self.ctx
 
-        from reviewer.models import Request
+        def work(_p: Progress) -> int | None:
+            with ctx.db.read() as session:
+                return queries.request_id(session, reference)
 
-        with self.ctx.db.read() as session:
-            rid = session.execute(
-                select(Request.id).where(Request.reference == reference)).scalar_one_or_none()
-        if rid is None or not self._select_id(rid):
-            return False
-        if load:
-            self.open_request(reference)
-        return True
+        def found(rid: int | None) -> None:
+            if rid is not None and self._select_id(rid) and load:
+                self.open_request(reference)
+
+        self.op(work, title="Selecting").success(found).run()
 
     def _select_id(self, rid: int) -> bool:
         try:
@@ -387,61 +329,57 @@ class MainWindow(QMainWindow):
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid() and not self._reselecting:
             self.current_id = self.model.ids[current.row()]
-            self.open_request(self.model.reference(current.row()))
+            self.open_request(self.model.reference(current.row()), self.current_id)
 
-    def open_request(self, reference: str) -> None:
-        from reviewer.services import workflow as review
+    def open_request(self, reference: str | None, rid: int | None = None) -> None:
+        """Show a request and what the actor may do with it: one read transaction."""
+        ctx = self.ctx
+        self._open_seq = seq = self._open_seq + 1
+        if reference is not None:
+            self.current = reference
 
-        self.current = reference
-        db, actor = self.ctx.db, self.ctx.actor
-        self._open_seq = seq = getattr(self, "_open_seq", 0) + 1
+        def work(_p: Progress) -> Opened:
+            with ctx.db.read() as session:
+                ref = reference if reference is not None else queries.reference_of(session, rid)
+                data = queries.show(session, ref)
+                return seq, data, workflow.options(session, ctx.actor, ref)
 
-        def work() -> tuple[int, dict[str, Any], dict[str, tuple[bool, str]]]:
-            with db.read() as session:
-                data = review.show(session, reference)
-            return seq, data, review.options(db, actor, reference)
+        self.op(work, title="Opening the request").success(self._request_loaded).run()
 
-        self.runner.run(work, self._request_loaded,
-                        lambda e: self.ctx.dialogs.error("Opening the request", e))
-
-    def _request_loaded(
-        self, result: tuple[int, dict[str, Any], dict[str, tuple[bool, str]]]
-    ) -> None:
+    def _request_loaded(self, result: Opened) -> None:
         seq, data, allowed = result
         if seq != self._open_seq:
             return  # the reviewer has moved on, or a newer load is coming
-        self.view.show_request(data)
-        self.panel.set_options(data["reference"], data["version"], allowed,
-                               data["evaluation"]["conditions"])
+        self.current = data["reference"]
+        self.view.show_request(data)  # type: ignore[arg-type]
+        self.panel.set_options(data["reference"], data["version"], dict(allowed),
+                               data["evaluation"]["conditions"])  # fmt: skip
         open_conditions = [c for d in data["decisions"] if d["final"] for c in d["conditions"]
                            if c["status"] == "open"]  # fmt: skip
-        self.panel.set_obligations(open_conditions, data["status"] == "decided")
+        self.panel.set_obligations(open_conditions, data["status"] == Status.DECIDED)  # type: ignore[arg-type]
         self.request_loaded.emit()
 
     # ------------------------------------------------------------------ actions
 
     def run_action(self, name: str, kwargs: dict[str, Any]) -> None:
-        from reviewer.services import workflow as review
-
         reference, version = self.panel.reference, self.panel.version
         if reference is None:
             return
-        db, actor = self.ctx.db, self.ctx.actor
-        services = {
-            "claim": review.claim, "release": review.release, "take_over": review.take_over,
-            "reopen": review.reopen, "decide": review.decide, "return": review.return_request,
-            "confirm": lambda s, a, r, **k: review.check(s, a, r, True, **k),
-            "reject": lambda s, a, r, reason, **k: review.check(s, a, r, False, reason, **k),
+        ctx = self.ctx
+        actions: dict[str, Any] = {
+            "claim": workflow.claim, "release": workflow.release, "take_over": workflow.take_over,
+            "reopen": workflow.reopen, "decide": workflow.decide,
+            "return": workflow.return_request,
+            "confirm": functools.partial(_check, True), "reject": functools.partial(_check, False),
         }  # fmt: skip
-        fn = services.get(name)
 
-        def work() -> str:
-            with db.write() as session:
+        def work(_p: Progress) -> str:
+            with ctx.db.write() as session:
                 if name == "mark":
-                    review.mark_condition(session, actor, kwargs["condition_id"],
-                                          kwargs["status"], kwargs["note"])
+                    workflow.mark_condition(session, ctx.actor, kwargs["condition_id"],
+                                            kwargs["status"], kwargs["note"])  # fmt: skip
                 else:
-                    fn(session, actor, reference, expect_version=version, **kwargs)
+                    actions[name](session, ctx.actor, reference, expect_version=version, **kwargs)
             return name
 
         def done(result: str) -> None:
@@ -451,103 +389,98 @@ class MainWindow(QMainWindow):
             self.action_done.emit(result)
 
         def failed(exc: BaseException) -> None:
-            self.ctx.dialogs.error(name.replace("_", " ").capitalize(), exc)
+            self.dialogs.error(name.replace("_", " ").capitalize(), exc)
             self.open_request(reference)
             self.action_done.emit(f"failed:{name}")
 
-        self.runner.run(work, done, failed, write=True)
+        self.op(work, write=True).success(done).failure(failed).run()
+
+    def _failed(self, title: str, tag: str) -> Any:
+        def failed(exc: BaseException) -> None:
+            self.dialogs.error(title, exc)
+            self.action_done.emit(f"failed:{tag}")
+
+        return failed
 
     def set_organisation(self) -> None:
-        from reviewer.export import get_setting, set_setting
+        ctx = self.ctx
 
-        db, actor = self.ctx.db, self.ctx.actor
-
-        def read() -> str:
-            with db.read() as session:
+        def read(_p: Progress) -> str:
+            with ctx.db.read() as session:
                 return get_setting(session, "organisation_name")
 
-        def failed(exc: BaseException) -> None:
-            self.ctx.dialogs.error("Organisation name", exc)
-            self.action_done.emit("failed:settings")
-
         def ask(current: str) -> None:
-            name = self.ctx.dialogs.ask_text("Organisation name", "Printed at the top of every "
-                                             "PDF record (admins only):", current)  # fmt: skip
+            name = self.dialogs.ask_text("Organisation name", "Printed at the top of every "
+                                         "PDF record (admins only):", current)  # fmt: skip
             if not name:
                 return
 
-            def write() -> str:
-                with db.write() as session:
-                    set_setting(session, actor, "organisation_name", name)
+            def write(_p: Progress) -> str:
+                with ctx.db.write() as session:
+                    set_setting(session, ctx.actor, "organisation_name", name)
                 return "settings"
 
-            self.runner.run(write, self.action_done.emit, failed, write=True)
+            self.op(write, write=True).success(self.action_done.emit).failure(
+                self._failed("Organisation name", "settings")).run()
 
-        self.runner.run(read, ask, failed)
+        self.op(read).success(ask).failure(self._failed("Organisation name", "settings")).run()
 
     def set_database(self) -> None:
-        url = self.ctx.dialogs.ask_text(
+        url = self.dialogs.ask_text(
             "Database", "Database URL for the next start (a SQLite file, or postgresql+psycopg://"
             "login@host/db for a team):", self.ctx.db.url)  # fmt: skip
         if url and url != self.ctx.db.url:
-            path = config.save_database_url(url)
-            self.ctx.dialogs.info("Database", f"Saved in {path}. Reviewer uses it from its next "
-                                  "start.")  # fmt: skip
+            path = settings.save_database_url(url)
+            self.dialogs.info("Database", f"Saved in {path}. Reviewer uses it from its next "
+                              "start.")  # fmt: skip
 
     def set_dark(self, dark: bool) -> None:
-        QSettings().setValue("view/dark", dark)
+        state.save(state.DARK_THEME, dark)
         apply_theme(dark)
 
     def rules_action(self, name: str, key: str) -> None:
         """Import, diff, backtest, propose or approve a rule-set version (off the GUI thread)."""
-        from reviewer.services import rulesets as lifecycle
+        ctx = self.ctx
+        writes = name in ("import", "propose", "approve")
 
-        db, actor = self.ctx.db, self.ctx.actor
-
-        def work() -> tuple[str, Any]:
-            if name in ("diff", "backtest"):
-                with db.read() as session:
-                    candidate = lifecycle.resolve(session, key)
+        def work(_p: Progress) -> tuple[str, str | BacktestReport]:
+            if not writes:
+                with ctx.db.read() as session:
+                    candidate = rulesets.resolve(session, key)
                     if name == "diff":
-                        from reviewer.services.importing import active_rules
-
-                        return name, lifecycle.diff_text(
-                            lifecycle.diff(active_rules(session).ruleset, candidate))
-                    return name, lifecycle.backtest(session, candidate).to_json()
-            with db.write() as session:
+                        active = rulesets.active_rules(session).ruleset
+                        return name, rulesets.diff_text(rulesets.diff(active, candidate))
+                    return name, rulesets.backtest(session, candidate).to_json()
+            with ctx.db.write() as session:
                 if name == "import":
-                    row, created = lifecycle.import_version(session, actor, key)
+                    row, created = rulesets.import_version(session, ctx.actor, key)
                     return name, f"{row.key} {'stored as a draft' if created else 'already stored'}"
-                fn = lifecycle.propose if name == "propose" else lifecycle.approve
-                return name, fn(session, actor, key)
+                fn = rulesets.propose if name == "propose" else rulesets.approve
+                return name, fn(session, ctx.actor, key)
 
-        def done(result: tuple[str, Any]) -> None:
+        def done(result: tuple[str, str | BacktestReport]) -> None:
             kind, value = result
             if kind == "diff":
-                self.rulesets.show_diff(value)
+                self.rulesets.show_diff(str(value))
             elif isinstance(value, dict):
-                self.rulesets.show_backtest(value)
+                self.rulesets.show_backtest(value)  # type: ignore[arg-type]
                 if kind == "approve":
-                    self.ctx.dialogs.info("Rule set", f"{key} is active; every stored "
-                                          "evaluation was refreshed.")  # fmt: skip
+                    self.dialogs.info("Rule set", f"{key} is active; every stored "
+                                      "evaluation was refreshed.")  # fmt: skip
             else:
                 self.rulesets.summary.setText(str(value))
-            if kind in ("import", "propose", "approve"):
+            if writes:
                 self.reload()
             self.action_done.emit(f"rules_{kind}")
 
-        def failed(exc: BaseException) -> None:
-            self.ctx.dialogs.error(f"Rule set: {name}", exc)
-            self.action_done.emit(f"failed:rules_{name}")
-
-        self.runner.run(work, done, failed, write=name in ("import", "propose", "approve"))
+        self.op(work, write=writes).success(done).failure(
+            self._failed(f"Rule set: {name}", f"rules_{name}")).run()
 
     def _open_from_backtest(self, reference: str) -> None:
         self.search.setText("")
         self.status_filter.setCurrentIndex(0)
         self.rec_filter.setCurrentIndex(0)
         self.view_filter.setCurrentIndex(0)
-        self.current = reference
         self.open_request(reference)
         self.tabs.setCurrentWidget(self.view)
 
@@ -558,129 +491,77 @@ class MainWindow(QMainWindow):
     def edit_request(self) -> None:
         data = self.view.data
         if data is None:
-            self.ctx.dialogs.info("Edit", "Select a request first.")
+            self.dialogs.info("Edit", "Select a request first.")
             return
         self.intake.load(data["document"], data["version"])
         self.tabs.setCurrentWidget(self.intake)
 
     def save_request(self, raw: dict[str, Any], expect_version: int | None) -> None:
-        from reviewer.services.importing import save_document
-
-        db, actor = self.ctx.db, self.ctx.actor
+        ctx = self.ctx
         reference = raw.get("reference")
 
-        def work() -> str:
-            with db.write() as session:
-                return save_document(session, actor, raw, expect_version).summary()
+        def work(_p: Progress) -> str:
+            with ctx.db.write() as session:
+                return importing.save_document(session, ctx.actor, raw, expect_version).summary()
 
         def done(summary: str) -> None:
             self.statusBar().showMessage(f"{reference}: saved ({summary})", 5000)
-            self.current = reference
             self.reload()
             self.open_request(str(reference))
             self.tabs.setCurrentWidget(self.view)
             self.action_done.emit("save")
 
-        def failed(exc: BaseException) -> None:
-            self.ctx.dialogs.error("Saving the request", exc)
-            self.action_done.emit("failed:save")
+        self.op(work, write=True).success(done).failure(
+            self._failed("Saving the request", "save")).run()
 
-        self.runner.run(work, done, failed, write=True)
-
-    # ------------------------------------------------------------------ long operations
-
-    def _start_long(self) -> Callable[[int, int], None]:
-        """Show progress and Cancel; return the callback the worker reports through (it
-        raises Cancelled once the user has asked to stop)."""
-        self._cancel.clear()
-        self.progress.setRange(0, 0)
-        self.progress.show()
-        self.cancel_button.show()
-        cancel, signal = self._cancel, self.progress_changed
-
-        def report(done: int, total: int = 0) -> None:
-            signal.emit(done, total)
-            if cancel.is_set():
-                raise Cancelled("stopped by the user: nothing of it was kept")
-
-        return report
-
-    def _end_long(self) -> None:
-        self.progress.hide()
-        self.cancel_button.hide()
-
-    def _show_progress(self, done: int, total: int) -> None:
-        if total:
-            self.progress.setRange(0, total)
-            self.progress.setValue(done)
-        self.progress.setFormat(f"{done:,}" + (f" of {total:,}" if total else ""))
-
-    def cancel(self) -> None:
-        self._cancel.set()
-        self.statusBar().showMessage("stopping…")
+    # ------------------------------------------------------------------ files
 
     def import_files(self, paths: list[str]) -> None:
-        from reviewer.services.importing import import_files
+        ctx = self.ctx
 
-        db, actor = self.ctx.db, self.ctx.actor
-        report = self._start_long()
-
-        def work() -> str:
-            with db.write() as session:
-                return import_files(session, paths, actor, progress=report).summary()
+        def work(progress: Progress) -> str:
+            with ctx.db.write() as session:
+                return importing.import_files(session, paths, ctx.actor, progress=progress).summary()
 
         def done(summary: str) -> None:
-            self._end_long()
-            self.ctx.dialogs.info("Import", summary)
+            self.dialogs.info("Import", summary)
             self.reload()
             self.action_done.emit("import")
 
-        def failed(exc: BaseException) -> None:
-            self._end_long()
-            self.ctx.dialogs.error("Import: nothing was imported", exc)
-            self.action_done.emit("failed:import")
-
         self.statusBar().showMessage(f"importing {len(paths)} file(s)…")
-        self.runner.run(work, done, failed, write=True)
+        self.op(work, write=True).with_progress(cancel=True).success(done).failure(
+            self._failed("Import: nothing was imported", "import")).run()
 
     def import_dialog(self) -> None:
-        paths = self.ctx.dialogs.open_files("Import requests")
+        paths = self.dialogs.open_files("Import requests")
         if paths:
             self.import_files(paths)
 
     def export_dialog(self) -> None:
         if self.current is None:
-            self.ctx.dialogs.info("Export PDF", "Select a decided request first.")
+            self.dialogs.info("Export PDF", "Select a decided request first.")
             return
-        folder = self.ctx.dialogs.choose_folder("Export PDF records to")
+        folder = self.dialogs.choose_folder("Export PDF records to")
         if folder:
             self.export_pdfs([self.current], folder)
 
     def export_pdfs(self, references: list[str], folder: str) -> None:
-        from pathlib import Path
+        url = self.ctx.db.url
+        ctx = self.ctx
 
-        from reviewer.export import export_pdfs, plan, select_decisions
-
-        db = self.ctx.db
-        report = self._start_long()
-
-        def work() -> int:
-            with db.read() as session:
-                rows = select_decisions(session, references, False)
-            return export_pdfs(db.url, plan(rows, Path(folder), overwrite=False), jobs=1,
-                               progress=report)
+        def work(progress: Progress) -> int:
+            with ctx.db.read() as session:
+                rows = records.select_decisions(session, references, False)
+            targets = records.plan(rows, Path(folder), overwrite=False)
+            return records.export_pdfs(functools.partial(open_database, url), targets, jobs=1,
+                                       progress=progress)  # fmt: skip
 
         def done(n: int) -> None:
-            self._end_long()
-            self.ctx.dialogs.info("Export PDF", f"Wrote {n} PDF record(s) to {folder}.")
+            self.dialogs.info("Export PDF", f"Wrote {n} PDF record(s) to {folder}.")
             self.action_done.emit("export")
 
-        def failed(exc: BaseException) -> None:
-            self._end_long()
-            self.ctx.dialogs.error("Export PDF", exc)
-            self.action_done.emit("failed:export")
-
-        self.runner.run(work, done, failed)
+        self.op(work).with_progress(cancel=True).success(done).failure(
+            self._failed("Export PDF", "export")).run()
 
     def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         if event.mimeData().hasUrls():
@@ -692,113 +573,5 @@ class MainWindow(QMainWindow):
             self.import_files(paths)
 
 
-def process_age() -> float:
-    """Seconds since this process started (Linux: from /proc; elsewhere: since import)."""
-    try:
-        with open("/proc/self/stat", encoding="ascii") as fh:
-            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/uptime", encoding="ascii") as fh:
-            uptime = float(fh.read().split()[0])
-        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return time.perf_counter() - _IMPORTED
-
-
-_IMPORTED = time.perf_counter()
-
-
-def system_is_dark() -> bool:
-    from PySide6.QtGui import QGuiApplication
-
-    try:
-        return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
-    except AttributeError:  # Qt before 6.5
-        return False
-
-
-def apply_theme(dark: bool) -> None:
-    """Light (the platform's) or dark (Fusion with a dark palette)."""
-    from PySide6.QtGui import QColor, QPalette
-
-    app = QApplication.instance()
-    if not isinstance(app, QApplication):
-        return
-    if not dark:
-        app.setPalette(app.style().standardPalette())
-        return
-    app.setStyle("Fusion")
-    p = QPalette()
-    roles = QPalette.ColorRole
-    for role, colour in ((roles.Window, "#1f2328"), (roles.WindowText, "#e6edf3"),
-                         (roles.Base, "#161b22"), (roles.AlternateBase, "#1f2328"),
-                         (roles.Text, "#e6edf3"), (roles.Button, "#2d333b"),
-                         (roles.ButtonText, "#e6edf3"), (roles.Highlight, "#2f81f7"),
-                         (roles.HighlightedText, "#ffffff"), (roles.ToolTipBase, "#2d333b"),
-                         (roles.ToolTipText, "#e6edf3"), (roles.PlaceholderText, "#8b949e")):
-        p.setColor(role, QColor(colour))
-    app.setPalette(p)
-
-
-def status_text(ctx: AppContext) -> str:
-    from sqlalchemy import func, select
-
-    from reviewer.models import Account, Request, RuleSetState, RuleSetVersion
-
-    with ctx.db.read() as session:
-        total = session.execute(select(func.count()).select_from(Request)).scalar_one()
-        account = session.execute(
-            select(Account).where(Account.name == ctx.actor.name)
-        ).scalar_one_or_none()
-        active = session.execute(
-            select(RuleSetVersion).where(RuleSetVersion.state == RuleSetState.ACTIVE)
-        ).scalar_one_or_none()
-        roles = ", ".join(account.role_names) if account else "no account"
-        rules = active.key if active else "none"
-    return (f"{total:,} requests  |  database: {ctx.db.describe()}  |  "
-            f"user: {ctx.actor.name} ({roles})  |  rule set: {rules}")  # fmt: skip
-
-
-def install_crash_handler() -> None:
-    """A bug anywhere in the GUI: log it with its traceback, then say where the log is."""
-
-    def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
-        details = "".join(traceback.format_exception(kind, exc, tb))
-        log.error("unexpected error in the application:\n%s", details)
-        box = QMessageBox(QMessageBox.Icon.Critical, "Reviewer: unexpected error",
-                          f"Something went wrong that is not your doing: {exc}\n\n"
-                          f"The details are in {config.log_file()}. Nothing was saved by "
-                          "the action that failed.")  # fmt: skip
-        box.setDetailedText(details)
-        box.exec()
-
-    sys.excepthook = hook
-
-
-def main(args: argparse.Namespace) -> int:
-    from reviewer.cli import acting_user, open_for_write
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Reviewer")
-    app.setOrganizationName("Reviewer")
-    install_crash_handler()
-    try:
-        db = open_for_write(args)
-        actor = acting_user(args, db)
-    except ReviewerError as exc:
-        print(f"reviewer: {exc}", file=sys.stderr)
-        return exc.exit_code
-    window = MainWindow(AppContext(db, actor))
-    window.show()
-    if args.screenshot:
-        path = args.screenshot
-        window.loaded.connect(lambda: print(
-            f"queue shown {process_age():.2f} s after process start "
-            f"({window.model.rowCount():,} rows)", flush=True))
-
-        def shoot() -> None:
-            app.processEvents()
-            ok = window.grab().save(path)
-            app.exit(0 if ok else 1)
-
-        window.loaded.connect(lambda: QTimer.singleShot(300, shoot))
-    return app.exec()
+def _check(confirm: bool, session: Any, actor: Any, reference: str, **kwargs: Any) -> Any:
+    return workflow.check(session, actor, reference, confirm, **kwargs)

@@ -1,25 +1,28 @@
-"""Background work and the one seam for prompts.
+"""Background work, in the manner of Anki's CollectionOp / QueryOp.
 
-`Runner` runs a function off the GUI thread (reads on a pool, writes on a single worker,
-since SQLite has one writer) and delivers its result or its error back on the GUI thread;
-the function never touches widgets. `Dialogs` is the only place that opens message boxes and
-file dialogs; tests replace it so nothing modal ever blocks them.
+    Op(host, lambda progress: services.do(...)).success(show).with_progress(cancel=True).run()
+
+`Op` runs its function off the GUI thread (reads on a small pool, writes on one worker, as
+SQLite has one writer) and delivers the result, or the error, back on the GUI thread. The
+function never touches widgets. Failure goes by default through the host's dialog seam,
+titled with the op's title; `with_progress` shows the host's progress bar and Cancel, and the
+function reports through the `Progress` it is given (which raises Cancelled once the user
+has asked to stop, so the transaction it runs in rolls back).
 """
 
 from __future__ import annotations
 
-import logging
+import threading
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Generic, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from reviewer import settings as config
-from reviewer.errors import ReviewerError
+from reviewer.errors import Cancelled
+from reviewer.ui.dialogs import Dialogs
 
-log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class _Signals(QObject):
@@ -28,7 +31,7 @@ class _Signals(QObject):
 
 
 class _Task(QRunnable):
-    def __init__(self, fn: Callable[[], Any]) -> None:
+    def __init__(self, fn: Callable[[], object]) -> None:
         super().__init__()
         self.setAutoDelete(False)
         self.fn = fn
@@ -45,7 +48,7 @@ class _Task(QRunnable):
 
 
 class Runner(QObject):
-    """Runs functions off the GUI thread; `busy` tells whether anything is pending."""
+    """Runs functions off the GUI thread; `busy_changed` tells whether anything is pending."""
 
     busy_changed = Signal(bool)
 
@@ -57,19 +60,19 @@ class Runner(QObject):
         self.writes.setMaxThreadCount(1)
         self._pending: set[_Task] = set()
 
-    def run(self, fn: Callable[[], Any], done: Callable[[Any], None],
-            failed: Callable[[BaseException], None], write: bool = False) -> None:
+    def run(self, fn: Callable[[], object], done: Callable[[object], None],
+            failed: Callable[[BaseException], None], write: bool = False) -> None:  # fmt: skip
         task = _Task(fn)
         self._pending.add(task)
 
-        def finish(callback: Callable[[Any], None], value: Any) -> None:
+        def finish(callback: Callable[[object], None], value: object) -> None:
             self._pending.discard(task)
             if not self._pending:
                 self.busy_changed.emit(False)
             callback(value)
 
         task.signals.done.connect(lambda v: finish(done, v))
-        task.signals.failed.connect(lambda e: finish(failed, e))
+        task.signals.failed.connect(lambda e: finish(failed, e))  # type: ignore[arg-type]
         self.busy_changed.emit(True)
         (self.writes if write else self.reads).start(task)
 
@@ -78,43 +81,88 @@ class Runner(QObject):
         self.writes.waitForDone(msecs)
 
 
-class Dialogs:
-    """Message boxes and file dialogs, in one place (tests give a replacement)."""
+class Progress:
+    """What a running op reports through (from its worker thread)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        self.parent = parent
+    def __init__(self, emit: Callable[[int, int], None] | None = None) -> None:
+        self._emit = emit
+        self._cancel = threading.Event()
 
-    def info(self, title: str, text: str) -> None:
-        QMessageBox.information(self.parent, title, text)
+    def __call__(self, done: int, total: int = 0) -> None:
+        """Report `done` of `total` (0: unknown); raise Cancelled once cancel() was asked."""
+        if self._emit is not None:
+            self._emit(done, total)
+        if self._cancel.is_set():
+            raise Cancelled("stopped by the user: nothing of it was kept")
 
-    def error(self, title: str, exc: BaseException) -> None:
-        """A known error in plain words; anything else is a bug: logged, with the log named."""
-        if isinstance(exc, ReviewerError):
-            QMessageBox.warning(self.parent, title, str(exc))
-            return
-        details = getattr(exc, "__traceback_text__", repr(exc))
-        log.error("%s failed:\n%s", title, details)
-        box = QMessageBox(QMessageBox.Icon.Critical, title,
-                          f"Unexpected error: {exc}\n\nThe details are in {config.log_file()}.",
-                          parent=self.parent)  # fmt: skip
-        box.setDetailedText(details)
-        box.exec()
+    def cancel(self) -> None:
+        self._cancel.set()
 
-    def open_files(self, title: str) -> list[str]:
-        files, _ = QFileDialog.getOpenFileNames(
-            self.parent, title, "", "Request files (*.json *.jsonl *.csv)")
-        return list(files)
 
-    def open_rule_set(self, title: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, title, "", "Rule sets (*.toml)")
-        return path or None
+class OpHost(Protocol):
+    """What an op needs of the window that starts it."""
 
-    def ask_text(self, title: str, label: str, text: str = "") -> str | None:
-        from PySide6.QtWidgets import QInputDialog
+    runner: Runner
+    dialogs: Dialogs
 
-        value, ok = QInputDialog.getText(self.parent, title, label, text=text)
-        return value if ok else None
+    def begin_progress(self, cancel: bool) -> Progress: ...
 
-    def choose_folder(self, title: str) -> str | None:
-        folder = QFileDialog.getExistingDirectory(self.parent, title)
-        return folder or None
+    def end_progress(self) -> None: ...
+
+
+class Op(Generic[T]):
+    def __init__(self, host: OpHost, fn: Callable[[Progress], T], *, write: bool = False,
+                 title: str = "Reviewer") -> None:  # fmt: skip
+        self.host = host
+        self.fn = fn
+        self.write = write
+        self.title = title
+        self._success: Callable[[T], None] = lambda _result: None
+        self._failure: Callable[[BaseException], None] | None = None
+        self._after: Callable[[], None] = lambda: None
+        self._progress: bool | None = None  # None: no progress; else whether it can be cancelled
+
+    def success(self, callback: Callable[[T], None]) -> Op[T]:
+        self._success = callback
+        return self
+
+    def failure(self, callback: Callable[[BaseException], None]) -> Op[T]:
+        """Replace the default failure (the dialog seam's error, titled with the op's title)."""
+        self._failure = callback
+        return self
+
+    def finally_(self, callback: Callable[[], None]) -> Op[T]:
+        """Run after success or failure (on the GUI thread)."""
+        self._after = callback
+        return self
+
+    def with_progress(self, cancel: bool = False) -> Op[T]:
+        self._progress = cancel
+        return self
+
+    def run(self) -> None:
+        progress = self.host.begin_progress(self._progress) if self._progress is not None \
+            else Progress()  # fmt: skip
+        shows_progress = self._progress is not None
+
+        def done(result: object) -> None:
+            if shows_progress:
+                self.host.end_progress()
+            try:
+                self._success(result)  # type: ignore[arg-type]
+            finally:
+                self._after()
+
+        def failed(exc: BaseException) -> None:
+            if shows_progress:
+                self.host.end_progress()
+            try:
+                if self._failure is not None:
+                    self._failure(exc)
+                else:
+                    self.host.dialogs.error(self.title, exc)
+            finally:
+                self._after()
+
+        fn = self.fn
+        self.host.runner.run(lambda: fn(progress), done, failed, write=self.write)

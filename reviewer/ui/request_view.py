@@ -10,11 +10,9 @@ from typing import Any
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from reviewer import request as rq
+from reviewer.vocabulary import Recommendation
 
-COLOURS = {
-    "refuse": "#b42318", "needs_information": "#6941c6", "escalate_senior": "#c4320a",
-    "escalate_second": "#9a6700", "conditions": "#175cd3", "approve": "#1b7f3b",
-}  # fmt: skip
+COLOURS = {r.value: r.colour for r in Recommendation}
 ICONS = {"refuse": "✖", "needs_information": "?", "escalate_senior": "▲", "escalate_second": "◆",
          "conditions": "■", "approve": "✔"}  # fmt: skip
 

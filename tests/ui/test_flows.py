@@ -8,9 +8,9 @@ import re
 
 from pypdf import PdfReader
 
-from reviewer.services.audit import Actor
+from reviewer.context import open_context
 from reviewer.models.db import Database
-from reviewer.ui.main_window import AppContext, MainWindow
+from reviewer.ui.main_window import MainWindow
 from tests.conftest import EXAMPLES, ROOT
 
 JUST = "Door access with opt-in enrolment; badges keep working; conditions are in the contract."
@@ -41,7 +41,7 @@ class FakeDialogs:
 
 def window_for(qtbot, url: str, user: str) -> tuple[MainWindow, FakeDialogs]:
     dialogs = FakeDialogs()
-    window = MainWindow(AppContext(Database(url), Actor(user, user), dialogs))
+    window = MainWindow(open_context(url, user, write=True), dialogs)
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.loaded, timeout=10_000):
         window.show()
@@ -56,7 +56,7 @@ def wait_action(qtbot, window: MainWindow, action) -> str:
 
 def open_reference(qtbot, window: MainWindow, reference: str) -> None:
     with qtbot.waitSignal(window.request_loaded, timeout=10_000):
-        assert window.select_reference(reference)
+        window.select_reference(reference)
 
 
 def test_import_search_claim_decide_check_and_export(qtbot, cli, tmp_path):

@@ -242,10 +242,11 @@ def test_a_number_with_thousands_of_digits_is_named(db_cli, tmp_path):
 
 
 def _import_with_jobs(db_path, files, jobs):
-    from reviewer.services.audit import Actor
     from reviewer.errors import InvalidInput
     from reviewer.models.db import Database
-    from reviewer.services.importing import bootstrap, import_files
+    from reviewer.services.accounts import bootstrap
+    from reviewer.services.audit import Actor
+    from reviewer.services.importing import import_files
 
     db = Database(f"sqlite:///{db_path}")
     db.upgrade()

@@ -124,7 +124,7 @@ def test_existing_files_need_overwrite(decided, tmp_path):
 
 
 def test_file_names_cannot_collide():
-    from reviewer.export import pdf_name
+    from reviewer.services.records import pdf_name
 
     assert pdf_name("REQ-1", 2) == "REQ-1-d2.pdf"
     a, b = pdf_name("REQ/1", 1), pdf_name("REQ_1", 1)
@@ -137,7 +137,7 @@ def test_verify_pdf_accepts_genuine_and_rejects_forgeries(decided, tmp_path):
     assert ok(decided, "verify", "--pdf", str(genuine), user=ADMIN).startswith("OK")
 
     # a forger re-renders the record with another justification and the same hash
-    from reviewer.export import decision_record
+    from reviewer.services.records import decision_record
     from reviewer.export.pdf import render
     from reviewer.models.db import Database
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from reviewer import intake
 from reviewer import request as rq
 from reviewer.rules import NEEDS_INFO, load_bundled
-from reviewer.services.importing import write_export
+from reviewer.export.documents import write_export
 
 RS = load_bundled()
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),

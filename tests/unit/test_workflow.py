@@ -408,9 +408,9 @@ def test_options_answer_at_once_while_another_program_writes(cli, tmp_path):
     import sqlite3
     import time as _time
 
-    from reviewer.services import workflow as review
-    from reviewer.services.audit import Actor
     from reviewer.models.db import Database
+    from reviewer.services import workflow
+    from reviewer.services.audit import Actor
 
     doc = make({})
     doc["reference"] = "R-BUSY"
@@ -419,12 +419,14 @@ def test_options_answer_at_once_while_another_program_writes(cli, tmp_path):
     ok(cli, "import", str(f), user=ADMIN)
     ok(cli, "claim", "R-BUSY", user=ADMIN)
     db = Database(cli.url)
-    quiet = review.options(db, Actor(ADMIN, "x"), "R-BUSY")
+    with db.read() as session:
+        quiet = workflow.options(session, Actor(ADMIN, "x"), "R-BUSY")
     holder = sqlite3.connect(cli.db_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
         started = _time.monotonic()
-        busy = review.options(db, Actor(ADMIN, "x"), "R-BUSY")
+        with db.read() as session:
+            busy = workflow.options(session, Actor(ADMIN, "x"), "R-BUSY")
         took = _time.monotonic() - started
     finally:
         holder.execute("ROLLBACK")

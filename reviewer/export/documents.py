@@ -1,0 +1,50 @@
+"""Requests written in the request format (`request-format.md`): JSON, JSON Lines and CSV, which
+`reviewer import` reads back unchanged."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from reviewer import request as rq
+
+CSV_COLUMNS = list(rq.LEAF_FIELDS)
+
+
+def csv_cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    kind = rq.LEAF_FIELDS[column].kind
+    if kind == "set":
+        return ";".join(value) if value else "[]"
+    if kind == "objlist":
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value else "[]"
+    if kind == "bool":
+        return "true" if value else "false"
+    return str(value) if not isinstance(value, float) else repr(value)
+
+
+def write_export(docs: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> int:
+    """Write documents in the request format; import reads them back unchanged."""
+    n = 0
+    if fmt == "jsonl":
+        for doc in docs:
+            out.write(rq.canonical_json(doc) + "\n")
+            n += 1
+    elif fmt == "json":
+        out.write("[")
+        for doc in docs:
+            out.write(("," if n else "") + "\n" + json.dumps(doc, ensure_ascii=False, indent=2))
+            n += 1
+        out.write("\n]\n")
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a lone \r gets quoted
+        writer.writerow(CSV_COLUMNS)
+        for doc in docs:
+            writer.writerow([csv_cell(c, rq.get_path(doc, c)) for c in CSV_COLUMNS])
+            n += 1
+    else:  # pragma: no cover - argparse restricts choices
+        raise ValueError(fmt)
+    return n

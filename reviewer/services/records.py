@@ -1,0 +1,231 @@
+"""Decision records: the PDF of every final decision (rendered on every core, each worker
+reading the database on its own connection) and `verify --pdf` against the database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reviewer.errors import InvalidInput, NotFound
+from reviewer.models import (
+    Account,
+    ChainHead,
+    Condition,
+    Decision,
+    Outcome,
+    Request,
+    RuleSetVersion,
+)
+from reviewer.models.db import Database
+from reviewer.services.audit import record_hash
+from reviewer.services.settings import get_setting
+
+PDF_OUTCOMES = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS, Outcome.REFUSE)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+DatabaseOpener = Callable[[], Database]
+
+
+
+
+def pdf_name(reference: str, number: int) -> str:
+    """`<reference>-d<N>.pdf`; unsafe characters become `_` and the reference's SHA-256
+    prefix is appended, so REQ/1 and REQ_1 cannot collide."""
+    safe = _UNSAFE.sub("_", reference)
+    if safe != reference:
+        safe += "-" + hashlib.sha256(reference.encode("utf-8")).hexdigest()[:8]
+    return f"{safe}-d{number}.pdf"
+
+
+def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
+    """Everything a PDF prints, as plain data (picklable, Qt- and ORM-free)."""
+    d = session.get(Decision, decision_id)
+    if d is None:
+        raise NotFound(f"no decision {decision_id}")
+    req = session.get(Request, d.request_id)
+    assert req is not None
+    decider = session.get(Account, d.decider_id)
+    checker = session.get(Account, d.checker_id) if d.checker_id else None
+    conditions = session.execute(
+        select(Condition).where(Condition.decision_id == d.id).order_by(Condition.id)
+    ).scalars()
+    rs_id, _, rs_version = d.rule_set_key.partition("@")
+    rule_set = session.execute(
+        select(RuleSetVersion).where(RuleSetVersion.rule_set_id == rs_id,
+                                     RuleSetVersion.version == int(rs_version or 0))
+    ).scalar_one_or_none()  # fmt: skip
+    head = session.get(ChainHead, 1)
+    return {
+        "reference": req.reference, "number": d.number, "outcome": d.outcome.value,
+        "document": json.loads(d.snapshot), "evaluation": json.loads(d.evaluation),
+        "conditions": [{"id": c.id, "rule": c.rule, "text": c.text,
+                        "due": c.due_on.isoformat() if c.due_on else None} for c in conditions],
+        "justification": d.justification,
+        "re_review": d.re_review_on.isoformat() if d.re_review_on else None,
+        "decider": decider.name if decider else "?", "decider_roles": d.decider_roles,
+        "decided_at": d.decided_at, "checker": checker.name if checker else None,
+        "checker_roles": d.checker_roles, "checked_at": d.checked_at,
+        "rule_set": d.rule_set_key, "rule_set_sha256": d.rule_set_sha256,
+        "rule_set_effective": rule_set.effective_on.isoformat()
+        if rule_set and rule_set.effective_on else None,
+        "request_version": d.request_version, "snapshot_sha256": d.snapshot_sha256,
+        "record_hash": d.record_hash, "event_seq": d.event_seq,
+        "head_seq": head.seq if head else 0, "head_hash": head.hash if head else "0" * 64,
+        "organisation": get_setting(session, "organisation_name"),
+    }  # fmt: skip
+
+
+@dataclass
+class Target:
+    decision_id: int
+    reference: str
+    number: int
+    path: Path
+
+
+def select_decisions(session: Session, refs: list[str], all_decided: bool) -> list[tuple[int, str, int]]:
+    """Final decisions that get a PDF (approve, approve_with_conditions, refuse)."""
+    query = (select(Decision.id, Request.reference, Decision.number)
+             .join(Request, Request.id == Decision.request_id)
+             .where(Decision.final.is_(True), Decision.rejected.is_(False),
+                    Decision.outcome.in_(PDF_OUTCOMES))
+             .order_by(Request.reference, Decision.number))  # fmt: skip
+    if not all_decided:
+        found = {r for (r,) in session.execute(
+            select(Request.reference).where(Request.reference.in_(refs)))}
+        missing = [r for r in refs if r not in found]
+        if missing:
+            raise NotFound(f"no request with reference {', '.join(missing)}")
+        query = query.where(Request.reference.in_(refs))
+    rows = [(i, r, n) for i, r, n in session.execute(query)]
+    if not all_decided:
+        have = {r for _i, r, _n in rows}
+        without = [r for r in refs if r not in have]
+        if without:
+            raise NotFound(f"no final decision to export for {', '.join(without)} (pending, "
+                           "rejected and returned decisions get no PDF)")
+    return rows
+
+
+def plan(rows: Iterable[tuple[int, str, int]], out_dir: Path, overwrite: bool) -> list[Target]:
+    targets = [Target(i, r, n, out_dir / pdf_name(r, n)) for i, r, n in rows]
+    if not overwrite:
+        existing = [str(t.path) for t in targets if t.path.exists()]
+        if existing:
+            raise InvalidInput([f"{p}: already exists (use --overwrite)" for p in existing])
+    return targets
+
+
+def _write(record: dict[str, Any], path: Path) -> None:
+    # ReportLab is loaded on the first PDF only: most commands never render one.
+    from reviewer.export.pdf import render
+
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        render(record, str(tmp))
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+_WORKER_DB: list[Database] = []
+
+
+def _init_worker(open_db: DatabaseOpener) -> None:
+    _WORKER_DB[:] = [open_db()]
+
+
+def _export_chunk(chunk: list[tuple[int, str]]) -> int:
+    db = _WORKER_DB[0]
+    for decision_id, path in chunk:
+        with db.read() as session:
+            record = decision_record(session, decision_id)
+        _write(record, Path(path))
+    return len(chunk)
+
+
+def export_pdfs(open_db: DatabaseOpener, targets: list[Target], jobs: int = 1,
+                progress: Callable[[int, int], None] | None = None) -> int:
+    """Render the targets, on `jobs` processes; each opens the database on its own with
+    `open_db` (a picklable callable, such as `functools.partial(context.open_database, url)`)."""
+    items = [(t.decision_id, str(t.path)) for t in targets]
+    done = 0
+    if jobs <= 1 or len(items) < 4:
+        _init_worker(open_db)
+        for item in items:
+            done += _export_chunk([item])
+            if progress:
+                progress(done, len(items))
+        return done
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    size = max(1, min(25, len(items) // (jobs * 4)))
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    with multiprocessing.get_context(method).Pool(jobs, _init_worker, (open_db,)) as pool:
+        for n in pool.imap_unordered(_export_chunk, chunks):
+            done += n
+            if progress:
+                progress(done, len(items))
+    return done
+
+
+# --------------------------------------------------------------------------- verify --pdf
+
+
+def _collapse(s: str) -> str:
+    return " ".join(s.split())
+
+
+def verify_pdf(session: Session, path: str) -> list[str]:
+    """Problems with one exported PDF against the database ([] when it is genuine)."""
+    # pypdf is loaded by `verify --pdf` only: no other command reads a PDF.
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        meta = reader.metadata or {}
+        pages_text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    except (OSError, PdfReadError, ValueError) as exc:
+        return [f"{path}: not a readable PDF ({exc})"]
+    keywords = str(meta.get("/Keywords", ""))
+    m = re.search(r"record-hash:([0-9a-f]{64})", keywords)
+    if not m:
+        return [f"{path}: no record hash in the PDF metadata"]
+    digest = m.group(1)
+    flat = _collapse(pages_text)
+    if digest not in flat.replace(" ", ""):
+        return [f"{path}: the record hash printed in the text differs from the metadata"]
+    decision = session.execute(
+        select(Decision).where(Decision.record_hash == digest)
+    ).scalar_one_or_none()
+    if decision is None:
+        return [f"{path}: record hash {digest[:16]}... is not in this database"]
+    req = session.get(Request, decision.request_id)
+    assert req is not None
+    problems = []
+    if record_hash(session, decision, req.reference) != digest:
+        problems.append(f"{path}: the decision in the database no longer matches its record "
+                        "hash (changed after export)")  # fmt: skip
+    record = decision_record(session, decision.id)
+    checks = {
+        "reference": record["reference"],
+        "outcome": Outcome(record["outcome"]).label,
+        "decider": f"{record['decider']} ({record['decider_roles']})",
+        "justification": record["justification"],
+    }
+    if record["checker"]:
+        checks["checker"] = f"{record['checker']} ({record['checker_roles']})"
+    for what, expected in checks.items():
+        if _collapse(expected) not in flat:
+            problems.append(f"{path}: the printed {what} differs from the record")
+    return problems

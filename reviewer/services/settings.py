@@ -1,0 +1,43 @@
+"""Organisation settings (declared in `vocabulary.ORG_SETTINGS`): stored in the database so a
+team shares them, changed only by an admin, each change an audit event."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from reviewer.errors import InvalidInput, NotFound
+from reviewer.models import Setting
+from reviewer.services.accounts import require_admin
+from reviewer.services.audit import Actor, Chain, utc_now
+from reviewer.vocabulary import ORG_SETTINGS, OrgSetting
+
+
+def _declared(key: str) -> OrgSetting:
+    try:
+        return ORG_SETTINGS[key]
+    except KeyError:
+        raise NotFound(f"no setting {key!r}; settings are {', '.join(ORG_SETTINGS)}") from None
+
+
+def get_setting(session: Session, key: str) -> str:
+    declared = _declared(key)
+    row = session.get(Setting, key)
+    return row.value if row else declared.default
+
+
+def set_setting(session: Session, actor: Actor, key: str, value: str) -> str:
+    """Change a setting; returns the value stored (trimmed)."""
+    require_admin(session, actor, "changes settings")
+    declared = _declared(key)
+    value = value.strip()
+    if not value or len(value) > declared.max_len or "\x00" in value:
+        raise InvalidInput([f"{key}: 1 to {declared.max_len} characters"])
+    row = session.get(Setting, key)
+    now = utc_now()
+    if row is None:
+        session.add(Setting(key=key, value=value, updated_by=actor.name, updated_at=now))
+    else:
+        row.value, row.updated_by, row.updated_at = value, actor.name, now
+    with Chain(session, actor) as chain:
+        chain.append("settings", None, {"key": key, "value": value}, time=now)
+    return value

@@ -1,0 +1,70 @@
+"""The desktop application: the QApplication, the crash handler and the main window."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+from types import TracebackType
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from reviewer import settings
+from reviewer.context import Context
+from reviewer.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+_IMPORTED = time.perf_counter()
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux: from /proc; elsewhere: since import)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - _IMPORTED
+
+
+def install_crash_handler() -> None:
+    """A bug anywhere in the GUI: log it with its traceback, then say where the log is."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        details = "".join(traceback.format_exception(kind, exc, tb))
+        log.error("unexpected error in the application:\n%s", details)
+        box = QMessageBox(QMessageBox.Icon.Critical, "Reviewer: unexpected error",
+                          f"Something went wrong that is not your doing: {exc}\n\n"
+                          f"The details are in {settings.log_file()}. Nothing was saved by "
+                          "the action that failed.")  # fmt: skip
+        box.setDetailedText(details)
+        box.exec()
+
+    sys.excepthook = hook
+
+
+def run(ctx: Context, screenshot: str | None = None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Reviewer")
+    app.setOrganizationName("Reviewer")
+    install_crash_handler()
+    window = MainWindow(ctx)
+    window.show()
+    if screenshot:
+        window.loaded.connect(lambda: print(
+            f"queue shown {process_age():.2f} s after process start "
+            f"({window.model.rowCount():,} rows)", flush=True))
+
+        def shoot() -> None:
+            app.processEvents()
+            ok = window.grab().save(screenshot)
+            app.exit(0 if ok else 1)
+
+        window.loaded.connect(lambda: QTimer.singleShot(300, shoot))
+    return app.exec()

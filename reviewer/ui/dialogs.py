@@ -1,0 +1,53 @@
+"""The one seam for prompts: message boxes and file dialogs open here only, and tests give a
+replacement, so nothing modal ever blocks them."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+
+from reviewer import settings
+from reviewer.errors import ReviewerError
+
+log = logging.getLogger(__name__)
+
+
+class Dialogs:
+    """Message boxes and file dialogs, in one place (tests give a replacement)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.parent = parent
+
+    def info(self, title: str, text: str) -> None:
+        QMessageBox.information(self.parent, title, text)
+
+    def error(self, title: str, exc: BaseException) -> None:
+        """A known error in plain words; anything else is a bug: logged, with the log named."""
+        if isinstance(exc, ReviewerError):
+            QMessageBox.warning(self.parent, title, str(exc))
+            return
+        details = getattr(exc, "__traceback_text__", repr(exc))
+        log.error("%s failed:\n%s", title, details)
+        box = QMessageBox(QMessageBox.Icon.Critical, title,
+                          f"Unexpected error: {exc}\n\nThe details are in {settings.log_file()}.",
+                          parent=self.parent)  # fmt: skip
+        box.setDetailedText(details)
+        box.exec()
+
+    def open_files(self, title: str) -> list[str]:
+        files, _ = QFileDialog.getOpenFileNames(
+            self.parent, title, "", "Request files (*.json *.jsonl *.csv)")
+        return list(files)
+
+    def open_rule_set(self, title: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, title, "", "Rule sets (*.toml)")
+        return path or None
+
+    def ask_text(self, title: str, label: str, text: str = "") -> str | None:
+        value, ok = QInputDialog.getText(self.parent, title, label, text=text)
+        return value if ok else None
+
+    def choose_folder(self, title: str) -> str | None:
+        folder = QFileDialog.getExistingDirectory(self.parent, title)
+        return folder or None

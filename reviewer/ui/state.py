@@ -1,0 +1,27 @@
+"""The window's own state, kept in QSettings (per user, per machine): every key declared here
+once, with its type, so nothing else spells a key."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+
+WINDOW_GEOMETRY = "window/geometry"  # QByteArray: saveGeometry()
+QUEUE_HEADER = "queue/header"  # QByteArray: the queue header's saveState()
+DARK_THEME = "view/dark"  # bool; unset: follow the system
+
+
+def load_bytes(key: str) -> QByteArray | None:
+    value = QSettings().value(key)
+    return value if isinstance(value, QByteArray) else None
+
+
+def save(key: str, value: object) -> None:
+    QSettings().setValue(key, value)
+
+
+def dark_theme() -> bool | None:
+    """The reviewer's choice of theme, None until one was made."""
+    value = QSettings().value(DARK_THEME)
+    if value is None:
+        return None
+    return str(value).lower() in ("true", "1")

@@ -1,0 +1,238 @@
+"""Every vocabulary of Reviewer, declared once: statuses, recommendations, outcomes, condition
+and rule-set states, roles and queue views, each member with its label, colour and one-line
+explanation; the organisation settings; and the label of every request field.
+
+The models store the enum values, the CLI offers them as choices, and the window and the PDF
+print their labels: none of them spells a member out again.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Self
+
+
+class Term(enum.StrEnum):
+    """A stored value with the words people read for it."""
+
+    label: str
+    colour: str
+    explanation: str
+
+    def __new__(cls, value: str, label: str, colour: str, explanation: str) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        member.colour = colour
+        member.explanation = explanation
+        return member
+
+    @classmethod
+    def values(cls) -> list[str]:
+        return [m.value for m in cls]
+
+    @classmethod
+    def label_of(cls, value: str) -> str:
+        """The label of a stored value; a value no longer declared is shown as it is."""
+        try:
+            return cls(value).label
+        except ValueError:
+            return value
+
+
+class Status(Term):
+    NEW = ("new", "New", "#475467", "Waiting for a reviewer to claim it.")
+    IN_REVIEW = ("in_review", "In review", "#175cd3", "Claimed by a reviewer, who decides it.")
+    AWAITING_SECOND = ("awaiting_second", "Awaiting check", "#9a6700",
+                       "Decided; a second account must confirm or reject the decision.")  # fmt: skip
+    DECIDED = ("decided", "Decided", "#1b7f3b", "The decision is final.")
+    RETURNED = ("returned", "Returned", "#6941c6",
+                "Sent back to sales for information; a new version reopens it.")  # fmt: skip
+
+
+class Recommendation(Term):
+    """What the rule set recommends, most severe first (the rank order of `ruleset.md`)."""
+
+    REFUSE = ("refuse", "Refuse", "#b42318", "A rule refuses the request.")
+    NEEDS_INFORMATION = ("needs_information", "Needs information", "#6941c6",
+                         "Facts the rules need are unknown: ask sales for them.")  # fmt: skip
+    ESCALATE_SENIOR = ("escalate_senior", "Escalate to a senior", "#c4320a",
+                       "A senior decides and a different account checks.")  # fmt: skip
+    ESCALATE_SECOND = ("escalate_second", "Second reviewer", "#9a6700",
+                       "A different account checks the decision.")  # fmt: skip
+    CONDITIONS = ("conditions", "Approve with conditions", "#175cd3",
+                  "Approvable with the conditions the rules add.")  # fmt: skip
+    APPROVE = ("approve", "Approve", "#1b7f3b", "No rule stands in the way.")
+
+
+class Outcome(Term):
+    APPROVE = ("approve", "Approved", "#1b7f3b", "The request is approved as asked.")
+    APPROVE_WITH_CONDITIONS = ("approve_with_conditions", "Approved with conditions", "#9a6700",
+                               "Approved; the conditions are obligations of the contract.")  # fmt: skip
+    REFUSE = ("refuse", "Refused", "#b42318", "The request is refused.")
+    RETURN_FOR_INFORMATION = ("return_for_information", "Returned for information", "#475467",
+                              "Sent back to sales for the facts the decision needs.")  # fmt: skip
+
+
+class ConditionStatus(Term):
+    OPEN = ("open", "Open", "#175cd3", "The obligation is still to be met.")
+    MET = ("met", "Met", "#1b7f3b", "The obligation was met.")
+    LAPSED = ("lapsed", "Lapsed", "#b42318", "The obligation was not met in time.")
+
+
+class RuleSetState(Term):
+    DRAFT = ("draft", "Draft", "#475467", "Imported; not yet proposed.")
+    PROPOSED = ("proposed", "Proposed", "#9a6700",
+                "Proposed by one admin with its backtest; a different admin activates it.")  # fmt: skip
+    ACTIVE = ("active", "Active", "#1b7f3b", "The rule set every evaluation uses now.")
+    RETIRED = ("retired", "Retired", "#98a2b3", "Replaced by a later version.")
+
+
+class Role(Term):
+    REVIEWER = ("reviewer", "Reviewer", "#175cd3", "Claims, decides and checks requests.")
+    SENIOR = ("senior", "Senior", "#c4320a",
+              "Decides escalated requests, takes over claims and reopens decisions.")  # fmt: skip
+    ADMIN = ("admin", "Admin", "#475467", "Manages accounts, settings and rule sets.")
+
+
+class View(Term):
+    """The queue's views."""
+
+    ALL = ("all", "All requests", "#475467", "Every request the filters select.")
+    MINE = ("mine", "Mine", "#175cd3", "Requests assigned to you.")
+    AWAITING_MY_CHECK = ("awaiting my check", "Awaiting my check", "#9a6700",
+                         "Decisions of others that you may check.")  # fmt: skip
+    CONDITIONS_OVERDUE = ("conditions overdue", "Conditions overdue", "#b42318",
+                          "Decided requests with an open condition past its due date.")  # fmt: skip
+
+
+ROLES = tuple(Role.values())
+FINDING_OUTCOMES = Recommendation  # a finding's outcome is one of the recommendations
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class OrgSetting:
+    """An organisation setting: stored in the database, shared by a team, changed by admins."""
+
+    key: str
+    label: str
+    default: str
+    explanation: str
+    max_len: int = 300
+
+
+ORG_SETTINGS: dict[str, OrgSetting] = {
+    s.key: s
+    for s in (
+        OrgSetting("organisation_name", "Organisation name", "Reviewer",
+                   "Printed at the top of every PDF record."),  # fmt: skip
+    )
+}
+
+
+# --------------------------------------------------------------------------- field labels
+
+FIELD_LABELS: dict[str, str] = {
+    "format": "Format",
+    "reference": "Reference",
+    "received_on": "Received on",
+    "title": "Title",
+    "sales.owner": "Sales owner",
+    "sales.product": "Product",
+    "sales.contract_value": "Contract value",
+    "sales.currency": "Currency",
+    "customer.name": "Customer name",
+    "customer.country": "Customer country",
+    "customer.region": "Customer region",
+    "customer.city": "Customer city",
+    "customer.org_type": "Organisation type",
+    "customer.sector": "Sector",
+    "customer.is_reseller": "Reseller",
+    "customer.contact_email": "Contact e-mail",
+    "end_users": "End users",
+    "use.use_case": "Use case",
+    "use.operations": "Operations",
+    "use.real_time": "Real time",
+    "use.camera_type": "Camera type",
+    "use.environment": "Environment",
+    "use.context": "Context",
+    "use.law_enforcement_purpose": "Law-enforcement purpose",
+    "use.subject_already_apprehended": "Subject already apprehended",
+    "use.tracks_individuals": "Tracks individuals",
+    "use.targets_protected_groups": "Targets protected groups",
+    "use.monitored_events": "Monitored events",
+    "use.captures_protected_spaces": "Captures protected spaces",
+    "use.decision_effects": "Decision effects",
+    "use.accessibility_scenario": "Accessibility scenario",
+    "use.description": "Description",
+    "people.includes_minors": "Includes minors",
+    "people.mostly_over_65": "Mostly over 65",
+    "people.enrollment_basis": "Enrolment basis",
+    "scale.enrolled_identities": "Enrolled identities",
+    "scale.identifications_per_day": "Identifications per day",
+    "scale.people_scanned_per_day": "People scanned per day",
+    "scale.cameras": "Cameras",
+    "scale.sites": "Sites",
+    "scale.countries": "Countries",
+    "scale.coverage": "Coverage",
+    "data.gallery_sources": "Gallery sources",
+    "data.retention_days": "Retention (days)",
+    "data.retention_policy_public": "Retention policy public",
+    "data.sold_or_monetized": "Data sold or monetised",
+    "data.shares_with_law_enforcement": "Shares data with law enforcement",
+    "data.law_enforcement_recipients": "Law-enforcement recipients",
+    "safeguards.consent": "Consent",
+    "safeguards.enrollment_optional": "Enrolment optional",
+    "safeguards.alternative_method": "Alternative method offered",
+    "safeguards.human_review": "Human review",
+    "safeguards.operational_testing": "Operational testing",
+    "safeguards.demographic_testing": "Demographic testing",
+    "safeguards.staff_training": "Staff training",
+    "safeguards.feedback_channel": "Feedback channel",
+    "safeguards.match_threshold": "Match threshold",
+    "legal.authorisation": "Authorisation",
+    "legal.eu_art5_objective": "EU AI Act Art. 5 objective",
+    "legal.dpia_completed": "DPIA completed",
+    "sites": "Sites",
+    # fields of list items
+    "name": "Name",
+    "country": "Country",
+    "region": "Region",
+    "city": "City",
+    "org_type": "Organisation type",
+    "public_accommodation": "Public accommodation",
+}
+
+SECTION_LABELS: dict[str, str] = {
+    "sales": "Sales",
+    "customer": "Customer",
+    "use": "Use",
+    "people": "People",
+    "scale": "Scale",
+    "data": "Data",
+    "safeguards": "Safeguards",
+    "legal": "Legal",
+}
+
+
+def field_label(path: str) -> str:
+    """`legal.dpia_completed` -> `DPIA completed`; `sites[0].city` -> `Sites 1: City`."""
+    if path in FIELD_LABELS:
+        return FIELD_LABELS[path]
+    head, sep, rest = path.partition("[")
+    if sep:
+        index, _, tail = rest.partition("]")
+        item = FIELD_LABELS.get(tail.lstrip("."), tail.lstrip("."))
+        base = FIELD_LABELS.get(head, head)
+        number = int(index) + 1 if index.isdigit() else index
+        return f"{base} {number}: {item}" if tail else f"{base} {number}"
+    return path.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+
+
+def value_label(value: str) -> str:
+    """A stored enumeration value in words (`government_agency` -> `government agency`)."""
+    return value.replace("_", " ")
