@@ -33,7 +33,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from reviewer.vocabulary import Outcome, Recommendation
+from reviewer.vocabulary import Outcome, Recommendation, field_label
 
 FONT, BOLD, FALLBACK = "Reviewer-Sans", "Reviewer-Sans-Bold", "Reviewer-CJK"
 OUTCOME_WORDS = {o.value: (o.label, colors.HexColor(o.colour)) for o in Outcome}
@@ -184,7 +184,7 @@ def _show(value: Any) -> str:
 
 def _section(doc: dict[str, Any], name: str, fields: list[str]) -> list[tuple[str, Any]]:
     section = doc.get(name)
-    return [(f.replace("_", " ").capitalize(), _show(section.get(f) if section else None))
+    return [(field_label(f"{name}.{f}"), _show(section.get(f) if section else None))
             for f in fields]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from reviewer import request as rq
-from reviewer.vocabulary import Recommendation
+from reviewer.vocabulary import SECTION_LABELS, Recommendation, field_label
 
 COLOURS = {r.value: r.colour for r in Recommendation}
 ICONS = {"refuse": "✖", "needs_information": "?", "escalate_senior": "▲", "escalate_second": "◆",
@@ -64,13 +64,13 @@ def render(data: dict[str, Any]) -> str:
     parts.append("<h3>The request</h3><table cellspacing=2>")
     for key, spec in rq.SCHEMA.items():
         if isinstance(spec, dict):
-            parts.append(f'<tr><td colspan=2><b>{escape(key)}</b></td></tr>')
+            parts.append(f'<tr><td colspan=2><b>{escape(SECTION_LABELS.get(key, key))}</b></td></tr>')
             section = doc.get(key) or {}
             for field in spec:
-                parts.append(f"<tr><td>&nbsp;&nbsp;{escape(field.replace('_', ' '))}</td>"
+                parts.append(f"<tr><td>&nbsp;&nbsp;{escape(field_label(f'{key}.{field}'))}</td>"
                              f"<td>{_value(section.get(field))}</td></tr>")
         elif key not in ("format",):
-            parts.append(f"<tr><td><b>{escape(key.replace('_', ' '))}</b></td>"
+            parts.append(f"<tr><td><b>{escape(field_label(key))}</b></td>"
                          f"<td>{_value(doc.get(key))}</td></tr>")
     parts.append("</table>")
     parts.append("<h3>Decisions</h3>" + ("" if data["decisions"] else "<p>none yet</p>"))

@@ -46,8 +46,8 @@ def test_model_serves_only_display_role(qtbot, cli):
 
 def test_queue_model_passes_the_model_tester(qtmodeltester, cli):
     from reviewer.services.queries import QueueQuery, queue_ids
-    from reviewer.ui.queue_model import QueueModel, fetch_page
     from reviewer.ui.ops import Runner
+    from reviewer.ui.queue_model import QueueModel, fetch_page
     from tests.ui.test_flows import FakeDialogs
 
     assert cli("seed-demo", "--count", "25")[0] == 0

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from reviewer.services.audit import Actor
 from reviewer.models.db import Database
+from reviewer.services.audit import Actor
 from reviewer.services.workflow import claim, release
 
 

@@ -3,11 +3,10 @@ the core stays Qt-free. The GUI says so instead of crashing without a display.""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
-
-import ast
 
 from tests.helpers.imports import (
     ROOT,

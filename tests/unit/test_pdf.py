@@ -137,9 +137,9 @@ def test_verify_pdf_accepts_genuine_and_rejects_forgeries(decided, tmp_path):
     assert ok(decided, "verify", "--pdf", str(genuine), user=ADMIN).startswith("OK")
 
     # a forger re-renders the record with another justification and the same hash
-    from reviewer.services.records import decision_record
     from reviewer.export.pdf import render
     from reviewer.models.db import Database
+    from reviewer.services.records import decision_record
 
     db = Database(decided.url)
     with db.read() as session:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from reviewer import intake
 from reviewer import request as rq
-from reviewer.rules import NEEDS_INFO, load_bundled
 from reviewer.export.documents import write_export
+from reviewer.rules import NEEDS_INFO, load_bundled
 
 RS = load_bundled()
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),

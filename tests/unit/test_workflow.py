@@ -264,10 +264,10 @@ def test_plain_approve_and_approve_with_conditions(wf):
 
 def test_services_refuse_without_writing(wf):
     """The same rules hold when the services are called directly."""
-    from reviewer.services import workflow as review
-    from reviewer.services.audit import Actor
     from reviewer.errors import NotPermitted
     from reviewer.models.db import Database
+    from reviewer.services import workflow as review
+    from reviewer.services.audit import Actor
 
     db = Database(wf.url_for("rev1"))
     before = wf.dump()
