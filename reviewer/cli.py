@@ -71,11 +71,11 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _common(suppress: bool) -> argparse.ArgumentParser:
+def _common(suppress: bool) -> _Parser:
     """--database and --user, taken before or after the sub-command: a sub-command's parser
     leaves them alone unless given there (SUPPRESS), so neither place overrides the other."""
     default = argparse.SUPPRESS if suppress else None
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--database", metavar="URL", default=default,
                         help="database URL: sqlite:///PATH or postgresql+psycopg://LOGIN@HOST/DB "
                         "(default: see below)")  # fmt: skip
@@ -254,11 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     ssub = s.add_subparsers(dest="settings_command", required=True, parser_class=_Parser,
                             metavar="COMMAND")  # fmt: skip
     keys = ", ".join(ORG_SETTINGS)
-    g = ssub.add_parser("get", parents=[common], help="print a setting")
-    g.add_argument("key", metavar="KEY", help=f"the setting ({keys})")
-    g = ssub.add_parser("set", parents=[common], help="change a setting (admin)")
-    g.add_argument("key", metavar="KEY", help=f"the setting ({keys})")
-    g.add_argument("value", metavar="VALUE", help="its new value")
+    o = ssub.add_parser("get", parents=[common], help="print a setting")
+    o.add_argument("key", metavar="KEY", help=f"the setting ({keys})")
+    o = ssub.add_parser("set", parents=[common], help="change a setting (admin)")
+    o.add_argument("key", metavar="KEY", help=f"the setting ({keys})")
+    o.add_argument("value", metavar="VALUE", help="its new value")
 
     s = command("db", "the database: schema, first account, backups")
     dbsub = s.add_subparsers(dest="db_command", required=True, parser_class=_Parser,

@@ -188,7 +188,7 @@ def generate(count: int, seed: int = 1, start: int = 1, prefix: str = "DEMO") ->
                                             "government_records"], 0.05),
         }  # fmt: skip
         if rng.random() > 0.07:  # sometimes the whole scale section is unknown
-            scale = {k: rng.choice(v) for k, v in SCALE.items()}
+            scale: dict[str, Any] = {k: rng.choice(v) for k, v in SCALE.items()}
             scale["coverage"] = rng.choice(["site", "campus", "city", "region", "national"])
             if rng.random() < 0.1:
                 del scale[rng.choice(list(scale))]

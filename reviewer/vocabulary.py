@@ -20,12 +20,12 @@ class Term(enum.StrEnum):
     colour: str
     explanation: str
 
-    def __new__(cls, value: str, label: str, colour: str, explanation: str) -> Self:
+    def __new__(cls, value: str, *words: str) -> Self:
+        # The words (label, colour, explanation) as `*words`: mypy takes this signature for a
+        # lookup by value too (`Status("new")`, python/mypy#10573).
         member = str.__new__(cls, value)
         member._value_ = value
-        member.label = label
-        member.colour = colour
-        member.explanation = explanation
+        member.label, member.colour, member.explanation = words
         return member
 
     @classmethod

@@ -134,7 +134,7 @@ def _page_numbers(page_count_label: str) -> Any:
 
         def showPage(self) -> None:  # noqa: N802 - ReportLab's name
             self._saved.append(dict(self.__dict__))
-            self._startPage()
+            self._startPage()  # type: ignore[attr-defined]  # ReportLab's, not in its stubs
 
         def save(self) -> None:
             total = len(self._saved)
@@ -144,7 +144,7 @@ def _page_numbers(page_count_label: str) -> Any:
                 self.setFillColor(colors.HexColor("#475467"))
                 self.drawString(18 * mm, 10 * mm, page_count_label)
                 self.drawRightString(A4[0] - 18 * mm, 10 * mm,
-                                     f"Page {self._pageNumber} of {total}")
+                                     f"Page {self._pageNumber} of {total}")  # type: ignore[attr-defined]
                 super().showPage()
             super().save()
 
@@ -196,10 +196,11 @@ class QrCode(Flowable):
         super().__init__()
         qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
         qr.addData(value)
-        qr.version = qr.calculate_version()
+        # The encoder's methods are unannotated in types-reportlab.
+        qr.version = qr.calculate_version()  # type: ignore[no-untyped-call]
         qr.makeImpl(False, 0)  # a fixed mask: any of the eight is valid for a reader
-        n = qr.getModuleCount()
-        self.rows = [[qr.isDark(r, c) for c in range(n)] for r in range(n)]
+        n = qr.getModuleCount()  # type: ignore[no-untyped-call]
+        self.rows = [[qr.isDark(r, c) for c in range(n)] for r in range(n)]  # type: ignore[no-untyped-call]
         self.size = size
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
@@ -297,10 +298,11 @@ def build_story(record: dict[str, Any]) -> list[Any]:
     for f in ev["findings"]:
         colour_hex = FINDING_COLOURS.get(f["outcome"], "#101828")
         override = f" (override {f['override']})" if f["override"] else ""
-        parts = [Paragraph(f"<b>{escape(f['rule'])} {text(f['title'])}</b> — "
-                           f'<font color="{colour_hex}"><b>{escape(f["outcome"])}{override}</b>'
-                           "</font>", st["body"]),
-                 Paragraph(text(f["explanation"]), st["cell"])]  # fmt: skip
+        parts: list[Flowable] = [
+            Paragraph(f"<b>{escape(f['rule'])} {text(f['title'])}</b> — "
+                      f'<font color="{colour_hex}"><b>{escape(f["outcome"])}{override}</b>'
+                      "</font>", st["body"]),
+            Paragraph(text(f["explanation"]), st["cell"])]  # fmt: skip
         if f["missing"]:
             parts.append(Paragraph("Missing: " + text(", ".join(f["missing"])), st["cell"]))
         parts.append(Paragraph("Source: " + text(f["source"]), st["small"]))
@@ -355,7 +357,8 @@ def render(record: dict[str, Any], path: str) -> None:
         author=record["organisation"],
         subject=f"{OUTCOME_WORDS[record['outcome']][0]}: {record['reference']} "
                 f"(record hash {record['record_hash']})",
-        keywords=f"record-hash:{record['record_hash']}",
+        # The stubs type keywords as a list; ReportLab hands them to Canvas.setKeywords, a text.
+        keywords=f"record-hash:{record['record_hash']}",  # type: ignore[arg-type]
         creator="Reviewer",
     )  # fmt: skip
     doc.build(build_story(record), canvasmaker=_page_numbers(label))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -33,7 +34,7 @@ def evaluation_text(ev: dict[str, Any], width: int = 100) -> str:
     return "\n".join(lines)
 
 
-def show_text(data: dict[str, Any]) -> str:
+def show_text(data: Mapping[str, Any]) -> str:
     """`reviewer show` for a person: the request, its evaluation, versions, decisions and
     events; each decision names the version and rule set it was made on."""
     doc = data["document"]

@@ -71,7 +71,7 @@ class Rule:
                              (), ()) if self.outcome != "conditions" else None  # fmt: skip
         elif v is None:
             missing = _unique(when_missing)
-            result: Finding | None = Finding(
+            result = Finding(
                 self, NEEDS_INFO, None, "cannot be decided while unknown: " + ", ".join(missing),
                 tuple(missing), ())  # fmt: skip
         else:
@@ -456,7 +456,7 @@ def _load_rule(
         if key not in RULE_KEYS:
             err(f"{label}: unknown key {key!r}")
             ok = False
-    outcome = raw.get("outcome")
+    outcome: Any = raw.get("outcome")  # a text of OUTCOMES once checked
     if outcome not in OUTCOMES:
         err(f"{label}: outcome: expected one of {', '.join(OUTCOMES)}, got {outcome!r}")
         ok = False

@@ -20,7 +20,7 @@ loader has already refused anything the language does not define.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any, Protocol
@@ -58,6 +58,9 @@ class Rule(Protocol):
 
     @property
     def cache(self) -> dict[Any, Any]: ...
+
+    @property
+    def make(self) -> Callable[..., Any]: ...  # bound into the code (see `Rule.make`)
 
 
 class RuleSet(Protocol):

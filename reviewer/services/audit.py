@@ -109,7 +109,7 @@ class Chain:
 
     def flush(self) -> None:
         if self._buffer:
-            self.session.execute(insert(AuditEvent.__table__), self._buffer)
+            self.session.execute(insert(AuditEvent.__table__), self._buffer)  # type: ignore[arg-type]
             self._buffer.clear()
 
     def __enter__(self) -> Chain:

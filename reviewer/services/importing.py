@@ -306,7 +306,7 @@ def store_batch(
     if new_rows:
         # executemany without RETURNING (which SQLite runs row by row), then one query for
         # the new ids: the references are unique and this transaction holds the write lock.
-        session.execute(insert(Request.__table__), new_rows)
+        session.execute(insert(Request.__table__), new_rows)  # type: ignore[arg-type]
         id_of: dict[str, int] = {
             ref: rid
             for ref, rid in session.execute(
@@ -322,7 +322,7 @@ def store_batch(
                 "created_by": chain.actor.name, "event_seq": seq,
             })  # fmt: skip
     if version_rows:
-        session.execute(insert(RequestVersion.__table__), version_rows)
+        session.execute(insert(RequestVersion.__table__), version_rows)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- intake form

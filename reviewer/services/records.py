@@ -193,7 +193,7 @@ def verify_pdf(session: Session, path: str) -> list[str]:
 
     try:
         reader = PdfReader(path)
-        meta = reader.metadata or {}
+        meta: dict[str, Any] = reader.metadata or {}
         pages_text = "\n".join(page.extract_text() or "" for page in reader.pages)
     except (OSError, PdfReadError, ValueError) as exc:
         return [f"{path}: not a readable PDF ({exc})"]

@@ -283,7 +283,8 @@ def approve(session: Session, actor: Actor, key: str) -> BacktestReport:
     session.flush()
     params = [{"rid": rid, "rec": rec, "ev": text} for rid, (rec, text) in
               report.evaluations.items()]  # fmt: skip
-    stmt = (update(Request.__table__).where(Request.__table__.c.id == bindparam("rid"))
+    stmt = (update(Request.__table__)  # type: ignore[arg-type]
+            .where(Request.__table__.c.id == bindparam("rid"))
             .values(recommendation=bindparam("rec"), evaluation=bindparam("ev"),
                     rule_set_pk=row.id, version=Request.__table__.c.version + 1,
                     updated_at=now))  # fmt: skip
