@@ -16,7 +16,7 @@ from reviewer.context import open_context  # noqa: E402
 from reviewer.ui.main_window import MainWindow  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-EXAMPLES = HERE.parents[1] / "shared" / "examples"
+EXAMPLES = HERE.parent / "tests" / "data" / "examples"
 
 
 def wait(app: QApplication, signal, timeout_ms: int = 15_000) -> None:

@@ -22,11 +22,12 @@ from typing import Any, NoReturn
 from reviewer import gui, rules, settings
 from reviewer.context import Context, existing_database, open_context, open_database
 from reviewer.errors import EnvironmentProblem, InvalidInput, NotPermitted, ReviewerError, UsageError
-from reviewer.export.documents import write_export
+from reviewer.export.documents import write_export, write_export_file
 from reviewer.export.text import evaluation_text, show_text
 from reviewer.logs import setup_logging
 from reviewer.models import Decision, Request
 from reviewer.models.db import head_revision
+from reviewer.request import json_safe, terminal_safe
 from reviewer.services import (
     accounts,
     importing,
@@ -37,8 +38,8 @@ from reviewer.services import (
     seeding,
     workflow,
 )
-from reviewer.services.audit import Problem, verify
 from reviewer.services.settings import get_setting, set_setting
+from reviewer.services.verify import Problem, verify
 from reviewer.vocabulary import ORG_SETTINGS, ConditionStatus, Outcome, Role
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def _epilog() -> str:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        print(terminal_safe(f"{self.prog}: error: {message}"), file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -269,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("file", metavar="FILE", help="the new backup file")
     d = dbsub.add_parser("restore", parents=[common], help="replace the database by a backup (admin)")
     d.add_argument("file", metavar="FILE", help="the backup file")
+    d.add_argument("--force", action="store_true",
+                   help="restore a backup that does not verify (the restore event says so)")
     d = dbsub.add_parser("init", parents=[common],
                          help="first account and rule set of a new (team) database")
     d.add_argument("--admin", required=True, metavar="LOGIN", help="the first admin's login")
@@ -280,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _context(args: argparse.Namespace, write: bool = False, **kwargs: bool) -> Context:
     ctx = open_context(args.database, args.user, write, **kwargs)
+    args.opened.append(ctx.db)  # closed by main() when the command ends
     if ctx.backup is not None:
         print(f"database migrated; the previous file was copied to {ctx.backup}", file=sys.stderr)
     if ctx.created:
@@ -289,7 +293,9 @@ def _context(args: argparse.Namespace, write: bool = False, **kwargs: bool) -> C
 
 
 def _dump(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """JSON for people and programs: lossless, with control and format characters escaped
+    (`request.json_safe`), so it is safe on a terminal too."""
+    print(json_safe(json.dumps(data, ensure_ascii=False, indent=2, default=str)))
 
 
 # --------------------------------------------------------------------------- commands
@@ -297,8 +303,15 @@ def _dump(data: Any) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     ctx = _context(args, write=True)
+    with ctx.db.read() as session:
+        limit = importing.import_limit(session)
+    # Every file is opened and checked before the writing transaction begins: what is not a
+    # regular file (a FIFO, a device, a folder) or is over the limit is refused at once, so no
+    # file can hold the write lock while it is awaited (the readers check again as they open).
+    importing.check_inputs(args.files, limit)
     with ctx.db.write() as session:
-        result = importing.import_files(session, args.files, ctx.actor, update_existing=args.update)
+        result = importing.import_files(session, args.files, ctx.actor,
+                                        update_existing=args.update, limit_mb=limit)
     print(result.summary())
     return 0
 
@@ -308,10 +321,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with ctx.db.read() as session:
         docs = queries.iter_documents(session, args.refs or None)
         if args.out:
-            tmp = f"{args.out}.part"
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                n = write_export(docs, args.format, fh)
-            os.replace(tmp, args.out)
+            n = write_export_file(docs, args.format, args.out)
             print(f"exported {n} requests to {args.out}", file=sys.stderr)
         else:
             write_export(docs, args.format, sys.stdout)
@@ -319,21 +329,25 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    limit = importing.DEFAULT_LIMIT_MB
     if args.rules:
         ruleset = rules.load_file(args.rules)
     else:
         db = existing_database(args.database)
+        if db is not None:
+            args.opened.append(db)
         if db is None:
             ruleset = rules.load_bundled()
         else:
             with db.read() as session:
                 ruleset = rulesets.active_rules(session).ruleset
+                limit = importing.import_limit(session)
     results = [ruleset.evaluate(doc).to_json(doc["reference"])
-               for doc in importing.read_valid(args.files)]  # fmt: skip
+               for doc in importing.read_valid(args.files, limit)]  # fmt: skip
     if args.format == "json":
         _dump(results)
     else:
-        print("\n\n".join(evaluation_text(r) for r in results))
+        print("\n\n".join(evaluation_text(r) for r in results))  # escaped (export.text)
     return 0
 
 
@@ -357,7 +371,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         status = "OK" if report.ok else "PROBLEM"
         print(f"{status}: {report.events} events, {report.decisions} decisions checked")
         for p in report.problems:
-            print(f"  {p.kind} {p.seq_or_reference}: {p.message}")
+            print(terminal_safe(f"  {p.kind} {p.seq_or_reference}: {p.message}"))
     return 0 if report.ok else 1
 
 
@@ -409,6 +423,8 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
 
 
 def _rules_write(args: argparse.Namespace) -> int:
+    if args.rules_command == "import":
+        rules.read_file(args.file)  # a FIFO or a device is refused before the write lock
     ctx = _context(args, write=True)
     actor, command = ctx.actor, args.rules_command
     with ctx.db.write() as session:
@@ -423,7 +439,7 @@ def _rules_write(args: argparse.Namespace) -> int:
         else:
             report = rulesets.approve(session, actor, args.key)
             print(f"{args.key} is active (approved by {actor.name}); evaluations refreshed")
-    print(rulesets.backtest_text(report))
+    print(terminal_safe(rulesets.backtest_text(report), lines=True))
     return 0
 
 
@@ -432,9 +448,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if command == "check":
         ruleset = rules.load_file(args.file)
         examples = sum(len(r.raw.get("examples", [])) for r in ruleset.rules)
-        print(f"{args.file}: {ruleset.key} is well formed: {len(ruleset.rules)} rules, "
-              f"{len(ruleset.parameters)} parameters, {examples} examples pass; "
-              f"sha256 {ruleset.sha256}")  # fmt: skip
+        print(terminal_safe(f"{args.file}: {ruleset.key} is well formed: {len(ruleset.rules)} "
+                            f"rules, {len(ruleset.parameters)} parameters, {examples} examples "
+                            f"pass; sha256 {ruleset.sha256}"))  # fmt: skip
         return 0
     if command in ("import", "propose", "approve"):
         return _rules_write(args)
@@ -452,23 +468,24 @@ def cmd_rules(args: argparse.Namespace) -> int:
                         ("approved", v["approved_by"], v["approved_at"])) if who]
                     steps = "; ".join(f"{what} by {who} at {(when or '')[:16]}"
                                       for what, who, when in done)  # fmt: skip
-                    print(f"{v['rule_set']:<24} {v['state']:<9} {v['title']}  [{steps}]")
+                    print(terminal_safe(f"{v['rule_set']:<24} {v['state']:<9} {v['title']}  "
+                                        f"[{steps}]"))
             return 0
         if command == "show":
             row = rulesets.get_version(session, args.key)
             print(f"# {row.key} ({row.state.value}), sha256 {row.sha256}")
-            print(row.content)
+            print(terminal_safe(row.content, lines=True))
             return 0
         if command == "diff":
             d = rulesets.diff(rulesets.resolve(session, args.a), rulesets.resolve(session, args.b))
             if args.format == "json":
                 print(json.dumps(d, indent=2, default=str))
             else:
-                print(rulesets.diff_text(d))
+                print(terminal_safe(rulesets.diff_text(d), lines=True))
             return 0
         report = rulesets.backtest(session, rulesets.resolve(session, args.candidate)).to_json()
     print(json.dumps(report, indent=2) if args.format == "json"
-          else rulesets.backtest_text(report))  # fmt: skip
+          else terminal_safe(rulesets.backtest_text(report), lines=True))  # fmt: skip
     return 0
 
 
@@ -498,7 +515,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         return 0
     if command == "restore":
         ctx = _context(args, check_schema=False)
-        restored = maintenance.restore(ctx.db, ctx.actor, Path(args.file))
+        restored = maintenance.restore(ctx.db, ctx.actor, Path(args.file), args.force)
         print(f"restored {ctx.db.describe()} from {args.file} (schema revision "
               f"{restored.revision})")  # fmt: skip
         if restored.report is None:
@@ -506,7 +523,8 @@ def cmd_db(args: argparse.Namespace) -> int:
                   "upgrade) migrates it")  # fmt: skip
         else:
             ok = restored.report.ok
-            print("verify: " + ("OK" if ok else f"{len(restored.report.problems)} problems"))
+            print("verify: " + ("OK" if ok else f"{len(restored.report.problems)} problems "
+                                "(restored with --force)"))
         return 0
     if command == "init":
         ctx = _context(args, write=True, first_account=False)
@@ -557,7 +575,13 @@ def cmd_decide(args: argparse.Namespace) -> int:
         re_review = dt.date.fromisoformat(args.re_review) if args.re_review else None
     except ValueError:
         raise UsageError(f"--re-review takes a date YYYY-MM-DD, got {args.re_review!r}") from None
-    conditions = [workflow.ConditionInput.parse(c) for c in args.condition]
+    conditions = []
+    for spec in args.condition:
+        try:
+            conditions.append(workflow.ConditionInput.parse(spec))
+        except ValueError as exc:
+            raise UsageError(f"--condition takes TEXT or TEXT@YYYY-MM-DD, got {spec!r}: "
+                             f"{exc}") from None
     print(_act(args, workflow.decide, outcome=args.outcome, justification=args.justification,
                conditions=conditions, re_review=re_review))  # fmt: skip
     return 0
@@ -605,8 +629,8 @@ def cmd_conditions(args: argparse.Namespace) -> int:
         _dump(rows)
     else:
         for r in rows:
-            print(f"{r['id']:>6}  {r['reference']:<20} {r['status']:<7} due {r['due']}  "
-                  f"[{r['rule']}] {r['text']}")  # fmt: skip
+            print(terminal_safe(f"{r['id']:>6}  {r['reference']:<20} {r['status']:<7} due "
+                                f"{r['due']}  [{r['rule']}] {r['text']}"))  # fmt: skip
         print(f"{len(rows)} conditions" + (" overdue" if args.overdue else ""))
     return 0
 
@@ -621,7 +645,7 @@ def cmd_users(args: argparse.Namespace) -> int:
         else:
             for u in users:
                 state = "" if u["active"] else "  (disabled)"
-                print(f"{u['name']:<24} {', '.join(u['roles'])}{state}")
+                print(terminal_safe(f"{u['name']:<24} {', '.join(u['roles'])}{state}"))
         return 0
     ctx = _context(args, write=True)
     with ctx.db.write() as session:
@@ -674,15 +698,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     if args.command is None:
         return gui.run_gui(args.database, args.user, args.screenshot)
+    args.opened = []
+    try:
+        return _run(args)
+    finally:
+        for db in args.opened:
+            db.dispose()
+
+
+def _run(args: argparse.Namespace) -> int:
+    """One command, its known errors mapped to their exit codes and anything else logged."""
     try:
         code = COMMANDS[args.command](args)
         sys.stdout.flush()
     except InvalidInput as exc:
-        for line in exc.lines():
-            print(line, file=sys.stderr)
+        for line in exc.lines():  # one line each: text from the input is escaped
+            print(terminal_safe(line), file=sys.stderr)
         code = exc.exit_code
     except ReviewerError as exc:
-        print(f"reviewer: {exc}", file=sys.stderr)
+        print(terminal_safe(f"reviewer: {exc}"), file=sys.stderr)
         code = exc.exit_code
     except KeyboardInterrupt:
         print("reviewer: interrupted; nothing was written", file=sys.stderr)

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
 from reviewer import settings
-from reviewer.errors import EnvironmentProblem, NotPermitted
+from reviewer.errors import EnvironmentProblem, NotPermitted, UsageError
 from reviewer.models.db import Database
 from reviewer.services.accounts import bootstrap
 from reviewer.services.audit import Actor
@@ -38,7 +42,50 @@ class Context:
 
 def open_database(url: str) -> Database:
     """A database by URL, for worker processes (pass `functools.partial(open_database, url)`)."""
-    return Database(url)
+    return Database(checked_url(url))
+
+
+URL_FORMS = "sqlite:///PATH or postgresql+psycopg://LOGIN@HOST/DB"
+_PASSWORD = re.compile(r"(//[^/:@]*:)[^@/]*@")
+
+
+def _url_source(given: str | None) -> str:
+    """Where the URL in use came from (the order of `settings.resolve_database_url`)."""
+    if given:
+        return "--database"
+    if os.environ.get(settings.ENV_DATABASE):
+        return settings.ENV_DATABASE
+    return f"database_url in {settings.config_file()}"
+
+
+def checked_url(url: str, source: str = "the database URL") -> str:
+    """The URL, once it is known to name a database this program can open: a SQLite file or
+    a PostgreSQL database, with a driver that is installed. Anything else (a plain path, a
+    port that is no number, an unknown scheme) is a UsageError (exit 2) that says what a URL
+    looks like, its password hidden."""
+    try:
+        parsed: URL | None = make_url(url)
+    except (ArgumentError, ValueError):
+        parsed = None
+    shown = _PASSWORD.sub(r"\1***@", url) if parsed is None else \
+        parsed.render_as_string(hide_password=True)
+    problem = ""
+    if parsed is None:
+        problem = "not a database URL"
+        if ":" not in url and url.strip():
+            problem += f" (for a SQLite file there, write sqlite:///{Path(url).expanduser().absolute()})"
+    elif parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        problem = "not a SQLite or PostgreSQL URL"
+    elif parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        problem = "a SQLite URL needs the path of its file"
+    else:
+        try:
+            parsed.get_dialect().import_dbapi()
+        except (NoSuchModuleError, ImportError) as exc:
+            problem = f"cannot use this driver ({exc})"
+    if problem:
+        raise UsageError(f"{source} {shown!r}: {problem}; a URL looks like {URL_FORMS}")
+    return url
 
 
 def os_login() -> str:
@@ -84,7 +131,7 @@ def open_context(
     `write`: migrate to head and, with `first_account`, initialise a new SQLite file.
     Otherwise the database must exist and (with `check_schema`) be at head."""
     user_settings = settings.UserSettings.load()
-    db = Database(settings.resolve_database_url(url))
+    db = Database(checked_url(settings.resolve_database_url(url), _url_source(url)))
     if not db.is_sqlite and _named_user(user):
         _actor(db, user)  # refuses --user before anything else happens
     if not write:
@@ -106,7 +153,7 @@ def open_context(
 def existing_database(url: str | None = None) -> Database | None:
     """The database if one exists at head (for `evaluate`, which falls back to the bundled
     rule set without one); None for a SQLite file not created yet."""
-    db = Database(settings.resolve_database_url(url))
+    db = Database(checked_url(settings.resolve_database_url(url), _url_source(url)))
     if _missing(db):
         return None
     db.require_current()

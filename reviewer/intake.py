@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from reviewer import request as rq
+from reviewer.errors import MAX_ERROR_LINES
 
 BOM = "\ufeff"
 
@@ -28,6 +32,7 @@ class Record:
     raw: Any = None
     problems: list[tuple[str, str]] = field(default_factory=list)
     text: str | None = None  # a JSON line not parsed yet (see `parse_text`)
+    more: int = 0  # problems beyond `problems`, counted but not listed (cli.md prints 100)
 
     def parse_text(self) -> None:
         """Parse `text` into `raw` (or a problem): JSON Lines records can be parsed by the
@@ -54,6 +59,16 @@ def format_problem(file: str, label: str, path: str, message: str) -> str:
     return f"{where}: {path}: {message}" if path else f"{where}: {message}"
 
 
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words (from its `st_mode`)."""
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):  # fmt: skip
+        if test(mode):
+            return kind
+    return "not a plain file"  # pragma: no cover - Linux has no other kind
+
+
 class FileProblem(Exception):
     """A problem with a whole file (unreadable, empty, not JSON at all)."""
 
@@ -65,35 +80,122 @@ class FileProblem(Exception):
         return Record(self.file, self.label, problems=[("", self.message)])
 
 
-def read_all(paths: Iterable[str], parse: bool = True) -> Iterator[Record]:
+def read_all(paths: Iterable[str], parse: bool = True, limit_mb: int | None = None
+             ) -> Iterator[Record]:
     """The records of every file in order; a file-level problem comes as a record too."""
     for path in paths:
         try:
-            yield from read_records(path, parse)
+            yield from read_records(path, parse, limit_mb)
         except FileProblem as exc:
             yield exc.record()
 
 
-def read_records(path: str, parse: bool = True) -> Iterator[Record]:
-    """Yield the records of one file; raise FileProblem for a file-level problem. With
-    `parse=False`, JSON Lines records keep their text for `Record.parse_text`."""
+MB = 1024 * 1024
+
+
+def _megabytes(size: int) -> str:
+    """A size in MB (MiB), rounded up to a tenth: `300`, `4.9`."""
+    tenths = -(-size * 10 // MB)
+    return str(tenths // 10) if tenths % 10 == 0 else f"{tenths / 10:.1f}"
+
+
+def over_limit(size: int, limit_mb: int) -> str:
+    return (f"{_megabytes(size)} MB is over the import limit of {limit_mb} MB "
+            "(setting max_import_mb)")
+
+
+def open_checked(path: str, limit_mb: int | None = None) -> Any:
+    """The file opened for reading, once it is known to be a regular file (a FIFO, a device
+    or a folder is refused before anything is read from it, and opening never waits for a
+    writer) of at most `limit_mb` megabytes; raises FileProblem otherwise."""
     suffix = Path(path).suffix.lower()
-    reader = {".json": _read_json, ".jsonl": _read_jsonl if parse else _read_jsonl_text,
-              ".csv": _read_csv}.get(suffix)  # fmt: skip
-    if reader is None:
+    if suffix not in (".json", ".jsonl", ".csv"):
         raise FileProblem(path, f"unsupported file type {suffix!r}: expected .json, .jsonl or .csv")
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed in finally
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise FileProblem(path, f"cannot read: {exc.strerror or exc}") from exc
     try:
-        head = fh.peek(8192)[:8192] if hasattr(fh, "peek") else b""
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileProblem(path, f"not a regular file ({file_kind(info.st_mode)})")
+        if limit_mb is not None and info.st_size > limit_mb * MB:
+            raise FileProblem(path, over_limit(info.st_size, limit_mb))
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def check_files(paths: Iterable[str], limit_mb: int | None = None) -> list[str]:
+    """Every file opened and checked as `open_checked` does, and closed: the problems, in
+    the form of `cli.md` (for `reviewer import`, before its writing transaction begins)."""
+    problems = []
+    for path in paths:
+        try:
+            open_checked(path, limit_mb).close()
+        except FileProblem as exc:
+            problems.append(str(exc))
+    return problems
+
+
+class _Source:
+    """The bytes of one open file, read whole or line by line, at most `limit_mb` megabytes
+    however the file grows while it is read."""
+
+    def __init__(self, path: str, fh: Any, limit_mb: int | None) -> None:
+        self.path, self.fh, self.limit_mb = path, fh, limit_mb
+        self.left = None if limit_mb is None else limit_mb * MB
+
+    def _grew(self) -> FileProblem:
+        assert self.limit_mb is not None
+        return FileProblem(self.path, f"grew while it was read: over the import limit of "
+                           f"{self.limit_mb} MB (setting max_import_mb)")
+
+    def read(self) -> bytes:
+        if self.left is None:
+            return self.fh.read()  # type: ignore[no-any-return]
+        data: bytes = self.fh.read(self.left + 1)
+        if len(data) > self.left:
+            raise self._grew()
+        return data
+
+    def lines(self) -> Iterator[bytes]:
+        fh = self.fh
+        while True:
+            raw: bytes = fh.readline() if self.left is None else fh.readline(self.left + 1)
+            if not raw:
+                return
+            if self.left is not None:
+                self.left -= len(raw)
+                if self.left < 0:
+                    raise self._grew()
+            yield raw
+
+
+def read_records(path: str, parse: bool = True, limit_mb: int | None = None
+                 ) -> Iterator[Record]:
+    """Yield the records of one file; raise FileProblem for a file-level problem. With
+    `parse=False`, JSON Lines records keep their text for `Record.parse_text`. With
+    `limit_mb`, a larger file is refused (see `open_checked`)."""
+    suffix = Path(path).suffix.lower()
+    reader = {".json": _read_json if parse else _read_json_text,
+              ".jsonl": _read_jsonl if parse else _read_jsonl_text,
+              ".csv": _read_csv}.get(suffix)  # fmt: skip
+    fh = open_checked(path, limit_mb)
+    try:
+        try:
+            head = fh.peek(8192)[:8192]
+        except OSError as exc:
+            raise FileProblem(path, f"cannot read: {exc.strerror or exc}") from exc
         if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise FileProblem(path, "encoded as UTF-16: save it as UTF-8 and import it again")
         if b"\x00" in head:
             raise FileProblem(path, "not a text file (it contains NUL bytes)")
         count = 0
-        for record in reader(path, fh):
+        assert reader is not None  # open_checked refused any other suffix
+        for record in reader(path, _Source(path, fh, limit_mb)):
             count += 1
             yield record
         if count == 0:
@@ -122,8 +224,14 @@ def _json_message(exc: json.JSONDecodeError) -> str:
 _WS = re.compile(r"[ \t\n\r]*")
 
 
-def _read_json(path: str, fh: Any) -> Iterator[Record]:
-    data = fh.read()
+def _read_json_text(path: str, src: _Source) -> Iterator[Record]:
+    """The elements of a JSON array as their text, like JSON Lines (for worker processes: a
+    few chunks of text in flight, not of decoded objects)."""
+    return _read_json(path, src, keep_text=True)
+
+
+def _read_json(path: str, src: _Source, keep_text: bool = False) -> Iterator[Record]:
+    data = src.read()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -160,6 +268,7 @@ def _read_json(path: str, fh: Any) -> Iterator[Record]:
             break
         index += 1
         label = f"#{index}"
+        start = pos
         try:
             obj, pos = _decode(text, pos)
         except json.JSONDecodeError as exc:
@@ -171,7 +280,11 @@ def _read_json(path: str, fh: Any) -> Iterator[Record]:
         except ValueError as exc:
             yield Record(path, label, problems=[("", f"not valid JSON: {_value_error(exc)}")])
             return
-        yield Record(path, label, obj)
+        if keep_text:
+            del obj
+            yield Record(path, label, text=text[start:pos])
+        else:
+            yield Record(path, label, obj)
         pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
         if pos < len(text) and text[pos] == ",":
             pos += 1
@@ -196,14 +309,14 @@ def _decode(text: str, pos: int) -> tuple[Any, int]:
 # --------------------------------------------------------------------------- JSON Lines
 
 
-def _read_jsonl(path: str, fh: Any) -> Iterator[Record]:
-    for rec in _read_jsonl_text(path, fh):
+def _read_jsonl(path: str, src: _Source) -> Iterator[Record]:
+    for rec in _read_jsonl_text(path, src):
         rec.parse_text()
         yield rec
 
 
-def _read_jsonl_text(path: str, fh: Any) -> Iterator[Record]:
-    for lineno, raw in enumerate(fh, 1):
+def _read_jsonl_text(path: str, src: _Source) -> Iterator[Record]:
+    for lineno, raw in enumerate(src.lines(), 1):
         label = str(lineno)
         try:
             line = raw.decode("utf-8")
@@ -232,8 +345,8 @@ class _BadBytes(Exception):
         self.byte = byte
 
 
-def _decoded_lines(fh: Any) -> Iterator[str]:
-    for lineno, raw in enumerate(fh, 1):
+def _decoded_lines(lines: Iterable[bytes]) -> Iterator[str]:
+    for lineno, raw in enumerate(lines, 1):
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -293,8 +406,27 @@ def cell_value(column: str, cell: str) -> tuple[Any, str | None]:
     return text, None
 
 
-def _read_csv(path: str, fh: Any) -> Iterator[Record]:
-    lines = _decoded_lines(fh)
+def _header_problems(header: list[str]) -> Iterator[tuple[str, str]]:
+    """(column, what is wrong) for each problem of a CSV header, in column order."""
+    seen: set[str] = set()
+    for col in header:
+        if col not in rq.LEAF_FIELDS:
+            yield col, "unknown field"
+        elif col in seen:
+            yield col, "named twice in the header"
+        seen.add(col)
+    if "reference" not in seen:
+        yield "reference", "required"
+
+
+def _header_problem(col: str, what: str) -> str:
+    if what == "unknown field":
+        return f"column {rq.terminal_safe(json.dumps(col, ensure_ascii=False))}: {what}"
+    return f'column "{col}": {what}'
+
+
+def _read_csv(path: str, src: _Source) -> Iterator[Record]:
+    lines = _decoded_lines(src.lines())
     reader = csv.reader(lines, strict=True)
     try:
         try:
@@ -303,18 +435,13 @@ def _read_csv(path: str, fh: Any) -> Iterator[Record]:
             return
         except csv.Error as exc:
             raise FileProblem(path, f"not valid CSV: {exc}", label="1") from exc
-        problems = []
-        seen: set[str] = set()
-        for col in header:
-            if col not in rq.LEAF_FIELDS:
-                problems.append(f"column {json.dumps(col, ensure_ascii=False)}: unknown field")
-            elif col in seen:
-                problems.append(f'column "{col}": named twice in the header')
-            seen.add(col)
-        if "reference" not in seen:
-            problems.append('column "reference": required')
-        if problems:
-            raise FileProblem(path, "; ".join(problems), label="1")
+        problems = _header_problems(header)
+        listed = list(islice(problems, MAX_ERROR_LINES))
+        if listed:  # one line a problem; the rest (a million columns...) only counted
+            more = sum(1 for _ in problems)
+            yield Record(path, "1", problems=[("", _header_problem(*p)) for p in listed],
+                         more=more)
+            return
         width = len(header)
         while True:
             start = reader.line_num + 1

@@ -220,6 +220,10 @@ class _FloatText(float):
         obj.text = text
         return obj
 
+    def __reduce__(self) -> tuple[type[_FloatText], tuple[float, str]]:
+        # Records travel to the worker processes of a large import: pickle value and text.
+        return (_FloatText, (float(self), self.text))
+
 
 DECODER = json.JSONDecoder(
     object_pairs_hook=_pairs,
@@ -243,6 +247,61 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
+# --------------------------------------------------------------------------- safe text
+
+# What a terminal must not be handed raw: control characters (C0, DEL, C1), format characters
+# (bidi embeddings, overrides and isolates, the Arabic letter mark, zero-width characters:
+# category Cf), line and paragraph separators, and lone surrogates, which are no characters.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+_NOT_PLAIN = re.compile(r"[^\x20-\x7e]")
+_NOT_PLAIN_OR_LINES = re.compile(r"[^\x20-\x7e\n\t]")
+_JSON_CANDIDATES = re.compile(r"[^\x00-\x7e]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escaped(code: int) -> str:
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _escape_unsafe(m: re.Match[str]) -> str:
+    ch = m.group()
+    return _escaped(ord(ch)) if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch
+
+
+def terminal_safe(text: str, lines: bool = False) -> str:
+    """Text as a terminal may show it: every control, format (bidi, zero-width), line or
+    paragraph separator character and lone surrogate written as a `\\u202e`-style escape
+    (`\\U000e0001` above U+FFFF), so text from a request or a rule set can neither move the
+    cursor, recolour nor reorder what a reviewer reads. With `lines`, new lines and tabs
+    stay (multi-line text); otherwise they are escaped too (one line). Printable text is
+    returned as it is."""
+    return (_NOT_PLAIN_OR_LINES if lines else _NOT_PLAIN).sub(_escape_unsafe, text)
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    ch = m.group()
+    if unicodedata.category(ch) not in _UNSAFE_CATEGORIES:
+        return ch
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_safe(text: str) -> str:
+    """JSON text (from `json.dumps(..., ensure_ascii=False)`, which escapes C0 but not DEL,
+    C1, format characters or lone surrogates) with those written as `\\u` escapes as well:
+    the same JSON value, lossless, and safe to print to a terminal."""
+    return _JSON_CANDIDATES.sub(_json_escape, text)
+
+
+def has_surrogate(text: str) -> bool:
+    """Whether text holds a lone surrogate (a JSON escape such as \\ud800 makes one), which
+    no UTF-8 text can hold: it could be neither stored nor printed."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
 def _show(value: Any) -> str:
     if isinstance(value, _FloatText):
         return value.text
@@ -250,7 +309,7 @@ def _show(value: Any) -> str:
         return value.text
     if isinstance(value, str):
         short = value if len(value) <= 40 else value[:40] + "..."
-        return json.dumps(short, ensure_ascii=False)
+        return terminal_safe(json.dumps(short, ensure_ascii=False))
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, list):
@@ -274,6 +333,11 @@ class Problems:
 def _check_text(value: str, path: str, t: FieldType, problems: Problems) -> bool:
     if "\x00" in value:
         problems.add(path, "NUL characters are not allowed in text")
+        return False
+    if has_surrogate(value):
+        code = ord(_SURROGATE.search(value).group())  # type: ignore[union-attr]
+        problems.add(path, f"a lone surrogate ({_escaped(code)}) is not a character: not "
+                           "allowed in text")
         return False
     if len(value) > t.max_len:
         problems.add(path, f"text longer than {t.max_len} characters ({len(value)})")
@@ -402,7 +466,7 @@ def _fast_check(t: FieldType) -> Any:
         max_len, required = t.max_len, t.required
 
         def check_str(v: Any) -> Any:
-            if type(v) is not str or len(v) > max_len or "\x00" in v:
+            if type(v) is not str or len(v) > max_len or "\x00" in v or has_surrogate(v):
                 return _FAIL
             if v.strip():
                 return v

@@ -6,6 +6,8 @@ Without them the PostgreSQL runs skip with a message; with REVIEWER_REQUIRE_PG=1
 is a failure. On PostgreSQL a test user NAME acts through the database login NAME, which
 shares the password of REVIEWER_TEST_PG_URL2 (the README's Team mode section and .ci/run
 create them).
+
+The runners, paths and sample data behind these fixtures live in tests/helpers/.
 """
 
 from __future__ import annotations
@@ -15,22 +17,18 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import json  # noqa: E402
-import sqlite3  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
-from sqlalchemy import create_engine, inspect, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from reviewer.cli import main as cli_main  # noqa: E402
+# The helpers assert too (ok, refused, make...): let pytest explain their failures in full.
+pytest.register_assert_rewrite("tests.helpers")
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT.parent / "shared" / "examples"
-PG_OWNER_URL = os.environ.get("REVIEWER_TEST_PG_URL")
-PG_LOGIN_URL = os.environ.get("REVIEWER_TEST_PG_URL2")
-PG_APP_ROLE = os.environ.get("REVIEWER_TEST_PG_APP_ROLE", "reviewer_app")
-DEFAULT_PG_USER = "admin1"
+from reviewer import request as rq  # noqa: E402
+from tests.helpers.cli import EXAMPLES, Cli, PgCli, _require_pg  # noqa: E402
+from tests.helpers.documents import make  # noqa: E402
+from tests.helpers.pdf import LONG, NAMES  # noqa: E402
+from tests.helpers.workflow import ADMIN, JUST, ok, scenario_docs  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -41,115 +39,6 @@ def isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("REVIEWER_DATABASE_URL", raising=False)
     monkeypatch.delenv("REVIEWER_USER", raising=False)
     return home
-
-
-class Cli:
-    """Runs `reviewer` in-process against one SQLite database and captures its output."""
-
-    backend = "sqlite"
-
-    def __init__(self, db_path: Path, capsys) -> None:
-        self.db_path = db_path
-        self.url = f"sqlite:///{db_path}"
-        self.capsys = capsys
-
-    def url_for(self, user: str | None) -> str:
-        return self.url
-
-    def user_args(self, user: str | None) -> list[str]:
-        return ["--user", user] if user else []
-
-    def __call__(self, *args: str, user: str | None = None):
-        argv = [*args, "--database", self.url_for(user), *self.user_args(user)]
-        self.capsys.readouterr()
-        code = cli_main(argv)
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def dump(self) -> list[str]:
-        """The logical dump of the database: its whole content as SQL text."""
-        conn = sqlite3.connect(self.db_path)
-        try:
-            return list(conn.iterdump())
-        finally:
-            conn.close()
-
-    def sql(self, statement: str, params: dict[str, Any] | None = None) -> list[tuple]:
-        """Run SQL as the database owner (plain SQL on the file, as a tamperer would)."""
-        engine = create_engine(self.owner_url())
-        try:
-            with engine.begin() as conn:
-                result = conn.execute(text(statement), params or {})
-                return [tuple(r) for r in result] if result.returns_rows else \
-                    [(result.rowcount,)]
-        finally:
-            engine.dispose()
-
-    def owner_url(self) -> str:
-        return self.url
-
-
-class PgCli(Cli):
-    """The same, on PostgreSQL: each test user acts through the database login of its name."""
-
-    backend = "pg"
-
-    def __init__(self, capsys) -> None:
-        self.capsys = capsys
-        self.url = PG_OWNER_URL  # type: ignore[assignment]
-        self.db_path = None  # type: ignore[assignment]
-
-    def owner_url(self) -> str:
-        return PG_OWNER_URL  # type: ignore[return-value]
-
-    def url_for(self, user: str | None) -> str:
-        url = make_url(PG_LOGIN_URL).set(username=user or DEFAULT_PG_USER)
-        return url.render_as_string(hide_password=False)
-
-    def user_args(self, user: str | None) -> list[str]:
-        return []
-
-    def dump(self) -> list[str]:
-        engine = create_engine(self.owner_url())
-        try:
-            with engine.connect() as conn:
-                out = []
-                for table in sorted(inspect(conn).get_table_names()):
-                    cols = [c["name"] for c in inspect(conn).get_columns(table)]
-                    order = ", ".join(f'"{c}"' for c in cols)
-                    for row in conn.execute(text(f'SELECT * FROM "{table}" ORDER BY {order}')):
-                        out.append(f"{table}: {json.dumps([str(v) for v in row])}")
-                return out
-        finally:
-            engine.dispose()
-
-    def reset(self) -> None:
-        """An empty schema, migrated by the owner, initialised with the first account."""
-        engine = create_engine(self.owner_url())
-        try:
-            with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-                conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {PG_APP_ROLE}"))
-        finally:
-            engine.dispose()
-
-    def initialise(self) -> None:
-        for args in (("db", "upgrade"), ("db", "init", "--admin", DEFAULT_PG_USER)):
-            self.capsys.readouterr()
-            code = cli_main([*args, "--database", self.owner_url()])
-            _out, err = self.capsys.readouterr()
-            assert code == 0, err
-
-
-def _require_pg() -> None:
-    if PG_OWNER_URL and PG_LOGIN_URL:
-        return
-    message = ("PostgreSQL tests need REVIEWER_TEST_PG_URL (owner) and REVIEWER_TEST_PG_URL2 "
-               "(a reviewer login); see the README, Team mode")
-    if os.environ.get("REVIEWER_REQUIRE_PG") == "1":
-        pytest.fail(message + " (REVIEWER_REQUIRE_PG=1: a skip is a failure)")
-    pytest.skip(message)
 
 
 @pytest.fixture
@@ -180,3 +69,54 @@ def examples() -> list[Path]:
 @pytest.fixture
 def expected() -> dict[str, dict]:
     return {e["file"]: e for e in json.loads((EXAMPLES / "expected.json").read_text())}
+
+
+@pytest.fixture
+def wf(db_cli, tmp_path):
+    """A database with the scenario requests and accounts of every kind."""
+    f = tmp_path / "scenarios.jsonl"
+    f.write_text("".join(rq.canonical_json(d) + "\n" for d in scenario_docs()))
+    code, _out, err = db_cli("import", str(f), user=ADMIN)
+    assert code == 0, err
+    for name, roles in (("rev1", ["reviewer"]), ("rev2", ["reviewer"]),
+                        ("sen1", ["senior", "reviewer"]), ("sen2", ["senior"]),
+                        ("adm", ["admin"])):
+        args = ["users", "add", name]
+        for r in roles:
+            args += ["--role", r]
+        code, _out, err = db_cli(*args, user=ADMIN)
+        assert code == 0, err
+    db_cli.tmp = tmp_path
+    return db_cli
+
+
+@pytest.fixture
+def decided(db_cli, tmp_path):
+    cli = db_cli
+    """Requests with awkward names, decided: R-SECOND needs a checker; the others one reviewer."""
+    docs = []
+    for ref, name in NAMES.items():
+        doc = make({"use.operations": ["identification"], "customer.name": name,
+                    "use.description": f"Greek too: Ελληνικά. {name}"})
+        doc["reference"] = ref
+        docs.append(doc)
+    long_doc = make({"use.description": LONG})
+    long_doc["reference"] = "R-LONG"
+    docs.append(long_doc)
+    second = make({"use.decision_effects": ["housing"]})
+    second["reference"] = "R-SECOND"
+    docs.append(second)
+    f = tmp_path / "pdf.jsonl"
+    f.write_text("".join(rq.canonical_json(d) + "\n" for d in docs), encoding="utf-8")
+    ok(cli, "import", str(f), user=ADMIN)
+    ok(cli, "users", "add", "rev2", "--role", "reviewer", user=ADMIN)
+    ok(cli, "settings", "set", "organisation_name", "Contoso Responsible AI Office", user=ADMIN)
+    for ref in [*NAMES, "R-LONG"]:
+        ok(cli, "claim", ref, user=ADMIN)
+        outcome = "approve" if ref == "R-LONG" else "approve_with_conditions"
+        ok(cli, "decide", ref, "--outcome", outcome, "--justification", JUST, user=ADMIN)
+    ok(cli, "claim", "R-SECOND", user=ADMIN)
+    ok(cli, "decide", "R-SECOND", "--outcome", "refuse", "--justification",
+       "Refused: housing decisions by face recognition are out of our risk appetite.",
+       user=ADMIN)
+    return cli

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import os
 from collections.abc import Iterable
 from typing import Any, TextIO
 
 from reviewer import request as rq
+from reviewer.errors import EnvironmentProblem
 
 CSV_COLUMNS = list(rq.LEAF_FIELDS)
 
@@ -47,4 +50,31 @@ def write_export(docs: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> int:
             n += 1
     else:  # pragma: no cover - argparse restricts choices
         raise ValueError(fmt)
+    return n
+
+
+def write_problem(path: str, exc: OSError) -> EnvironmentProblem:
+    """A file that cannot be written (a read-only or missing folder, a full disk), as an
+    environment problem (exit 7) that says nothing was left behind."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        reason += " (free some space and try again)"
+    return EnvironmentProblem(f"cannot write {path}: {reason}; nothing was written")
+
+
+def write_export_file(docs: Iterable[dict[str, Any]], fmt: str, path: str) -> int:
+    """`write_export` into a file: written to `PATH.part` and renamed, so the file appears
+    whole or not at all; on any failure (EnvironmentProblem for an OSError) the part is
+    removed."""
+    tmp = f"{path}.part"
+    try:
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                n = write_export(docs, fmt, fh)
+            os.replace(tmp, path)
+        finally:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:
+        raise write_problem(path, exc) from exc
     return n

@@ -1,4 +1,10 @@
-"""Plain-text reports for people at a terminal."""
+"""Plain-text reports for people at a terminal.
+
+Every line is escaped as it is joined (`request.terminal_safe`): text from a request, a rule
+set or an account (names, titles, explanations, justifications) can hold control or bidi
+characters, which would otherwise recolour or reorder what the reviewer reads; each value
+stays on its line.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,19 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
+from reviewer.request import terminal_safe
+
+
+def _joined(lines: list[str]) -> str:
+    return "\n".join(terminal_safe(line) for line in lines)
+
 
 def evaluation_text(ev: dict[str, Any], width: int = 100) -> str:
     """One evaluation (the JSON of `cli.md`) as a readable report."""
+    return _joined(_evaluation_lines(ev, width))
+
+
+def _evaluation_lines(ev: dict[str, Any], width: int = 100) -> list[str]:
     lines = [
         f"{ev['reference']}: recommendation {ev['recommendation'].upper().replace('_', ' ')}"
         f"  (rule set {ev['rule_set']})"
@@ -31,7 +47,7 @@ def evaluation_text(ev: dict[str, Any], width: int = 100) -> str:
     missing = list(dict.fromkeys(m for f in ev["findings"] for m in f["missing"]))
     if missing:
         lines.append("  Missing facts (ask sales): " + ", ".join(missing))
-    return "\n".join(lines)
+    return lines
 
 
 def show_text(data: Mapping[str, Any]) -> str:
@@ -46,7 +62,7 @@ def show_text(data: Mapping[str, Any]) -> str:
         f"  customer: {customer['name']} ({customer.get('country', '?')}, "
         f"{customer.get('org_type', 'org type unknown')})",
         "",
-        evaluation_text(data["evaluation"]),
+        *_evaluation_lines(data["evaluation"]),
         "",
         "Versions:",
     ]
@@ -77,4 +93,4 @@ def show_text(data: Mapping[str, Any]) -> str:
     lines.append("Events:")
     for e in data["events"]:
         lines.append(f"  {e['seq']:>6}  {e['time']}  {e['actor']:<16} {e['action']}")
-    return "\n".join(lines)
+    return _joined(lines)

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from reviewer.errors import EnvironmentProblem
+from reviewer.errors import EnvironmentProblem, NotPermitted
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # How long a writer waits for another to finish; REVIEWER_BUSY_TIMEOUT_MS changes it.
@@ -60,6 +60,13 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def known_revision(revision: str | None) -> bool:
+    """Whether this program knows a schema revision (None: an empty database)."""
+    if revision is None:
+        return True
+    return revision in {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 class Database:
@@ -218,6 +225,43 @@ class Database:
             if tmp.exists():
                 tmp.unlink()
 
+    def staged_copy(self, source: Path) -> Database:
+        """A copy of a backup file beside this database, checked to be an intact Reviewer
+        database, to verify and record the restore in before it replaces this one."""
+        if self.sqlite_path is None:
+            raise EnvironmentProblem("restore is for SQLite files")
+        staged = self.sqlite_path.with_name(f".{self.sqlite_path.name}.restore")
+        for leftover in (staged, Path(f"{staged}-wal"), Path(f"{staged}-shm")):
+            leftover.unlink(missing_ok=True)
+        try:
+            src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+            try:
+                ok = src.execute("PRAGMA integrity_check").fetchone()[0]
+                if ok != "ok":
+                    raise EnvironmentProblem(f"{source} is damaged: {ok}")
+                tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master")}
+                if "alembic_version" not in tables or "audit_events" not in tables:
+                    raise EnvironmentProblem(f"{source} is not a Reviewer database")
+                dst = sqlite3.connect(staged)
+                try:
+                    src.backup(dst)
+                finally:
+                    dst.close()
+            finally:
+                src.close()
+        except sqlite3.DatabaseError as exc:
+            staged.unlink(missing_ok=True)
+            raise EnvironmentProblem(f"cannot restore from {source}: {exc}") from exc
+        return Database(f"sqlite:///{staged}")
+
+    def discard(self) -> None:
+        """Close and delete this (staged) database file."""
+        self.dispose()
+        if self.sqlite_path is not None:
+            for path in (self.sqlite_path, Path(f"{self.sqlite_path}-wal"),
+                         Path(f"{self.sqlite_path}-shm")):  # fmt: skip
+                path.unlink(missing_ok=True)
+
     def restore_from(self, source: Path) -> None:
         """Replace this SQLite database's content with a backup, in one step."""
         assert self.sqlite_path is not None
@@ -257,16 +301,39 @@ def translate_db_errors(db: Database) -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
+        if (refusal := _pg_refusal(db, exc)) is not None:
+            raise refusal from exc
         msg = describe_db_error(exc)
         hint = _read_only_hint(db) if "unable to open" in msg.lower() else ""
         raise EnvironmentProblem(
             f"database {db.describe()}: {msg}" + (hint or _hint(msg))
         ) from exc
     except DBAPIError as exc:
+        if (refusal := _pg_refusal(db, exc)) is not None:
+            raise refusal from exc
         msg = describe_db_error(exc)
         if any(w in msg.lower() for w in ("readonly", "read-only", "disk", "full", "locked")):
             raise EnvironmentProblem(f"database {db.describe()}: {msg}{_hint(msg)}") from exc
         raise
+
+
+def _pg_refusal(db: Database, exc: DBAPIError) -> NotPermitted | None:
+    """PostgreSQL (team mode): a login without database rights (no account, disabled, or
+    not allowed what it tried), as NotPermitted with the server's words."""
+    if db.is_sqlite:
+        return None
+    msg = describe_db_error(exc)
+    detail = str(getattr(exc, "orig", exc))
+    if "CONNECT privilege" in detail:
+        login = db.sa_url.username or "this login"
+        return NotPermitted(
+            f"{msg}: no active account named {login!r} in {db.describe()} (the login has no "
+            f"database rights); an admin can add it with `reviewer users add {login} --role "
+            "reviewer`"
+        )
+    if getattr(exc.orig, "sqlstate", None) == "42501":
+        return NotPermitted(f"refused by the database: {msg}")
+    return None
 
 
 def _read_only_hint(db: Database) -> str:

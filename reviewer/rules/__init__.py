@@ -7,7 +7,10 @@ definitions and rules whose conditions are written in the language of `lang.py`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import operator
+import os
+import stat
 import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -16,6 +19,7 @@ from itertools import count, islice
 from typing import Any, Protocol
 
 from reviewer.errors import IntegrityProblem, InvalidInput
+from reviewer.intake import file_kind
 from reviewer.request import canonical_json, sha256_hex
 from reviewer.rules.codegen import compile_rules
 from reviewer.rules.lang import Add, Instead, LanguageError, Node, Result, compile_condition
@@ -359,7 +363,8 @@ class RuleSet:
 
 def _rule_sort_key(rule_id: str) -> tuple[str, int, str]:
     head, _, tail = rule_id.rpartition("-")
-    return (head, int(tail), rule_id) if tail.isdigit() else (rule_id, 0, rule_id)
+    return (head, int(tail), rule_id) if tail.isascii() and tail.isdigit() \
+        else (rule_id, 0, rule_id)
 
 
 def _jsonable(value: Any) -> Any:
@@ -377,12 +382,64 @@ def content_hash(data: dict[str, Any]) -> str:
     return sha256_hex(canonical_json(_jsonable(data)))
 
 
+def text_hash(text: str) -> str | None:
+    """The hash a rule-set text would have (`content_hash`), without checking or compiling
+    it; None when it is not TOML at all (for verify, which compares it with the stored hash)."""
+    try:
+        return content_hash(tomllib.loads(text))
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+MAX_RULES = 500
+"""The most rules one rule set may hold (the bundled one has 29)."""
+
+MAX_RULE_SET_TERMS = 5_000
+"""The most terms all the conditions of one rule set may hold together (each condition at
+most `lang.MAX_TERMS`, definitions counted in full where they are used): loading a rule set
+at the limits takes a few seconds and a few hundred megabytes at most."""
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""The largest rule-set file read (the bundled one is about 25 kB)."""
+
+
+def _non_finite(value: Any, path: str = "") -> str | None:
+    """The dotted key of the first nan or inf in parsed TOML (canonical JSON has neither)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if isinstance(value, dict):
+        subs = [(f"{path}.{k}" if path else str(k), v) for k, v in value.items()]
+    elif isinstance(value, list):
+        subs = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        return None
+    for sub_path, sub in subs:
+        found = _non_finite(sub, sub_path)
+        if found is not None:
+            return found
+    return None
+
+
+def _tables(value: Any) -> bool:
+    """A TOML array of tables (`[[rules]]`, `instead = [{...}]`)."""
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
 def load_text(text: str, origin: str = "rule set") -> RuleSet:
     """Parse, check and compile a rule set; raise InvalidInput naming rule and problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput([f"{origin}: not valid TOML: {exc}"]) from exc
+    except RecursionError as exc:
+        raise InvalidInput([f"{origin}: not valid TOML: nested too deeply"]) from exc
+    try:
+        return _load(data, text, origin)
+    except RecursionError as exc:  # pragma: no cover - the limits keep every part shallow
+        raise InvalidInput([f"{origin}: nested too deeply"]) from exc
+
+
+def _load(data: dict[str, Any], text: str, origin: str) -> RuleSet:
     errors: list[str] = []
 
     def err(msg: str) -> None:
@@ -404,7 +461,13 @@ def load_text(text: str, origin: str = "rule set") -> RuleSet:
     if not isinstance(params, dict):
         err("parameters: expected a table")
         params = {}
+    bad_number = _non_finite(data)
+    if bad_number is not None:
+        err(f"{bad_number}: nan and inf are not allowed (the rule set's hash is of its JSON)")
     definitions_raw = data.get("definitions", {})
+    if not isinstance(definitions_raw, dict):
+        err("definitions: expected a table of name = \"condition\"")
+        definitions_raw = {}
     definitions: dict[str, Node] = {}
     for name, expr in definitions_raw.items():
         if not isinstance(expr, str):
@@ -416,7 +479,17 @@ def load_text(text: str, origin: str = "rule set") -> RuleSet:
             err(f"definition {name}: {exc}")
     rules: list[Rule] = []
     seen: set[str] = set()
-    for i, raw in enumerate(data.get("rules", [])):
+    rules_raw = data.get("rules", [])
+    if not isinstance(rules_raw, list):
+        err("rules: expected a list of rules ([[rules]] tables)")
+    elif not rules_raw:
+        err("rules: a rule set needs at least one rule")
+    elif len(rules_raw) > MAX_RULES:
+        err(f"rules: too many: {len(rules_raw)} rules, more than {MAX_RULES}")
+        rules_raw = []
+    if not isinstance(rules_raw, list):
+        rules_raw = []
+    for i, raw in enumerate(rules_raw):
         rid = raw.get("id") if isinstance(raw, dict) else None
         label = f"rule {rid}" if rid else f"rule #{i + 1}"
         if not isinstance(raw, dict) or not isinstance(rid, str):
@@ -429,8 +502,10 @@ def load_text(text: str, origin: str = "rule set") -> RuleSet:
         rule = _load_rule(raw, label, params, definitions, err)
         if rule is not None:
             rules.append(rule)
-    if not data.get("rules"):
-        err("rules: a rule set needs at least one rule")
+    terms = sum(_rule_terms(r) for r in rules)
+    if terms > MAX_RULE_SET_TERMS:
+        err(f"rules: too large: {terms} terms in all, more than {MAX_RULE_SET_TERMS} (each "
+            "definition counted in full where it is used)")
     if errors:
         raise InvalidInput(errors)
     rules.sort(key=lambda r: _rule_sort_key(r.id))
@@ -445,6 +520,12 @@ def load_text(text: str, origin: str = "rule set") -> RuleSet:
     if errors:
         raise InvalidInput(errors)
     return ruleset
+
+
+def _rule_terms(rule: Rule) -> int:
+    nodes = [rule.when, *(i.when for i in rule.instead)]
+    nodes += [n for a in rule.adds for n in (a.when, a.unless) if n is not None]
+    return sum(n.size for n in nodes)
 
 
 def _load_rule(
@@ -486,6 +567,15 @@ def _load_rule(
             return None
 
     when = cond(raw.get("when", ""), "when") if isinstance(raw.get("when"), str) else None
+    for key in ("instead", "adds", "examples"):
+        if not _tables(raw.get(key, [])):
+            err(f"{label}: {key}: expected a list of tables")
+            ok = False
+            raw = {k: v for k, v in raw.items() if k != key}
+    for j, ex in enumerate(raw.get("examples", [])):
+        if not isinstance(ex.get("request", {}), dict):
+            err(f"{label}: example {ex.get('name', f'#{j + 1}')!r}: request: expected a table")
+            ok = False
     instead = []
     for j, inst in enumerate(raw.get("instead", [])):
         node = cond(inst.get("when"), f"instead[{j}].when")
@@ -574,34 +664,51 @@ class StoredRuleSet(Protocol):
 
 
 COMPILED_LIMIT = 8  # compiled rule sets kept per process (each holds its findings cache)
-_COMPILED: OrderedDict[str, RuleSet] = OrderedDict()
+# hash -> (the compiled rule set, the SHA-256 of the exact text it was compiled from)
+_COMPILED: OrderedDict[str, tuple[RuleSet, str]] = OrderedDict()
 
 
 def compiled(row: StoredRuleSet) -> RuleSet:
     """The compiled rule set of a stored version, from a bounded cache keyed by its hash.
 
-    Text enters the cache only when it hashes to the stored hash, so an edited text is refused
-    (IntegrityProblem, exit 1, naming the rule set) instead of being evaluated."""
-    ruleset = _COMPILED.get(row.sha256)
-    if ruleset is not None:
+    Text is compiled only when it hashes to the stored hash, and a cached rule set is served
+    only for the very text it was compiled from (its SHA-256 is compared on every call), so
+    an edited text is refused (IntegrityProblem, exit 1, naming the rule set) instead of
+    being evaluated."""
+    digest = sha256_hex(row.content)
+    cached = _COMPILED.get(row.sha256)
+    if cached is not None and cached[1] == digest:
         _COMPILED.move_to_end(row.sha256)
-        return ruleset
+        return cached[0]
     ruleset = load_text(row.content, origin=f"stored rule set {row.key}")
     if ruleset.sha256 != row.sha256:
         raise IntegrityProblem(
             f"stored rule set {row.key}: its text does not match its hash {row.sha256[:16]}...: "
             "it was changed outside Reviewer; nothing was evaluated (run reviewer verify)"
         )
-    _COMPILED[row.sha256] = ruleset
+    _COMPILED[row.sha256] = (ruleset, digest)
     while len(_COMPILED) > COMPILED_LIMIT:
         _COMPILED.popitem(last=False)
     return ruleset
 
 
-def load_file(path: str) -> RuleSet:
+def read_file(path: str) -> str:
+    """The text of a rule-set file: a regular file of at most MAX_FILE_BYTES, in UTF-8."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise InvalidInput([f"{path}: cannot read: {exc}"]) from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInput([f"{path}: {file_kind(info.st_mode)}, not a rule-set file"])
+    if info.st_size > MAX_FILE_BYTES:
+        raise InvalidInput([f"{path}: {info.st_size:,} bytes, more than a rule-set file may "
+                            f"hold ({MAX_FILE_BYTES:,})"])  # fmt: skip
     try:
         with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+            return fh.read(MAX_FILE_BYTES + 1)
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput([f"{path}: cannot read: {exc}"]) from exc
-    return load_text(text, origin=path)
+
+
+def load_file(path: str) -> RuleSet:
+    return load_text(read_file(path), origin=path)

@@ -70,6 +70,31 @@ class RuleSet(Protocol):
     def budget(self) -> Any: ...  # its `evaluations` counter is bound into the code
 
 _KEY = re.compile(r"[a-z][a-z0-9_]*")
+
+# The shape of the generated code stays within Python's limits (100 levels of indentation,
+# about 200 of nested brackets) and grows linearly with the conditions, however they nest:
+NESTED_PARTS = 8
+"""An and/or decides its first parts (cheapest first) in nested blocks, which let later parts
+use what earlier ones read; the parts after these in flat blocks, one level deeper in all."""
+INLINE_PARTS = 64
+"""An and/or of more parts is decided by its own closure (one loop over its parts) and
+explained by its node: its code is a line or two however long the chain."""
+INLINE_DEPTH = 5
+"""A node nested deeper than this (`Node.depth`) is decided by its closure and explained by
+its node: generated code explains each level over the values of the levels below, so its
+size grows faster than the node (conditions nest at most `lang.MAX_DEPTH` levels; the
+bundled rule set 4)."""
+INLINE_SIZE = 64
+"""A node of more terms (`Node.size`) is decided by its closure and explained by its node."""
+SOURCE_BUDGET = 400_000
+"""The characters of code generated for rules, in rule order (the bundled rule set needs
+about 175,000): the rules after the budget is spent are decided by their closures and
+explained by their nodes (a few lines each), so compiling any rule set within the loader's
+limits takes a second or two at most."""
+DEEP = 40
+"""Below this indentation every node but a comparison is decided by its closure and
+explained by its node."""
+
 INLINE_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 MISS = object()
 EMPTY: dict[str, Any] = {}
@@ -115,6 +140,7 @@ class _Module:
         }  # fmt: skip
         self.count = 0
         self.bound: dict[int, str] = {}
+        self.spent = 0  # characters of code emitted (see SOURCE_BUDGET)
         self.fold_city = _Memo(fold_city)
 
     def tmp(self, prefix: str = "t") -> str:
@@ -151,6 +177,7 @@ class _Function:
         self.learnt = _Plan()
         self.local_count = 0
         self.text = ""  # the function's source, once generated
+        self.interpreted = False  # the rule at hand is decided and explained by its nodes
         # Per block level, what code run on every path to a line has set: the locals of
         # fields, tuples and remembered values, and the locals holding node values.
         self.known: list[set[str]] = []
@@ -186,6 +213,7 @@ class _Function:
         del self.known[indent + 1:]
         del self.known_values[indent + 1:]
         self.lines.append("    " * indent + line)
+        self.module.spent += 4 * indent + len(line)
 
     def settled(self, var: str, ind: int) -> bool:
         """Whether code already run on every path to here (at `ind`) has set `var`; if not,
@@ -215,6 +243,13 @@ class _Function:
         while len(self.known_values) <= ind:
             self.known_values.append({})
         self.known_values[ind][id(node)] = var
+
+    def opaque(self, node: Node, ind: int) -> bool:
+        """Whether `node` is decided by its closure and explained by its node (`_opaque`,
+        or any node but a comparison of a rule past the SOURCE_BUDGET)."""
+        if self.interpreted and not isinstance(node, (Compare, Unknown, Empty)):
+            return True
+        return _opaque(node, ind)
 
     # ---------------------------------------------------------------- reading the request
 
@@ -320,6 +355,10 @@ class _Function:
         return self._value(node, item, ind)
 
     def _value(self, node: Node, item: str | None, ind: int) -> str:
+        if self.opaque(node, ind):
+            t = self.tmp()
+            self.emit(f"{t} = {self.bind(node.fn, 'F')}(d, {item or 'None'})", ind)
+            return t
         if isinstance(node, And) or isinstance(node, Or):
             return self._junction(node, item, ind)
         if isinstance(node, Not):
@@ -380,7 +419,15 @@ class _Function:
         level = ind
         # The value does not depend on the order of the parts, only the work does: the
         # cheapest first (explanations keep the order of the text).
-        for part in sorted(node.parts, key=_cost):
+        for j, part in enumerate(sorted(node.parts, key=_cost)):
+            if j >= NESTED_PARTS:  # flat: each part in a block of its own (NESTED_PARTS)
+                self.emit(f"if {t} is not {stop}:", level)
+                x = self.value(part, item, level + 1)
+                self.emit(f"if {x} is {stop}:", level + 1)
+                self.emit(f"{t} = {stop}", level + 2)
+                self.emit(f"elif {x} is None:", level + 1)
+                self.emit(f"{t} = None", level + 2)
+                continue
             x = self.value(part, item, level)
             self.emit(f"if {x} is {stop}:", level)
             self.emit(f"{t} = {stop}", level + 1)
@@ -495,7 +542,12 @@ class _Function:
         """Emit what computes `node.explain(d, item, prefix)` as three locals: the value,
         the facts and the missing fields (lists never changed in place once made)."""
         e, f, m = self.tmp("e"), self.tmp("f"), self.tmp("m")
-        if isinstance(node, Compare):
+        if self.opaque(node, ind):
+            x = self.bind(node.explain, "X")
+            r = self.tmp("r")
+            self.emit(f"{r} = {x}(d, {item or 'None'}, {prefix})", ind)
+            self.emit(f"{e}, {f}, {m} = {r}.value, {r}.facts, {r}.missing", ind)
+        elif isinstance(node, Compare):
             self._explain_compare(node, item, prefix, ind, (e, f, m))
         elif isinstance(node, And):
             self._explain_and(node, item, prefix, ind, (e, f, m))
@@ -558,10 +610,16 @@ class _Function:
         e, f, m = out
         values = [self.value(p, item, ind) for p in node.parts]
         first = self.tmp("j")
-        chain = "-1"
-        for j in reversed(range(len(values))):
-            chain = f"{j} if {values[j]} is False else ({chain})"
-        self.emit(f"{first} = {chain}", ind)
+        if len(values) <= NESTED_PARTS:
+            chain = "-1"
+            for j in reversed(range(len(values))):
+                chain = f"{j} if {values[j]} is False else ({chain})"
+            self.emit(f"{first} = {chain}", ind)
+        else:  # one statement a part: a nested expression would grow past Python's limits
+            self.emit(f"{first} = -1", ind)
+            for j in reversed(range(len(values))):
+                self.emit(f"if {values[j]} is False:", ind)
+                self.emit(f"{first} = {j}", ind + 1)
         self.emit(f"{f}, {m} = [], []", ind)
         for j, part in enumerate(node.parts):
             self.emit(f"if {first} == -1 or {first} == {j}:", ind)
@@ -705,6 +763,7 @@ class _Function:
                     parts += (self.values(sorted(test.fields), ind) if _few_values(test)
                               else [self.value(test, None, ind)])  # fmt: skip
         k = self.tmp("k")
+        parts = list(dict.fromkeys(parts))  # a local read twice at one point holds one value
         self.emit(f"{k} = ({''.join(p + ', ' for p in parts)})", ind)
         return k
 
@@ -718,6 +777,8 @@ class _Function:
         reads."""
         if isinstance(node, Ref):
             return self.explanation_key(node.inner, ind)
+        if self.opaque(node, ind):  # explained by its node: keyed by everything it reads
+            return self.values(sorted(node.fields), ind)
         if isinstance(node, And):
             return [p for part in node.parts for p in self.explanation_key(part, ind)]
         if isinstance(node, Or):
@@ -741,6 +802,19 @@ class _Function:
             self.emit("else:", ind)
             self.emit(" = ".join(held) + (" = MISS" if atom else " = None"), ind + 1)
         return held if atom else [v, *held]
+
+
+def _opaque(node: Node, ind: int) -> bool:
+    """Whether a node is decided by its closure and explained by its node rather than by
+    generated code: an and/or of more than INLINE_PARTS parts, a node of more than
+    INLINE_SIZE terms or nested deeper than INLINE_DEPTH, or anything but a comparison at
+    DEEP indentation. Exact either way (the nodes are the reference), only slower; the
+    bundled rule set comes nowhere near."""
+    if isinstance(node, (Compare, Unknown, Empty)):
+        return False
+    if isinstance(node, (And, Or)) and len(node.parts) > INLINE_PARTS:
+        return True
+    return node.size > INLINE_SIZE or node.depth > INLINE_DEPTH or ind >= DEEP
 
 
 def _few_values(node: Node) -> bool:
@@ -795,12 +869,17 @@ def _generate(module: _Module, rules: Sequence[Rule], plans: list[_Plan] | None,
               ruleset: RuleSet, evaluation: type) -> list[_Function]:
     plan = iter(plans) if plans is not None else None
     functions = []
+    # The explaining functions and `evaluate` have a SOURCE_BUDGET each; past it, a rule's
+    # conditions are its nodes' (either may stop first: each keys and explains on its own).
     for i, rule in enumerate(rules):
+        interpreted = module.spent > SOURCE_BUDGET
         functions.append(_explaining_function(module, rule, f"explain_{i}",
-                                              next(plan) if plan else None))
+                                              next(plan) if plan else None, interpreted))
+    module.spent = 0
     main = _Function(module, next(plan) if plan else None)
     for i, rule in enumerate(rules):
         main.new_scope()
+        main.interpreted = module.spent > SOURCE_BUDGET
         main.emit(f"# rule {i}", 1)
         v = main.value(rule.when, None, 1)
         cache = main.bind(rule.cache, "C")
@@ -825,8 +904,10 @@ def _generate(module: _Module, rules: Sequence[Rule], plans: list[_Plan] | None,
     return functions
 
 
-def _explaining_function(module: _Module, rule: Rule, name: str, plan: _Plan | None) -> _Function:
+def _explaining_function(module: _Module, rule: Rule, name: str, plan: _Plan | None,
+                         interpreted: bool = False) -> _Function:
     fn = _Function(module, plan)
+    fn.interpreted = interpreted
     explained = ["(" + ", ".join(fn.explain(rule.when, None, "''", 1)) + ")"]
     for inst in rule.instead:
         iv = fn.value(inst.when, None, 1)

@@ -16,6 +16,7 @@ Nothing here evaluates Python: the text is tokenised and parsed into a fixed set
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import operator
 import re
@@ -31,6 +32,18 @@ EMPTY: dict[str, Any] = {}
 
 class LanguageError(ValueError):
     """A condition that cannot be parsed or refers to something that does not exist."""
+
+
+MAX_DEPTH = 64
+"""The deepest a condition may nest: each parenthesis, `not`, `some`/`every`, `and`/`or`
+and named definition is one level, counted through the definitions it uses. Deeper text is
+refused (a rule set is read by people; nothing legitimate nests this deep), which keeps the
+parser, the compiler (`codegen`) and the evaluation of the nodes far from Python's limits."""
+
+MAX_TERMS = 2000
+"""The most terms one condition may hold: comparisons and tests (`unknown(a, b)` counts its
+fields, `place_in` its places), each definition it uses counted at its full size. Larger
+conditions are refused; within the limit, compiling one stays well under a second."""
 
 
 @dataclass
@@ -168,6 +181,8 @@ class Node:
     fn: Fn
     fields: set[str]
     _memo: Fn | None = None
+    depth = 0  # the levels of nesting below this node (see MAX_DEPTH)
+    size = 1  # its terms, definitions counted in full (see MAX_TERMS)
 
     def memo_fn(self) -> Fn:
         """This node's fn, remembering its value for the last document it saw: definitions
@@ -218,14 +233,46 @@ def _or2(a: Fn, b: Fn) -> Fn:
     return fn
 
 
+CHAINED_PARTS = 8  # up to this many parts, a junction's fn is a chain of two-part closures
+
+
+def _junction_fn(parts: list[Node], stop: bool) -> Fn:
+    """Kleene `and` (stop at the first False) or `or` (stop at the first True) of the parts:
+    a short chain of closures, or one loop over a long list (a chain of thousands of closures
+    would call itself thousands of levels deep)."""
+    fns = [p.fn for p in parts]
+    if len(fns) <= CHAINED_PARTS:
+        fn = fns[0]
+        pair = _or2 if stop else _and2
+        for f in fns[1:]:
+            fn = pair(fn, f)
+        return fn
+
+    def loop(d: dict[str, Any], it: Any) -> bool | None:
+        unknown = False
+        for f in fns:
+            v = f(d, it)
+            if v is stop:
+                return stop
+            if v is None:
+                unknown = True
+        return None if unknown else not stop
+
+    return loop
+
+
+def _nested(node: Node, *inner: Node) -> None:
+    """Set the depth and size of a node over its inner nodes."""
+    node.depth = 1 + max(n.depth for n in inner)
+    node.size = sum(n.size for n in inner)
+
+
 class And(Node):
     def __init__(self, parts: list[Node]) -> None:
         self.parts = parts
         self.fields = set().union(*(p.fields for p in parts))
-        fn = parts[0].fn
-        for p in parts[1:]:
-            fn = _and2(fn, p.fn)
-        self.fn = fn
+        self.fn = _junction_fn(parts, False)
+        _nested(self, *parts)
 
     def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
         results = [p.explain(d, it, prefix) for p in self.parts]
@@ -243,10 +290,8 @@ class Or(Node):
     def __init__(self, parts: list[Node]) -> None:
         self.parts = parts
         self.fields = set().union(*(p.fields for p in parts))
-        fn = parts[0].fn
-        for p in parts[1:]:
-            fn = _or2(fn, p.fn)
-        self.fn = fn
+        self.fn = _junction_fn(parts, True)
+        _nested(self, *parts)
 
     def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
         results = [p.explain(d, it, prefix) for p in self.parts]
@@ -262,6 +307,7 @@ class Not(Node):
     def __init__(self, inner: Node) -> None:
         self.inner = inner
         self.fields = inner.fields
+        _nested(self, inner)
         f = inner.fn
 
         def fn(d: dict[str, Any], it: Any) -> bool | None:
@@ -282,6 +328,7 @@ class Ref(Node):
         self.name, self.inner = name, inner
         self.fields = inner.fields
         self.fn = inner.memo_fn()
+        _nested(self, inner)
 
     def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
         r = self.inner.explain(d, it, prefix)
@@ -298,6 +345,7 @@ class Quant(Node):
 
     def __init__(self, every: bool, list_path: str, body: Node, used: set[str]) -> None:
         self.every, self.list_path, self.body = every, list_path, body
+        _nested(self, body)
         # What the quantifier reads: the item fields its body uses, as `list[].field`
         # (the customer's own fields for parties), or the whole list if it uses none.
         lst = "end_users" if list_path == "parties" else list_path
@@ -573,6 +621,7 @@ class Unknown(Node):
 
     def __init__(self, operands: list[Operand], want_unknown: bool) -> None:
         self.operands, self.want_unknown = operands, want_unknown
+        self.size = max(1, len(operands))
         self.fields = {f"{o.label}?" for o in operands if o.kind == "field"}
         gets = [o.get for o in operands]
         if want_unknown:
@@ -615,6 +664,7 @@ class PlaceIn(Node):
 
     def __init__(self, target: str | None, places: list[dict[str, str]], label: str) -> None:
         self.target, self.places, self.label = target, places, label
+        self.size = max(1, len(places))
         # What it compares, and so reads and shows: the city only where a place names one.
         self.keys = ("city", "region", "country") if any(p.get("city") for p in places) \
             else ("region", "country")
@@ -680,6 +730,24 @@ class Parser:
         self.definitions = definitions
         self.scopes: list[Scope] = [Scope()]
         self.params_used: set[str] = set()
+        self.depth = 0  # parentheses, `not` and quantifiers open here (see MAX_DEPTH)
+        self.terms = 0  # terms parsed so far (see MAX_TERMS)
+
+    # limits
+    def deeper(self, pos: int) -> None:
+        """One more level of nesting opens at `pos`: refused beyond MAX_DEPTH, before the
+        descent goes on (so no text can exhaust the parser's stack)."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise LanguageError(_too_deep(f" at position {pos}"))
+
+    def count(self, node: Node) -> Node:
+        """Count a term (or a definition at its full size): refused beyond MAX_TERMS at once,
+        so no text can make the parser build more."""
+        self.terms += node.size
+        if self.terms > MAX_TERMS:
+            raise LanguageError(_too_large())
+        return node
 
     # token helpers
     def peek(self) -> Tok:
@@ -708,6 +776,8 @@ class Parser:
         tok = self.peek()
         if tok.kind != "end":
             raise LanguageError(f"unexpected {tok.text!r} at position {tok.pos}")
+        if node.depth > MAX_DEPTH:  # and/or and the definitions it uses count too
+            raise LanguageError(_too_deep(" (counting and/or and the definitions it uses)"))
         return node
 
     def parse_or(self) -> Node:
@@ -723,15 +793,21 @@ class Parser:
         return parts[0] if len(parts) == 1 else And(parts)
 
     def parse_not(self) -> Node:
+        tok = self.peek()
         if self.accept("not"):
-            return Not(self.parse_not())
+            self.deeper(tok.pos)
+            node = Not(self.parse_not())
+            self.depth -= 1
+            return node
         return self.parse_atom()
 
     def parse_atom(self) -> Node:
         tok = self.peek()
         if self.accept("("):
+            self.deeper(tok.pos)
             node = self.parse_or()
             self.expect(")")
+            self.depth -= 1
             return node
         if tok.kind == "name" and tok.text in ("some", "every"):
             self.next()
@@ -742,16 +818,18 @@ class Parser:
                     f"got {lst.text!r}")
             item_fields = PARTY_FIELDS if lst.text == "parties" else ITEM_FIELDS[lst.text]
             self.expect("(")
+            self.deeper(tok.pos)
             self.scopes.append(Scope(item_fields))
             body = self.parse_or()
             used = self.scopes.pop().used
             self.expect(")")
+            self.depth -= 1
             return Quant(tok.text == "every", lst.text, body, used)
         if tok.kind == "name" and tok.text in FUNCTIONS and self.toks[self.i + 1].text == "(":
-            return self.parse_function()
+            return self.count(self.parse_function())
         if tok.kind == "name" and tok.text in self.definitions:
             self.next()
-            return Ref(tok.text, self.definitions[tok.text])
+            return self.count(Ref(tok.text, self.definitions[tok.text]))
         left = self.parse_operand()
         optok = self.peek()
         op = optok.text
@@ -797,7 +875,10 @@ class Parser:
         # place_in([customer,] PARAM)
         target = "customer" if raw_names[0] == "customer" else None
         param = args[-1]
-        if param.kind != "const" or not isinstance(param.value, list):
+        if param.kind != "const" or not isinstance(param.value, list) or not all(
+                isinstance(p, dict) and all(isinstance(p.get(k), (str, type(None)))
+                                            for k in ("country", "region", "city"))
+                for p in param.value):
             raise LanguageError("place_in() takes a parameter listing places")
         if target is None and self.scopes[-1].item_fields is None:
             raise LanguageError("place_in(PARAM) outside some/every needs customer: "
@@ -865,12 +946,14 @@ class Parser:
             terms = getattr(right, "terms", None)
             if terms is None:
                 raise LanguageError("contains_word takes a parameter listing terms")
+            _check_types(left, op, right)
             r = const_operand(right.label, _words(terms))
             r.terms = terms  # type: ignore[attr-defined]
-            return Compare(left, op, r)
+            return self.count(Compare(left, op, r))
+        _check_types(left, op, right)
         if op == "meets" and right.kind == "const" and not right.value:
-            return Compare(left, "in", const_operand(right.label, frozenset()))
-        return Compare(left, op, right)
+            return self.count(Compare(left, "in", const_operand(right.label, frozenset())))
+        return self.count(Compare(left, op, right))
 
     @staticmethod
     def _check_literals(left: Operand, op: str, right: Operand) -> None:
@@ -891,6 +974,108 @@ class Parser:
 
 def compile_condition(text: str, params: dict[str, Any], definitions: dict[str, Node]) -> Node:
     return Parser(text, params, definitions).parse()
+
+
+def _too_deep(where: str) -> str:
+    return (f"nested too deeply{where}: at most {MAX_DEPTH} levels of parentheses, not, "
+            "some/every, and/or and definitions")
+
+
+def _too_large() -> str:
+    return (f"too large: more than {MAX_TERMS} terms (comparisons and tests, each definition "
+            "it uses counted in full)")
+
+
+# --------------------------------------------------------------------------- type checks
+
+_TEXT_KINDS = {"str", "email", "reference", "date", "country", "region", "currency", "enum"}
+_NUMBER_KINDS = {"int", "number"}
+
+
+def _shape(op: Operand) -> tuple[bool, str]:
+    """What an operand holds: (many, kind) with kind text, number, bool, object, table,
+    date (a TOML date), any (an empty list) or mixed."""
+    if op.kind != "const":
+        t = op.type
+        kind = "" if t is None else t.kind
+        if kind in _TEXT_KINDS:
+            return False, "text"
+        if kind in _NUMBER_KINDS:
+            return False, "number"
+        if kind == "bool":
+            return False, "bool"
+        if kind == "set":
+            return True, "text"
+        return True, "object"  # objlist
+    return _value_shape(op.value)
+
+
+def _value_shape(value: Any) -> tuple[bool, str]:
+    if isinstance(value, bool):
+        return False, "bool"
+    if isinstance(value, (int, float)):
+        return False, "number"
+    if isinstance(value, str):
+        return False, "text"
+    if isinstance(value, (dt.date, dt.time)):
+        return False, "date"
+    if isinstance(value, dict):
+        return False, "table"
+    if isinstance(value, (list, frozenset)):
+        kinds = {_value_shape(v) for v in value}
+        if not kinds:
+            return True, "any"
+        if len(kinds) == 1:
+            many, kind = kinds.pop()
+            return True, ("mixed" if many else kind)
+        return True, "mixed"
+    return False, "mixed"  # pragma: no cover - TOML has no other values
+
+
+_ONE = {"text": "text", "number": "a number", "bool": "true or false", "table": "a table",
+        "date": "a TOML date", "mixed": "a value of another kind"}  # fmt: skip
+_MANY = {"text": "a list of values", "number": "a list of numbers",
+         "object": "a list of objects", "bool": "a list of true/false values",
+         "any": "an empty list", "mixed": "a list of mixed values",
+         "date": "a list of dates", "table": "a list of tables"}  # fmt: skip
+
+
+def _describe(shape: tuple[bool, str]) -> str:
+    many, kind = shape
+    return (_MANY if many else _ONE).get(kind, kind)
+
+
+def _check_types(left: Operand, op: str, right: Operand) -> None:
+    """Each operator takes values of the kinds it can compare (the request schema gives the
+    fields' kinds): `customer.country > 5`, `scale.cameras = 'many'` and
+    `use.operations meets 5` are refused when the rule set is loaded, never at evaluation."""
+    ls, rs = _shape(left), _shape(right)
+    (lmany, lkind), (rmany, rkind) = ls, rs
+    ok: bool
+    if op in ("=", "!="):
+        ok = not lmany and not rmany and lkind == rkind and lkind in ("text", "number", "bool")
+        need = "two values of one kind"
+    elif op in ("<", "<=", ">", ">="):
+        dates = "date" in {t.kind for t in (left.type, right.type) if t is not None}
+        ok = not lmany and not rmany and lkind == rkind and (
+            lkind == "number" or (lkind == "text" and dates))
+        need = "two numbers (or a date field and a date written 'YYYY-MM-DD')"
+    elif op == "in":
+        ok = not lmany and rmany and rkind in (lkind, "any") and lkind in ("text", "number",
+                                                                           "bool")
+        need = "a value and a list of such values"
+    elif op == "meets":
+        ok = lmany and rmany and (lkind == rkind or "any" in (lkind, rkind)) \
+            and "object" not in (lkind, rkind)
+        need = "two lists of values"
+    elif op == "contains_word":
+        ok = not lmany and lkind == "text"
+        need = "a text and a parameter listing terms"
+    else:  # pragma: no cover - the parser knows no other operator
+        raise LanguageError(f"unknown operator {op!r}")
+    if not ok:
+        raise LanguageError(f"{left.label} {op} {right.label}: {op} takes {need}, got "
+                            f"{_describe(ls)} and {_describe(rs)}")
 
 
 # --------------------------------------------------------------------------- rule parts

@@ -3,6 +3,12 @@
 The first account of a database is made by `bootstrap` (SQLite, the first writing command)
 or `initialise` (`db init --admin LOGIN`, a team database); every later change is an admin's,
 and each one is an audit event.
+
+On PostgreSQL (team mode) a login cannot write accounts or roles: after the same checks as on
+SQLite, the change goes through the database's admin function for it (migration 0004), which
+checks again that the caller is an active admin, makes the change from the event's payload,
+gives or takes away the login's membership of the group role (its database rights) and appends
+the event, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -38,6 +44,11 @@ class DatabaseInfo(Protocol):
     def describe(self) -> str: ...
 
     def login_exists(self, name: str) -> bool: ...
+
+
+def team_mode(session: Session) -> bool:
+    """PostgreSQL: authority tables are written only through the database's functions."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def find_account(session: Session, name: str) -> Account | None:
@@ -76,6 +87,9 @@ def initialise(session: Session, actor: Actor, admin: str, db: DatabaseInfo) -> 
         raise InvalidInput([f"{db.describe()} is already initialised (it has accounts)"])
     if not db.is_sqlite and not db.login_exists(admin):
         raise NotFound(f"no database login named {admin!r}: create it first (see the README)")
+    if not db.is_sqlite and admin == actor.name:
+        raise NotPermitted(f"{admin} owns the database and cannot be an account: name the "
+                           "login of the first admin")  # fmt: skip
     bootstrap(session, actor, admin)
 
 
@@ -95,12 +109,15 @@ def bootstrap(session: Session, actor: Actor, admin: str | None = None) -> None:
     )  # fmt: skip
     session.add(row)
     session.flush()
+    # On PostgreSQL the owner writes these rows itself; the function checks it is the owner
+    # and this the only account, and makes the login a member of the group role.
+    via = "_reviewer_bootstrap" if team_mode(session) else "append_event"
     with Chain(session, actor) as chain:
         chain.append(
             "bootstrap", None,
             {"account": account.name, "roles": FIRST_ROLES,
              "rule_set": ruleset.key, "rule_set_sha256": ruleset.sha256},
-            time=now,
+            time=now, via=via,
         )  # fmt: skip
 
 
@@ -126,12 +143,17 @@ def add_user(session: Session, actor: Actor, name: str, roles: list[str]) -> Acc
     ).first() is None:
         raise NotFound(f"no database login named {name!r}: accounts map existing logins; "
                        "create the login first (see the README, Team mode)")  # fmt: skip
+    payload = {"account": name, "roles": sorted(set(roles))}
+    if team_mode(session):
+        with Chain(session, actor) as chain:
+            chain.append("users_add", None, payload, via="admin_add_account")
+        return _account(session, name)
     account = Account(name=name, active=True, created_at=utc_now())
     account.roles = [AccountRole(role=r) for r in sorted(set(roles))]
     session.add(account)
     session.flush()
     with Chain(session, actor) as chain:
-        chain.append("users_add", None, {"account": name, "roles": sorted(set(roles))})
+        chain.append("users_add", None, payload)
     return account
 
 
@@ -161,12 +183,21 @@ def change_role(session: Session, actor: Actor, name: str, add: str | None, remo
     if add:
         if add in have:
             raise InvalidInput([f"{name} already has the role {add}"])
-        account.roles.append(AccountRole(role=add))
     else:
         if remove not in have:
             raise InvalidInput([f"{name} does not have the role {remove}"])
         if remove == Role.ADMIN and _active_admins(session) <= 1:
             raise NotPermitted("the last active admin cannot lose the admin role")
+    if team_mode(session):
+        roles = sorted(have | {add} if add else have - {remove})
+        with Chain(session, actor) as chain:
+            chain.append("users_role", None, {"account": name, "add": add, "remove": remove,
+                                              "roles": roles}, via="admin_change_roles")  # fmt: skip
+        session.refresh(account)
+        return account
+    if add:
+        account.roles.append(AccountRole(role=add))
+    else:
         account.roles = [r for r in account.roles if r.role != remove]
     session.flush()
     with Chain(session, actor) as chain:
@@ -182,6 +213,11 @@ def disable_user(session: Session, actor: Actor, name: str) -> Account:
         raise InvalidInput([f"{name} is already disabled"])
     if Role.ADMIN in account.role_names and _active_admins(session) <= 1:
         raise NotPermitted("the last active admin cannot be disabled")
+    if team_mode(session):
+        with Chain(session, actor) as chain:
+            chain.append("users_disable", None, {"account": name}, via="admin_disable_account")
+        session.refresh(account)
+        return account
     account.active = False
     with Chain(session, actor) as chain:
         chain.append("users_disable", None, {"account": name})

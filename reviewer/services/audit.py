@@ -8,21 +8,21 @@ the same transaction, so deleting the newest event is detectable too.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Executable, func, insert, select, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from reviewer.errors import ConflictError, InvalidInput, NotFound, NotPermitted, ReviewerError
 from reviewer.models import (
     Account,
     AuditEvent,
     ChainHead,
     Condition,
     Decision,
-    Request,
-    RequestVersion,
 )
 from reviewer.request import canonical_json, compact_json, sha256_hex
 
@@ -62,11 +62,31 @@ class Chain:
 
         with Chain(session, actor) as chain:
             chain.append("claim", reference, {...})
+
+    On PostgreSQL (team mode) a login may not write audit_events or chain_head: the head is
+    locked by `lock_chain_head()` and every event goes, one statement each, through a
+    SECURITY DEFINER function that checks it follows the head and moves the head:
+    `append_event`, or the admin function named by `via` (which also makes the change the
+    event records, from its payload and `args`). The database's refusals become the app's
+    errors (42501: NotPermitted, exit 5). On SQLite, `via` and `args` are ignored.
     """
+
+    # SQLSTATE -> error class for what the database functions refuse; anything else is
+    # InvalidInput (nothing was written).
+    REFUSALS: dict[str, type[ReviewerError]] = {
+        "42501": NotPermitted, "P0002": NotFound, "40001": ConflictError,
+    }  # fmt: skip
 
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session = session
         self.actor = actor
+        self.team = session.get_bind().dialect.name == "postgresql"
+        self._buffer: list[dict[str, Any]] = []
+        self._calls: list[tuple[str, tuple[Any, ...]]] = []
+        if self.team:
+            locked = self._call(sql_text("SELECT seq, hash FROM public.lock_chain_head()"))
+            self.seq, self.hash = int(locked[0]), str(locked[1])
+            return
         head = session.execute(
             select(ChainHead).where(ChainHead.id == 1).with_for_update()
             .execution_options(populate_existing=True)
@@ -77,11 +97,11 @@ class Chain:
             session.flush()
         self.seq = head.seq
         self.hash = head.hash
-        self._buffer: list[dict[str, Any]] = []
 
     def append(
-        self, action: str, reference: str | None, payload: dict[str, Any], time: str | None = None
-    ) -> int:
+        self, action: str, reference: str | None, payload: dict[str, Any], time: str | None = None,
+        *, via: str = "append_event", args: tuple[Any, ...] = (),
+    ) -> int:  # fmt: skip
         self.seq += 1
         body = {
             "seq": self.seq,
@@ -102,15 +122,41 @@ class Chain:
         row["prev_hash"] = self.hash
         row["hash"] = digest
         self._buffer.append(row)
+        if self.team:
+            self._calls.append((via, args))
         self.hash = digest
         if len(self._buffer) >= 1000:
             self.flush()
         return self.seq
 
     def flush(self) -> None:
+        if self._buffer and self.team:
+            # One statement per event: a side-effect function never runs in a multi-row query.
+            for row, (via, args) in zip(self._buffer, self._calls, strict=True):
+                fn = getattr(func.public, via)
+                self._call(select(fn(
+                    *args, row["seq"], row["time"], row["os_login"], row["action"],
+                    row["reference"], row["payload"], row["prev_hash"], row["hash"])))  # fmt: skip
+            self._buffer.clear()
+            self._calls.clear()
         if self._buffer:
             self.session.execute(insert(AuditEvent.__table__), self._buffer)  # type: ignore[arg-type]
             self._buffer.clear()
+
+    def _call(self, statement: Executable) -> tuple[Any, ...]:
+        """Run one statement of the database's audit functions; its refusals become ours."""
+        try:
+            return tuple(self.session.execute(statement).one())
+        except DBAPIError as exc:
+            state = getattr(exc.orig, "sqlstate", None)
+            if state is None or not (state in self.REFUSALS or state[:2] in ("22", "P0")):
+                raise
+            diag = getattr(exc.orig, "diag", None)
+            message = getattr(diag, "message_primary", None) or str(exc.orig).splitlines()[0]
+            error = self.REFUSALS.get(state)
+            if error is None:
+                raise InvalidInput([f"refused by the database: {message}"]) from exc
+            raise error(message) from exc
 
     def __enter__(self) -> Chain:
         return self
@@ -118,20 +164,25 @@ class Chain:
     def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
         if kind is None:
             self.flush()
-            self.session.execute(
-                update(ChainHead).where(ChainHead.id == 1).values(seq=self.seq, hash=self.hash)
-            )
+            if not self.team:  # on PostgreSQL each append moved the head
+                self.session.execute(
+                    update(ChainHead).where(ChainHead.id == 1).values(seq=self.seq, hash=self.hash)
+                )
 
 
 # --------------------------------------------------------------------------- record hash
 
 
-def record_body(session: Session, decision: Decision, reference: str) -> dict[str, Any]:
-    """Everything a final decision's record hash covers, the checker included."""
+def record_body(session: Session, decision: Decision, reference: str,
+                names: dict[int, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Everything a final decision's record hash covers, the checker included (`names`:
+    account names by id, when the caller has them all)."""
 
     def name(account_id: int | None) -> str | None:
         if account_id is None:
             return None
+        if names is not None:
+            return names.get(account_id)
         acc = session.get(Account, account_id)
         return acc.name if acc else None
 
@@ -157,143 +208,19 @@ def record_body(session: Session, decision: Decision, reference: str) -> dict[st
     }  # fmt: skip
 
 
-def record_hash(session: Session, decision: Decision, reference: str) -> str:
-    return sha256_hex(canonical_json(record_body(session, decision, reference)))
+def record_hash(session: Session, decision: Decision, reference: str,
+                names: dict[int, str] | None = None) -> str:  # fmt: skip
+    return sha256_hex(canonical_json(record_body(session, decision, reference, names)))
 
 
-# --------------------------------------------------------------------------- verify
+CHECK_FIELDS = ("checker", "checker_roles", "checked_at")
 
 
-@dataclass
-class Problem:
-    kind: str
-    seq_or_reference: str
-    message: str
-
-
-@dataclass
-class VerifyReport:
-    ok: bool
-    events: int
-    decisions: int
-    problems: list[Problem]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "events": self.events,
-            "decisions": self.decisions,
-            "problems": [p.__dict__ for p in self.problems],
-        }
-
-
-def verify(session: Session, anchor: tuple[int, str] | None = None) -> VerifyReport:
-    """Check the chain, the request versions against their events, and the anchor."""
-    problems: list[Problem] = []
-    prev = GENESIS
-    expected_seq = 0
-    count = 0
-    anchor_seen = False
-    events = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
-    for ev in events.yield_per(2000):
-        count += 1
-        expected_seq += 1
-        if ev.seq != expected_seq:
-            problems.append(Problem("chain", str(ev.seq), f"expected event {expected_seq} next"))
-            break
-        if ev.prev_hash != prev:
-            problems.append(Problem("chain", str(ev.seq), "prev_hash does not match the event before"))
-            break
-        try:
-            payload = json.loads(ev.payload)
-        except ValueError:
-            problems.append(Problem("chain", str(ev.seq), "payload is not valid JSON"))
-            break
-        body = {
-            "seq": ev.seq, "time": ev.time, "actor": ev.actor, "os_login": ev.os_login,
-            "action": ev.action, "reference": ev.reference, "payload": payload,
-        }  # fmt: skip
-        if event_hash(prev, body) != ev.hash:
-            problems.append(Problem("chain", str(ev.seq), "hash does not match the event's content"))
-            break
-        if anchor and ev.seq == anchor[0]:
-            anchor_seen = True
-            if ev.hash != anchor[1]:
-                problems.append(Problem("anchor", str(ev.seq), "event hash differs from the anchor"))
-        prev = ev.hash
-    session.expunge_all()
-    head = session.get(ChainHead, 1)
-    if not problems:
-        head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-        if head_seq != expected_seq or head_hash != prev:
-            problems.append(
-                Problem("chain", str(head_seq), f"chain head (seq {head_seq}) does not match the "
-                        f"last event (seq {expected_seq})")
-            )
-    if anchor and not anchor_seen:
-        problems.append(Problem("anchor", str(anchor[0]), "no event with that number"))
-    problems.extend(_verify_versions(session))
-    decisions, decision_problems = _verify_decisions(session)
-    problems.extend(decision_problems)
-    return VerifyReport(not problems, count, decisions, problems)
-
-
-def _verify_decisions(session: Session) -> tuple[int, list[Problem]]:
-    """Every final decision: its record hash against its content, and its finalising event."""
-    out: list[Problem] = []
-    count = 0
-    rows = session.execute(
-        select(Decision, Request.reference).join(Request, Request.id == Decision.request_id)
-        .where(Decision.final.is_(True)).order_by(Decision.id)
-    )  # fmt: skip
-    for decision, ref in rows:
-        count += 1
-        label = f"{ref} decision {decision.number}"
-        if decision.record_hash != record_hash(session, decision, ref):
-            out.append(Problem("decision", ref, f"{label}: the record does not match its "
-                               "record hash (changed after it became final)"))  # fmt: skip
-            continue
-        event = session.get(AuditEvent, decision.event_seq) if decision.event_seq else None
-        payload = json.loads(event.payload) if event is not None else {}
-        if event is None or event.reference != ref or \
-                payload.get("record_hash") != decision.record_hash:
-            out.append(Problem("decision", ref, f"{label}: its finalising event "
-                               f"{decision.event_seq} does not carry its record hash"))
-    return count, out
-
-
-def _verify_versions(session: Session) -> list[Problem]:
-    out: list[Problem] = []
-    rows = session.execute(
-        select(Request.reference, RequestVersion.version, RequestVersion.document,
-               RequestVersion.sha256, AuditEvent.payload, AuditEvent.reference)
-        .join(Request, Request.id == RequestVersion.request_id)
-        .outerjoin(AuditEvent, AuditEvent.seq == RequestVersion.event_seq)
-        .order_by(RequestVersion.id)
-    )  # fmt: skip
-    for ref, version, document, sha, payload, ev_ref in rows.yield_per(2000):
-        actual = sha256_hex(document)
-        if payload is None:
-            out.append(Problem("request", ref, f"version {version} has no audit event"))
-        elif actual != sha:
-            out.append(Problem("request", ref, f"version {version} document differs from its hash"))
-        else:
-            data = json.loads(payload)
-            if data.get("sha256") != actual or ev_ref != ref or data.get("version") != version:
-                out.append(Problem("request", ref, f"version {version} differs from its audit event"))
-        if len(out) >= 100:
-            break
-    current = session.execute(
-        select(Request.reference, Request.document_version, Request.document_sha256,
-               Request.document, RequestVersion.sha256)
-        .outerjoin(RequestVersion, (RequestVersion.request_id == Request.id)
-                   & (RequestVersion.version == Request.document_version))
-        .order_by(Request.id)
-    )  # fmt: skip
-    for ref, version, sha, document, version_sha in current.yield_per(2000):
-        if version_sha is None or sha != version_sha or sha256_hex(document) != sha:
-            out.append(Problem("request", ref, f"the current document differs from version "
-                               f"{version} and its audit event"))  # fmt: skip
-        if len(out) >= 100:
-            break
-    return out
+def body_hash(session: Session, decision: Decision, reference: str,
+              names: dict[int, str] | None = None) -> str:  # fmt: skip
+    """The hash of a decision as its decider recorded it: the record body without the check.
+    The `decide` event carries it, and a check confirms only that body."""
+    body = record_body(session, decision, reference, names)
+    for key in CHECK_FIELDS:
+        body[key] = None
+    return sha256_hex(canonical_json(body))

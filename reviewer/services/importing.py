@@ -26,6 +26,8 @@ from reviewer.rules import RuleSet, load_text, stored_evaluation
 from reviewer.services.accounts import require_account
 from reviewer.services.audit import Actor, Chain, utc_now
 from reviewer.services.rulesets import ActiveRules, active_rules
+from reviewer.services.settings import get_setting
+from reviewer.vocabulary import ORG_SETTINGS
 
 BATCH = 500
 
@@ -79,6 +81,7 @@ class Prepared:
     file: str
     label: str
     problems: list[tuple[str, str]]
+    more: int = 0  # problems counted but not listed (`intake.Record.more`)
     reference: str = ""
     text: str = ""
     sha: str = ""
@@ -99,18 +102,40 @@ def validate_record(rec: intake.Record) -> tuple[dict[str, Any] | None, list[tup
     return doc, []
 
 
-def read_valid(paths: Iterable[str]) -> list[dict[str, Any]]:
+DEFAULT_LIMIT_MB = int(ORG_SETTINGS["max_import_mb"].default)
+
+
+def import_limit(session: Session) -> int:
+    """The largest file an import reads, in MB (the organisation setting max_import_mb)."""
+    value = get_setting(session, "max_import_mb")
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_LIMIT_MB
+
+
+def check_inputs(paths: Iterable[str], limit_mb: int | None = None) -> None:
+    """Refuse (InvalidInput, exit 3, naming each file) what is not a regular, readable file of
+    at most `limit_mb` MB: before any transaction, so a FIFO or a device never holds up the
+    write lock and an oversized file is refused at once."""
+    problems = intake.check_files(paths, limit_mb)
+    if problems:
+        errors = ErrorList()
+        for line in problems:
+            errors.add(line)
+        raise errors.error()
+
+
+def read_valid(paths: Iterable[str], limit_mb: int | None = None) -> list[dict[str, Any]]:
     """Every request of the files, validated and stored nowhere (`reviewer evaluate`); all or
     nothing: InvalidInput lists every problem as FILE:RECORD: FIELD: message."""
     errors = ErrorList()
     docs: list[dict[str, Any]] = []
     for path in paths:
         try:
-            for rec in intake.read_records(path):
+            for rec in intake.read_records(path, limit_mb=limit_mb):
                 doc, problems = validate_record(rec)
                 if doc is None:
                     for field, msg in problems:
                         errors.add(intake.format_problem(rec.file, rec.label, field, msg))
+                    errors.total += rec.more
                     continue
                 docs.append(doc)
         except intake.FileProblem as exc:
@@ -125,13 +150,13 @@ def prepare(rec: intake.Record, ruleset: RuleSet) -> Prepared:
     in worker processes for large imports."""
     doc, problems = validate_record(rec)
     if doc is None:
-        return Prepared(rec.file, rec.label, problems)
+        return Prepared(rec.file, rec.label, problems, rec.more)
     ref = doc["reference"]
     text = rq.compact_json(doc)  # validated: no nulls, so this is its canonical JSON
     evaluation = ruleset.evaluate(doc)
     values = _row_values(doc, evaluation.recommendation)
     values["evaluation"] = rq.compact_json(stored_evaluation(evaluation))
-    return Prepared(rec.file, rec.label, [], ref, text, rq.sha256_hex(text), values)
+    return Prepared(rec.file, rec.label, [], 0, ref, text, rq.sha256_hex(text), values)
 
 
 _WORKER_RULES: list[RuleSet] = []
@@ -157,19 +182,20 @@ def _chunks(records: Iterator[intake.Record], size: int) -> Iterator[list[intake
         yield chunk
 
 
-def prepared_stream(paths: list[str], ruleset: RuleSet, jobs: int) -> Iterator[Prepared]:
+def prepared_stream(paths: list[str], ruleset: RuleSet, jobs: int,
+                    limit_mb: int | None = None) -> Iterator[Prepared]:
     """Prepared records in file order. With jobs > 1, worker processes parse, validate and
     evaluate chunks while this process stores; at most a few chunks are in flight, so memory
     stays flat however large the files."""
     if jobs <= 1:
-        for rec in intake.read_all(paths):
+        for rec in intake.read_all(paths, limit_mb=limit_mb):
             yield prepare(rec, ruleset)
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(ruleset.source_text,)) as pool:
         pending: deque[Any] = deque()
-        for chunk in _chunks(intake.read_all(paths, parse=False), CHUNK):
+        for chunk in _chunks(intake.read_all(paths, parse=False, limit_mb=limit_mb), CHUNK):
             pending.append(pool.apply_async(_prepare_chunk, (chunk,)))
             if len(pending) >= 3 * jobs:
                 yield from pending.popleft().get()
@@ -189,8 +215,11 @@ def default_jobs(paths: list[str]) -> int:
 def import_files(
     session: Session, paths: Iterable[str], actor: Actor, *, update_existing: bool = False,
     progress: Callable[[int, int], None] | None = None, jobs: int | None = None,
+    limit_mb: int | None = None,
 ) -> ImportResult:
-    """Validate and store every request of the files, all or nothing (raises InvalidInput)."""
+    """Validate and store every request of the files, all or nothing (raises InvalidInput).
+    With `limit_mb`, a file larger than that is refused (see `check_inputs`, which callers
+    run before the transaction, and `intake.open_checked`)."""
     paths = list(paths)
     require_account(session, actor)
     rules = active_rules(session)
@@ -201,13 +230,14 @@ def import_files(
     count = 0
     workers = default_jobs(paths) if jobs is None else jobs
     with Chain(session, actor) as chain:
-        for prep in prepared_stream(paths, rules.ruleset, workers):
+        for prep in prepared_stream(paths, rules.ruleset, workers, limit_mb):
             count += 1
             if progress is not None and count % 500 == 0:
                 progress(count, 0)
             if prep.problems:
                 for field, msg in prep.problems:
                     errors.add(intake.format_problem(prep.file, prep.label, field, msg))
+                errors.total += prep.more
                 continue
             ref = prep.reference
             if ref in seen:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reviewer.errors import InvalidInput, NotFound
+from reviewer.export.documents import write_problem
 from reviewer.models import (
     Account,
     ChainHead,
@@ -125,17 +126,26 @@ def plan(rows: Iterable[tuple[int, str, int]], out_dir: Path, overwrite: bool) -
     return targets
 
 
+def _part(path: Path) -> Path:
+    return path.with_name(f".{path.name}.part")
+
+
 def _write(record: dict[str, Any], path: Path) -> None:
+    """Render one PDF to `.NAME.part` beside it and rename it: a file appears whole or not
+    at all. A folder that cannot be written or a full disk is an EnvironmentProblem (exit 7)."""
     # ReportLab is loaded on the first PDF only: most commands never render one.
     from reviewer.export.pdf import render
 
-    tmp = path.with_name(f".{path.name}.part")
+    tmp = _part(path)
     try:
-        render(record, str(tmp))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        try:
+            render(record, str(tmp))
+            os.replace(tmp, path)
+        finally:
+            if os.path.lexists(tmp):
+                tmp.unlink()
+    except OSError as exc:
+        raise write_problem(str(path), exc) from exc
 
 
 _WORKER_DB: list[Database] = []
@@ -170,11 +180,18 @@ def export_pdfs(open_db: DatabaseOpener, targets: list[Target], jobs: int = 1,
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     size = max(1, min(25, len(items) // (jobs * 4)))
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    with multiprocessing.get_context(method).Pool(jobs, _init_worker, (open_db,)) as pool:
-        for n in pool.imap_unordered(_export_chunk, chunks):
-            done += n
-            if progress:
-                progress(done, len(items))
+    try:
+        with multiprocessing.get_context(method).Pool(jobs, _init_worker, (open_db,)) as pool:
+            for n in pool.imap_unordered(_export_chunk, chunks):
+                done += n
+                if progress:
+                    progress(done, len(items))
+    except BaseException:
+        # The pool's end stopped the other workers wherever they were: no part stays.
+        for t in targets:
+            if os.path.lexists(_part(t.path)):
+                _part(t.path).unlink()
+        raise
     return done
 
 

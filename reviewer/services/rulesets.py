@@ -19,9 +19,13 @@ from sqlalchemy.orm import Session
 from reviewer import request as rq
 from reviewer.errors import InvalidInput, NotFound, NotPermitted
 from reviewer.models import Request, RuleSetState, RuleSetVersion
-from reviewer.rules import RuleSet, compiled, load_bundled, load_file, stored_evaluation
-from reviewer.services.accounts import require_admin
+from reviewer.rules import RuleSet, load_file, stored_evaluation
+from reviewer.services.accounts import require_admin, team_mode
 from reviewer.services.audit import Actor, Chain, utc_now
+from reviewer.services.evaluations import ActiveRules as ActiveRules
+from reviewer.services.evaluations import active_rules as active_rules
+from reviewer.services.evaluations import verified_rules
+from reviewer.services.workflow import reject_forbidden_approvals
 
 
 class VersionInfo(TypedDict):
@@ -45,22 +49,6 @@ class BacktestReport(TypedDict):
     changed: int
     matrix: dict[str, int]
     changes: list[dict[str, Any]]  # reference, from, to, rules ("from" is a keyword)
-
-
-@dataclass
-class ActiveRules:
-    pk: int | None
-    ruleset: RuleSet
-
-
-def active_rules(session: Session) -> ActiveRules:
-    """The active rule set, compiled (from the cache of `rules.compiled`, by hash)."""
-    row = session.execute(
-        select(RuleSetVersion).where(RuleSetVersion.state == RuleSetState.ACTIVE)
-    ).scalar_one_or_none()
-    if row is None:
-        return ActiveRules(None, load_bundled())
-    return ActiveRules(row.id, compiled(row))
 
 
 def _require_admin(session: Session, actor: Actor) -> None:
@@ -89,7 +77,7 @@ def resolve(session: Session, spec: str) -> RuleSet:
     """A rule set named by a file path or by ID@VERSION in the database."""
     if spec.endswith(".toml"):
         return load_file(spec)
-    return compiled(get_version(session, spec))
+    return verified_rules(session, get_version(session, spec))
 
 
 def list_versions(session: Session) -> list[VersionInfo]:
@@ -118,6 +106,13 @@ def import_version(session: Session, actor: Actor, path: str) -> tuple[RuleSetVe
                                 f"(sha256 {existing.sha256[:16]}...): give it a new version"])
         return existing, False
     now = utc_now()
+    if team_mode(session):  # PostgreSQL: the database's admin function stores the draft
+        with Chain(session, actor) as chain:
+            chain.append("rules_import", None, {"rule_set": ruleset.key, "sha256": ruleset.sha256},
+                         time=now, via="admin_import_rule_set",
+                         args=(ruleset.id, ruleset.version, ruleset.title, ruleset.effective_on,
+                               ruleset.source_text))  # fmt: skip
+        return get_version(session, ruleset.key), True
     row = RuleSetVersion(
         rule_set_id=ruleset.id, version=ruleset.version, title=ruleset.title,
         effective_on=ruleset.effective_on, sha256=ruleset.sha256, content=ruleset.source_text,
@@ -252,13 +247,19 @@ def propose(session: Session, actor: Actor, key: str) -> BacktestReport:
     row = get_version(session, key)
     if row.state is not RuleSetState.DRAFT:
         raise NotPermitted(f"{key} is {row.state.value}: only a draft can be proposed")
-    report = backtest(session, compiled(row)).to_json()
+    report = backtest(session, verified_rules(session, row)).to_json()
     now = utc_now()
+    payload = {"rule_set": key, "sha256": row.sha256, "changed": report["changed"]}
+    if team_mode(session):  # PostgreSQL: the database's admin function changes the row
+        with Chain(session, actor) as chain:
+            chain.append("rules_propose", None, payload, time=now, via="admin_propose_rule_set",
+                         args=(rq.compact_json(report),))  # fmt: skip
+        session.refresh(row)
+        return report
     row.state, row.proposed_by, row.proposed_at = RuleSetState.PROPOSED, actor.name, now
     row.backtest = rq.compact_json(report)
     with Chain(session, actor) as chain:
-        chain.append("rules_propose", None, {"rule_set": key, "sha256": row.sha256,
-                                             "changed": report["changed"]}, time=now)  # fmt: skip
+        chain.append("rules_propose", None, payload, time=now)
     return report
 
 
@@ -272,15 +273,17 @@ def approve(session: Session, actor: Actor, key: str) -> BacktestReport:
     if row.proposed_by == actor.name:
         raise NotPermitted(f"{key} was proposed by {actor.name}: a different admin must approve "
                            "it (four eyes)")  # fmt: skip
-    report = backtest(session, compiled(row), keep=True)
+    report = backtest(session, verified_rules(session, row), keep=True)
     previous = session.execute(
         select(RuleSetVersion).where(RuleSetVersion.state == RuleSetState.ACTIVE)
     ).scalar_one_or_none()
     now = utc_now()
-    if previous is not None:
-        previous.state = RuleSetState.RETIRED
-    row.state, row.approved_by, row.approved_at = RuleSetState.ACTIVE, actor.name, now
-    session.flush()
+    team = team_mode(session)  # PostgreSQL: the database's admin function changes the rows
+    if not team:
+        if previous is not None:
+            previous.state = RuleSetState.RETIRED
+        row.state, row.approved_by, row.approved_at = RuleSetState.ACTIVE, actor.name, now
+        session.flush()
     params = [{"rid": rid, "rec": rec, "ev": text} for rid, (rec, text) in
               report.evaluations.items()]  # fmt: skip
     stmt = (update(Request.__table__)  # type: ignore[arg-type]
@@ -296,5 +299,11 @@ def approve(session: Session, actor: Actor, key: str) -> BacktestReport:
             "rule_set": key, "sha256": row.sha256,
             "previous": previous.key if previous else None,
             "requests": summary["requests"], "changed": summary["changed"],
-            "matrix": summary["matrix"]}, time=now)  # fmt: skip
+            "matrix": summary["matrix"]}, time=now,
+            via="admin_activate_rule_set")  # fmt: skip
+    if team:
+        for changed in (row, previous):
+            if changed is not None:
+                session.refresh(changed)
+    reject_forbidden_approvals(session, actor, key)
     return summary

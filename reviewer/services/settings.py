@@ -7,9 +7,12 @@ from sqlalchemy.orm import Session
 
 from reviewer.errors import InvalidInput, NotFound
 from reviewer.models import Setting
-from reviewer.services.accounts import require_admin
+from reviewer.services.accounts import require_admin, team_mode
 from reviewer.services.audit import Actor, Chain, utc_now
 from reviewer.vocabulary import ORG_SETTINGS, OrgSetting
+
+# Settings that hold a whole number, and its bounds.
+WHOLE_NUMBERS: dict[str, tuple[int, int]] = {"max_import_mb": (1, 4096)}
 
 
 def _declared(key: str) -> OrgSetting:
@@ -32,8 +35,18 @@ def set_setting(session: Session, actor: Actor, key: str, value: str) -> str:
     value = value.strip()
     if not value or len(value) > declared.max_len or "\x00" in value:
         raise InvalidInput([f"{key}: 1 to {declared.max_len} characters"])
-    row = session.get(Setting, key)
+    if key in WHOLE_NUMBERS:
+        low, high = WHOLE_NUMBERS[key]
+        if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+            raise InvalidInput([f"{key}: a whole number from {low} to {high}, got {value!r}"])
+        value = str(int(value))
     now = utc_now()
+    if team_mode(session):  # PostgreSQL: the database's admin function writes the row
+        with Chain(session, actor) as chain:
+            chain.append("settings", None, {"key": key, "value": value}, time=now,
+                         via="admin_set_setting")  # fmt: skip
+        return value
+    row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=value, updated_by=actor.name, updated_at=now))
     else:

@@ -12,6 +12,7 @@ So each rule lives in exactly one place, and looking never locks anything.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reviewer import request as rq
-from reviewer.errors import ConflictError, InvalidInput, NotFound, NotPermitted
+from reviewer.errors import ConflictError, IntegrityProblem, InvalidInput, NotFound, NotPermitted
 from reviewer.models import (
     Account,
     AuditEvent,
@@ -32,11 +33,13 @@ from reviewer.models import (
     Status,
 )
 from reviewer.services.accounts import require_account
-from reviewer.services.audit import Actor, Chain, record_hash, utc_now
-from reviewer.services.queries import evaluation_of, get_request
+from reviewer.services.audit import Actor, Chain, body_hash, record_hash, utc_now
+from reviewer.services.evaluations import fresh_evaluation
+from reviewer.services.queries import get_request
 from reviewer.vocabulary import Recommendation, Role
 
 MIN_JUSTIFICATION = 30
+ACTIVATED = "rule set "  # how a rejection by a rule-set activation begins
 DECIDER_ROLES = {Role.REVIEWER.value, Role.SENIOR.value}
 
 
@@ -238,14 +241,23 @@ class ConditionInput:
 
     @classmethod
     def parse(cls, spec: str) -> ConditionInput:
-        """`TEXT` or `TEXT@YYYY-MM-DD`."""
+        """`TEXT` or `TEXT@YYYY-MM-DD`. What follows the last `@` is a due date when it looks
+        like one (a digit, and nothing but digits, `-`, `/` and `.`): then it must be a real
+        date written YYYY-MM-DD (else ValueError, saying why), never part of the text. After
+        any other `@` (`report to dpo@example.com`) the whole is text."""
         text, sep, when = spec.rpartition("@")
-        if sep and len(when) == 10:
-            try:
-                return cls(text.strip(), dt.date.fromisoformat(when))
-            except ValueError:
-                pass
-        return cls(spec.strip())
+        when = when.strip()
+        digits = "0123456789"
+        if not sep or not any(c in digits for c in when) \
+                or any(c not in digits + "-/." for c in when):
+            return cls(spec.strip())
+        if [len(part) for part in when.split("-")] != [4, 2, 2] or "/" in when or "." in when:
+            raise ValueError(f"the due date {when!r} is not written YYYY-MM-DD")
+        try:
+            due = dt.date.fromisoformat(when)
+        except ValueError:
+            raise ValueError(f"the due date {when!r} is not a real date") from None
+        return cls(text.strip(), due)
 
 
 def _today() -> dt.date:
@@ -287,7 +299,7 @@ def check_decide(
     if kind is Outcome.RETURN_FOR_INFORMATION:
         raise InvalidInput(["use return to send a request back for information"])
     text = _check_justification(justification)
-    evaluation = evaluation_of(s.session, s.req)
+    evaluation = fresh_evaluation(s.session, s.req)
     extra = conditions or []
     today = _today()
     if kind is Outcome.REFUSE:
@@ -360,6 +372,8 @@ def decide(
         decision.final = True
         decision.record_hash = record_hash(session, decision, s.req.reference)
         payload["record_hash"] = decision.record_hash
+    else:  # the body its check will confirm, and nothing else
+        payload["body_sha256"] = body_hash(session, decision, s.req.reference)
     seq = _record(s, "decide", payload)
     if decision.final:
         decision.event_seq = seq
@@ -371,7 +385,7 @@ def check_return(s: Subject, reason: str) -> tuple[str, dict[str, Any]]:
     _require_status(s.req, Status.IN_REVIEW, action="return")
     _require_assignee(s, "return")
     text = _check_justification(reason, "reason")
-    return text, evaluation_of(s.session, s.req)
+    return text, fresh_evaluation(s.session, s.req)
 
 
 def return_request(session: Session, actor: Actor, reference: str, reason: str,
@@ -411,8 +425,50 @@ def pending_decision(session: Session, req: Request) -> Decision:
     return decision
 
 
+def _rejected_by_activation(s: Subject) -> None:
+    """A check of an approval that a rule-set activation rejected names the finding."""
+    last = s.session.execute(
+        select(Decision).where(Decision.request_id == s.req.id).order_by(Decision.number.desc())
+    ).scalars().first()  # fmt: skip
+    if last is not None and last.rejected and (last.reject_reason or "").startswith(ACTIVATED):
+        raise NotPermitted(f"check: {s.req.reference} has no decision awaiting a check: its "
+                           f"approval was rejected because {last.reject_reason}")  # fmt: skip
+
+
+def _confirmable(s: Subject, decision: Decision) -> None:
+    """A confirmation confirms the body its decider recorded, under what the verified rule set
+    says now: an approval it no longer allows cannot be confirmed."""
+    if decision.outcome is not Outcome.REFUSE:
+        need = approval_requirement(fresh_evaluation(s.session, s.req))
+        if need.decider_senior and Role.SENIOR not in (decision.decider_roles or "").split(","):
+            raise NotPermitted(f"{need.reason}; the decider is not a senior")
+        if need.checker == Role.SENIOR and Role.SENIOR not in s.roles:
+            raise NotPermitted(f"{need.reason}; {s.account.name} is not a senior")
+    recorded = _decide_payload(s, decision.number).get("body_sha256")
+    if recorded is not None and recorded != body_hash(s.session, decision, s.req.reference):
+        raise IntegrityProblem(
+            f"{s.req.reference} decision {decision.number} differs from the decision its decider "
+            "recorded (changed while awaiting its check); nothing was confirmed (run reviewer "
+            "verify)"
+        )
+
+
+def _decide_payload(s: Subject, number: int) -> dict[str, Any]:
+    for (text,) in s.session.execute(
+        select(AuditEvent.payload).where(AuditEvent.reference == s.req.reference,
+                                         AuditEvent.action == "decide")
+        .order_by(AuditEvent.seq.desc())
+    ):  # fmt: skip
+        payload: dict[str, Any] = json.loads(text)
+        if payload.get("decision") == number:
+            return payload
+    return {}
+
+
 def check_check(s: Subject, confirm: bool, reason: str = "") -> tuple[Decision, str]:
     """What the second pair of eyes requires; returns the pending decision and the reason."""
+    if s.req.status is not Status.AWAITING_SECOND:
+        _rejected_by_activation(s)
     _require_status(s.req, Status.AWAITING_SECOND, action="check")
     decision = pending_decision(s.session, s.req)
     if decision.decider_id == s.account.id:
@@ -422,6 +478,8 @@ def check_check(s: Subject, confirm: bool, reason: str = "") -> tuple[Decision, 
     if decision.checker_needed == Role.SENIOR and Role.SENIOR not in s.roles:
         raise NotPermitted("this approval overrides a committee refusal: the checker must be "
                            f"a second senior ({s.account.name} is not a senior)")  # fmt: skip
+    if confirm:
+        _confirmable(s, decision)
     return decision, ("" if confirm else _check_justification(reason, "reason"))
 
 
@@ -527,8 +585,58 @@ def options(session: Session, actor: Actor, reference: str) -> dict[str, Allowed
     for name, probe in _PROBES.items():
         try:
             probe(s)
-        except (NotPermitted, NotFound, InvalidInput) as exc:
+        except (NotPermitted, NotFound, InvalidInput, IntegrityProblem) as exc:
             out[name] = Allowed(False, str(exc).splitlines()[0])
         else:
             out[name] = Allowed(True, "")
     return out
+
+
+# --------------------------------------------------------------------------- activation
+
+
+def reject_forbidden_approvals(session: Session, actor: Actor, rule_set: str) -> list[str]:
+    """After a rule-set activation (in its transaction): every approval awaiting its check
+    that the new evaluation no longer allows (a refusal with override never, information
+    needed, or a decider or checker role it now lacks) is rejected with the reason
+    `rule set X activated: <finding>`, by the activating admin; its request returns to
+    in_review with its decider as assignee. Returns the references."""
+    pending = session.execute(
+        select(Decision, Request).join(Request, Request.id == Decision.request_id)
+        .where(Request.status == Status.AWAITING_SECOND, Decision.final.is_(False),
+               Decision.rejected.is_(False))
+        .order_by(Request.reference)
+        .execution_options(populate_existing=True)
+    ).all()  # fmt: skip
+    rejected = []
+    for decision, req in pending:
+        if decision.outcome is Outcome.REFUSE:
+            continue
+        reason = _forbidden(session, req, decision)
+        if reason is None:
+            continue
+        text = f"rule set {rule_set} activated: {reason}"
+        decision.rejected, decision.reject_reason = True, text
+        decision.checked_at = utc_now()
+        req.status = Status.IN_REVIEW
+        req.assignee_id = decision.decider_id
+        decider = session.get(Account, decision.decider_id)
+        with Chain(session, actor) as chain:
+            _touch(req, chain, "check", {"decision": decision.number, "result": "reject",
+                                         "reason": text,
+                                         "assignee": decider.name if decider else None})  # fmt: skip
+        rejected.append(req.reference)
+    return rejected
+
+
+def _forbidden(session: Session, req: Request, decision: Decision) -> str | None:
+    try:
+        need = approval_requirement(fresh_evaluation(session, req))
+    except NotPermitted as exc:
+        return str(exc)
+    roles = (decision.decider_roles or "").split(",")
+    if need.decider_senior and Role.SENIOR not in roles:
+        return f"{need.reason}, and the decider is not a senior"
+    if need.checker == Role.SENIOR and decision.checker_needed != Role.SENIOR:
+        return f"{need.reason}: the check now needs a second senior"
+    return None

@@ -23,15 +23,19 @@ from PySide6.QtWidgets import (
     QTableView,
     QTabWidget,
     QToolBar,
+    QVBoxLayout,
+    QWidget,
 )
 
 from reviewer import settings
 from reviewer.context import Context, open_database
+from reviewer.errors import IntegrityProblem
 from reviewer.rules import RuleSet
 from reviewer.services import importing, queries, records, rulesets, workflow
 from reviewer.services.queries import QueueQuery
 from reviewer.services.rulesets import BacktestReport, VersionInfo
 from reviewer.services.settings import get_setting, set_setting
+from reviewer.services.verify import VerifyReport, verify
 from reviewer.ui import state
 from reviewer.ui.dashboard import Dashboard, RuleSetView
 from reviewer.ui.decision import DecisionPanel
@@ -52,6 +56,7 @@ Opened = tuple[int, queries.RequestData, dict[str, workflow.Allowed]]
 
 class MainWindow(QMainWindow):
     loaded = Signal()
+    checked = Signal(bool)  # the start-up verify finished: True when the database verifies
     request_loaded = Signal()
     action_done = Signal(str)
     progress_changed = Signal(int, int)  # done, total (0: unknown); emitted from workers
@@ -74,6 +79,7 @@ class MainWindow(QMainWindow):
         self._shown_rules: str | None = None
         self._reselecting = False
         self._progress: Progress | None = None
+        self.read_only: str | None = None  # why every write is refused (verify failed)
 
         self.model = QueueModel(ctx, self, self)
         self.table = QTableView(self)
@@ -115,7 +121,20 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.table)
         splitter.addWidget(self.tabs)
         splitter.setSizes([830, 450])
-        self.setCentralWidget(splitter)
+        self.banner = QLabel(self)
+        self.banner.setObjectName("integrity-banner")
+        self.banner.setAccessibleName("Integrity warning")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("QLabel { background: #b42318; color: white; padding: 6px; "
+                                  "font-weight: bold; }")  # fmt: skip
+        self.banner.hide()
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
         self._build_toolbar()
         self._build_menu()
         self.status = QLabel()
@@ -132,6 +151,7 @@ class MainWindow(QMainWindow):
         self.progress_changed.connect(self._show_progress)
         self._restore_state()
         self.reload()
+        self.check_integrity()
 
     # ------------------------------------------------------------------ layout
 
@@ -250,6 +270,51 @@ class MainWindow(QMainWindow):
             self._progress.cancel()
         self.statusBar().showMessage("stopping…")
 
+    # ------------------------------------------------------------------ integrity
+
+    def check_integrity(self) -> None:
+        """The start-up check of the command line (`reviewer verify`), off the GUI thread: a
+        database that fails it is shown read only, with the problem, and every write is
+        refused until an admin resolves it."""
+        ctx = self.ctx
+
+        def work(_p: Progress) -> VerifyReport:
+            with ctx.db.read() as session:
+                return verify(session, jobs=1)  # no fork from a thread of the window
+
+        def failed(exc: BaseException) -> None:
+            self._go_read_only(str(exc).splitlines()[0])
+
+        self.op(work, title="Verifying the database").success(self._checked).failure(failed).run()
+
+    def _checked(self, report: VerifyReport) -> None:
+        if report.ok:
+            self.checked.emit(True)
+            return
+        first = report.problems[0]
+        more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
+        self._go_read_only(f"{first.kind} {first.seq_or_reference}: {first.message}{more}")
+
+    def _go_read_only(self, problem: str) -> None:
+        self.read_only = problem
+        self.banner.setText(
+            f"Read only: this database fails verification: {problem}. Nothing can be changed "
+            "until an admin resolves it (reviewer verify names every problem; reviewer db "
+            "restore puts back a verified backup)."
+        )
+        self.banner.show()
+        self.setWindowTitle(f"Reviewer — {self.ctx.actor.name} — READ ONLY")
+        if self.current is not None:
+            self.open_request(self.current)
+        self.checked.emit(False)
+
+    def _refuse_if_read_only(self, what: str) -> bool:
+        if self.read_only is None:
+            return False
+        self.dialogs.error(what, IntegrityProblem(f"the database is read only: {self.read_only}"))
+        self.action_done.emit(f"failed:{what}")
+        return True
+
     # ------------------------------------------------------------------ queue
 
     def query(self) -> QueueQuery:
@@ -350,6 +415,9 @@ class MainWindow(QMainWindow):
         seq, data, allowed = result
         if seq != self._open_seq:
             return  # the reviewer has moved on, or a newer load is coming
+        if self.read_only is not None:
+            closed = workflow.Allowed(False, f"read only: {self.read_only}")
+            allowed = dict.fromkeys(allowed, closed)
         self.current = data["reference"]
         self.view.show_request(data)  # type: ignore[arg-type]
         self.panel.set_options(data["reference"], data["version"], dict(allowed),
@@ -363,7 +431,7 @@ class MainWindow(QMainWindow):
 
     def run_action(self, name: str, kwargs: dict[str, Any]) -> None:
         reference, version = self.panel.reference, self.panel.version
-        if reference is None:
+        if reference is None or self._refuse_if_read_only(name):
             return
         ctx = self.ctx
         actions: dict[str, Any] = {
@@ -412,7 +480,7 @@ class MainWindow(QMainWindow):
         def ask(current: str) -> None:
             name = self.dialogs.ask_text("Organisation name", "Printed at the top of every "
                                          "PDF record (admins only):", current)  # fmt: skip
-            if not name:
+            if not name or self._refuse_if_read_only("settings"):
                 return
 
             def write(_p: Progress) -> str:
@@ -442,6 +510,8 @@ class MainWindow(QMainWindow):
         """Import, diff, backtest, propose or approve a rule-set version (off the GUI thread)."""
         ctx = self.ctx
         writes = name in ("import", "propose", "approve")
+        if writes and self._refuse_if_read_only(f"rules_{name}"):
+            return
 
         def work(_p: Progress) -> tuple[str, str | BacktestReport]:
             if not writes:
@@ -497,6 +567,8 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.intake)
 
     def save_request(self, raw: dict[str, Any], expect_version: int | None) -> None:
+        if self._refuse_if_read_only("save"):
+            return
         ctx = self.ctx
         reference = raw.get("reference")
 
@@ -517,6 +589,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ files
 
     def import_files(self, paths: list[str]) -> None:
+        if self._refuse_if_read_only("import"):
+            return
         ctx = self.ctx
 
         def work(progress: Progress) -> str:

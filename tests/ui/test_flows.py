@@ -4,39 +4,15 @@ PDF. Dialogs go through a fake, so nothing modal ever blocks."""
 
 from __future__ import annotations
 
-import re
-
 from pypdf import PdfReader
 
 from reviewer.context import open_context
 from reviewer.models.db import Database
 from reviewer.ui.main_window import MainWindow
-from tests.conftest import EXAMPLES, ROOT
+from tests.helpers.cli import EXAMPLES
+from tests.helpers.ui import FakeDialogs
 
 JUST = "Door access with opt-in enrolment; badges keep working; conditions are in the contract."
-
-
-class FakeDialogs:
-    """Records what the window would have shown, answers what a user would have chosen."""
-
-    def __init__(self) -> None:
-        self.parent = None
-        self.infos: list[tuple[str, str]] = []
-        self.errors: list[tuple[str, str]] = []
-        self.files: list[str] = []
-        self.folder: str | None = None
-
-    def info(self, title: str, text: str) -> None:
-        self.infos.append((title, text))
-
-    def error(self, title: str, exc: BaseException) -> None:
-        self.errors.append((title, str(exc)))
-
-    def open_files(self, title: str) -> list[str]:
-        return self.files
-
-    def choose_folder(self, title: str) -> str | None:
-        return self.folder
 
 
 def window_for(qtbot, url: str, user: str) -> tuple[MainWindow, FakeDialogs]:
@@ -149,25 +125,6 @@ def test_import_errors_are_listed_and_nothing_is_imported(qtbot, cli, tmp_path):
     title, text = dialogs.errors[-1]
     assert "nothing was imported" in title and f"{bad}:1: received_on: not a valid date" in text
     assert window.model.rowCount() == 0
-
-
-def test_screenshot_command(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    db = tmp_path / "shot.db"
-    png = tmp_path / "shot.png"
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    subprocess.run([sys.executable, "-m", "reviewer", "seed-demo", "--count", "50", "--database",
-                    f"sqlite:///{db}"], check=True, env=env, capture_output=True)
-    done = subprocess.run([sys.executable, "main.py", "--database", f"sqlite:///{db}",
-                           "--screenshot", str(png)], env=env, capture_output=True, text=True,
-                          timeout=120, check=False, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    assert re.search(r"queue shown \d+\.\d\d s after process start \(50 rows\)", done.stdout)
-    data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
 
 
 def test_dashboard_and_rule_set_tabs(qtbot, cli):
@@ -293,8 +250,8 @@ def test_settings_organisation_database_and_theme(qtbot, cli, isolated_home):
 
 
 def test_rule_set_versions_diff_backtest_propose_and_approve(qtbot, cli, tmp_path):
-    from tests.unit.test_lifecycle import LIFT_US
-    from tests.unit.test_lifecycle import candidate as make_candidate
+    from tests.helpers.rulesets import LIFT_US
+    from tests.helpers.rulesets import candidate as make_candidate
 
     assert cli("import", *map(str, sorted(EXAMPLES.glob("p*.json"))), user="rev1")[0] == 0
     assert cli("users", "add", "adm2", "--role", "admin", user="rev1")[0] == 0

@@ -48,7 +48,7 @@ def test_queue_model_passes_the_model_tester(qtmodeltester, cli):
     from reviewer.services.queries import QueueQuery, queue_ids
     from reviewer.ui.ops import Runner
     from reviewer.ui.queue_model import QueueModel, fetch_page
-    from tests.ui.test_flows import FakeDialogs
+    from tests.helpers.ui import FakeDialogs
 
     assert cli("seed-demo", "--count", "25")[0] == 0
     ctx = open_context(cli.url, "root")

@@ -12,8 +12,8 @@ from reviewer import request as rq
 from reviewer.context import open_context
 from reviewer.services.queries import request_id
 from reviewer.ui.main_window import MainWindow
-from tests.ui.test_flows import FakeDialogs
-from tests.unit.test_workflow import scenario_docs
+from tests.helpers.ui import FakeDialogs
+from tests.helpers.workflow import scenario_docs
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|BEGIN IMMEDIATE)|FOR UPDATE|FOR SHARE", re.I)
 

@@ -8,7 +8,7 @@ import json
 from reviewer import request as rq
 from reviewer.cli import build_parser
 from reviewer.cli import main as cli_main
-from tests.unit.test_workflow import scenario_docs
+from tests.helpers.workflow import scenario_docs
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:

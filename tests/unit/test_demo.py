@@ -18,7 +18,7 @@ def documents(path) -> list[str]:
 
 
 def test_same_seed_gives_identical_documents_covering_every_type_and_use_case(cli, tmp_path):
-    from tests.conftest import Cli
+    from tests.helpers.cli import Cli
 
     other = Cli(tmp_path / "second.db", cli.capsys)
     assert cli("seed-demo", "--count", "1000", "--seed", "7")[0] == 0

@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
+from pathlib import Path
 
 import pytest
 
 from reviewer import request as rq
-from reviewer.rules import bundled_text, load_text
-from tests.unit.test_workflow import ADMIN, JUST, ok, refused
+from reviewer.rules import load_text
+from tests.helpers.rulesets import BUNDLED, LIFT_US, candidate
+from tests.helpers.workflow import ADMIN, JUST, ok, refused
 
-BUNDLED = bundled_text()
-
-
-def candidate(tmp_path, name: str, *replacements: tuple[str, str]) -> str:
-    text = BUNDLED.replace("version = 1\n", "version = 2\n", 1)
-    for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    if LIFT_US in replacements:
-        # With no moratorium country, HR-01 and HR-02 never fire: their examples say so too,
-        # as an administrator publishing the new version would write them.
-        blocks = text.split("[[rules]]")
-        for i, block in enumerate(blocks):
-            if 'id = "HR-01"' in block or 'id = "HR-02"' in block:
-                blocks[i] = re.sub(r'expect = "(refuse|needs_information)"', 'expect = "none"', block)
-        text = "[[rules]]".join(blocks)
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
-
-
-LIFT_US = ('moratorium_countries = ["US"]', "moratorium_countries = []")
 CAMERAS_100 = ("cameras = 50\n", "cameras = 100\n")
 CAMERAS_EXAMPLE = ('name = "51 cameras is", request = { use = { operations = ["identification"] }, '
                    'scale = { cameras = 51 } }',
@@ -77,7 +56,7 @@ def test_lifting_the_us_moratorium_changes_exactly_the_requests_refused_only_for
     lift = candidate(tmp_path, "lift.toml", LIFT_US)
     report = json.loads(ok(stored, "rules", "backtest", lift, "--format", "json", user=ADMIN))
     active = load_text(BUNDLED)
-    cand = load_text(open(lift, encoding="utf-8").read())
+    cand = load_text(Path(lift).read_text(encoding="utf-8"))
     docs = documents(stored)
     only_moratorium = set()
     for ref, doc in docs.items():
@@ -97,7 +76,7 @@ def test_lifting_the_us_moratorium_changes_exactly_the_requests_refused_only_for
 def test_raising_the_camera_threshold_changes_what_a_fresh_evaluation_says(stored, tmp_path):
     raised = candidate(tmp_path, "cameras.toml", CAMERAS_100, CAMERAS_EXAMPLE)
     report = json.loads(ok(stored, "rules", "backtest", raised, "--format", "json", user=ADMIN))
-    old, new = load_text(BUNDLED), load_text(open(raised, encoding="utf-8").read())
+    old, new = load_text(BUNDLED), load_text(Path(raised).read_text(encoding="utf-8"))
     expected = {ref: new.evaluate(doc).recommendation for ref, doc in documents(stored).items()
                 if new.evaluate(doc).recommendation != old.evaluate(doc).recommendation}
     assert expected, "some stored requests must sit between 50 and 100 cameras"

@@ -2,86 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-import subprocess
-
-import pytest
-from pypdf import PdfReader
 
 from reviewer import request as rq
-from tests.unit.test_rules import make
-from tests.unit.test_workflow import ADMIN, JUST, ok, refused
-
-LONG = ("Lorem ipsum dolor sit amet, consectetur adipiscing. " * 400)[:19_982] + "END-OF-DESCRIPTION"
-NAMES = {
-    "R-MARKUP": "Acme <b>Corp</b> & Sons <para>",
-    "R-GERMAN": "Müller & Söhne",
-    "R-CYRILLIC": "Пример",
-    "R-CJK": "示例有限公司",
-    "R-ARABIC": "شركة مثال",
-}
-
-
-@pytest.fixture
-def decided(db_cli, tmp_path):
-    cli = db_cli
-    """Requests with awkward names, decided: R-SECOND needs a checker; the others one reviewer."""
-    docs = []
-    for ref, name in NAMES.items():
-        doc = make({"use.operations": ["identification"], "customer.name": name,
-                    "use.description": f"Greek too: Ελληνικά. {name}"})
-        doc["reference"] = ref
-        docs.append(doc)
-    long_doc = make({"use.description": LONG})
-    long_doc["reference"] = "R-LONG"
-    docs.append(long_doc)
-    second = make({"use.decision_effects": ["housing"]})
-    second["reference"] = "R-SECOND"
-    docs.append(second)
-    f = tmp_path / "pdf.jsonl"
-    f.write_text("".join(rq.canonical_json(d) + "\n" for d in docs), encoding="utf-8")
-    ok(cli, "import", str(f), user=ADMIN)
-    ok(cli, "users", "add", "rev2", "--role", "reviewer", user=ADMIN)
-    ok(cli, "settings", "set", "organisation_name", "Contoso Responsible AI Office", user=ADMIN)
-    for ref in [*NAMES, "R-LONG"]:
-        ok(cli, "claim", ref, user=ADMIN)
-        outcome = "approve" if ref == "R-LONG" else "approve_with_conditions"
-        ok(cli, "decide", ref, "--outcome", outcome, "--justification", JUST, user=ADMIN)
-    ok(cli, "claim", "R-SECOND", user=ADMIN)
-    ok(cli, "decide", "R-SECOND", "--outcome", "refuse", "--justification",
-       "Refused: housing decisions by face recognition are out of our risk appetite.",
-       user=ADMIN)
-    return cli
-
-
-def pdf_text(path) -> tuple[str, list[str], dict]:
-    reader = PdfReader(path)
-    pages = [p.extract_text() for p in reader.pages]
-    return "\n".join(pages), pages, reader.metadata
-
-
-def test_records_carry_the_facts_and_customer_text_exactly(decided, tmp_path):
-    out = tmp_path / "pdfs"
-    ok(decided, "export-pdf", "--all-decided", "--out", str(out), user=ADMIN)
-    files = sorted(p.name for p in out.iterdir())
-    assert files == sorted(f"{r}-d1.pdf" for r in [*NAMES, "R-LONG", "R-SECOND"])
-    for ref, name in NAMES.items():
-        text, _pages, meta = pdf_text(out / f"{ref}-d1.pdf")
-        data = json.loads(ok(decided, "show", ref, "--format", "json", user=ADMIN))
-        assert name in text, (ref, name)
-        assert ref in text and JUST in " ".join(text.split())
-        for f in data["evaluation"]["findings"]:
-            assert f["rule"] in text
-        for c in data["decisions"][0]["conditions"]:
-            assert c["text"] in " ".join(text.split())
-        assert f"{ADMIN} (admin,reviewer,senior)" in text
-        digest = data["decisions"][0]["record_hash"]
-        assert meta["/Keywords"] == f"record-hash:{digest}"
-        assert meta["/Author"] == "Contoso Responsible AI Office"
-        assert meta["/Title"] == f"Decision record {ref} #1" and "/CreationDate" in meta
-        assert "Ελληνικά" in text
+from tests.helpers.documents import make
+from tests.helpers.pdf import LONG, pdf_text
+from tests.helpers.workflow import ADMIN, JUST, ok, refused
 
 
 def test_checker_is_printed(decided, tmp_path):
@@ -173,28 +99,3 @@ def test_settings_are_for_admins(decided):
             words="only an admin changes settings")
     assert ok(decided, "settings", "get", "organisation_name", user=ADMIN).strip() == \
         "Contoso Responsible AI Office"
-
-
-def test_batch_export_on_two_processes(cli, tmp_path):
-    ok(cli, "seed-demo", "--count", "80", "--decisions", "40", user=ADMIN)
-    code, out, err = cli("export-pdf", "--all-decided", "--out", str(tmp_path), "--jobs", "2",
-                         user=ADMIN)
-    assert code == 0, err
-    n = int(re.search(r"wrote (\d+) PDF", out).group(1))
-    assert n == len(list(tmp_path.glob("*.pdf"))) > 10
-    assert f"exported {n}/{n}" in err
-    assert not list(tmp_path.glob(".*.part"))
-
-
-@pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
-                    reason="needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)")
-def test_qr_code_reads_back_as_the_record_hash(decided, tmp_path):
-    ok(decided, "export-pdf", "R-GERMAN", "--out", str(tmp_path), user=ADMIN)
-    pdf = tmp_path / "R-GERMAN-d1.pdf"
-    pages = len(PdfReader(pdf).pages)
-    subprocess.run(["pdftoppm", "-r", "200", "-f", str(pages), "-l", str(pages), "-png", str(pdf),
-                    str(tmp_path / "last")], check=True)
-    png = next(tmp_path.glob("last*.png"))
-    out = subprocess.run(["zbarimg", "-q", str(png)], capture_output=True, text=True, check=True)
-    digest = PdfReader(pdf).metadata["/Keywords"].split(":", 1)[1]
-    assert out.stdout.strip() == f"QR-Code:{digest}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from reviewer.models.db import Database
 from reviewer.services.queries import QueueQuery, counts, queue_ids, queue_rows
-from tests.conftest import EXAMPLES
-from tests.unit.test_workflow import ADMIN, JUST, ok
+from tests.helpers.cli import EXAMPLES
+from tests.helpers.workflow import ADMIN, JUST, ok
 
 
 def refs(cli, q: QueueQuery, user: str = ADMIN) -> list[str]:

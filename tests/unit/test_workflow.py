@@ -5,72 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 
 import pytest
 
 from reviewer import request as rq
-from tests.unit.test_rules import make
+from tests.helpers.documents import make
+from tests.helpers.workflow import ADMIN, JUST, ok, refused
 
-JUST = "A justification long enough to read in court, naming the facts."
 # A due date in the future whenever the tests run (a due date may not be in the past).
 SOON = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=45)).isoformat()
-ADMIN = "admin1"
-
-# Requests whose findings give each kind of decision rule.
-SCENARIOS = {
-    "R-APPROVE": {},  # no finding: approve
-    "R-COND": {"use.operations": ["verification"]},  # HR-25 conditions
-    "R-SECOND": {"use.decision_effects": ["housing"]},  # HR-18 escalate_second
-    "R-SENIOR": {"customer.org_type": "intelligence"},  # HR-17 escalate_senior
-    "R-COMMITTEE": {"use.use_case": "humanitarian"},  # HR-12 refuse, committee
-    "R-NEVER": {"use.tracks_individuals": True},  # HR-09 refuse, never
-    "R-INFO": {"customer.sector": None},  # HR-29 needs_information
-}
-
-
-def scenario_docs() -> list[dict]:
-    out = []
-    for ref, changes in SCENARIOS.items():
-        doc = make(changes)
-        doc["reference"] = ref
-        out.append(doc)
-    return out
-
-
-@pytest.fixture
-def wf(db_cli, tmp_path):
-    """A database with the scenario requests and accounts of every kind."""
-    f = tmp_path / "scenarios.jsonl"
-    f.write_text("".join(rq.canonical_json(d) + "\n" for d in scenario_docs()))
-    code, _out, err = db_cli("import", str(f), user=ADMIN)
-    assert code == 0, err
-    for name, roles in (("rev1", ["reviewer"]), ("rev2", ["reviewer"]),
-                        ("sen1", ["senior", "reviewer"]), ("sen2", ["senior"]),
-                        ("adm", ["admin"])):
-        args = ["users", "add", name]
-        for r in roles:
-            args += ["--role", r]
-        code, _out, err = db_cli(*args, user=ADMIN)
-        assert code == 0, err
-    db_cli.tmp = tmp_path
-    return db_cli
-
-
-def ok(cli, *args, user):
-    code, out, err = cli(*args, user=user)
-    assert code == 0, f"{args} as {user}: exit {code}: {err}"
-    return out
-
-
-def refused(cli, *args, user, code, words):
-    """The action fails with its exit code and reason, and writes nothing."""
-    before = cli.dump()
-    got, _out, err = cli(*args, user=user)
-    assert got == code, f"{args} as {user}: exit {got}: {err}"
-    assert words in err, err
-    assert cli.dump() == before
 
 
 def status(cli, ref):
@@ -294,24 +237,6 @@ def test_stale_version_is_a_conflict(wf):
     ok(wf, "claim", "R-APPROVE", "--expect-version", v, user="rev1")
     refused(wf, "release", "R-APPROVE", "--expect-version", v, user="rev1", code=4,
             words="R-APPROVE changed by rev1")
-
-
-def test_two_processes_deciding_at_once(wf):
-    ok(wf, "claim", "R-APPROVE", user="rev1")
-    v = str(json.loads(ok(wf, "show", "R-APPROVE", "--format", "json", user=ADMIN))["version"])
-    argv = [sys.executable, "-m", "reviewer", "decide", "R-APPROVE", "--outcome", "approve",
-            "--justification", JUST, "--expect-version", v, "--database", wf.url_for("rev1"),
-            *wf.user_args("rev1")]
-    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
-    results = [(p.wait(timeout=60), p.stderr.read()) for p in procs]
-    codes = sorted(c for c, _ in results)
-    assert codes == [0, 4], results
-    loser = next(err for c, err in results if c == 4)
-    assert "changed by rev1" in loser and "reload" in loser
-    data = json.loads(ok(wf, "show", "R-APPROVE", "--format", "json", user=ADMIN))
-    assert len(data["decisions"]) == 1
-    assert ok(wf, "verify", user=ADMIN).startswith("OK")
 
 
 # --------------------------------------------------------------------------- edits

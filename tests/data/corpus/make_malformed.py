@@ -1,7 +1,7 @@
-"""Writes the malformed-input corpus (tests/corpus/malformed/) and its manifest.
+"""Writes the malformed-input corpus (tests/data/corpus/malformed/) and its manifest.
 
 Each file is one way a request file goes wrong; the manifest says what the error line must
-contain (after the file name). Run it again after changing a case: python tests/corpus/make_malformed.py
+contain (after the file name). Run it again after changing a case: python tests/data/corpus/make_malformed.py
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A worker process for the concurrency tests: appends audited actions (claim, release) on
 its own request through the services, one transaction per action.
 
-Usage: python -m tests.unit.chain_worker URL USER REFERENCE COUNT
+Usage: python -m tests.helpers.chain_worker URL USER REFERENCE COUNT
 USER is used on SQLite; on PostgreSQL the login of URL acts.
 """
 

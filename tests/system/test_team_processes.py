@@ -11,9 +11,9 @@ import sys
 import pytest
 
 from reviewer import request as rq
-from tests.conftest import ROOT, PgCli, _require_pg
-from tests.unit.test_rules import make
-from tests.unit.test_workflow import ADMIN, JUST, ok, refused
+from tests.helpers.cli import ROOT
+from tests.helpers.documents import make
+from tests.helpers.workflow import ADMIN, JUST, ok
 
 
 @pytest.fixture
@@ -39,12 +39,14 @@ def test_four_processes_two_logins_one_unbroken_chain(team):
     before = team.sql("select count(*) from audit_events")[0][0]
     procs = []
     for i, user in enumerate(["rev1", "rev1", "rev2", "rev2"]):
-        argv = [sys.executable, "-m", "tests.unit.chain_worker", team.url_for(user), user,
+        argv = [sys.executable, "-m", "tests.helpers.chain_worker", team.url_for(user), user,
                 f"T-{i}", "250"]
         procs.append(subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True,
                                       env=dict(os.environ, PYTHONPATH=str(ROOT))))
     for p in procs:
         assert p.wait(timeout=600) == 0, p.stderr.read()
+    for p in procs:
+        p.stderr.close()
     seqs = [s for (s,) in team.sql("select seq from audit_events order by seq")]
     assert len(seqs) == before + 1000
     assert seqs == list(range(1, len(seqs) + 1))  # no gap, no duplicate
@@ -68,40 +70,11 @@ def test_two_logins_checking_the_same_decision_at_once(team):
         procs.append(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True))
     results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
     assert sorted(c for c, _ in results) == [0, 4], results
     assert "reload" in next(err for c, err in results if c == 4)
     data = json.loads(ok(team, "show", "T-CHECK", "--format", "json", user=ADMIN))
     assert data["status"] == "decided" and data["decisions"][0]["checker"] in ("rev2", "sen1")
     assert ok(team, "verify", user=ADMIN).startswith("OK")
-
-
-# --------------------------------------------------------------------------- PostgreSQL only
-
-
-@pytest.fixture
-def pg(capsys):
-    _require_pg()
-    cli = PgCli(capsys)
-    cli.reset()
-    cli.initialise()
-    return cli
-
-
-def test_user_option_is_refused_and_logins_need_accounts(pg, tmp_path):
-    code, _out, err = pg("claim", "T-0", "--user", "sen1")
-    assert code == 5 and "--user and REVIEWER_USER are refused on PostgreSQL" in err
-    refused(pg, "claim", "T-0", user="stranger", code=5, words="no active account named 'stranger'")
-    refused(pg, "users", "add", "nobody-has-this-login", "--role", "reviewer", user=ADMIN, code=6,
-            words="no database login named 'nobody-has-this-login'")
-
-
-def test_only_the_owner_migrates(pg):
-    assert isinstance(pg, PgCli)
-    pg.reset()  # an empty schema, as before the first `db upgrade`
-    code, _out, err = pg("db", "upgrade", user="rev1")
-    assert code == 7 and "only the database owner" in err
-    code, _out, err = pg("import", str(ROOT / "pyproject.toml"), user="rev1")
-    assert code == 7 and "only the database owner" in err
-    pg.initialise()
-    code, _out, err = pg("db", "init", "--admin", "rev1", user=None)
-    assert code != 0

@@ -1,0 +1,97 @@
+"""Nothing acts on unverified text: the rule set and the evaluation an action relies on.
+
+A stored rule set is compiled only when its text hashes to its stored hash (`rules.compiled`)
+and that hash and its state are the ones its audit events record; a request's evaluation is
+recomputed from its document (checked against its hash) under that rule set, and the stored
+one is never trusted. A mismatch of text or hash stops the action with IntegrityProblem
+(exit 1) naming what differs, before anything is decided on it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reviewer import request as rq
+from reviewer.errors import IntegrityProblem, NotFound
+from reviewer.models import AuditEvent, Request, RuleSetState, RuleSetVersion
+from reviewer.rules import RuleSet, compiled, load_bundled
+
+RULE_SET_ACTIONS = ("bootstrap", "rules_import", "rules_propose", "rules_activate", "baseline")
+
+
+@dataclass
+class ActiveRules:
+    pk: int | None
+    ruleset: RuleSet
+
+
+def _recorded(session: Session) -> tuple[dict[str, str], dict[str, str]]:
+    """Each rule set's hash and state as its audit events record them."""
+    shas: dict[str, str] = {}
+    states: dict[str, str] = {}
+    events = session.execute(
+        select(AuditEvent.action, AuditEvent.payload)
+        .where(AuditEvent.action.in_(RULE_SET_ACTIONS)).order_by(AuditEvent.seq)
+    )  # fmt: skip
+    for action, text in events:
+        p: dict[str, Any] = json.loads(text)
+        if action == "bootstrap":
+            shas[p["rule_set"]], states[p["rule_set"]] = p["rule_set_sha256"], "active"
+        elif action == "rules_import":
+            shas[p["rule_set"]], states[p["rule_set"]] = p["sha256"], "draft"
+        elif action == "rules_propose":
+            states[p["rule_set"]] = "proposed"
+        elif action == "rules_activate":
+            if p.get("previous"):
+                states[p["previous"]] = "retired"
+            states[p["rule_set"]] = "active"
+        else:  # baseline: the state an upgrade started from
+            shas = {r["rule_set"]: r["sha256"] for r in p["rule_sets"]}
+            states = {r["rule_set"]: r["state"] for r in p["rule_sets"]}
+    return shas, states
+
+
+def verified_rules(session: Session, row: RuleSetVersion) -> RuleSet:
+    """The compiled rule set of a stored version whose text, hash and state are as recorded."""
+    shas, states = _recorded(session)
+    if shas.get(row.key) != row.sha256:
+        raise IntegrityProblem(
+            f"stored rule set {row.key}: its hash {row.sha256[:16]}... is not the one its audit "
+            "event records; nothing was evaluated (run reviewer verify)"
+        )
+    if states.get(row.key) != row.state.value:
+        raise IntegrityProblem(
+            f"stored rule set {row.key} is {row.state.value}, its audit events say "
+            f"{states.get(row.key)}; nothing was evaluated (run reviewer verify)"
+        )
+    return compiled(row)
+
+
+def active_rules(session: Session) -> ActiveRules:
+    """The active rule set, verified and compiled (from the cache of `rules.compiled`)."""
+    row = session.execute(
+        select(RuleSetVersion).where(RuleSetVersion.state == RuleSetState.ACTIVE)
+    ).scalar_one_or_none()
+    if row is None:
+        return ActiveRules(None, load_bundled())
+    return ActiveRules(row.id, verified_rules(session, row))
+
+
+def fresh_evaluation(session: Session, req: Request) -> dict[str, Any]:
+    """The request's evaluation (the JSON of `cli.md`) recomputed from its verified document
+    under its verified rule set. A stored evaluation that differs is never used: what is
+    decided rests on the verified facts (and `verify` names the stored one)."""
+    if rq.sha256_hex(req.document) != req.document_sha256:
+        raise IntegrityProblem(f"{req.reference}: its stored document differs from its hash; "
+                               "nothing was decided (run reviewer verify)")  # fmt: skip
+    row = session.get(RuleSetVersion, req.rule_set_pk) if req.rule_set_pk else None
+    if row is None or req.evaluation is None:
+        raise NotFound(f"{req.reference} has no stored evaluation")
+    evaluation = verified_rules(session, row).evaluate(json.loads(req.document))
+    result: dict[str, Any] = evaluation.to_json(req.reference)
+    return result

@@ -1,0 +1,639 @@
+"""`reviewer verify`: the database's state is what its audit trail says it is.
+
+The chain is checked event by event (sequence, previous hash, each event's hash, the head)
+and *replayed*: accounts and roles, rule-set versions (hash, state, who imported, proposed
+and approved them), organisation settings, each request's status, assignee, version counter
+and document, each decision (outcome, final or rejected, and the hash of its body or of its
+record) and each condition's status and note are rebuilt from the events alone, from the
+start or from the last `baseline` event (which an upgrade writes with the state it starts
+from). The tables are then compared with the replay, and every stored evaluation is
+recomputed from the request's verified document under the verified active rule set. The
+first item that differs is named first; at most 100 problems are listed.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reviewer import request as rq
+from reviewer.errors import IntegrityProblem, InvalidInput
+from reviewer.models import (
+    Account,
+    AuditEvent,
+    ChainHead,
+    Condition,
+    Decision,
+    Request,
+    RequestVersion,
+    RuleSetVersion,
+    Setting,
+)
+from reviewer.rules import RuleSet, compiled, load_text, stored_evaluation, text_hash
+from reviewer.services.audit import GENESIS, body_hash, event_hash, record_hash
+
+MAX_PROBLEMS = 100
+
+
+@dataclass
+class Problem:
+    kind: str
+    seq_or_reference: str
+    message: str
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    events: int
+    decisions: int
+    problems: list[Problem]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "decisions": self.decisions,
+            "problems": [p.__dict__ for p in self.problems],
+        }
+
+
+# --------------------------------------------------------------------------- replay
+
+
+@dataclass
+class RuleSetRecord:
+    sha256: str
+    state: str
+    imported_by: str | None
+    proposed_by: str | None = None
+    approved_by: str | None = None
+
+
+@dataclass
+class RequestRecord:
+    status: str
+    assignee: str | None
+    version: int
+    document_version: int
+    sha256: str
+
+
+@dataclass
+class DecisionRecord:
+    outcome: str
+    final: bool = False
+    rejected: bool = False
+    record_hash: str | None = None
+    body_sha256: str | None = None  # None: recorded before decide events carried it
+
+
+@dataclass
+class Replay:
+    """The state the audit trail describes."""
+
+    accounts: dict[str, tuple[bool, list[str]]] = field(default_factory=dict)
+    rule_sets: dict[str, RuleSetRecord] = field(default_factory=dict)
+    active: str | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+    requests: dict[str, RequestRecord] = field(default_factory=dict)
+    decisions: dict[tuple[str, int], DecisionRecord] = field(default_factory=dict)
+    conditions: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+
+    def apply(self, action: str, actor: str, ref: str | None, p: dict[str, Any]) -> None:
+        handler = _HANDLERS.get(action)
+        if handler is not None:
+            handler(self, actor, ref or "", p)
+
+    # accounts, rule sets, settings -------------------------------------------------------
+
+    def _bootstrap(self, actor: str, _ref: str, p: dict[str, Any]) -> None:
+        self.accounts[p["account"]] = (True, sorted(p["roles"]))
+        self.rule_sets[p["rule_set"]] = RuleSetRecord(p["rule_set_sha256"], "active", actor,
+                                                      None, actor)  # fmt: skip
+        self.active = p["rule_set"]
+
+    def _users_add(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
+        self.accounts[p["account"]] = (True, sorted(p["roles"]))
+
+    def _users_role(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
+        active, _roles = self.accounts.get(p["account"], (True, []))
+        self.accounts[p["account"]] = (active, sorted(p["roles"]))
+
+    def _users_disable(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
+        _active, roles = self.accounts.get(p["account"], (False, []))
+        self.accounts[p["account"]] = (False, roles)
+
+    def _settings(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
+        self.settings[p["key"]] = p["value"]
+
+    def _rules_import(self, actor: str, _ref: str, p: dict[str, Any]) -> None:
+        self.rule_sets[p["rule_set"]] = RuleSetRecord(p["sha256"], "draft", actor)
+
+    def _rules_propose(self, actor: str, _ref: str, p: dict[str, Any]) -> None:
+        record = self.rule_sets.get(p["rule_set"])
+        if record is not None:
+            record.state, record.proposed_by = "proposed", actor
+
+    def _rules_activate(self, actor: str, _ref: str, p: dict[str, Any]) -> None:
+        previous = self.rule_sets.get(p.get("previous") or "")
+        if previous is not None:
+            previous.state = "retired"
+        record = self.rule_sets.get(p["rule_set"])
+        if record is not None:
+            record.state, record.approved_by = "active", actor
+        self.active = p["rule_set"]
+        for req in self.requests.values():  # activation re-evaluates every stored request
+            req.version += 1
+
+    # requests ------------------------------------------------------------------------------
+
+    def _import(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        self.requests[ref] = RequestRecord("new", None, 1, p["version"], p["sha256"])
+
+    def _update(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        req = self.requests.get(ref)
+        if req is None:
+            return
+        if req.status == "returned":
+            req.assignee = None
+        req.status, req.version = p["status"], req.version + 1
+        req.document_version, req.sha256 = p["version"], p["sha256"]
+
+    def _step(self, ref: str, p: dict[str, Any], status: str | None = None,
+              assignee: str | None | bool = False) -> None:  # fmt: skip
+        req = self.requests.get(ref)
+        if req is None:
+            return
+        req.version = p.get("version", req.version + 1)
+        if status is not None:
+            req.status = status
+        if assignee is not False:
+            req.assignee = assignee  # type: ignore[assignment]  # False: unchanged
+
+    def _claim(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        self._step(ref, p, "in_review", p.get("assignee"))
+
+    def _release(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        self._step(ref, p, "new", None)
+
+    def _take_over(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        self._step(ref, p, None, p.get("assignee"))
+
+    def _reopen(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        self._step(ref, p, "in_review", p.get("assignee"))
+
+    def _decide(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        final = "record_hash" in p
+        self._step(ref, p, "awaiting_second" if p.get("checker_needed") and not final else "decided")
+        self.decisions[(ref, p["decision"])] = DecisionRecord(
+            p["outcome"], final, False, p.get("record_hash"), p.get("body_sha256"))
+
+    def _return(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        self._step(ref, p, "returned", None)
+        self.decisions[(ref, p["decision"])] = DecisionRecord(
+            p["outcome"], True, False, p.get("record_hash"))
+
+    def _check(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        decision = self.decisions.get((ref, p["decision"]))
+        if p.get("result") == "confirm":
+            self._step(ref, p, "decided")
+            if decision is not None:
+                decision.final, decision.record_hash = True, p.get("record_hash")
+        else:
+            self._step(ref, p, "in_review", p["assignee"] if "assignee" in p else False)
+            if decision is not None:
+                decision.rejected = True
+
+    def _condition(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        self._step(ref, p)
+        self.conditions[p["condition"]] = (p["status"], p.get("note"))
+
+    def _baseline(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
+        """The state an upgrade started from: everything before it is replaced."""
+        self.accounts = {a["name"]: (a["active"], sorted(a["roles"])) for a in p["accounts"]}
+        self.rule_sets = {
+            r["rule_set"]: RuleSetRecord(r["sha256"], r["state"], r.get("imported_by"),
+                                         r.get("proposed_by"), r.get("approved_by"))
+            for r in p["rule_sets"]
+        }  # fmt: skip
+        self.active = next((k for k, r in self.rule_sets.items() if r.state == "active"), None)
+        self.settings = dict(p.get("settings", {}))
+        self.requests = {r[0]: RequestRecord(*r[1:]) for r in p["requests"]}
+        self.decisions = {(d[0], d[1]): DecisionRecord(*d[2:]) for d in p["decisions"]}
+        self.conditions = {c[0]: (c[1], c[2]) for c in p["conditions"]}
+
+
+_HANDLERS = {
+    "bootstrap": Replay._bootstrap, "users_add": Replay._users_add,
+    "users_role": Replay._users_role, "users_disable": Replay._users_disable,
+    "settings": Replay._settings, "rules_import": Replay._rules_import,
+    "rules_propose": Replay._rules_propose, "rules_activate": Replay._rules_activate,
+    "import": Replay._import, "update": Replay._update, "claim": Replay._claim,
+    "release": Replay._release, "take_over": Replay._take_over, "reopen": Replay._reopen,
+    "decide": Replay._decide, "return": Replay._return, "check": Replay._check,
+    "condition": Replay._condition, "baseline": Replay._baseline,
+}  # fmt: skip
+
+
+def snapshot(session: Session) -> dict[str, Any]:
+    """The payload of a `baseline` event: the state of the tables, in the replay's terms."""
+    names = {a.id: a.name for a in session.execute(select(Account)).scalars()}
+    requests = [
+        [ref, status.value, names.get(assignee) if assignee else None, version, doc_version, sha]
+        for ref, status, assignee, version, doc_version, sha in session.execute(
+            select(Request.reference, Request.status, Request.assignee_id, Request.version,
+                   Request.document_version, Request.document_sha256).order_by(Request.id))
+    ]  # fmt: skip
+    decisions = []
+    for d, ref in session.execute(
+        select(Decision, Request.reference).join(Request, Request.id == Decision.request_id)
+        .order_by(Decision.id)
+    ):  # fmt: skip
+        pending = not d.final and not d.rejected
+        decisions.append([ref, d.number, d.outcome.value, d.final, d.rejected, d.record_hash,
+                          body_hash(session, d, ref) if pending else None])  # fmt: skip
+    return {
+        "accounts": [{"name": a.name, "active": a.active, "roles": a.role_names}
+                     for a in session.execute(select(Account).order_by(Account.name)).scalars()],
+        "rule_sets": [{"rule_set": r.key, "sha256": r.sha256, "state": r.state.value,
+                       "imported_by": r.imported_by, "proposed_by": r.proposed_by,
+                       "approved_by": r.approved_by}
+                      for r in session.execute(select(RuleSetVersion).order_by(RuleSetVersion.id))
+                      .scalars()],
+        "settings": {s.key: s.value for s in session.execute(select(Setting)).scalars()},
+        "requests": requests,
+        "decisions": decisions,
+        "conditions": [[c.id, c.status.value, c.note]
+                       for c in session.execute(select(Condition).order_by(Condition.id)).scalars()
+                       if c.status.value != "open" or c.note is not None],
+    }  # fmt: skip
+
+
+# --------------------------------------------------------------------------- verify
+
+
+class _Problems(list[Problem]):
+    def add(self, kind: str, where: str, message: str) -> None:
+        if len(self) < MAX_PROBLEMS:
+            self.append(Problem(kind, where, message))
+
+
+def verify_chain_only(session: Session, problems: list[Problem]) -> int:
+    """The chain's own checks without the replay (what verify did before it replayed the
+    chain; the benchmark's anchor). Returns the number of events."""
+    prev, count = GENESIS, 0
+    for ev in session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().yield_per(2000):
+        count += 1
+        body = {
+            "seq": ev.seq, "time": ev.time, "actor": ev.actor, "os_login": ev.os_login,
+            "action": ev.action, "reference": ev.reference, "payload": json.loads(ev.payload),
+        }  # fmt: skip
+        if ev.seq != count or ev.prev_hash != prev or event_hash(prev, body) != ev.hash:
+            problems.append(Problem("chain", str(ev.seq), "does not verify"))
+            break
+        prev = ev.hash
+    session.expunge_all()
+    return count
+
+
+def verify(session: Session, anchor: tuple[int, str] | None = None, jobs: int | None = None
+           ) -> VerifyReport:  # fmt: skip
+    """Check the chain, replay it, and compare every table and stored evaluation with it.
+    `jobs`: processes that recompute evaluations on a large database (default: one per core;
+    the window passes 1, as it must not fork its threads)."""
+    problems = _Problems()
+    replay = Replay()
+    prev = GENESIS
+    expected_seq = 0
+    count = 0
+    anchor_seen = False
+    events = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
+    for ev in events.yield_per(2000):
+        count += 1
+        expected_seq += 1
+        if ev.seq != expected_seq:
+            problems.add("chain", str(ev.seq), f"expected event {expected_seq} next")
+            break
+        if ev.prev_hash != prev:
+            problems.add("chain", str(ev.seq), "prev_hash does not match the event before")
+            break
+        try:
+            payload = json.loads(ev.payload)
+        except ValueError:
+            problems.add("chain", str(ev.seq), "payload is not valid JSON")
+            break
+        body = {
+            "seq": ev.seq, "time": ev.time, "actor": ev.actor, "os_login": ev.os_login,
+            "action": ev.action, "reference": ev.reference, "payload": payload,
+        }  # fmt: skip
+        if event_hash(prev, body) != ev.hash:
+            problems.add("chain", str(ev.seq), "hash does not match the event's content")
+            break
+        if anchor and ev.seq == anchor[0]:
+            anchor_seen = True
+            if ev.hash != anchor[1]:
+                problems.add("anchor", str(ev.seq), "event hash differs from the anchor")
+        try:
+            replay.apply(ev.action, ev.actor, ev.reference, payload)
+        except (KeyError, TypeError, ValueError):
+            problems.add("chain", str(ev.seq), f"the {ev.action} event's payload is malformed")
+        prev = ev.hash
+    session.expunge_all()
+    head = session.get(ChainHead, 1)
+    chain_ok = not problems
+    if chain_ok:
+        head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+        if head_seq != expected_seq or head_hash != prev:
+            problems.add("chain", str(head_seq), f"chain head (seq {head_seq}) does not match the "
+                         f"last event (seq {expected_seq})")  # fmt: skip
+    if anchor and not anchor_seen:
+        problems.add("anchor", str(anchor[0]), "no event with that number")
+    _verify_versions(session, problems, current_too=not chain_ok)
+    decisions = _verify_decisions(session, problems, replay if chain_ok else None)
+    if chain_ok:
+        _verify_state(session, replay, problems)
+        _verify_requests(session, replay, problems, jobs)
+    return VerifyReport(not problems, count, decisions, list(problems))
+
+
+def _verify_decisions(session: Session, out: _Problems, replay: Replay | None) -> int:
+    """Every decision: a final one against its record hash and its finalising event; a
+    pending one against the body hash its decide event carries; each against the replay."""
+    count = 0
+    names = {a.id: a.name for a in session.execute(select(Account)).scalars()}
+    rows = session.execute(
+        select(Decision, Request.reference).join(Request, Request.id == Decision.request_id)
+        .order_by(Decision.id)
+    )  # fmt: skip
+    for decision, ref in rows:
+        label = f"{ref} decision {decision.number}"
+        if decision.final:
+            count += 1
+            if decision.record_hash != record_hash(session, decision, ref, names):
+                out.add("decision", ref, f"{label}: the record does not match its "
+                        "record hash (changed after it became final)")  # fmt: skip
+                continue
+            event = session.get(AuditEvent, decision.event_seq) if decision.event_seq else None
+            payload = json.loads(event.payload) if event is not None else {}
+            if event is None or event.reference != ref or \
+                    payload.get("record_hash") != decision.record_hash:  # fmt: skip
+                out.add("decision", ref, f"{label}: its finalising event "
+                        f"{decision.event_seq} does not carry its record hash")  # fmt: skip
+                continue
+        if replay is None:
+            continue
+        expected = replay.decisions.get((ref, decision.number))
+        if expected is None:
+            out.add("decision", ref, f"{label} is not in the audit trail")
+            continue
+        state = (decision.outcome.value, decision.final, decision.rejected)
+        if state != (expected.outcome, expected.final, expected.rejected):
+            out.add("decision", ref, f"{label}: outcome {state[0]}, final {state[1]}, "
+                    f"rejected {state[2]}; the audit trail says {expected.outcome}, final "
+                    f"{expected.final}, rejected {expected.rejected}")  # fmt: skip
+        elif not decision.final and not decision.rejected and expected.body_sha256 \
+                and body_hash(session, decision, ref, names) != expected.body_sha256:  # fmt: skip
+            out.add("decision", ref, f"{label} (awaiting its check) differs from the decision "
+                    "its decide event recorded")  # fmt: skip
+    return count
+
+
+def _verify_versions(session: Session, out: _Problems, current_too: bool = True) -> None:
+    """Every stored version against its hash and its event; with `current_too`, each
+    request's current document against its version (verify does that in its one pass over
+    the requests instead)."""
+    rows = session.execute(
+        select(Request.reference, RequestVersion.version, RequestVersion.document,
+               RequestVersion.sha256, AuditEvent.payload, AuditEvent.reference)
+        .join(Request, Request.id == RequestVersion.request_id)
+        .outerjoin(AuditEvent, AuditEvent.seq == RequestVersion.event_seq)
+        .order_by(RequestVersion.id)
+    )  # fmt: skip
+    for ref, version, document, sha, payload, ev_ref in rows.yield_per(2000):
+        actual = rq.sha256_hex(document)
+        if payload is None:
+            out.add("request", ref, f"version {version} has no audit event")
+        elif actual != sha:
+            out.add("request", ref, f"version {version} document differs from its hash")
+        else:
+            data = json.loads(payload)
+            if data.get("sha256") != actual or ev_ref != ref or data.get("version") != version:
+                out.add("request", ref, f"version {version} differs from its audit event")
+    if not current_too:
+        return
+    current = session.execute(
+        select(Request.reference, Request.document_version, Request.document_sha256,
+               Request.document, RequestVersion.sha256)
+        .outerjoin(RequestVersion, (RequestVersion.request_id == Request.id)
+                   & (RequestVersion.version == Request.document_version))
+        .order_by(Request.id)
+    )  # fmt: skip
+    for ref, version, sha, document, version_sha in current.yield_per(2000):
+        if version_sha is None or sha != version_sha or rq.sha256_hex(document) != sha:
+            out.add("request", ref, f"the current document differs from version "
+                    f"{version} and its audit event")  # fmt: skip
+
+
+def _verify_state(session: Session, replay: Replay, out: _Problems) -> None:
+    """Accounts, roles, rule sets, settings and conditions against the replay."""
+    seen: set[str] = set()
+    for account in session.execute(select(Account).order_by(Account.name)).scalars():
+        seen.add(account.name)
+        expected = replay.accounts.get(account.name)
+        actual = (account.active, account.role_names)
+        if expected is None:
+            out.add("account", account.name, f"account {account.name} is not in the audit trail")
+        elif actual != expected:
+            out.add("account", account.name,
+                    f"account {account.name}: {_account_text(actual)}; the audit trail says "
+                    f"{_account_text(expected)}")  # fmt: skip
+    for name in sorted(replay.accounts.keys() - seen):
+        out.add("account", name, f"account {name} of the audit trail is missing")
+    rule_seen: set[str] = set()
+    for row in session.execute(select(RuleSetVersion).order_by(RuleSetVersion.id)).scalars():
+        rule_seen.add(row.key)
+        want = replay.rule_sets.get(row.key)
+        if text_hash(row.content) != row.sha256:
+            out.add("rule set", row.key, f"rule set {row.key}: its stored text does not match "
+                    "its hash (changed outside Reviewer)")  # fmt: skip
+        if want is None:
+            out.add("rule set", row.key, f"rule set {row.key} is not in the audit trail")
+            continue
+        actual_rs = (row.sha256, row.state.value, row.imported_by, row.proposed_by, row.approved_by)
+        wanted = (want.sha256, want.state, want.imported_by, want.proposed_by, want.approved_by)
+        for what, a, w in zip(("hash", "state", "imported by", "proposed by", "approved by"),
+                              actual_rs, wanted, strict=True):  # fmt: skip
+            if a != w:
+                out.add("rule set", row.key,
+                        f"rule set {row.key}: {what} is {a}, the audit trail says {w}")
+    for key in sorted(replay.rule_sets.keys() - rule_seen):
+        out.add("rule set", key, f"rule set {key} of the audit trail is missing")
+    stored = {s.key: s.value for s in session.execute(select(Setting)).scalars()}
+    for key in sorted(stored.keys() | replay.settings.keys()):
+        if stored.get(key) != replay.settings.get(key):
+            out.add("setting", key, f"setting {key} is {stored.get(key)!r}, the audit trail says "
+                    f"{replay.settings.get(key)!r}")  # fmt: skip
+    for cond_id, cref, cstatus, note in session.execute(
+        select(Condition.id, Request.reference, Condition.status, Condition.note)
+        .join(Request, Request.id == Condition.request_id).order_by(Condition.id)
+    ):  # fmt: skip
+        want_status, want_note = replay.conditions.get(cond_id, ("open", None))
+        if (cstatus.value, note) != (want_status, want_note):
+            out.add("condition", cref, f"{cref} condition {cond_id}: {cstatus.value} "
+                    f"({note!r}); the audit trail says {want_status} ({want_note!r})")  # fmt: skip
+
+
+def _account_text(state: tuple[bool, list[str]]) -> str:
+    active, roles = state
+    return f"{'active' if active else 'disabled'}, roles {', '.join(roles) or 'none'}"
+
+
+def _verify_requests(session: Session, replay: Replay, out: _Problems, jobs: int | None = None
+                     ) -> None:  # fmt: skip
+    """One pass over the requests: each one's state against the replay, its current document
+    against its hash and its version, and its stored evaluation against the verified active
+    rule set's evaluation of that document."""
+    names = {a.id: a.name for a in session.execute(select(Account)).scalars()}
+    rows_by_key = {r.key: r for r in session.execute(select(RuleSetVersion)).scalars()}
+    active = rows_by_key.get(replay.active or "")
+    ruleset = None
+    if active is None:
+        out.add("rule set", replay.active or "-", "the audit trail's active rule set is not stored")
+    else:
+        try:
+            ruleset = compiled(active)
+        except (IntegrityProblem, InvalidInput) as exc:
+            out.add("rule set", active.key, str(exc).splitlines()[0])
+    seen: set[str] = set()
+    total = session.execute(select(func.count()).select_from(Request)).scalar_one()
+    checker = _EvaluationCheck(ruleset, active.key if active else "", total, jobs)
+    rows = session.execute(
+        select(Request.reference, Request.status, Request.assignee_id, Request.version,
+               Request.document_version, Request.document_sha256, Request.document,
+               RequestVersion.sha256, Request.rule_set_pk, Request.evaluation,
+               Request.recommendation)
+        .outerjoin(RequestVersion, (RequestVersion.request_id == Request.id)
+                   & (RequestVersion.version == Request.document_version))
+        .order_by(Request.id)
+    )  # fmt: skip
+    try:
+        for (ref, status, assignee_id, version, doc_version, sha, document, version_sha, pk,
+             evaluation, recommendation) in rows.yield_per(2000):  # fmt: skip
+            seen.add(ref)
+            if version_sha is None or sha != version_sha or rq.sha256_hex(document) != sha:
+                out.add("request", ref, f"the current document differs from version "
+                        f"{doc_version} and its audit event")  # fmt: skip
+                continue
+            want = replay.requests.get(ref)
+            if want is None:
+                out.add("request", ref, f"{ref} is not in the audit trail")
+                continue
+            assignee = names.get(assignee_id) if assignee_id is not None else None
+            checks: tuple[tuple[str, object, object], ...] = (
+                ("status", status.value, want.status), ("assignee", assignee, want.assignee),
+                ("version", version, want.version),
+                ("document version", doc_version, want.document_version),
+                ("document hash", sha, want.sha256))  # fmt: skip
+            differs = [(item, got, said) for item, got, said in checks if got != said]
+            if differs:
+                item, got, said = differs[0]
+                out.add("request", ref, f"{ref}: {item} is {got}, the audit trail says {said}")
+                continue
+            if ruleset is None or active is None:
+                continue
+            if pk != active.id:
+                out.add("evaluation", ref, f"{ref} is evaluated under another rule set than the "
+                        f"active {active.key}")  # fmt: skip
+                continue
+            checker.add(ref, document, evaluation, recommendation)
+    finally:
+        problems = checker.finish()
+    for ref, message in problems:
+        out.add("evaluation", ref, message)
+    for ref in sorted(replay.requests.keys() - seen):
+        out.add("request", ref, f"{ref} of the audit trail is missing")
+
+
+PARALLEL_REQUESTS = 10_000  # from this many stored requests, evaluations are checked on every core
+CHUNK = 500
+_WORKER: list[tuple[RuleSet, str]] = []
+EvalRow = tuple[str, str, str | None, str | None]  # reference, document, evaluation, recommendation
+
+
+def _evaluation_problems(ruleset: RuleSet, key: str, rows: list[EvalRow]) -> list[tuple[str, str]]:
+    out = []
+    for ref, document, evaluation, recommendation in rows:
+        fresh = ruleset.evaluate(json.loads(document))
+        if fresh.recommendation != recommendation or evaluation is None or \
+                json.loads(evaluation) != stored_evaluation(fresh):  # fmt: skip
+            out.append((ref, f"{ref}: the stored evaluation differs from {key}'s evaluation of "
+                        f"its document (recommendation {recommendation}, the rule set says "
+                        f"{fresh.recommendation})"))  # fmt: skip
+    return out
+
+
+def _init_worker(text: str, key: str) -> None:
+    _WORKER[:] = [(load_text(text, origin=key), key)]
+
+
+def _check_chunk(rows: list[EvalRow]) -> list[tuple[str, str]]:
+    ruleset, key = _WORKER[0]
+    return _evaluation_problems(ruleset, key, rows)
+
+
+class _EvaluationCheck:
+    """Recomputes stored evaluations: in this process for a small database, in worker
+    processes (one per core, a few chunks in flight) for a large one, results in order."""
+
+    def __init__(self, ruleset: RuleSet | None, key: str, total: int, jobs: int | None) -> None:
+        self.ruleset, self.key = ruleset, key
+        self.chunk: list[EvalRow] = []
+        self.problems: list[tuple[str, str]] = []
+        self.pending: deque[Any] = deque()
+        self.pool: Any = None
+        jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+        if ruleset is not None and total >= PARALLEL_REQUESTS and jobs > 1:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            self.pool = multiprocessing.get_context(method).Pool(
+                jobs, initializer=_init_worker, initargs=(ruleset.source_text, key))
+            self.jobs = jobs
+
+    def add(self, ref: str, document: str, evaluation: str | None, recommendation: str | None
+            ) -> None:  # fmt: skip
+        self.chunk.append((ref, document, evaluation, recommendation))
+        if len(self.chunk) >= CHUNK:
+            self._send()
+
+    def _send(self) -> None:
+        rows, self.chunk = self.chunk, []
+        if not rows or self.ruleset is None:
+            return
+        if self.pool is None:
+            self.problems += _evaluation_problems(self.ruleset, self.key, rows)
+            return
+        self.pending.append(self.pool.apply_async(_check_chunk, (rows,)))
+        if len(self.pending) >= 3 * self.jobs:
+            self.problems += self.pending.popleft().get()
+
+    def finish(self) -> list[tuple[str, str]]:
+        self._send()
+        try:
+            while self.pending:
+                self.problems += self.pending.popleft().get()
+        finally:
+            self.close()
+        return self.problems
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+            self.pool = None

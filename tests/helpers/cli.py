@@ -1,0 +1,142 @@
+"""Paths of the repository and its test data, and the in-process `reviewer` runners the
+database fixtures hand out: `Cli` on a SQLite file, `PgCli` on PostgreSQL (team mode)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from reviewer.cli import main as cli_main
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+EXAMPLES = DATA / "examples"
+CORPUS = DATA / "corpus"
+PG_OWNER_URL = os.environ.get("REVIEWER_TEST_PG_URL")
+PG_LOGIN_URL = os.environ.get("REVIEWER_TEST_PG_URL2")
+PG_APP_ROLE = os.environ.get("REVIEWER_TEST_PG_APP_ROLE", "reviewer_app")
+DEFAULT_PG_USER = "admin1"
+
+
+class Cli:
+    """Runs `reviewer` in-process against one SQLite database and captures its output."""
+
+    backend = "sqlite"
+
+    def __init__(self, db_path: Path, capsys) -> None:
+        self.db_path = db_path
+        self.url = f"sqlite:///{db_path}"
+        self.capsys = capsys
+
+    def url_for(self, user: str | None) -> str:
+        return self.url
+
+    def user_args(self, user: str | None) -> list[str]:
+        return ["--user", user] if user else []
+
+    def __call__(self, *args: str, user: str | None = None):
+        argv = [*args, "--database", self.url_for(user), *self.user_args(user)]
+        self.capsys.readouterr()
+        code = cli_main(argv)
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def dump(self) -> list[str]:
+        """The logical dump of the database: its whole content as SQL text."""
+        conn = sqlite3.connect(self.db_path)
+        try:
+            return list(conn.iterdump())
+        finally:
+            conn.close()
+
+    def sql(self, statement: str, params: dict[str, Any] | None = None) -> list[tuple]:
+        """Run SQL as the database owner (plain SQL on the file, as a tamperer would)."""
+        engine = create_engine(self.owner_url())
+        try:
+            with engine.begin() as conn:
+                result = conn.execute(text(statement), params or {})
+                return [tuple(r) for r in result] if result.returns_rows else \
+                    [(result.rowcount,)]
+        finally:
+            engine.dispose()
+
+    def owner_url(self) -> str:
+        return self.url
+
+
+class PgCli(Cli):
+    """The same, on PostgreSQL: each test user acts through the database login of its name."""
+
+    backend = "pg"
+
+    def __init__(self, capsys) -> None:
+        self.capsys = capsys
+        self.url = PG_OWNER_URL  # type: ignore[assignment]
+        self.db_path = None  # type: ignore[assignment]
+
+    def owner_url(self) -> str:
+        return PG_OWNER_URL  # type: ignore[return-value]
+
+    def url_for(self, user: str | None) -> str:
+        url = make_url(PG_LOGIN_URL).set(username=user or DEFAULT_PG_USER)
+        return url.render_as_string(hide_password=False)
+
+    def user_args(self, user: str | None) -> list[str]:
+        return []
+
+    def dump(self) -> list[str]:
+        engine = create_engine(self.owner_url())
+        try:
+            with engine.connect() as conn:
+                out = []
+                for table in sorted(inspect(conn).get_table_names()):
+                    cols = [c["name"] for c in inspect(conn).get_columns(table)]
+                    order = ", ".join(f'"{c}"' for c in cols)
+                    for row in conn.execute(text(f'SELECT * FROM "{table}" ORDER BY {order}')):
+                        out.append(f"{table}: {json.dumps([str(v) for v in row])}")
+                return out
+        finally:
+            engine.dispose()
+
+    def reset(self) -> None:
+        """An empty schema, migrated by the owner, initialised with the first account."""
+        engine = create_engine(self.owner_url())
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+                conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {PG_APP_ROLE}"))
+                # Memberships of the group role are cluster-wide: a fresh schema starts with
+                # none, so each login has exactly the rights this test's accounts give it.
+                members = conn.execute(text(
+                    "SELECT u.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+                    "JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = :g AND u.rolcanlogin "
+                    "AND u.rolname <> current_user"), {"g": PG_APP_ROLE}).scalars().all()
+                for login in members:
+                    conn.execute(text(f'REVOKE {PG_APP_ROLE} FROM "{login}"'))
+        finally:
+            engine.dispose()
+
+    def initialise(self) -> None:
+        for args in (("db", "upgrade"), ("db", "init", "--admin", DEFAULT_PG_USER)):
+            self.capsys.readouterr()
+            code = cli_main([*args, "--database", self.owner_url()])
+            _out, err = self.capsys.readouterr()
+            assert code == 0, err
+
+
+def _require_pg() -> None:
+    if PG_OWNER_URL and PG_LOGIN_URL:
+        return
+    message = ("PostgreSQL tests need REVIEWER_TEST_PG_URL (owner) and REVIEWER_TEST_PG_URL2 "
+               "(a reviewer login); see the README, Team mode")
+    if os.environ.get("REVIEWER_REQUIRE_PG") == "1":
+        pytest.fail(message + " (REVIEWER_REQUIRE_PG=1: a skip is a failure)")
+    pytest.skip(message)

@@ -1,0 +1,26 @@
+"""A stand-in for the window's dialogs (reviewer.ui.dialogs): nothing modal ever blocks a test."""
+
+from __future__ import annotations
+
+
+class FakeDialogs:
+    """Records what the window would have shown, answers what a user would have chosen."""
+
+    def __init__(self) -> None:
+        self.parent = None
+        self.infos: list[tuple[str, str]] = []
+        self.errors: list[tuple[str, str]] = []
+        self.files: list[str] = []
+        self.folder: str | None = None
+
+    def info(self, title: str, text: str) -> None:
+        self.infos.append((title, text))
+
+    def error(self, title: str, exc: BaseException) -> None:
+        self.errors.append((title, str(exc)))
+
+    def open_files(self, title: str) -> list[str]:
+        return self.files
+
+    def choose_folder(self, title: str) -> str | None:
+        return self.folder

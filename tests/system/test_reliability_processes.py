@@ -1,0 +1,222 @@
+"""Faults that really happen: a full disk, a read-only database, a lock held too long, a kill
+in the middle of a write. Each gives a clear error (exit 7) and leaves the database whole.
+Every test here runs `reviewer` as a program of its own (the in-process ones are
+tests/unit/test_reliability.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reviewer import request as rq
+from reviewer.demo import generate
+from tests.helpers.cli import ROOT
+from tests.helpers.workflow import ADMIN, JUST
+
+
+def reviewer(*args: str, db: Path, env: dict[str, str] | None = None, preexec=None,
+             timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "reviewer", *args, "--database", f"sqlite:///{db}",
+            "--user", ADMIN]
+    return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=timeout,
+                          env={**os.environ, **(env or {})}, preexec_fn=preexec, check=False)
+
+
+def integrity(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def count(db: Path, table: str) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(f"select count(*) from {table}").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def jsonl(path: Path, n: int, seed: int, prefix: str = "DEMO") -> Path:
+    with path.open("w", encoding="utf-8") as fh:
+        for doc in generate(n, seed=seed, prefix=prefix):
+            fh.write(rq.canonical_json(doc) + "\n")
+    return path
+
+
+@pytest.fixture
+def mounted(tmp_path):
+    """A small tmpfs of our own (root on this machine and in CI)."""
+    point = tmp_path / "mnt"
+    point.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(point)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    yield point
+    subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+# --------------------------------------------------------------------------- failing writes
+
+
+def test_full_file_system(mounted, tmp_path):
+    db = mounted / "r.db"
+    assert reviewer("seed-demo", "--count", "20", db=db).returncode == 0
+    before = count(db, "requests"), count(db, "audit_events")
+    big = jsonl(tmp_path / "big.jsonl", 4000, seed=5, prefix="BIG")  # far more than 3 MB stored
+    done = reviewer("import", str(big), db=db)
+    assert done.returncode == 7, done.stderr
+    assert "full" in done.stderr and "nothing was written" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert (count(db, "requests"), count(db, "audit_events")) == before
+    assert integrity(db) == "ok"
+    assert reviewer("verify", db=db).returncode == 0
+
+
+def test_file_size_limit(tmp_path):
+    """The same through RLIMIT_FSIZE: the process may not grow any file past a limit."""
+    db = tmp_path / "r.db"
+    assert reviewer("seed-demo", "--count", "20", db=db).returncode == 0
+    reviewer("db", "backup", str(tmp_path / "warm.db"), db=db)  # checkpoint the WAL
+    limit = db.stat().st_size + 256 * 1024
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    before = count(db, "requests")
+    big = jsonl(tmp_path / "big.jsonl", 3000, seed=6, prefix="BIG")
+    done = reviewer("import", str(big), db=db, preexec=cap)
+    assert done.returncode == 7, done.stderr
+    assert "Traceback" not in done.stderr
+    assert count(db, "requests") == before and integrity(db) == "ok"
+
+
+def test_read_only_database(mounted):
+    db = mounted / "r.db"
+    assert reviewer("seed-demo", "--count", "5", db=db).returncode == 0
+    assert reviewer("db", "backup", str(mounted / "checkpointed.db"), db=db).returncode == 0
+    subprocess.run(["mount", "-o", "remount,ro", str(mounted)], check=True)
+    done = reviewer("claim", "DEMO-000001", db=db)
+    assert done.returncode == 7, done.stderr
+    assert "read-only" in done.stderr and "Traceback" not in done.stderr
+    subprocess.run(["mount", "-o", "remount,rw", str(mounted)], check=True)
+    shown = reviewer("show", "DEMO-000001", "--format", "json", db=db)
+    assert shown.returncode == 0 and json.loads(shown.stdout)["status"] == "new"
+
+
+def test_database_locked_past_the_timeout(tmp_path):
+    db = tmp_path / "r.db"
+    assert reviewer("seed-demo", "--count", "5", db=db).returncode == 0
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        started = time.monotonic()
+        done = reviewer("claim", "DEMO-000001", db=db, env={"REVIEWER_BUSY_TIMEOUT_MS": "700"})
+        waited = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert done.returncode == 7, done.stderr
+    assert "locked" in done.stderr and "Traceback" not in done.stderr
+    assert waited >= 0.7
+    assert reviewer("claim", "DEMO-000001", db=db).returncode == 0  # fine once it is released
+
+
+# --------------------------------------------------------------------------- backup, restore
+
+
+def test_backup_and_restore(tmp_path):
+    db = tmp_path / "r.db"
+    assert reviewer("seed-demo", "--count", "30", "--decisions", "10", db=db).returncode == 0
+    backup = tmp_path / "copy.db"
+    done = reviewer("db", "backup", str(backup), db=db)
+    assert done.returncode == 0, done.stderr
+    assert reviewer("db", "backup", str(backup), db=db).returncode == 7  # never overwrites
+    more = jsonl(tmp_path / "more.jsonl", 10, seed=3, prefix="MORE")
+    assert reviewer("import", str(more), db=db).returncode == 0
+    assert count(db, "requests") == 40
+    done = reviewer("db", "restore", str(backup), db=db)
+    assert done.returncode == 0, done.stderr
+    assert "verify: OK" in done.stdout
+    assert count(db, "requests") == 30
+    assert reviewer("verify", db=db).returncode == 0
+    bogus = tmp_path / "bogus.db"
+    bogus.write_bytes(b"not a database at all" * 100)
+    done = reviewer("db", "restore", str(bogus), db=db)
+    assert done.returncode == 7 and count(db, "requests") == 30
+
+
+# --------------------------------------------------------------------------- kills
+
+
+@pytest.mark.slow
+def test_kill_during_a_large_import(tmp_path):
+    """kill -9 at ten moments spread over a 50,000-request import: none or all of it."""
+    src = jsonl(tmp_path / "fifty.jsonl", 50_000, seed=9, prefix="KILL")
+    base = tmp_path / "base.db"
+    assert reviewer("seed-demo", "--count", "10", db=base).returncode == 0
+    assert reviewer("db", "backup", str(tmp_path / "base-copy.db"), db=base).returncode == 0
+    timing = tmp_path / "timing.db"
+    (tmp_path / "base-copy.db").rename(timing)
+    started = time.monotonic()
+    assert reviewer("import", str(src), db=timing).returncode == 0
+    measured = time.monotonic() - started
+    outcomes = []
+    for i in range(10):
+        db = tmp_path / f"k{i}.db"
+        assert reviewer("db", "backup", str(db), db=base).returncode == 0
+        argv = [sys.executable, "-m", "reviewer", "import", str(src), "--database",
+                f"sqlite:///{db}", "--user", ADMIN]
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(measured * (0.05 + 0.1 * i))
+        finished = proc.poll() is not None
+        if not finished:
+            os.killpg(proc.pid, signal.SIGKILL)  # the importer and its workers
+        proc.wait()
+        assert integrity(db) == "ok"
+        n = count(db, "requests")
+        assert n in (10, 50_010), n  # none or all of that import
+        assert reviewer("verify", db=db).returncode == 0
+        outcomes.append("finished" if finished else ("all" if n == 50_010 else "none"))
+    print(f"import measured at {measured:.1f} s; kill outcomes: {outcomes}")
+    assert outcomes.count("none") >= 5  # most kills landed inside the transaction
+
+
+@pytest.mark.slow
+def test_kill_while_a_decision_is_written(tmp_path):
+    base = tmp_path / "base.db"
+    assert reviewer("seed-demo", "--count", "200", db=base).returncode == 0
+    outcomes = []
+    for i in range(10):
+        db = tmp_path / f"d{i}.db"
+        assert reviewer("db", "backup", str(db), db=base).returncode == 0
+        ref = f"DEMO-{i + 1:06d}"
+        assert reviewer("claim", ref, db=db).returncode == 0
+        argv = [sys.executable, "-m", "reviewer", "return", ref, "--reason", JUST,
+                "--database", f"sqlite:///{db}", "--user", ADMIN]
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(0.15 + 0.05 * i)  # spread over start-up and the write itself
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        assert integrity(db) == "ok"
+        decisions = count(db, "decisions")
+        assert decisions in (0, 1)
+        status = json.loads(reviewer("show", ref, "--format", "json", db=db).stdout)["status"]
+        assert status == ("returned" if decisions else "in_review")
+        assert reviewer("verify", db=db).returncode == 0
+        outcomes.append(decisions)
+    print(f"decision kills: {outcomes.count(0)} before the commit, {outcomes.count(1)} after")
