@@ -132,6 +132,15 @@ def open_context(
     Otherwise the database must exist and (with `check_schema`) be at head."""
     user_settings = settings.UserSettings.load()
     db = Database(checked_url(settings.resolve_database_url(url), _url_source(url)))
+    try:
+        return _open(db, user, write, first_account, check_schema, user_settings)
+    except BaseException:
+        db.dispose()  # nothing is left open by a refusal
+        raise
+
+
+def _open(db: Database, user: str | None, write: bool, first_account: bool, check_schema: bool,
+          user_settings: settings.UserSettings) -> Context:  # fmt: skip
     if not db.is_sqlite and _named_user(user):
         _actor(db, user)  # refuses --user before anything else happens
     if not write:
@@ -155,6 +164,11 @@ def existing_database(url: str | None = None) -> Database | None:
     rule set without one); None for a SQLite file not created yet."""
     db = Database(checked_url(settings.resolve_database_url(url), _url_source(url)))
     if _missing(db):
+        db.dispose()
         return None
-    db.require_current()
+    try:
+        db.require_current()
+    except BaseException:
+        db.dispose()
+        raise
     return db

@@ -218,10 +218,14 @@ def import_files(
     limit_mb: int | None = None,
 ) -> ImportResult:
     """Validate and store every request of the files, all or nothing (raises InvalidInput).
-    With `limit_mb`, a file larger than that is refused (see `check_inputs`, which callers
-    run before the transaction, and `intake.open_checked`)."""
+    A file larger than `limit_mb` (default: the setting max_import_mb) or that is not a
+    regular file is refused before anything is read (see `check_inputs`, which callers run
+    before the transaction too, and `intake.open_checked`)."""
     paths = list(paths)
     require_account(session, actor)
+    if limit_mb is None:
+        limit_mb = import_limit(session)
+    check_inputs(paths, limit_mb)
     rules = active_rules(session)
     errors = ErrorList()
     seen: dict[str, str] = {}

@@ -361,7 +361,12 @@ BAD_URLS = {
 }
 
 
-@pytest.mark.parametrize("url", sorted(BAD_URLS))
+URL_IDS = {"postgresql+psycopg://a:secret@host:notaport/x": "port-not-a-number",
+           "nonsense://": "unknown-scheme", "/tmp/x.db": "plain-path", "sqlite://": "no-file",
+           "postgresql+nodriver://a@b/c": "unknown-driver", "mysql://a@b/c": "other-database"}
+
+
+@pytest.mark.parametrize("url", sorted(BAD_URLS), ids=URL_IDS.get)
 @pytest.mark.parametrize("command", [["show", "R-1"], ["import", "x.json"], ["evaluate", "x.json"],
                                      ["db", "current"]])
 def test_a_malformed_database_url_is_a_usage_error_saying_what_a_url_looks_like(
