@@ -103,8 +103,7 @@ def main() -> None:
     print(f"findings (first 1,000):    {findings:,} ({findings / 1000:.1f} per request)")
     print(f"floor (dict lookups):      {floor * us:.2f} us per request")
     print(f"evaluation:                {alone * us:.2f} us per request = {alone / floor:.1f}x floor")
-    print(f"evaluation with JSON form: {with_json * us:.2f} us per request = "
-          f"{with_json / floor:.1f}x floor")
+    print(f"evaluation with JSON form: {with_json * us:.2f} us per request = {with_json / floor:.1f}x floor")
 
 
 if __name__ == "__main__":

@@ -24,20 +24,40 @@ def main() -> None:
     url = f"sqlite:///{work / 'bench.db'}"
     env = dict(os.environ, XDG_DATA_HOME=str(work), XDG_CONFIG_HOME=str(work))
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "reviewer", "seed-demo", "--count", str(n),
-                    "--decisions", str(max(1, n // 50)), "--database", url], check=True, env=env,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reviewer",
+            "seed-demo",
+            "--count",
+            str(n),
+            "--decisions",
+            str(max(1, n // 50)),
+            "--database",
+            url,
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     print(f"seeded {n:,} requests in {time.perf_counter() - t0:.0f} s")
 
     # 1. process start -> window populated (the --screenshot path, measured by the child)
     t0 = time.time()
-    out = subprocess.run([sys.executable, "main.py", "--database", url, "--screenshot",
-                          str(work / "shot.png")], env=env, capture_output=True, text=True,
-                         cwd=Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "main.py", "--database", url, "--screenshot", str(work / "shot.png")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     wall = time.time() - t0
     shown = [line for line in out.stdout.splitlines() if line.startswith("queue shown")]
-    print(f"--screenshot: {shown[0] if shown else out.stderr[-300:]}; exit {out.returncode}; "
-          f"whole command {wall:.2f} s")
+    print(
+        f"--screenshot: {shown[0] if shown else out.stderr[-300:]}; exit {out.returncode}; "
+        f"whole command {wall:.2f} s"
+    )
 
     # 2. sorts and search in this process, through the real widgets
     from PySide6.QtCore import QEventLoop, Qt, QTimer
@@ -76,8 +96,9 @@ def main() -> None:
         window.search.setText(text)  # one keystroke; the 100 ms debounce is included
         wait_loaded()
         took = (time.perf_counter() - start) * 1000
-        print(f"search {text!r:<10} -> {window.model.rowCount():>7,} rows  {took:6.0f} ms "
-              "(debounce included)")
+        print(
+            f"search {text!r:<10} -> {window.model.rowCount():>7,} rows  {took:6.0f} ms (debounce included)"
+        )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"resident memory (peak, this process): {rss:.0f} MB")
 

@@ -32,11 +32,19 @@ def main() -> None:
     db = work / "bench.db"
     # Create the database first, so the timed run is the import alone.
     env = dict(os.environ, XDG_DATA_HOME=str(work), XDG_CONFIG_HOME=str(work))
-    subprocess.run([sys.executable, "-m", "reviewer", "db", "upgrade", "--database",
-                    f"sqlite:///{db}"], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "reviewer", "db", "upgrade", "--database", f"sqlite:///{db}"],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "reviewer", "import", str(src), "--database",
-                          f"sqlite:///{db}"], env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "reviewer", "import", str(src), "--database", f"sqlite:///{db}"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     took = time.perf_counter() - t0
     if out.returncode != 0:
         raise SystemExit(out.stderr)

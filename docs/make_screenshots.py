@@ -33,10 +33,14 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="reviewer-shots-"))
     url = f"sqlite:///{work / 'demo.db'}"
     run = [sys.executable, "-m", "reviewer"]
-    subprocess.run([*run, "seed-demo", "--count", "3000", "--decisions", "300", "--database", url,
-                    "--user", "maria"], check=True)
-    subprocess.run([*run, "import", *map(str, sorted(EXAMPLES.glob("p*.json"))), "--database", url,
-                    "--user", "maria"], check=True)
+    subprocess.run(
+        [*run, "seed-demo", "--count", "3000", "--decisions", "300", "--database", url, "--user", "maria"],
+        check=True,
+    )
+    subprocess.run(
+        [*run, "import", *map(str, sorted(EXAMPLES.glob("p*.json"))), "--database", url, "--user", "maria"],
+        check=True,
+    )
     subprocess.run([*run, "claim", "EX-0006", "--database", url, "--user", "maria"], check=True)
     app = QApplication.instance() or QApplication([])
     window = MainWindow(open_context(url, "maria", write=True))

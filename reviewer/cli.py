@@ -87,8 +87,9 @@ def _common(suppress: bool) -> _Parser:
 
 
 def _format(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=["json", "text"], default="text",
-                        help="output format (default: text)")
+    parser.add_argument(
+        "--format", choices=["json", "text"], default="text", help="output format (default: text)"
+    )
 
 
 def _ref(parser: argparse.ArgumentParser) -> None:
@@ -96,8 +97,12 @@ def _ref(parser: argparse.ArgumentParser) -> None:
 
 
 def _expect(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--expect-version", type=int, metavar="N",
-                        help="act only if the request is still at version N (else exit 4)")
+    parser.add_argument(
+        "--expect-version",
+        type=int,
+        metavar="N",
+        help="act only if the request is still at version N (else exit 4)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,31 +126,46 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = command("export", "export requests in the request format")
     s.add_argument("refs", nargs="*", metavar="REF", help="references to export (default: all)")
-    s.add_argument("--format", choices=["json", "jsonl", "csv"], required=True,
-                   help="the request format to write")
+    s.add_argument(
+        "--format", choices=["json", "jsonl", "csv"], required=True, help="the request format to write"
+    )
     s.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
 
     s = command("evaluate", "evaluate request files; stores nothing")
     s.add_argument("files", nargs="+", metavar="FILE", help=".json, .jsonl or .csv request files")
     _format(s)
-    s.add_argument("--rules", metavar="FILE",
-                   help="a rule-set TOML file instead of the active (or bundled) one")
+    s.add_argument(
+        "--rules", metavar="FILE", help="a rule-set TOML file instead of the active (or bundled) one"
+    )
 
     s = command("verify", "check the audit chain, stored versions and decisions")
-    s.add_argument("--anchor", metavar="SEQ:HASH",
-                   help="also check that event SEQ has this hash (a value kept elsewhere)")
+    s.add_argument(
+        "--anchor",
+        metavar="SEQ:HASH",
+        help="also check that event SEQ has this hash (a value kept elsewhere)",
+    )
     s.add_argument("--pdf", nargs="+", metavar="FILE", help="check exported PDF records")
     _format(s)
 
     s = command("seed-demo", "demo data for an empty database")
-    s.add_argument("--count", type=int, default=200, metavar="N",
-                   help="requests to generate (default: 200)")
-    s.add_argument("--seed", type=int, default=7, metavar="S",
-                   help="random seed; the same seed gives the same requests (default: 7)")
-    s.add_argument("--decisions", type=int, default=0, metavar="K",
-                   help="also make K decisions through the workflow (demo accounts, SQLite)")
-    s.add_argument("--force", action="store_true",
-                   help="add demo requests even when the database holds requests")
+    s.add_argument("--count", type=int, default=200, metavar="N", help="requests to generate (default: 200)")
+    s.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        metavar="S",
+        help="random seed; the same seed gives the same requests (default: 7)",
+    )
+    s.add_argument(
+        "--decisions",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also make K decisions through the workflow (demo accounts, SQLite)",
+    )
+    s.add_argument(
+        "--force", action="store_true", help="add demo requests even when the database holds requests"
+    )
 
     s = command("show", "a request with its history")
     _ref(s)
@@ -159,21 +179,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = command("decide", "decide a claimed request")
     _ref(s)
-    s.add_argument("--outcome", required=True,
-                   choices=[o.value for o in Outcome if o is not Outcome.RETURN_FOR_INFORMATION],
-                   help="the decision (return for information: use `reviewer return`)")
-    s.add_argument("--justification", required=True, metavar="TEXT",
-                   help="why (at least 30 characters); printed on the PDF record")
-    s.add_argument("--condition", action="append", default=[], metavar="TEXT[@YYYY-MM-DD]",
-                   help="a condition of the approval, with an optional due date (repeatable)")
-    s.add_argument("--re-review", metavar="YYYY-MM-DD",
-                   help="when an approval is reviewed again (default: one year from today)")
+    s.add_argument(
+        "--outcome",
+        required=True,
+        choices=[o.value for o in Outcome if o is not Outcome.RETURN_FOR_INFORMATION],
+        help="the decision (return for information: use `reviewer return`)",
+    )
+    s.add_argument(
+        "--justification",
+        required=True,
+        metavar="TEXT",
+        help="why (at least 30 characters); printed on the PDF record",
+    )
+    s.add_argument(
+        "--condition",
+        action="append",
+        default=[],
+        metavar="TEXT[@YYYY-MM-DD]",
+        help="a condition of the approval, with an optional due date (repeatable)",
+    )
+    s.add_argument(
+        "--re-review",
+        metavar="YYYY-MM-DD",
+        help="when an approval is reviewed again (default: one year from today)",
+    )
     _expect(s)
 
     s = command("return", "return a request to sales for information")
     _ref(s)
-    s.add_argument("--reason", required=True, metavar="TEXT",
-                   help="what sales must supply (at least 30 characters)")
+    s.add_argument(
+        "--reason", required=True, metavar="TEXT", help="what sales must supply (at least 30 characters)"
+    )
     _expect(s)
 
     s = command("check", "confirm or reject a decision (the second pair of eyes)")
@@ -186,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = command("reopen", "reopen a decided request (senior)")
     _ref(s)
-    s.add_argument("--reason", required=True, metavar="TEXT",
-                   help="why it is reviewed again (at least 30 characters)")
+    s.add_argument(
+        "--reason", required=True, metavar="TEXT", help="why it is reviewed again (at least 30 characters)"
+    )
     _expect(s)
 
     s = command("conditions", "conditions of final decisions")
@@ -196,8 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     csub = s.add_subparsers(dest="conditions_command", parser_class=_Parser, metavar="COMMAND")
     m = csub.add_parser("mark", parents=[common], help="mark a condition met or lapsed")
     m.add_argument("id", type=int, metavar="ID", help="the condition's id (see `conditions`)")
-    m.add_argument("status", choices=[c.value for c in ConditionStatus if c is not ConditionStatus.OPEN],
-                   help="met or lapsed")
+    m.add_argument(
+        "status",
+        choices=[c.value for c in ConditionStatus if c is not ConditionStatus.OPEN],
+        help="met or lapsed",
+    )
     m.add_argument("--note", required=True, metavar="TEXT", help="what shows it (required)")
 
     roles = Role.values()
@@ -208,8 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     _format(u)
     u = usub.add_parser("add", parents=[common], help="add an account (admin)")
     u.add_argument("name", metavar="NAME", help="the account name (on PostgreSQL: an existing login)")
-    u.add_argument("--role", action="append", required=True, choices=roles,
-                   help="a role of the account (repeatable)")
+    u.add_argument(
+        "--role", action="append", required=True, choices=roles, help="a role of the account (repeatable)"
+    )
     u = usub.add_parser("role", parents=[common], help="give or take away a role (admin)")
     u.add_argument("name", metavar="NAME", help="the account name")
     g = u.add_mutually_exclusive_group(required=True)
@@ -223,8 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--all-decided", action="store_true", help="every final decision")
     s.add_argument("--out", required=True, metavar="DIR", help="the folder to write to")
     s.add_argument("--overwrite", action="store_true", help="replace existing files")
-    s.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="processes (default: one per core)")
+    s.add_argument("--jobs", type=int, default=None, metavar="N", help="processes (default: one per core)")
 
     s = command("rules", "rule-set versions and their lifecycle")
     rsub = s.add_subparsers(dest="rules_command", required=True, parser_class=_Parser,
@@ -241,14 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("a", metavar="A", help="a file or ID@VER")
     r.add_argument("b", metavar="B", help="a file or ID@VER")
     _format(r)
-    r = rsub.add_parser("backtest", parents=[common],
-                        help="what a candidate would change in the stored requests")
+    r = rsub.add_parser(
+        "backtest", parents=[common], help="what a candidate would change in the stored requests"
+    )
     r.add_argument("candidate", metavar="FILE-or-ID@VER", help="a file or a stored version")
     _format(r)
     r = rsub.add_parser("propose", parents=[common], help="propose a draft for activation (admin)")
     r.add_argument("key", metavar="ID@VER", help="the draft")
-    r = rsub.add_parser("approve", parents=[common],
-                        help="activate a proposed version (a second admin)")
+    r = rsub.add_parser("approve", parents=[common], help="activate a proposed version (a second admin)")
     r.add_argument("key", metavar="ID@VER", help="the proposed version")
 
     s = command("settings", "organisation settings")
@@ -270,10 +310,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("file", metavar="FILE", help="the new backup file")
     d = dbsub.add_parser("restore", parents=[common], help="replace the database by a backup (admin)")
     d.add_argument("file", metavar="FILE", help="the backup file")
-    d.add_argument("--force", action="store_true",
-                   help="restore a backup that does not verify (the restore event says so)")
-    d = dbsub.add_parser("init", parents=[common],
-                         help="first account and rule set of a new (team) database")
+    d.add_argument(
+        "--force",
+        action="store_true",
+        help="restore a backup that does not verify (the restore event says so)",
+    )
+    d = dbsub.add_parser("init", parents=[common], help="first account and rule set of a new (team) database")
     d.add_argument("--admin", required=True, metavar="LOGIN", help="the first admin's login")
     return p
 
@@ -310,8 +352,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     # file can hold the write lock while it is awaited (the readers check again as they open).
     importing.check_inputs(args.files, limit)
     with ctx.db.write() as session:
-        result = importing.import_files(session, args.files, ctx.actor,
-                                        update_existing=args.update, limit_mb=limit)
+        result = importing.import_files(
+            session, args.files, ctx.actor, update_existing=args.update, limit_mb=limit
+        )
     print(result.summary())
     return 0
 
@@ -413,8 +456,7 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 50 == 0:
-            print(f"\rexported {done}/{total}", end="" if done < total else "\n",
-                  file=sys.stderr, flush=True)
+            print(f"\rexported {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
     n = records.export_pdfs(functools.partial(open_database, ctx.db.url), targets,
                             jobs=max(1, jobs), progress=progress)  # fmt: skip
@@ -462,14 +504,18 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 print(json.dumps(versions, indent=2))
             else:
                 for v in versions:
-                    done = [(what, who, when) for what, who, when in (
-                        ("imported", v["imported_by"], v["imported_at"]),
-                        ("proposed", v["proposed_by"], v["proposed_at"]),
-                        ("approved", v["approved_by"], v["approved_at"])) if who]
+                    done = [
+                        (what, who, when)
+                        for what, who, when in (
+                            ("imported", v["imported_by"], v["imported_at"]),
+                            ("proposed", v["proposed_by"], v["proposed_at"]),
+                            ("approved", v["approved_by"], v["approved_at"]),
+                        )
+                        if who
+                    ]
                     steps = "; ".join(f"{what} by {who} at {(when or '')[:16]}"
                                       for what, who, when in done)  # fmt: skip
-                    print(terminal_safe(f"{v['rule_set']:<24} {v['state']:<9} {v['title']}  "
-                                        f"[{steps}]"))
+                    print(terminal_safe(f"{v['rule_set']:<24} {v['state']:<9} {v['title']}  [{steps}]"))
             return 0
         if command == "show":
             row = rulesets.get_version(session, args.key)
@@ -523,8 +569,10 @@ def cmd_db(args: argparse.Namespace) -> int:
                   "upgrade) migrates it")  # fmt: skip
         else:
             ok = restored.report.ok
-            print("verify: " + ("OK" if ok else f"{len(restored.report.problems)} problems "
-                                "(restored with --force)"))
+            print(
+                "verify: "
+                + ("OK" if ok else f"{len(restored.report.problems)} problems (restored with --force)")
+            )
         return 0
     if command == "init":
         ctx = _context(args, write=True, first_account=False)
@@ -580,8 +628,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
         try:
             conditions.append(workflow.ConditionInput.parse(spec))
         except ValueError as exc:
-            raise UsageError(f"--condition takes TEXT or TEXT@YYYY-MM-DD, got {spec!r}: "
-                             f"{exc}") from None
+            raise UsageError(f"--condition takes TEXT or TEXT@YYYY-MM-DD, got {spec!r}: {exc}") from None
     print(_act(args, workflow.decide, outcome=args.outcome, justification=args.justification,
                conditions=conditions, re_review=re_review))  # fmt: skip
     return 0

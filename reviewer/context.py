@@ -67,8 +67,7 @@ def checked_url(url: str, source: str = "the database URL") -> str:
         parsed: URL | None = make_url(url)
     except (ArgumentError, ValueError):
         parsed = None
-    shown = _PASSWORD.sub(r"\1***@", url) if parsed is None else \
-        parsed.render_as_string(hide_password=True)
+    shown = _PASSWORD.sub(r"\1***@", url) if parsed is None else parsed.render_as_string(hide_password=True)
     problem = ""
     if parsed is None:
         problem = "not a database URL"

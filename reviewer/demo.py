@@ -206,8 +206,11 @@ def generate(count: int, seed: int = 1, start: int = 1, prefix: str = "DEMO") ->
         }  # fmt: skip
         if doc["data"]["shares_with_law_enforcement"] and not le:
             doc["data"]["law_enforcement_recipients"] = [
-                {"country": rng.choice(["US", "DE", "GB"]), "org_type": rng.choice(
-                    ["police", "prosecutor", "federal_law_enforcement"])}]
+                {
+                    "country": rng.choice(["US", "DE", "GB"]),
+                    "org_type": rng.choice(["police", "prosecutor", "federal_law_enforcement"]),
+                }
+            ]
         doc["safeguards"] = {
             "consent": _pick(rng, ["written_release", "explicit_opt_in", "implied_by_signage",
                                    "none"], 0.03),
@@ -226,8 +229,7 @@ def generate(count: int, seed: int = 1, start: int = 1, prefix: str = "DEMO") ->
             sites = []
             for _ in range(rng.randint(0, 3)):
                 c, r, ci = rng.choice(PLACES)
-                sites.append({"country": c, "region": r, "city": ci,
-                              "public_accommodation": _bool(rng, 0.5)})
+                sites.append({"country": c, "region": r, "city": ci, "public_accommodation": _bool(rng, 0.5)})
             doc["sites"] = sites
         if i >= 40 and rng.random() < 0.35:
             _low_risk(doc, rng)
@@ -240,11 +242,10 @@ def generate(count: int, seed: int = 1, start: int = 1, prefix: str = "DEMO") ->
 def _low_risk(doc: dict[str, Any], rng: random.Random) -> None:
     """A well-prepared request for an approved use: most real requests look like this, and
     the queue needs some that can be approved (with or without conditions)."""
-    use_case = rng.choice(["identity_verification", "touchless_access", "liveness_only",
-                           "detection_only"])
-    doc["customer"].update(org_type="company", sector=rng.choice(["commercial", "commercial",
-                                                                  "nonprofit"]),
-                           is_reseller=False)
+    use_case = rng.choice(["identity_verification", "touchless_access", "liveness_only", "detection_only"])
+    doc["customer"].update(
+        org_type="company", sector=rng.choice(["commercial", "commercial", "nonprofit"]), is_reseller=False
+    )
     doc["customer"]["name"] = f"{rng.choice(STEMS)} {rng.choice(WHAT)} {rng.choice(SUFFIX)}"
     doc["end_users"] = []
     doc["title"] = TITLES[use_case]
@@ -257,16 +258,20 @@ def _low_risk(doc: dict[str, Any], rng: random.Random) -> None:
         context=rng.choice(["workplace", "online_service", "retail"]),
         accessibility_scenario=False, camera_type=rng.choice(["user_device", "fixed_entry_point"]),
     )  # fmt: skip
-    doc["people"] = {"includes_minors": False, "mostly_over_65": False,
-                     "enrollment_basis": "self_opt_in"}
+    doc["people"] = {"includes_minors": False, "mostly_over_65": False, "enrollment_basis": "self_opt_in"}
     doc["scale"] = {"enrolled_identities": rng.choice([0, 800, 5_000, 90_000]),
                     "identifications_per_day": 0,
                     "people_scanned_per_day": rng.choice([140, 1_500, 9_000]),
                     "cameras": rng.choice([0, 2, 12, 50, 75, 100]), "sites": rng.choice([1, 3, 10]),
                     "countries": 1, "coverage": rng.choice(["site", "campus"])}  # fmt: skip
-    doc["data"] = {"gallery_sources": ["self_enrolled"], "retention_days": rng.choice([14, 90, 365]),
-                   "retention_policy_public": rng.random() < 0.7, "sold_or_monetized": False,
-                   "shares_with_law_enforcement": False, "law_enforcement_recipients": []}
+    doc["data"] = {
+        "gallery_sources": ["self_enrolled"],
+        "retention_days": rng.choice([14, 90, 365]),
+        "retention_policy_public": rng.random() < 0.7,
+        "sold_or_monetized": False,
+        "shares_with_law_enforcement": False,
+        "law_enforcement_recipients": [],
+    }
     doc["safeguards"] = {"consent": "explicit_opt_in", "enrollment_optional": True,
                          "alternative_method": True, "human_review": True,
                          "operational_testing": rng.random() < 0.85, "demographic_testing": True,
@@ -275,5 +280,4 @@ def _low_risk(doc: dict[str, Any], rng: random.Random) -> None:
     doc["legal"] = {"authorisation": "none", "eu_art5_objective": "none", "dpia_completed": True}
     country, region, city = rng.choice([p for p in PLACES if p[0] not in ("US",)])
     doc["customer"].update(country=country, region=region, city=city)
-    doc["sites"] = [{"country": country, "region": region, "city": city,
-                     "public_accommodation": False}]
+    doc["sites"] = [{"country": country, "region": region, "city": city, "public_accommodation": False}]

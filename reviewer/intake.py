@@ -80,8 +80,7 @@ class FileProblem(Exception):
         return Record(self.file, self.label, problems=[("", self.message)])
 
 
-def read_all(paths: Iterable[str], parse: bool = True, limit_mb: int | None = None
-             ) -> Iterator[Record]:
+def read_all(paths: Iterable[str], parse: bool = True, limit_mb: int | None = None) -> Iterator[Record]:
     """The records of every file in order; a file-level problem comes as a record too."""
     for path in paths:
         try:
@@ -100,8 +99,7 @@ def _megabytes(size: int) -> str:
 
 
 def over_limit(size: int, limit_mb: int) -> str:
-    return (f"{_megabytes(size)} MB is over the import limit of {limit_mb} MB "
-            "(setting max_import_mb)")
+    return f"{_megabytes(size)} MB is over the import limit of {limit_mb} MB (setting max_import_mb)"
 
 
 def open_checked(path: str, limit_mb: int | None = None) -> Any:
@@ -150,8 +148,10 @@ class _Source:
 
     def _grew(self) -> FileProblem:
         assert self.limit_mb is not None
-        return FileProblem(self.path, f"grew while it was read: over the import limit of "
-                           f"{self.limit_mb} MB (setting max_import_mb)")
+        return FileProblem(
+            self.path,
+            f"grew while it was read: over the import limit of {self.limit_mb} MB (setting max_import_mb)",
+        )
 
     def read(self) -> bytes:
         if self.left is None:
@@ -174,8 +174,7 @@ class _Source:
             yield raw
 
 
-def read_records(path: str, parse: bool = True, limit_mb: int | None = None
-                 ) -> Iterator[Record]:
+def read_records(path: str, parse: bool = True, limit_mb: int | None = None) -> Iterator[Record]:
     """Yield the records of one file; raise FileProblem for a file-level problem. With
     `parse=False`, JSON Lines records keep their text for `Record.parse_text`. With
     `limit_mb`, a larger file is refused (see `open_checked`)."""
@@ -236,7 +235,8 @@ def _read_json(path: str, src: _Source, keep_text: bool = False) -> Iterator[Rec
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FileProblem(
-            path, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            path,
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
             label=str(_utf8_error_line(data, exc)),
         ) from exc
     del data
@@ -294,7 +294,8 @@ def _read_json(path: str, src: _Source, keep_text: bool = False) -> Iterator[Rec
             break
         line = text.count("\n", 0, pos) + 1
         yield Record(
-            path, f"#{index + 1}",
+            path,
+            f"#{index + 1}",
             problems=[("", f"not valid JSON: expected ',' or ']' (line {line})")],
         )
         return
@@ -439,8 +440,7 @@ def _read_csv(path: str, src: _Source) -> Iterator[Record]:
         listed = list(islice(problems, MAX_ERROR_LINES))
         if listed:  # one line a problem; the rest (a million columns...) only counted
             more = sum(1 for _ in problems)
-            yield Record(path, "1", problems=[("", _header_problem(*p)) for p in listed],
-                         more=more)
+            yield Record(path, "1", problems=[("", _header_problem(*p)) for p in listed], more=more)
             return
         width = len(header)
         while True:

@@ -336,8 +336,7 @@ def _check_text(value: str, path: str, t: FieldType, problems: Problems) -> bool
         return False
     if has_surrogate(value):
         code = ord(_SURROGATE.search(value).group())  # type: ignore[union-attr]
-        problems.add(path, f"a lone surrogate ({_escaped(code)}) is not a character: not "
-                           "allowed in text")
+        problems.add(path, f"a lone surrogate ({_escaped(code)}) is not a character: not allowed in text")
         return False
     if len(value) > t.max_len:
         problems.add(path, f"text longer than {t.max_len} characters ({len(value)})")
@@ -389,9 +388,7 @@ def _scalar(value: Any, path: str, t: FieldType, problems: Problems) -> Any:
                     return None
             return value
         if value not in t.values:
-            problems.add(
-                path, f"unknown value {_show(value)}; expected one of {', '.join(t.values)}"
-            )
+            problems.add(path, f"unknown value {_show(value)}; expected one of {', '.join(t.values)}")
             return None
         return value
     if kind == "bool":
@@ -515,7 +512,10 @@ def _compile(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _object(
-    obj: dict[str, Any], prefix: str, spec: dict[str, Any], problems: Problems,
+    obj: dict[str, Any],
+    prefix: str,
+    spec: dict[str, Any],
+    problems: Problems,
     required_ok: bool = False,
 ) -> dict[str, Any]:
     compiled = _COMPILED.get(id(spec))
@@ -556,8 +556,9 @@ def _object(
 
 
 def _required_keys(spec: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(k for k, sub in spec.items()
-                 if (isinstance(sub, FieldType) and sub.required) or k == "customer")
+    return tuple(
+        k for k, sub in spec.items() if (isinstance(sub, FieldType) and sub.required) or k == "customer"
+    )
 
 
 _COMPILED: dict[int, dict[str, Any]] = {}
@@ -603,7 +604,10 @@ def normalise(doc: dict[str, Any]) -> dict[str, Any]:
 def canonical_json(value: Any) -> str:
     """UTF-8-ready canonical JSON: keys sorted, no white space, nulls dropped."""
     return json.dumps(
-        drop_nulls(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        drop_nulls(value),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
         allow_nan=False,
     )
 
@@ -611,8 +615,7 @@ def canonical_json(value: Any) -> str:
 def compact_json(value: Any) -> str:
     """Canonical JSON of a value known to hold no nulls to drop (validated documents), or
     where nulls are part of the shape (stored evaluations)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def drop_nulls(value: Any) -> Any:
@@ -659,4 +662,3 @@ def get_path(doc: dict[str, Any], path: str) -> Any:
         if cur is None:
             return None
     return cur
-

@@ -72,8 +72,11 @@ def save_database_url(url: str, path: Path | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = []
     if path.exists():
-        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines()
-                 if not ln.strip().startswith("database_url")]
+        lines = [
+            ln
+            for ln in path.read_text(encoding="utf-8").splitlines()
+            if not ln.strip().startswith("database_url")
+        ]
     # A JSON string is a valid TOML basic string.
     lines.append(f"database_url = {json.dumps(url, ensure_ascii=False)}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -128,11 +128,16 @@ class OrgSetting:
 ORG_SETTINGS: dict[str, OrgSetting] = {
     s.key: s
     for s in (
-        OrgSetting("organisation_name", "Organisation name", "Reviewer",
-                   "Printed at the top of every PDF record."),  # fmt: skip
-        OrgSetting("max_import_mb", "Import size limit (MB)", "256",
-                   "The largest request file an import reads, in megabytes: a whole number "
-                   "from 1 to 4096. A larger file is refused before anything is read."),
+        OrgSetting(
+            "organisation_name", "Organisation name", "Reviewer", "Printed at the top of every PDF record."
+        ),  # fmt: skip
+        OrgSetting(
+            "max_import_mb",
+            "Import size limit (MB)",
+            "256",
+            "The largest request file an import reads, in megabytes: a whole number "
+            "from 1 to 4096. A larger file is refused before anything is read.",
+        ),
     )
 }
 

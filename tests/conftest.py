@@ -78,9 +78,13 @@ def wf(db_cli, tmp_path):
     f.write_text("".join(rq.canonical_json(d) + "\n" for d in scenario_docs()))
     code, _out, err = db_cli("import", str(f), user=ADMIN)
     assert code == 0, err
-    for name, roles in (("rev1", ["reviewer"]), ("rev2", ["reviewer"]),
-                        ("sen1", ["senior", "reviewer"]), ("sen2", ["senior"]),
-                        ("adm", ["admin"])):
+    for name, roles in (
+        ("rev1", ["reviewer"]),
+        ("rev2", ["reviewer"]),
+        ("sen1", ["senior", "reviewer"]),
+        ("sen2", ["senior"]),
+        ("adm", ["admin"]),
+    ):
         args = ["users", "add", name]
         for r in roles:
             args += ["--role", r]
@@ -96,8 +100,13 @@ def decided(db_cli, tmp_path):
     """Requests with awkward names, decided: R-SECOND needs a checker; the others one reviewer."""
     docs = []
     for ref, name in NAMES.items():
-        doc = make({"use.operations": ["identification"], "customer.name": name,
-                    "use.description": f"Greek too: Ελληνικά. {name}"})
+        doc = make(
+            {
+                "use.operations": ["identification"],
+                "customer.name": name,
+                "use.description": f"Greek too: Ελληνικά. {name}",
+            }
+        )
         doc["reference"] = ref
         docs.append(doc)
     long_doc = make({"use.description": LONG})
@@ -116,7 +125,14 @@ def decided(db_cli, tmp_path):
         outcome = "approve" if ref == "R-LONG" else "approve_with_conditions"
         ok(cli, "decide", ref, "--outcome", outcome, "--justification", JUST, user=ADMIN)
     ok(cli, "claim", "R-SECOND", user=ADMIN)
-    ok(cli, "decide", "R-SECOND", "--outcome", "refuse", "--justification",
-       "Refused: housing decisions by face recognition are out of our risk appetite.",
-       user=ADMIN)
+    ok(
+        cli,
+        "decide",
+        "R-SECOND",
+        "--outcome",
+        "refuse",
+        "--justification",
+        "Refused: housing decisions by face recognition are out of our risk appetite.",
+        user=ADMIN,
+    )
     return cli

@@ -111,14 +111,23 @@ def _styles() -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12, alignment=TA_LEFT)
     return {
         "body": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5,
-                                textColor=colors.HexColor("#475467")),
+        "small": ParagraphStyle(
+            "small", parent=base, fontSize=7.5, leading=9.5, textColor=colors.HexColor("#475467")
+        ),
         "h1": ParagraphStyle("h1", parent=base, fontName=BOLD, fontSize=17, leading=21),
-        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=11.5, leading=15,
-                             spaceBefore=9, spaceAfter=3,
-                             textColor=colors.HexColor("#101828")),  # fmt: skip
-        "org": ParagraphStyle("org", parent=base, fontName=BOLD, fontSize=10,
-                              textColor=colors.HexColor("#475467")),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=BOLD,
+            fontSize=11.5,
+            leading=15,
+            spaceBefore=9,
+            spaceAfter=3,
+            textColor=colors.HexColor("#101828"),
+        ),  # fmt: skip
+        "org": ParagraphStyle(
+            "org", parent=base, fontName=BOLD, fontSize=10, textColor=colors.HexColor("#475467")
+        ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11),
         "label": ParagraphStyle("label", parent=base, fontName=BOLD, fontSize=8.5, leading=11),
     }
@@ -143,16 +152,14 @@ def _page_numbers(page_count_label: str) -> Any:
                 self.setFont(FONT, 7.5)
                 self.setFillColor(colors.HexColor("#475467"))
                 self.drawString(18 * mm, 10 * mm, page_count_label)
-                self.drawRightString(A4[0] - 18 * mm, 10 * mm,
-                                     f"Page {self._pageNumber} of {total}")  # type: ignore[attr-defined]
+                self.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {self._pageNumber} of {total}")  # type: ignore[attr-defined]
                 super().showPage()
             super().save()
 
     return NumberedCanvas
 
 
-def _table(rows: list[tuple[str, Any]], st: dict[str, ParagraphStyle], value_style: str = "cell"
-           ) -> Table:
+def _table(rows: list[tuple[str, Any]], st: dict[str, ParagraphStyle], value_style: str = "cell") -> Table:
     data = [[Paragraph(escape(k), st["label"]), para(v, st[value_style])]
             for k, v in rows if v not in (None, "", [])]  # fmt: skip
     if not data:
@@ -178,14 +185,16 @@ def _show(value: Any) -> str:
         return ", ".join(str(v).replace("_", " ") for v in value) if value else "none"
     if isinstance(value, int):
         return f"{value:,}"
-    return str(value).replace("_", " ") if isinstance(value, str) and " " not in value \
-        and "@" not in value and "." not in value else str(value)
+    return (
+        str(value).replace("_", " ")
+        if isinstance(value, str) and " " not in value and "@" not in value and "." not in value
+        else str(value)
+    )
 
 
 def _section(doc: dict[str, Any], name: str, fields: list[str]) -> list[tuple[str, Any]]:
     section = doc.get(name)
-    return [(field_label(f"{name}.{f}"), _show(section.get(f) if section else None))
-            for f in fields]
+    return [(field_label(f"{name}.{f}"), _show(section.get(f) if section else None)) for f in fields]
 
 
 class QrCode(Flowable):
@@ -232,22 +241,33 @@ def build_story(record: dict[str, Any]) -> list[Any]:
     story: list[Any] = [
         Paragraph(text(record["organisation"]), st["org"]),
         Paragraph("Decision record", st["h1"]),
-        Paragraph(f"Reference <b>{text(record['reference'])}</b> · decision "
-                  f"{record['number']} · {escape(record['decided_at'][:10])}", st["body"]),
+        Paragraph(
+            f"Reference <b>{text(record['reference'])}</b> · decision "
+            f"{record['number']} · {escape(record['decided_at'][:10])}",
+            st["body"],
+        ),
         Spacer(1, 3 * mm),
-        Paragraph(f'<font color="{colour.hexval().replace("0x", "#")}" size="14"><b>'
-                  f"{escape(words)}</b></font>", st["body"]),
+        Paragraph(
+            f'<font color="{colour.hexval().replace("0x", "#")}" size="14"><b>{escape(words)}</b></font>',
+            st["body"],
+        ),
         Spacer(1, 2 * mm),
         para(doc.get("title", ""), st["body"]),
         Spacer(1, 2 * mm),
-        _table([
-            ("Customer", doc["customer"]["name"]),
-            ("Recommendation", f"{ev['recommendation'].replace('_', ' ')} "
-                               f"({len(ev['findings'])} findings, rule set {ev['rule_set']})"),
-            ("Decided by", record["decider"]),
-            ("Checked by", record["checker"] or "no second check required"),
-            ("Record hash", record["record_hash"]),
-        ], st),
+        _table(
+            [
+                ("Customer", doc["customer"]["name"]),
+                (
+                    "Recommendation",
+                    f"{ev['recommendation'].replace('_', ' ')} "
+                    f"({len(ev['findings'])} findings, rule set {ev['rule_set']})",
+                ),
+                ("Decided by", record["decider"]),
+                ("Checked by", record["checker"] or "no second check required"),
+                ("Record hash", record["record_hash"]),
+            ],
+            st,
+        ),
     ]
     customer = doc["customer"]
     story += [Paragraph("1. The request", st["h2"]), _table([
@@ -265,36 +285,98 @@ def build_story(record: dict[str, Any]) -> list[Any]:
                  if not users else "; ".join(", ".join(str(u.get(k, "?")) for k in (
                      "name", "country", "region", "org_type")) for u in users))  # fmt: skip
     story += [Paragraph("End users", st["label"]), para(user_text, st["cell"])]
-    story += [Spacer(1, 2 * mm), _table(
-        _section(doc, "use", ["use_case", "operations", "real_time", "camera_type", "environment",
-                              "context", "law_enforcement_purpose", "subject_already_apprehended",
-                              "tracks_individuals", "targets_protected_groups", "monitored_events",
-                              "captures_protected_spaces", "decision_effects",
-                              "accessibility_scenario"])
-        + _section(doc, "people", ["includes_minors", "mostly_over_65", "enrollment_basis"])
-        + _section(doc, "scale", ["enrolled_identities", "identifications_per_day",
-                                  "people_scanned_per_day", "cameras", "sites", "countries",
-                                  "coverage"])
-        + _section(doc, "data", ["gallery_sources", "retention_days", "retention_policy_public",
-                                 "sold_or_monetized", "shares_with_law_enforcement"])
-        + _section(doc, "safeguards", ["consent", "enrollment_optional", "alternative_method",
-                                       "human_review", "operational_testing",
-                                       "demographic_testing", "staff_training",
-                                       "feedback_channel", "match_threshold"])
-        + _section(doc, "legal", ["authorisation", "eu_art5_objective", "dpia_completed"]), st)]
+    story += [
+        Spacer(1, 2 * mm),
+        _table(
+            _section(
+                doc,
+                "use",
+                [
+                    "use_case",
+                    "operations",
+                    "real_time",
+                    "camera_type",
+                    "environment",
+                    "context",
+                    "law_enforcement_purpose",
+                    "subject_already_apprehended",
+                    "tracks_individuals",
+                    "targets_protected_groups",
+                    "monitored_events",
+                    "captures_protected_spaces",
+                    "decision_effects",
+                    "accessibility_scenario",
+                ],
+            )
+            + _section(doc, "people", ["includes_minors", "mostly_over_65", "enrollment_basis"])
+            + _section(
+                doc,
+                "scale",
+                [
+                    "enrolled_identities",
+                    "identifications_per_day",
+                    "people_scanned_per_day",
+                    "cameras",
+                    "sites",
+                    "countries",
+                    "coverage",
+                ],
+            )
+            + _section(
+                doc,
+                "data",
+                [
+                    "gallery_sources",
+                    "retention_days",
+                    "retention_policy_public",
+                    "sold_or_monetized",
+                    "shares_with_law_enforcement",
+                ],
+            )
+            + _section(
+                doc,
+                "safeguards",
+                [
+                    "consent",
+                    "enrollment_optional",
+                    "alternative_method",
+                    "human_review",
+                    "operational_testing",
+                    "demographic_testing",
+                    "staff_training",
+                    "feedback_channel",
+                    "match_threshold",
+                ],
+            )
+            + _section(doc, "legal", ["authorisation", "eu_art5_objective", "dpia_completed"]),
+            st,
+        ),
+    ]
     sites = doc.get("sites")
-    site_text = ("unknown" if sites is None else "none (online only)" if not sites else "; ".join(
-        ", ".join(str(s.get(k, "?")) for k in ("city", "region", "country"))
-        + (" (public accommodation)" if s.get("public_accommodation") else "") for s in sites))
+    site_text = (
+        "unknown"
+        if sites is None
+        else "none (online only)"
+        if not sites
+        else "; ".join(
+            ", ".join(str(s.get(k, "?")) for k in ("city", "region", "country"))
+            + (" (public accommodation)" if s.get("public_accommodation") else "")
+            for s in sites
+        )
+    )
     story += [Paragraph("Sites", st["label"]), para(site_text, st["cell"])]
     description = (doc.get("use") or {}).get("description")
     if description:
         story += [Paragraph("Description", st["label"]), para(description, st["cell"])]
 
     story.append(Paragraph("2. The evaluation", st["h2"]))
-    story.append(Paragraph(
-        f"Recommendation: <b>{escape(ev['recommendation'].replace('_', ' '))}</b> under rule set "
-        f"{escape(ev['rule_set'])} ({len(ev['findings'])} findings)", st["body"]))
+    story.append(
+        Paragraph(
+            f"Recommendation: <b>{escape(ev['recommendation'].replace('_', ' '))}</b> under rule set "
+            f"{escape(ev['rule_set'])} ({len(ev['findings'])} findings)",
+            st["body"],
+        )
+    )
     for f in ev["findings"]:
         colour_hex = FINDING_COLOURS.get(f["outcome"], "#101828")
         override = f" (override {f['override']})" if f["override"] else ""
@@ -309,8 +391,7 @@ def build_story(record: dict[str, Any]) -> list[Any]:
         parts.append(Spacer(1, 1.5 * mm))
         story.append(KeepTogether(parts))
     missing = list(dict.fromkeys(m for f in ev["findings"] for m in f["missing"]))
-    story.append(Paragraph("Missing facts: " + (text(", ".join(missing)) if missing else "none"),
-                           st["body"]))
+    story.append(Paragraph("Missing facts: " + (text(", ".join(missing)) if missing else "none"), st["body"]))
 
     story.append(Paragraph("3. The decision", st["h2"]))
     story.append(_table([
@@ -320,8 +401,7 @@ def build_story(record: dict[str, Any]) -> list[Any]:
     if record["conditions"]:
         story.append(Paragraph("Conditions", st["label"]))
         for c in record["conditions"]:
-            story.append(para(f"• [{c['rule']}] {c['text']} — due {c['due'] or '—'}",
-                              st["cell"]))
+            story.append(para(f"• [{c['rule']}] {c['text']} — due {c['due'] or '—'}", st["cell"]))
     story.append(Paragraph("4. Sign-off", st["h2"]))
     story.append(_table([
         ("Decided by", f"{record['decider']} ({record['decider_roles']}) at {record['decided_at']}"),
@@ -339,17 +419,27 @@ def build_story(record: dict[str, Any]) -> list[Any]:
         ("Chain head at export", f"{record['head_seq']}:{record['head_hash']}"),
     ], st, "small")  # fmt: skip
     story.append(Paragraph("5. Integrity", st["h2"]))
-    story.append(KeepTogether([integrity, Spacer(1, 2 * mm), drawing, Paragraph(
-        "Check this record with: reviewer verify --pdf FILE, or reviewer verify --anchor "
-        f"{record['head_seq']}:{record['head_hash']}", st["small"])]))
+    story.append(
+        KeepTogether(
+            [
+                integrity,
+                Spacer(1, 2 * mm),
+                drawing,
+                Paragraph(
+                    "Check this record with: reviewer verify --pdf FILE, or reviewer verify --anchor "
+                    f"{record['head_seq']}:{record['head_hash']}",
+                    st["small"],
+                ),
+            ]
+        )
+    )
     return story
 
 
 def render(record: dict[str, Any], path: str) -> None:
     """Write one decision record as a PDF file."""
     _fonts()
-    label = f"{record['reference']} · decision {record['number']} · record hash " \
-            f"{record['record_hash'][:16]}…"
+    label = f"{record['reference']} · decision {record['number']} · record hash {record['record_hash'][:16]}…"
     doc = SimpleDocTemplate(
         path, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
         bottomMargin=18 * mm,

@@ -68,24 +68,29 @@ def show_text(data: Mapping[str, Any]) -> str:
     ]
     for v in data["versions"]:
         current = "  (current)" if v["version"] == data.get("document_version") else ""
-        lines.append(f"  v{v['version']}  {v['created_at']}  by {v['created_by']}  "
-                     f"sha256 {v['sha256'][:16]}...{current}")
+        lines.append(
+            f"  v{v['version']}  {v['created_at']}  by {v['created_by']}  "
+            f"sha256 {v['sha256'][:16]}...{current}"
+        )
     lines.append("Decisions:" if data["decisions"] else "Decisions: none yet")
     latest = data.get("document_version")
     for d in data["decisions"]:
         state = "final" if d["final"] else ("rejected at check" if d["rejected"] else "awaiting check")
         stale = "" if d["request_version"] == latest else "  (an earlier version)"
-        lines.append(f"  #{d['number']} {d['outcome']} ({state}) by {d['decider']}"
-                     + (f", checked by {d['checker']}" if d["checker"] else "")
-                     + f"  on version {d['request_version']}{stale} under {d['rule_set']} "
-                     f"(recommendation then: {d['recommendation']})")
+        lines.append(
+            f"  #{d['number']} {d['outcome']} ({state}) by {d['decider']}"
+            + (f", checked by {d['checker']}" if d["checker"] else "")
+            + f"  on version {d['request_version']}{stale} under {d['rule_set']} "
+            f"(recommendation then: {d['recommendation']})"
+        )
         for chunk in textwrap.wrap(d["justification"], 90):
             lines.append(f"      {chunk}")
         if d["rejected"] and d.get("reject_reason"):
             lines.append(f"      rejected: {d['reject_reason']}")
         for c in d["conditions"]:
-            lines.append(f"      condition {c['id']} [{c['rule']}] {c['text']}  due {c['due']}  "
-                         f"{c['status']}")
+            lines.append(
+                f"      condition {c['id']} [{c['rule']}] {c['text']}  due {c['due']}  {c['status']}"
+            )
         if d["re_review"]:
             lines.append(f"      re-review by {d['re_review']}")
         if d["record_hash"]:

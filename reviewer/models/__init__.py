@@ -27,9 +27,22 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from reviewer.vocabulary import ROLES, ConditionStatus, Outcome, RuleSetState, Status
 
 __all__ = [
-    "ROLES", "Account", "AccountRole", "AuditEvent", "Base", "ChainHead", "Condition",
-    "ConditionStatus", "Decision", "Outcome", "Request", "RequestVersion", "RuleSetState",
-    "RuleSetVersion", "Setting", "Status",
+    "ROLES",
+    "Account",
+    "AccountRole",
+    "AuditEvent",
+    "Base",
+    "ChainHead",
+    "Condition",
+    "ConditionStatus",
+    "Decision",
+    "Outcome",
+    "Request",
+    "RequestVersion",
+    "RuleSetState",
+    "RuleSetVersion",
+    "Setting",
+    "Status",
 ]
 
 NAMING = {
@@ -47,11 +60,13 @@ class Base(DeclarativeBase):
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     return Enum(
-        cls, name=name, native_enum=False, length=32, validate_strings=True,
+        cls,
+        name=name,
+        native_enum=False,
+        length=32,
+        validate_strings=True,
         values_callable=lambda e: [m.value for m in e],
     )
-
-
 
 
 class Account(Base):
@@ -132,9 +147,7 @@ class Request(Base):
 
 class RequestVersion(Base):
     __tablename__ = "request_versions"
-    __table_args__ = (
-        UniqueConstraint("request_id", "version", name="uq_request_versions_request_version"),
-    )
+    __table_args__ = (UniqueConstraint("request_id", "version", name="uq_request_versions_request_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
@@ -148,9 +161,7 @@ class RequestVersion(Base):
 
 class Decision(Base):
     __tablename__ = "decisions"
-    __table_args__ = (
-        UniqueConstraint("request_id", "number", name="uq_decisions_request_number"),
-    )
+    __table_args__ = (UniqueConstraint("request_id", "number", name="uq_decisions_request_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
@@ -187,9 +198,7 @@ class Condition(Base):
     rule: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    status: Mapped[ConditionStatus] = mapped_column(
-        _enum(ConditionStatus, "condition_status"), index=True
-    )
+    status: Mapped[ConditionStatus] = mapped_column(_enum(ConditionStatus, "condition_status"), index=True)
     changed_by: Mapped[str | None] = mapped_column(String(128))
     changed_at: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)

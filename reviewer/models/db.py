@@ -114,16 +114,22 @@ class Database:
             return None
         with translate_db_errors(self):
             with self.read_engine.connect() as conn:
-                return str(conn.exec_driver_sql(
-                    "SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database "
-                    "WHERE datname = current_database()").scalar_one())
+                return str(
+                    conn.exec_driver_sql(
+                        "SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database "
+                        "WHERE datname = current_database()"
+                    ).scalar_one()
+                )
 
     def login_exists(self, name: str) -> bool:
         with translate_db_errors(self):
             with self.read_engine.connect() as conn:
-                return conn.exec_driver_sql(
-                    "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %(n)s AND rolcanlogin",
-                    {"n": name}).first() is not None
+                return (
+                    conn.exec_driver_sql(
+                        "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %(n)s AND rolcanlogin", {"n": name}
+                    ).first()
+                    is not None
+                )
 
     def describe(self) -> str:
         if self.is_sqlite:
@@ -305,9 +311,7 @@ def translate_db_errors(db: Database) -> Iterator[None]:
             raise refusal from exc
         msg = describe_db_error(exc)
         hint = _read_only_hint(db) if "unable to open" in msg.lower() else ""
-        raise EnvironmentProblem(
-            f"database {db.describe()}: {msg}" + (hint or _hint(msg))
-        ) from exc
+        raise EnvironmentProblem(f"database {db.describe()}: {msg}" + (hint or _hint(msg))) from exc
     except DBAPIError as exc:
         if (refusal := _pg_refusal(db, exc)) is not None:
             raise refusal from exc
@@ -346,8 +350,10 @@ def _read_only_hint(db: Database) -> str:
     except OSError:
         read_only_fs = False
     if read_only_fs or not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
-        return (" (the database is read-only: its file or the file system holding it cannot "
-                "be written; nothing was written)")
+        return (
+            " (the database is read-only: its file or the file system holding it cannot "
+            "be written; nothing was written)"
+        )
     return ""
 
 

@@ -62,8 +62,9 @@ class Rule:
         self.misses = 0
         self.plain = not self.instead and not self.adds
 
-    def make(self, v: bool | None, explained: tuple[Explained, ...], adds: tuple[bool | None, ...],
-             key: Any) -> Finding | None:
+    def make(
+        self, v: bool | None, explained: tuple[Explained, ...], adds: tuple[bool | None, ...], key: Any
+    ) -> Finding | None:
         """The finding the generated evaluation asks for when it has none under `key`: `v` is
         the value of `when`, `explained` the explanation of `when` and of each `instead` test
         (a false one unexplained), `adds` the values of each add's `when` and `unless`. The
@@ -115,8 +116,13 @@ class Rule:
             adds.append(False if a.unless is None else a.unless.fn(d, None))
         return self.make(v, (_node_explanation(self.when, d), *instead), tuple(adds), None)
 
-    def _decided(self, facts: list[str], when_missing: list[str], instead: tuple[Explained, ...],
-                 adds: tuple[bool | None, ...]) -> Finding | None:
+    def _decided(
+        self,
+        facts: list[str],
+        when_missing: list[str],
+        instead: tuple[Explained, ...],
+        adds: tuple[bool | None, ...],
+    ) -> Finding | None:
         outcome = self.outcome
         extra = ""
         missing: list[str] = []
@@ -197,16 +203,31 @@ class Finding:
     """One rule's result for one request. Shared between requests with the same facts, so it
     is immutable by convention; its JSON form is built once, when it is made."""
 
-    __slots__ = ("rule", "outcome", "override", "explanation", "missing", "conditions", "rank",
-                 "condition_json", "_json")
+    __slots__ = (
+        "rule",
+        "outcome",
+        "override",
+        "explanation",
+        "missing",
+        "conditions",
+        "rank",
+        "condition_json",
+        "_json",
+    )
 
-    def __init__(self, rule: Rule, outcome: str, override: str | None, explanation: str,
-                 missing: tuple[str, ...], conditions: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        rule: Rule,
+        outcome: str,
+        override: str | None,
+        explanation: str,
+        missing: tuple[str, ...],
+        conditions: tuple[str, ...],
+    ) -> None:
         self.rule, self.outcome, self.override = rule, outcome, override
         self.explanation, self.missing, self.conditions = explanation, missing, conditions
         self.rank = RANK[outcome]
-        self.condition_json = [{"rule": rule.id, "text": t} for t in conditions] \
-            if conditions else []
+        self.condition_json = [{"rule": rule.id, "text": t} for t in conditions] if conditions else []
         self._json = {
             "rule": rule.id, "title": rule.title, "outcome": outcome, "override": override,
             "explanation": explanation, "missing": list(missing),
@@ -272,8 +293,14 @@ class Evaluation(tuple):  # type: ignore[type-arg]
 
 def evaluation_of(ruleset: RuleSet, findings: list[Finding]) -> Evaluation:
     """The Evaluation of findings, its conditions and rank computed here."""
-    return Evaluation((ruleset, findings, [c for f in findings for c in f.condition_json],
-                       max([RANK["approve"], *map(_get_rank, findings)])))
+    return Evaluation(
+        (
+            ruleset,
+            findings,
+            [c for f in findings for c in f.condition_json],
+            max([RANK["approve"], *map(_get_rank, findings)]),
+        )
+    )
 
 
 def stored_evaluation(evaluation: Evaluation) -> dict[str, Any]:
@@ -287,8 +314,7 @@ def stored_evaluation(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
-def expand_evaluation(stored: dict[str, Any], ruleset: RuleSet, reference: str | None
-                      ) -> dict[str, Any]:
+def expand_evaluation(stored: dict[str, Any], ruleset: RuleSet, reference: str | None) -> dict[str, Any]:
     """The JSON of `cli.md` from a stored evaluation and the rule set it was made with."""
     rules = {r.id: r for r in ruleset.rules}
     findings = []
@@ -363,8 +389,7 @@ class RuleSet:
 
 def _rule_sort_key(rule_id: str) -> tuple[str, int, str]:
     head, _, tail = rule_id.rpartition("-")
-    return (head, int(tail), rule_id) if tail.isascii() and tail.isdigit() \
-        else (rule_id, 0, rule_id)
+    return (head, int(tail), rule_id) if tail.isascii() and tail.isdigit() else (rule_id, 0, rule_id)
 
 
 def _jsonable(value: Any) -> Any:
@@ -466,7 +491,7 @@ def _load(data: dict[str, Any], text: str, origin: str) -> RuleSet:
         err(f"{bad_number}: nan and inf are not allowed (the rule set's hash is of its JSON)")
     definitions_raw = data.get("definitions", {})
     if not isinstance(definitions_raw, dict):
-        err("definitions: expected a table of name = \"condition\"")
+        err('definitions: expected a table of name = "condition"')
         definitions_raw = {}
     definitions: dict[str, Node] = {}
     for name, expr in definitions_raw.items():
@@ -504,8 +529,10 @@ def _load(data: dict[str, Any], text: str, origin: str) -> RuleSet:
             rules.append(rule)
     terms = sum(_rule_terms(r) for r in rules)
     if terms > MAX_RULE_SET_TERMS:
-        err(f"rules: too large: {terms} terms in all, more than {MAX_RULE_SET_TERMS} (each "
-            "definition counted in full where it is used)")
+        err(
+            f"rules: too large: {terms} terms in all, more than {MAX_RULE_SET_TERMS} (each "
+            "definition counted in full where it is used)"
+        )
     if errors:
         raise InvalidInput(errors)
     rules.sort(key=lambda r: _rule_sort_key(r.id))
@@ -529,7 +556,10 @@ def _rule_terms(rule: Rule) -> int:
 
 
 def _load_rule(
-    raw: dict[str, Any], label: str, params: dict[str, Any], definitions: dict[str, Node],
+    raw: dict[str, Any],
+    label: str,
+    params: dict[str, Any],
+    definitions: dict[str, Node],
     err: Any,
 ) -> Rule | None:
     ok = True
@@ -629,10 +659,12 @@ def _run_examples(rule: Rule, label: str, errors: list[str]) -> None:
             errors.append(f"{label}: example {name!r} gives {got}, expected {expect}")
             continue
         want_conditions = ex.get("conditions")
-        if want_conditions is not None and finding is not None \
-                and list(finding.conditions) != want_conditions:
-            errors.append(f"{label}: example {name!r} adds {finding.conditions}, "
-                          f"expected {want_conditions}")
+        if (
+            want_conditions is not None
+            and finding is not None
+            and list(finding.conditions) != want_conditions
+        ):
+            errors.append(f"{label}: example {name!r} adds {finding.conditions}, expected {want_conditions}")
 
 
 BUNDLED = "human-rights-1.toml"

@@ -69,6 +69,7 @@ class RuleSet(Protocol):
     @property
     def budget(self) -> Any: ...  # its `evaluations` counter is bound into the code
 
+
 _KEY = re.compile(r"[a-z][a-z0-9_]*")
 
 # The shape of the generated code stays within Python's limits (100 levels of indentation,
@@ -210,8 +211,8 @@ class _Function:
 
     def emit(self, line: str, indent: int) -> None:
         # A line at `indent` leaves every deeper block: what they settled no longer holds.
-        del self.known[indent + 1:]
-        del self.known_values[indent + 1:]
+        del self.known[indent + 1 :]
+        del self.known_values[indent + 1 :]
         self.lines.append("    " * indent + line)
         self.module.spent += 4 * indent + len(line)
 
@@ -220,7 +221,7 @@ class _Function:
         note that it is set from here on (the caller emits what sets it)."""
         while len(self.known) <= ind:
             self.known.append(set())
-        if any(var in level for level in self.known[:ind + 1]):
+        if any(var in level for level in self.known[: ind + 1]):
             return True
         self.known[ind].add(var)
         return False
@@ -234,7 +235,7 @@ class _Function:
         return True
 
     def known_value(self, node: Node, ind: int) -> str | None:
-        for level in self.known_values[:ind + 1]:
+        for level in self.known_values[: ind + 1]:
             if id(node) in level:
                 return level[id(node)]
         return None
@@ -306,7 +307,7 @@ class _Function:
         starts = [*lazy, *self.hashed_fields.values(), *self.memo.values(),
                   *self.item_tuples.values()]  # fmt: skip
         for i in range(0, len(starts), 20):
-            out.append("    " + " = ".join(starts[i:i + 20]) + " = MISS")
+            out.append("    " + " = ".join(starts[i : i + 20]) + " = MISS")
         return out
 
     # ---------------------------------------------------------------- conditions
@@ -388,8 +389,7 @@ class _Function:
             memo = self.module.fold_city
             known, fold_it = self.bind(memo.known), self.bind(memo, "F")
             self.emit(f"if {city} is not None:", ind)
-            self.emit(f"{city} = {known}[{city}] if {city} in {known} else {fold_it}({city})",
-                      ind + 1)
+            self.emit(f"{city} = {known}[{city}] if {city} in {known} else {fold_it}({city})", ind + 1)
         self.emit(f"{t} = False", ind)
         for place in node.places:
             wanted = {"country": place.get("country"), "region": place.get("region"),
@@ -410,8 +410,11 @@ class _Function:
             # anyway), at this level, where a key made later can use their values.
             values = [self.value(p, item, ind) for p in node.parts]
             t = self.tmp()
-            self.emit(f"{t} = True if {' or '.join(f'{v} is True' for v in values)} else "
-                      f"(None if {' or '.join(f'{v} is None' for v in values)} else False)", ind)
+            self.emit(
+                f"{t} = True if {' or '.join(f'{v} is True' for v in values)} else "
+                f"(None if {' or '.join(f'{v} is None' for v in values)} else False)",
+                ind,
+            )
             return t
         stop = "False" if isinstance(node, And) else "True"
         t = self.tmp()
@@ -437,8 +440,10 @@ class _Function:
             self.emit(f"{t} = None", level + 1)
         if stop == "False":
             # Where the `and` is not false, every part ran: what they set is set.
-            self.when_not_false[t] = (set().union(*self.known[:level + 1]),
-                                      {k: v for d in self.known_values[:level + 1] for k, v in d.items()})
+            self.when_not_false[t] = (
+                set().union(*self.known[: level + 1]),
+                {k: v for d in self.known_values[: level + 1] for k, v in d.items()},
+            )
         return t
 
     def assume_not_false(self, var: str, ind: int) -> None:
@@ -503,8 +508,7 @@ class _Function:
 
     def _compare(self, node: Compare, item: str | None, ind: int) -> str:
         left, op, right = node.left, node.op, node.right
-        if right.kind == "const" and op == "in" and isinstance(right.value, frozenset) \
-                and not right.value:
+        if right.kind == "const" and op == "in" and isinstance(right.value, frozenset) and not right.value:
             return "False"  # membership in an empty list is false, even for an unknown value
         a, b = self.operand(left, item, ind), self.operand(right, item, ind)
         nullable = []
@@ -579,8 +583,9 @@ class _Function:
             self.emit(f"{e}, {f}, {m} = {r}.value, {r}.facts, {r}.missing", ind)
         return e, f, m
 
-    def _explain_compare(self, node: Compare, item: str | None, prefix: str, ind: int,
-                         out: tuple[str, str, str]) -> None:
+    def _explain_compare(
+        self, node: Compare, item: str | None, prefix: str, ind: int, out: tuple[str, str, str]
+    ) -> None:
         key = []
         sides = []
         for op in (node.left, node.right):
@@ -597,15 +602,15 @@ class _Function:
         k, r = self.tmp("k"), self.tmp("r")
         cache, compute = self.bind(node.explained_by_values, "E"), self.bind(node.explained, "X")
         # One value is its own key (each comparison has its own cache, so keys never mix).
-        self.emit(f"{k} = {key[0]}" if len(key) == 1 else f"{k} = ({''.join(p + ', ' for p in key)})",
-                  ind)
+        self.emit(f"{k} = {key[0]}" if len(key) == 1 else f"{k} = ({''.join(p + ', ' for p in key)})", ind)
         self.emit(f"{r} = {cache}.get({k})", ind)
         self.emit(f"if {r} is None:", ind)
         self.emit(f"{r} = {compute}({sides[0]}, {sides[1]}, {prefix}, {k})", ind + 1)
         self.emit(f"{', '.join(out)} = {r}", ind)
 
-    def _explain_and(self, node: And, item: str | None, prefix: str, ind: int,
-                     out: tuple[str, str, str]) -> None:
+    def _explain_and(
+        self, node: And, item: str | None, prefix: str, ind: int, out: tuple[str, str, str]
+    ) -> None:
         """Values first: a false `and` states only its first false part."""
         e, f, m = out
         values = [self.value(p, item, ind) for p in node.parts]
@@ -632,8 +637,9 @@ class _Function:
         unknown = " or ".join(f"{v} is None" for v in values)
         self.emit(f"{e} = None if {unknown} else True", ind + 1)
 
-    def _explain_or(self, node: Or, item: str | None, prefix: str, ind: int,
-                    out: tuple[str, str, str]) -> None:
+    def _explain_or(
+        self, node: Or, item: str | None, prefix: str, ind: int, out: tuple[str, str, str]
+    ) -> None:
         """Values first: a true `or` states its true parts (and what its unknown parts
         miss), an unknown one what its unknown parts miss, a false one all its parts."""
         e, f, m = out
@@ -649,8 +655,7 @@ class _Function:
                 for v, part in zip(values, node.parts, strict=True):
                     level = ind + 1
                     if want != "False":
-                        self.emit(f"if {v} is not False:" if want == "True" else f"if {v} is None:",
-                                  level)
+                        self.emit(f"if {v} is not False:" if want == "True" else f"if {v} is None:", level)
                         level += 1
                     _pe, pf, pm = self.explain(part, item, prefix, level)
                     if want == "True":
@@ -662,16 +667,19 @@ class _Function:
                         self.emit(f"{m} += {pm}", level)
             return
         for v, part in zip(values, node.parts, strict=True):
-            self.emit(f"if ({e} is True and {v} is not False) or ({e} is None and {v} is None) "
-                      f"or {e} is False:", ind)
+            self.emit(
+                f"if ({e} is True and {v} is not False) or ({e} is None and {v} is None) or {e} is False:",
+                ind,
+            )
             _pe, pf, pm = self.explain(part, item, prefix, ind + 1)
             self.emit(f"if {e} is not None and {v} is not None:", ind + 1)
             self.emit(f"{f} += {pf}", ind + 2)
             self.emit(f"if {e} is not False:", ind + 1)
             self.emit(f"{m} += {pm}", ind + 2)
 
-    def _explain_quantifier(self, node: Quant, item: str | None, prefix: str, ind: int,
-                            out: tuple[str, str, str]) -> None:
+    def _explain_quantifier(
+        self, node: Quant, item: str | None, prefix: str, ind: int, out: tuple[str, str, str]
+    ) -> None:
         """Values first: `some` that holds states the items that hold; one that is unknown
         what the unknown items miss (and the list, if unknown); one that does not hold,
         every item (each of which then does not hold). So the items explained are those
@@ -722,8 +730,9 @@ class _Function:
         if var is None:
             var = self.item_tuples[path] = self.module.tmp("z")
         if self.unset(var, ind):
-            self.emit(f"{var} = None if {items} is None else tuple(map(DG, {items}, RP({_key(name)})))",
-                      ind + 1)
+            self.emit(
+                f"{var} = None if {items} is None else tuple(map(DG, {items}, RP({_key(name)})))", ind + 1
+            )
         return var
 
     def values(self, fields: list[str], ind: int) -> list[str]:
@@ -865,16 +874,18 @@ def compile_rules(rules: Sequence[Rule], ruleset: RuleSet, evaluation: type) -> 
     return module.namespace["evaluate"], source
 
 
-def _generate(module: _Module, rules: Sequence[Rule], plans: list[_Plan] | None,
-              ruleset: RuleSet, evaluation: type) -> list[_Function]:
+def _generate(
+    module: _Module, rules: Sequence[Rule], plans: list[_Plan] | None, ruleset: RuleSet, evaluation: type
+) -> list[_Function]:
     plan = iter(plans) if plans is not None else None
     functions = []
     # The explaining functions and `evaluate` have a SOURCE_BUDGET each; past it, a rule's
     # conditions are its nodes' (either may stop first: each keys and explains on its own).
     for i, rule in enumerate(rules):
         interpreted = module.spent > SOURCE_BUDGET
-        functions.append(_explaining_function(module, rule, f"explain_{i}",
-                                              next(plan) if plan else None, interpreted))
+        functions.append(
+            _explaining_function(module, rule, f"explain_{i}", next(plan) if plan else None, interpreted)
+        )
     module.spent = 0
     main = _Function(module, next(plan) if plan else None)
     for i, rule in enumerate(rules):
@@ -898,14 +909,17 @@ def _generate(module: _Module, rules: Sequence[Rule], plans: list[_Plan] | None,
             main.emit("conditions += f.condition_json", 4)
     counter, made = main.bind(ruleset.budget.evaluations, "N"), main.bind(evaluation, "EV")
     main.text = main.source(
-        "evaluate", [f"    next({counter})", "    out, conditions, top = [], [], 1", *main.lines],
-        f"{made}(({main.bind(ruleset, 'RS')}, out, conditions, top))")
+        "evaluate",
+        [f"    next({counter})", "    out, conditions, top = [], [], 1", *main.lines],
+        f"{made}(({main.bind(ruleset, 'RS')}, out, conditions, top))",
+    )
     functions.append(main)
     return functions
 
 
-def _explaining_function(module: _Module, rule: Rule, name: str, plan: _Plan | None,
-                         interpreted: bool = False) -> _Function:
+def _explaining_function(
+    module: _Module, rule: Rule, name: str, plan: _Plan | None, interpreted: bool = False
+) -> _Function:
     fn = _Function(module, plan)
     fn.interpreted = interpreted
     explained = ["(" + ", ".join(fn.explain(rule.when, None, "''", 1)) + ")"]
@@ -922,8 +936,6 @@ def _explaining_function(module: _Module, rule: Rule, name: str, plan: _Plan | N
         for test, absent in ((add.when, "True"), (add.unless, "False")):
             adds.append(absent if test is None else fn.value(test, None, 1))
     make = fn.bind(rule.make, "R")
-    result = (f"{make}(v, ({''.join(x + ', ' for x in explained)}), "
-              f"({''.join(a + ', ' for a in adds)}), k)")
-    fn.text = fn.source(name, fn.lines, result).replace(f"def {name}(d):",
-                                                       f"def {name}(d, v, k):", 1)
+    result = f"{make}(v, ({''.join(x + ', ' for x in explained)}), ({''.join(a + ', ' for a in adds)}), k)"
+    fn.text = fn.source(name, fn.lines, result).replace(f"def {name}(d):", f"def {name}(d, v, k):", 1)
     return fn

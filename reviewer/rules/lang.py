@@ -296,8 +296,11 @@ class Or(Node):
     def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
         results = [p.explain(d, it, prefix) for p in self.parts]
         if any(r.value is True for r in results):
-            return Result(True, [f for r in results if r.value is True for f in r.facts],
-                          [m for r in results if r.value is not False for m in r.missing])
+            return Result(
+                True,
+                [f for r in results if r.value is True for f in r.facts],
+                [m for r in results if r.value is not False for m in r.missing],
+            )
         if any(r.value is None for r in results):
             return Result(None, [], [m for r in results if r.value is None for m in r.missing])
         return Result(False, [f for r in results for f in r.facts])
@@ -367,6 +370,7 @@ class Quant(Node):
             return None if unknown else not stop
 
         if list_path == "parties":
+
             def fn(d: dict[str, Any], it: Any) -> bool | None:
                 v = b(d, d.get("customer", EMPTY))
                 if v is stop:
@@ -488,14 +492,12 @@ class Compare(Node):
     def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
         """The fact this comparison states (the reference: the generated explanations
         remember facts by values, see `explained`)."""
-        return self._explain_values(self.left.get(d, it), self.right.get(d, it), prefix,
-                                    self.fn(d, it))
+        return self._explain_values(self.left.get(d, it), self.right.get(d, it), prefix, self.fn(d, it))
 
     def explained(self, lv: Any, rv: Any, prefix: str, key: Any) -> tuple[Any, list[str], list[str]]:
         """(value, facts, missing) for these values, remembered in `explained_by_values`
         under `key` (the generated explanations look there first)."""
-        if self.right.kind == "const" and self.op == "in" and isinstance(rv, frozenset) \
-                and not rv:
+        if self.right.kind == "const" and self.op == "in" and isinstance(rv, frozenset) and not rv:
             value: bool | None = False
         elif (lv is None and self.left.kind != "const") or (rv is None and self.right.kind != "const"):
             value = None
@@ -541,8 +543,11 @@ class Compare(Node):
                         else f"{rname} = {show(rv)} does not include {show(lv)}")  # fmt: skip
             return f"{left} is in {right}" if value else f"{left} is not in {right}"
         if op == "=":
-            return left if value and self.right.kind == "const" else (
-                f"{left}, not {right}" if not value else f"{left} = {right}")
+            return (
+                left
+                if value and self.right.kind == "const"
+                else (f"{left}, not {right}" if not value else f"{left} = {right}")
+            )
         return f"{left} {op} {right}" if value else f"{left}, not {op} {right}"
 
 
@@ -552,14 +557,17 @@ def _field_vs_const(left: Operand, op: str, rv: Any, test: Callable[[Any, Any], 
     if op == "in" and isinstance(rv, frozenset):
         check: Callable[[Any], bool] = rv.__contains__
     elif op == "meets":
+
         def check(a: Any) -> bool:
             return not rv.isdisjoint(a)
     elif op == "=":
         # Not rv.__eq__: (1).__eq__(0.5) is NotImplemented, which is true.
         check = functools.partial(operator.eq, rv)
     else:
+
         def check(a: Any) -> bool:
             return test(a, rv)
+
     if left.kind == "item":
         name = left.label
 
@@ -666,8 +674,9 @@ class PlaceIn(Node):
         self.target, self.places, self.label = target, places, label
         self.size = max(1, len(places))
         # What it compares, and so reads and shows: the city only where a place names one.
-        self.keys = ("city", "region", "country") if any(p.get("city") for p in places) \
-            else ("region", "country")
+        self.keys = (
+            ("city", "region", "country") if any(p.get("city") for p in places) else ("region", "country")
+        )
         self.fields = {f"{target}.{k}" for k in self.keys} if target else set()
         folded = [(p.get("country"), p.get("region"), fold_city(p.get("city")))
                   for p in places]  # fmt: skip
@@ -721,7 +730,10 @@ class Parser:
     """Recursive descent over the tokens of one condition."""
 
     def __init__(
-        self, text: str, params: dict[str, Any], definitions: dict[str, Node],
+        self,
+        text: str,
+        params: dict[str, Any],
+        definitions: dict[str, Node],
     ) -> None:
         self.text = text
         self.toks = tokenize(text)
@@ -814,8 +826,8 @@ class Parser:
             lst = self.next()
             if lst.kind != "name" or lst.text not in LISTS:
                 raise LanguageError(
-                    f"{tok.text} needs a list (one of {', '.join(sorted(LISTS))}), "
-                    f"got {lst.text!r}")
+                    f"{tok.text} needs a list (one of {', '.join(sorted(LISTS))}), got {lst.text!r}"
+                )
             item_fields = PARTY_FIELDS if lst.text == "parties" else ITEM_FIELDS[lst.text]
             self.expect("(")
             self.deeper(tok.pos)
@@ -843,8 +855,7 @@ class Parser:
         elif optok.kind == "name" and op not in KEYWORDS:
             raise LanguageError(f"unknown operator {op!r} at position {optok.pos}")
         else:
-            raise LanguageError(
-                f"expected an operator after {left.label!r} at position {optok.pos}")
+            raise LanguageError(f"expected an operator after {left.label!r} at position {optok.pos}")
         return self.make_compare(left, op, self.parse_operand())
 
     def parse_function(self) -> Node:
@@ -875,14 +886,20 @@ class Parser:
         # place_in([customer,] PARAM)
         target = "customer" if raw_names[0] == "customer" else None
         param = args[-1]
-        if param.kind != "const" or not isinstance(param.value, list) or not all(
-                isinstance(p, dict) and all(isinstance(p.get(k), (str, type(None)))
-                                            for k in ("country", "region", "city"))
-                for p in param.value):
+        if (
+            param.kind != "const"
+            or not isinstance(param.value, list)
+            or not all(
+                isinstance(p, dict)
+                and all(isinstance(p.get(k), (str, type(None))) for k in ("country", "region", "city"))
+                for p in param.value
+            )
+        ):
             raise LanguageError("place_in() takes a parameter listing places")
         if target is None and self.scopes[-1].item_fields is None:
-            raise LanguageError("place_in(PARAM) outside some/every needs customer: "
-                                "place_in(customer, PARAM)")
+            raise LanguageError(
+                "place_in(PARAM) outside some/every needs customer: place_in(customer, PARAM)"
+            )
         node = PlaceIn(target, param.value, param.label)
         if target is None:
             self.scopes[-1].used.update(node.keys)
@@ -907,8 +924,10 @@ class Parser:
             label = "{" + ", ".join(values) + "}"
             return const_operand(label, frozenset(values))
         if tok.kind != "name":
-            raise LanguageError(f"expected a field, parameter or value at position {tok.pos}, "
-                                f"got {tok.text or 'end of condition'!r}")
+            raise LanguageError(
+                f"expected a field, parameter or value at position {tok.pos}, "
+                f"got {tok.text or 'end of condition'!r}"
+            )
         name = tok.text
         if name in ("true", "false"):
             return const_operand(name, name == "true")
@@ -962,14 +981,16 @@ class Parser:
             t = field_side.type
             if t is None or lit.kind != "const" or not t.values:
                 continue
-            vals = lit.value if isinstance(lit.value, frozenset) else (
-                {lit.value} if isinstance(lit.value, str) and lit.label[:1] in "'\"" else set())
+            vals = (
+                lit.value
+                if isinstance(lit.value, frozenset)
+                else ({lit.value} if isinstance(lit.value, str) and lit.label[:1] in "'\"" else set())
+            )
             if lit.label[:1] not in "'\"{":
                 continue
             bad = sorted(v for v in vals if v not in t.values)
             if bad:
-                raise LanguageError(
-                    f"{', '.join(repr(b) for b in bad)} is not a value of {field_side.label}")
+                raise LanguageError(f"{', '.join(repr(b) for b in bad)} is not a value of {field_side.label}")
 
 
 def compile_condition(text: str, params: dict[str, Any], definitions: dict[str, Node]) -> Node:
@@ -977,13 +998,17 @@ def compile_condition(text: str, params: dict[str, Any], definitions: dict[str, 
 
 
 def _too_deep(where: str) -> str:
-    return (f"nested too deeply{where}: at most {MAX_DEPTH} levels of parentheses, not, "
-            "some/every, and/or and definitions")
+    return (
+        f"nested too deeply{where}: at most {MAX_DEPTH} levels of parentheses, not, "
+        "some/every, and/or and definitions"
+    )
 
 
 def _too_large() -> str:
-    return (f"too large: more than {MAX_TERMS} terms (comparisons and tests, each definition "
-            "it uses counted in full)")
+    return (
+        f"too large: more than {MAX_TERMS} terms (comparisons and tests, each definition "
+        "it uses counted in full)"
+    )
 
 
 # --------------------------------------------------------------------------- type checks
@@ -1057,16 +1082,15 @@ def _check_types(left: Operand, op: str, right: Operand) -> None:
         need = "two values of one kind"
     elif op in ("<", "<=", ">", ">="):
         dates = "date" in {t.kind for t in (left.type, right.type) if t is not None}
-        ok = not lmany and not rmany and lkind == rkind and (
-            lkind == "number" or (lkind == "text" and dates))
+        ok = not lmany and not rmany and lkind == rkind and (lkind == "number" or (lkind == "text" and dates))
         need = "two numbers (or a date field and a date written 'YYYY-MM-DD')"
     elif op == "in":
-        ok = not lmany and rmany and rkind in (lkind, "any") and lkind in ("text", "number",
-                                                                           "bool")
+        ok = not lmany and rmany and rkind in (lkind, "any") and lkind in ("text", "number", "bool")
         need = "a value and a list of such values"
     elif op == "meets":
-        ok = lmany and rmany and (lkind == rkind or "any" in (lkind, rkind)) \
-            and "object" not in (lkind, rkind)
+        ok = (
+            lmany and rmany and (lkind == rkind or "any" in (lkind, rkind)) and "object" not in (lkind, rkind)
+        )
         need = "two lists of values"
     elif op == "contains_word":
         ok = not lmany and lkind == "text"
@@ -1074,8 +1098,9 @@ def _check_types(left: Operand, op: str, right: Operand) -> None:
     else:  # pragma: no cover - the parser knows no other operator
         raise LanguageError(f"unknown operator {op!r}")
     if not ok:
-        raise LanguageError(f"{left.label} {op} {right.label}: {op} takes {need}, got "
-                            f"{_describe(ls)} and {_describe(rs)}")
+        raise LanguageError(
+            f"{left.label} {op} {right.label}: {op} takes {need}, got {_describe(ls)} and {_describe(rs)}"
+        )
 
 
 # --------------------------------------------------------------------------- rule parts

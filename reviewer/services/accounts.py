@@ -137,10 +137,14 @@ def add_user(session: Session, actor: Actor, name: str, roles: list[str]) -> Acc
     if find_account(session, name) is not None:
         raise InvalidInput([f"an account named {name!r} already exists"])
     bind = session.get_bind()
-    if bind.dialect.name == "postgresql" and session.execute(
-        sql_text("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = :n AND rolcanlogin"),
-        {"n": name},
-    ).first() is None:
+    if (
+        bind.dialect.name == "postgresql"
+        and session.execute(
+            sql_text("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = :n AND rolcanlogin"),
+            {"n": name},
+        ).first()
+        is None
+    ):
         raise NotFound(f"no database login named {name!r}: accounts map existing logins; "
                        "create the login first (see the README, Team mode)")  # fmt: skip
     payload = {"account": name, "roles": sorted(set(roles))}

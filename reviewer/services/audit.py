@@ -88,7 +88,9 @@ class Chain:
             self.seq, self.hash = int(locked[0]), str(locked[1])
             return
         head = session.execute(
-            select(ChainHead).where(ChainHead.id == 1).with_for_update()
+            select(ChainHead)
+            .where(ChainHead.id == 1)
+            .with_for_update()
             .execution_options(populate_existing=True)
         ).scalar_one_or_none()
         if head is None:
@@ -114,8 +116,7 @@ class Chain:
         }
         # A flat payload without nulls is already canonical: skip the recursive null pass
         # (the import path appends one event per request).
-        simple = all(type(v) is not dict and type(v) is not list and v is not None
-                     for v in payload.values())
+        simple = all(type(v) is not dict and type(v) is not list and v is not None for v in payload.values())
         digest = _fast_event_hash(self.hash, body) if simple else event_hash(self.hash, body)
         row = dict(body)
         row["payload"] = compact_json(payload) if simple else canonical_json(payload)

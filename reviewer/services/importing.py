@@ -182,8 +182,9 @@ def _chunks(records: Iterator[intake.Record], size: int) -> Iterator[list[intake
         yield chunk
 
 
-def prepared_stream(paths: list[str], ruleset: RuleSet, jobs: int,
-                    limit_mb: int | None = None) -> Iterator[Prepared]:
+def prepared_stream(
+    paths: list[str], ruleset: RuleSet, jobs: int, limit_mb: int | None = None
+) -> Iterator[Prepared]:
     """Prepared records in file order. With jobs > 1, worker processes parse, validate and
     evaluate chunks while this process stores; at most a few chunks are in flight, so memory
     stays flat however large the files."""
@@ -213,8 +214,13 @@ def default_jobs(paths: list[str]) -> int:
 
 
 def import_files(
-    session: Session, paths: Iterable[str], actor: Actor, *, update_existing: bool = False,
-    progress: Callable[[int, int], None] | None = None, jobs: int | None = None,
+    session: Session,
+    paths: Iterable[str],
+    actor: Actor,
+    *,
+    update_existing: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = None,
     limit_mb: int | None = None,
 ) -> ImportResult:
     """Validate and store every request of the files, all or nothing (raises InvalidInput).
@@ -245,9 +251,14 @@ def import_files(
                 continue
             ref = prep.reference
             if ref in seen:
-                errors.add(intake.format_problem(
-                    prep.file, prep.label, "reference",
-                    f"duplicate reference {ref!r}, first given at {seen[ref]}"))
+                errors.add(
+                    intake.format_problem(
+                        prep.file,
+                        prep.label,
+                        "reference",
+                        f"duplicate reference {ref!r}, first given at {seen[ref]}",
+                    )
+                )
                 continue
             seen[ref] = prep.where()
             if errors:
@@ -277,16 +288,26 @@ def _row_values(doc: dict[str, Any], recommendation: str) -> dict[str, Any]:
 
 
 def store_batch(
-    session: Session, batch: list[Prepared], chain: Chain,
-    rules: ActiveRules, errors: ErrorList, update_existing: bool, result: ImportResult,
+    session: Session,
+    batch: list[Prepared],
+    chain: Chain,
+    rules: ActiveRules,
+    errors: ErrorList,
+    update_existing: bool,
+    result: ImportResult,
 ) -> None:
     refs = [p.reference for p in batch]
     existing = {
         r.reference: r
         for r in session.execute(
-            select(Request.id, Request.reference, Request.status, Request.version,
-                   Request.document_version, Request.document_sha256)
-            .where(Request.reference.in_(refs))
+            select(
+                Request.id,
+                Request.reference,
+                Request.status,
+                Request.version,
+                Request.document_version,
+                Request.document_sha256,
+            ).where(Request.reference.in_(refs))
         )  # fmt: skip
     }
     new_rows: list[dict[str, Any]] = []
@@ -296,15 +317,25 @@ def store_batch(
         ref, text, sha = prep.reference, prep.text, prep.sha
         old = existing.get(ref)
         if old is not None and not update_existing:
-            errors.add(intake.format_problem(
-                prep.file, prep.label, "reference",
-                f"{ref!r} is already stored (use --update to add a new version)"))
+            errors.add(
+                intake.format_problem(
+                    prep.file,
+                    prep.label,
+                    "reference",
+                    f"{ref!r} is already stored (use --update to add a new version)",
+                )
+            )
             continue
         if old is not None and old.status not in UPDATABLE:
             errors.refusals += 1
-            errors.add(intake.format_problem(
-                prep.file, prep.label, "reference",
-                f"{ref!r} is {old.status.value}: it cannot be changed until a senior reopens it"))
+            errors.add(
+                intake.format_problem(
+                    prep.file,
+                    prep.label,
+                    "reference",
+                    f"{ref!r} is {old.status.value}: it cannot be changed until a senior reopens it",
+                )
+            )
             continue
         if errors:
             continue
@@ -344,8 +375,7 @@ def store_batch(
         id_of: dict[str, int] = {
             ref: rid
             for ref, rid in session.execute(
-                select(Request.reference, Request.id).where(
-                    Request.reference.in_([m[0] for m in new_meta]))
+                select(Request.reference, Request.id).where(Request.reference.in_([m[0] for m in new_meta]))
             )
         }
         for row, (ref, now, seq) in zip(new_rows, new_meta, strict=True):
@@ -362,8 +392,9 @@ def store_batch(
 # --------------------------------------------------------------------------- intake form
 
 
-def save_document(session: Session, actor: Actor, raw: dict[str, Any],
-                  expect_version: int | None = None) -> ImportResult:
+def save_document(
+    session: Session, actor: Actor, raw: dict[str, Any], expect_version: int | None = None
+) -> ImportResult:
     """Store one request typed into the intake form: new (expect_version None) or a new
     version of a stored one, with the same rules as import and import --update, and the
     conflict check of every edit (changed by someone else since it was read: exit 4)."""
@@ -379,8 +410,10 @@ def save_document(session: Session, actor: Actor, raw: dict[str, Any],
         select(Request).where(Request.reference == prep.reference).with_for_update()
     ).scalar_one_or_none()
     if existing is not None and expect_version is not None and existing.version != expect_version:
-        raise ConflictError(f"{prep.reference} changed since you opened it (version "
-                            f"{existing.version}, you edited version {expect_version}): reload")
+        raise ConflictError(
+            f"{prep.reference} changed since you opened it (version "
+            f"{existing.version}, you edited version {expect_version}): reload"
+        )
     result = ImportResult()
     with Chain(session, actor) as chain:
         store_batch(session, [prep], chain, rules, errors, expect_version is not None, result)

@@ -79,12 +79,21 @@ def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
     elif q.view == View.AWAITING_MY_CHECK:
         me = select(Account.id).where(Account.name == user).scalar_subquery()
         query = query.where(Request.status == Status.AWAITING_SECOND).where(
-            exists().where(Decision.request_id == Request.id, Decision.final.is_(False),
-                           Decision.rejected.is_(False), Decision.decider_id != me))
+            exists().where(
+                Decision.request_id == Request.id,
+                Decision.final.is_(False),
+                Decision.rejected.is_(False),
+                Decision.decider_id != me,
+            )
+        )
     elif q.view == View.CONDITIONS_OVERDUE:
-        query = query.where(exists().where(
-            Condition.request_id == Request.id, Condition.status == ConditionStatus.OPEN,
-            Condition.due_on < dt.datetime.now(dt.UTC).date()))
+        query = query.where(
+            exists().where(
+                Condition.request_id == Request.id,
+                Condition.status == ConditionStatus.OPEN,
+                Condition.due_on < dt.datetime.now(dt.UTC).date(),
+            )
+        )
     return list(session.execute(query.order_by(order, Request.id)).scalars())
 
 
@@ -111,10 +120,13 @@ def queue_rows(session: Session, ids: list[int]) -> dict[int, tuple[Any, ...]]:
 def counts(session: Session) -> dict[str, dict[str, int]]:
     """Requests by status and by recommendation (the status bar and the dashboard)."""
     by_status = dict(session.execute(select(Request.status, func.count()).group_by(Request.status)).all())
-    by_rec = dict(session.execute(
-        select(Request.recommendation, func.count()).group_by(Request.recommendation)).all())
-    return {"status": {getattr(k, "value", k): v for k, v in by_status.items()},
-            "recommendation": {k or "none": v for k, v in by_rec.items()}}
+    by_rec = dict(
+        session.execute(select(Request.recommendation, func.count()).group_by(Request.recommendation)).all()
+    )
+    return {
+        "status": {getattr(k, "value", k): v for k, v in by_status.items()},
+        "recommendation": {k or "none": v for k, v in by_rec.items()},
+    }
 
 
 def dashboard(session: Session, weeks: int = 12) -> dict[str, Any]:
@@ -138,8 +150,9 @@ def dashboard(session: Session, weeks: int = 12) -> dict[str, Any]:
             per_week[key] += 1
     data["decisions_per_week"] = per_week
     data["conditions_overdue"] = session.execute(
-        select(func.count()).select_from(Condition).where(
-            Condition.status == ConditionStatus.OPEN, Condition.due_on < today)
+        select(func.count())
+        .select_from(Condition)
+        .where(Condition.status == ConditionStatus.OPEN, Condition.due_on < today)
     ).scalar_one()
     data["conditions_open"] = session.execute(
         select(func.count()).select_from(Condition).where(Condition.status == ConditionStatus.OPEN)
@@ -161,15 +174,11 @@ def get_request(session: Session, reference: str, lock: bool = False) -> Request
 
 
 def request_id(session: Session, reference: str) -> int | None:
-    return session.execute(
-        select(Request.id).where(Request.reference == reference)
-    ).scalar_one_or_none()
+    return session.execute(select(Request.id).where(Request.reference == reference)).scalar_one_or_none()
 
 
 def reference_of(session: Session, rid: int | None) -> str:
-    reference = session.execute(
-        select(Request.reference).where(Request.id == rid)
-    ).scalar_one_or_none()
+    reference = session.execute(select(Request.reference).where(Request.id == rid)).scalar_one_or_none()
     if reference is None:
         raise NotFound(f"no request with id {rid}")
     return reference
@@ -288,9 +297,12 @@ def show(session: Session, reference: str) -> RequestData:
                 for v in session.execute(select(RequestVersion).where(
                     RequestVersion.request_id == req.id).order_by(RequestVersion.version)
                 ).scalars()]  # fmt: skip
-    events = [EventRow(seq=e.seq, time=e.time, actor=e.actor, action=e.action)
-              for e in session.execute(select(AuditEvent).where(
-                  AuditEvent.reference == reference).order_by(AuditEvent.seq)).scalars()]
+    events = [
+        EventRow(seq=e.seq, time=e.time, actor=e.actor, action=e.action)
+        for e in session.execute(
+            select(AuditEvent).where(AuditEvent.reference == reference).order_by(AuditEvent.seq)
+        ).scalars()
+    ]
     return RequestData(
         reference=req.reference, status=req.status.value, version=req.version,
         document_version=req.document_version,
@@ -307,8 +319,9 @@ def list_conditions(session: Session, overdue: bool = False) -> list[ConditionRo
              .where(Decision.final.is_(True), Decision.rejected.is_(False))
              .order_by(Condition.due_on, Condition.id))  # fmt: skip
     if overdue:
-        query = query.where(Condition.status == ConditionStatus.OPEN,
-                            Condition.due_on < dt.datetime.now(dt.UTC).date())
+        query = query.where(
+            Condition.status == ConditionStatus.OPEN, Condition.due_on < dt.datetime.now(dt.UTC).date()
+        )
     return [ConditionRow(reference=ref, **condition_info(cond), changed_by=cond.changed_by,
                          note=cond.note) for cond, ref in session.execute(query)]  # fmt: skip
 

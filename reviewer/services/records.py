@@ -36,8 +36,6 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 DatabaseOpener = Callable[[], Database]
 
 
-
-
 def pdf_name(reference: str, number: int) -> str:
     """`<reference>-d<N>.pdf`; unsafe characters become `_` and the reference's SHA-256
     prefix is appended, so REQ/1 and REQ_1 cannot collide."""
@@ -101,8 +99,7 @@ def select_decisions(session: Session, refs: list[str], all_decided: bool) -> li
                     Decision.outcome.in_(PDF_OUTCOMES))
              .order_by(Request.reference, Decision.number))  # fmt: skip
     if not all_decided:
-        found = {r for (r,) in session.execute(
-            select(Request.reference).where(Request.reference.in_(refs)))}
+        found = {r for (r,) in session.execute(select(Request.reference).where(Request.reference.in_(refs)))}
         missing = [r for r in refs if r not in found]
         if missing:
             raise NotFound(f"no request with reference {', '.join(missing)}")
@@ -112,8 +109,10 @@ def select_decisions(session: Session, refs: list[str], all_decided: bool) -> li
         have = {r for _i, r, _n in rows}
         without = [r for r in refs if r not in have]
         if without:
-            raise NotFound(f"no final decision to export for {', '.join(without)} (pending, "
-                           "rejected and returned decisions get no PDF)")
+            raise NotFound(
+                f"no final decision to export for {', '.join(without)} (pending, "
+                "rejected and returned decisions get no PDF)"
+            )
     return rows
 
 
@@ -164,8 +163,12 @@ def _export_chunk(chunk: list[tuple[int, str]]) -> int:
     return len(chunk)
 
 
-def export_pdfs(open_db: DatabaseOpener, targets: list[Target], jobs: int = 1,
-                progress: Callable[[int, int], None] | None = None) -> int:
+def export_pdfs(
+    open_db: DatabaseOpener,
+    targets: list[Target],
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Render the targets, on `jobs` processes; each opens the database on its own with
     `open_db` (a picklable callable, such as `functools.partial(context.open_database, url)`)."""
     items = [(t.decision_id, str(t.path)) for t in targets]
@@ -179,7 +182,7 @@ def export_pdfs(open_db: DatabaseOpener, targets: list[Target], jobs: int = 1,
         return done
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     size = max(1, min(25, len(items) // (jobs * 4)))
-    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
     try:
         with multiprocessing.get_context(method).Pool(jobs, _init_worker, (open_db,)) as pool:
             for n in pool.imap_unordered(_export_chunk, chunks):
@@ -222,9 +225,7 @@ def verify_pdf(session: Session, path: str) -> list[str]:
     flat = _collapse(pages_text)
     if digest not in flat.replace(" ", ""):
         return [f"{path}: the record hash printed in the text differs from the metadata"]
-    decision = session.execute(
-        select(Decision).where(Decision.record_hash == digest)
-    ).scalar_one_or_none()
+    decision = session.execute(select(Decision).where(Decision.record_hash == digest)).scalar_one_or_none()
     if decision is None:
         return [f"{path}: record hash {digest[:16]}... is not in this database"]
     req = session.get(Request, decision.request_id)

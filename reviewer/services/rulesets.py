@@ -81,8 +81,9 @@ def resolve(session: Session, spec: str) -> RuleSet:
 
 
 def list_versions(session: Session) -> list[VersionInfo]:
-    rows = session.execute(select(RuleSetVersion).order_by(RuleSetVersion.rule_set_id,
-                                                           RuleSetVersion.version)).scalars()
+    rows = session.execute(
+        select(RuleSetVersion).order_by(RuleSetVersion.rule_set_id, RuleSetVersion.version)
+    ).scalars()
     return [VersionInfo(
         rule_set=r.key, state=r.state.value, title=r.title, sha256=r.sha256,
         effective_on=r.effective_on.isoformat() if r.effective_on else None,
@@ -102,8 +103,12 @@ def import_version(session: Session, actor: Actor, path: str) -> tuple[RuleSetVe
     ).scalar_one_or_none()  # fmt: skip
     if existing is not None:
         if existing.sha256 != ruleset.sha256:
-            raise InvalidInput([f"{path}: {ruleset.key} is already stored with other content "
-                                f"(sha256 {existing.sha256[:16]}...): give it a new version"])
+            raise InvalidInput(
+                [
+                    f"{path}: {ruleset.key} is already stored with other content "
+                    f"(sha256 {existing.sha256[:16]}...): give it a new version"
+                ]
+            )
         return existing, False
     now = utc_now()
     if team_mode(session):  # PostgreSQL: the database's admin function stores the draft
@@ -135,6 +140,7 @@ def _rule_fields(ruleset: RuleSet) -> dict[str, dict[str, Any]]:
 
 def diff(a: RuleSet, b: RuleSet) -> dict[str, Any]:
     """Rules and parameters added, removed and changed (field by field) from A to B."""
+
     def changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         return {
             "added": {k: new[k] for k in sorted(new.keys() - old.keys())},
@@ -146,8 +152,13 @@ def diff(a: RuleSet, b: RuleSet) -> dict[str, Any]:
     ra, rb = _rule_fields(a), _rule_fields(b)
     rules = changes(ra, rb)
     rules["changed"] = {rid: changes(ra[rid], rb[rid])["changed"] for rid in rules["changed"]}
-    return {"from": a.key, "to": b.key, "parameters": changes(a.parameters, b.parameters),
-            "definitions": changes(a.definitions, b.definitions), "rules": rules}
+    return {
+        "from": a.key,
+        "to": b.key,
+        "parameters": changes(a.parameters, b.parameters),
+        "definitions": changes(a.definitions, b.definitions),
+        "rules": rules,
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -191,9 +202,14 @@ class Backtest:
     evaluations: dict[int, tuple[str, str]]  # request id -> (recommendation, stored JSON)
 
     def to_json(self) -> BacktestReport:
-        return BacktestReport(candidate=self.candidate.key, active=self.active.key,
-                              requests=self.requests, changed=len(self.changes),
-                              matrix=dict(sorted(self.matrix.items())), changes=self.changes)
+        return BacktestReport(
+            candidate=self.candidate.key,
+            active=self.active.key,
+            requests=self.requests,
+            changed=len(self.changes),
+            matrix=dict(sorted(self.matrix.items())),
+            changes=self.changes,
+        )
 
 
 def backtest(session: Session, candidate: RuleSet, keep: bool = False) -> Backtest:
@@ -217,18 +233,20 @@ def backtest(session: Session, candidate: RuleSet, keep: bool = False) -> Backte
         if new_rec == old_rec:
             continue
         matrix[f"{old_rec}->{new_rec}"] += 1
-        old_outcomes = {f["rule"]: f["outcome"] for f in json.loads(old_eval)["findings"]} \
-            if old_eval else {}
+        old_outcomes = {f["rule"]: f["outcome"] for f in json.loads(old_eval)["findings"]} if old_eval else {}
         new_outcomes = {f.rule.id: f.outcome for f in ev.findings}
-        causes = sorted(r for r in old_outcomes.keys() | new_outcomes.keys()
-                        if old_outcomes.get(r) != new_outcomes.get(r))
+        causes = sorted(
+            r for r in old_outcomes.keys() | new_outcomes.keys() if old_outcomes.get(r) != new_outcomes.get(r)
+        )
         changes.append({"reference": ref, "from": old_rec, "to": new_rec, "rules": causes})
     return Backtest(candidate, active, count, matrix, changes, evaluations)
 
 
 def backtest_text(report: BacktestReport, limit: int = 50) -> str:
-    lines = [f"backtest of {report['candidate']} against {report['active']}: "
-             f"{report['requests']} requests, {report['changed']} recommendations change"]
+    lines = [
+        f"backtest of {report['candidate']} against {report['active']}: "
+        f"{report['requests']} requests, {report['changed']} recommendations change"
+    ]
     for pair, n in report["matrix"].items():
         lines.append(f"  {pair.replace('->', ' -> '):<40} {n}")
     for c in report["changes"][:limit]:
@@ -292,7 +310,7 @@ def approve(session: Session, actor: Actor, key: str) -> BacktestReport:
                     rule_set_pk=row.id, version=Request.__table__.c.version + 1,
                     updated_at=now))  # fmt: skip
     for i in range(0, len(params), 1000):
-        session.connection().execute(stmt, params[i:i + 1000])
+        session.connection().execute(stmt, params[i : i + 1000])
     summary = report.to_json()
     with Chain(session, actor) as chain:
         chain.append("rules_activate", None, {

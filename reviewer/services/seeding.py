@@ -36,9 +36,7 @@ def seed_demo(
         return None
     start = 1
     if existing:
-        refs = session.execute(
-            select(Request.reference).where(Request.reference.like("DEMO-%"))
-        ).scalars()
+        refs = session.execute(select(Request.reference).where(Request.reference.like("DEMO-%"))).scalars()
         numbers = [int(r[5:]) for r in refs if r[5:].isdigit()]
         start = max(numbers, default=0) + 1
     rules = active_rules(session)
@@ -94,33 +92,55 @@ def seed_decisions(session: Session, admin: Actor, count: int, seed: int) -> int
         if never:
             decider = rng.choice(seniors if senior_needed else reviewers + seniors)
             claim(session, actor(decider), ref)
-            decide(session, actor(decider), ref, "refuse",
-                   f"Refused: {never[0]} forbids this sale; {title} cannot go ahead as asked.")
+            decide(
+                session,
+                actor(decider),
+                ref,
+                "refuse",
+                f"Refused: {never[0]} forbids this sale; {title} cannot go ahead as asked.",
+            )
         elif info:
             decider = rng.choice(reviewers + seniors)
             claim(session, actor(decider), ref)
             missing = ", ".join(info[0]["missing"][:4]) or "the facts the rules ask for"
-            return_request(session, actor(decider), ref,
-                           f"Returned to sales: please supply {missing} before we can decide.")
+            return_request(
+                session,
+                actor(decider),
+                ref,
+                f"Returned to sales: please supply {missing} before we can decide.",
+            )
         else:
             need = approval_requirement(evaluation)
             decider = rng.choice(seniors) if need.decider_senior else rng.choice(reviewers + seniors)
             claim(session, actor(decider), ref)
             outcome = "approve_with_conditions" if evaluation["conditions"] else "approve"
-            decide(session, actor(decider), ref, outcome,
-                   f"Approved: {title} stays within the approved uses; "
-                   "the rule set's conditions are part of the contract.")
+            decide(
+                session,
+                actor(decider),
+                ref,
+                outcome,
+                f"Approved: {title} stays within the approved uses; "
+                "the rule set's conditions are part of the contract.",
+            )
             if need.checker:
                 pool = seniors if need.checker == "senior" else reviewers + seniors
                 checker = rng.choice([p for p in pool if p != decider])
                 if rng.random() < 0.1:
-                    check(session, actor(checker), ref, False,
-                          "Rejected at check: the justification must name the safeguards.")
-                    decide(session, actor(decider), ref, outcome,
-                           f"Approved after check: {title} with human review, testing and "
-                           "training as conditions of the contract.")
+                    check(
+                        session,
+                        actor(checker),
+                        ref,
+                        False,
+                        "Rejected at check: the justification must name the safeguards.",
+                    )
+                    decide(
+                        session,
+                        actor(decider),
+                        ref,
+                        outcome,
+                        f"Approved after check: {title} with human review, testing and "
+                        "training as conditions of the contract.",
+                    )
                 check(session, actor(checker), ref, True)
         made += 1
     return made
-
-

@@ -194,12 +194,12 @@ class Replay:
         final = "record_hash" in p
         self._step(ref, p, "awaiting_second" if p.get("checker_needed") and not final else "decided")
         self.decisions[(ref, p["decision"])] = DecisionRecord(
-            p["outcome"], final, False, p.get("record_hash"), p.get("body_sha256"))
+            p["outcome"], final, False, p.get("record_hash"), p.get("body_sha256")
+        )
 
     def _return(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
         self._step(ref, p, "returned", None)
-        self.decisions[(ref, p["decision"])] = DecisionRecord(
-            p["outcome"], True, False, p.get("record_hash"))
+        self.decisions[(ref, p["decision"])] = DecisionRecord(p["outcome"], True, False, p.get("record_hash"))
 
     def _check(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
         decision = self.decisions.get((ref, p["decision"]))
@@ -472,8 +472,7 @@ def _verify_state(session: Session, replay: Replay, out: _Problems) -> None:
         for what, a, w in zip(("hash", "state", "imported by", "proposed by", "approved by"),
                               actual_rs, wanted, strict=True):  # fmt: skip
             if a != w:
-                out.add("rule set", row.key,
-                        f"rule set {row.key}: {what} is {a}, the audit trail says {w}")
+                out.add("rule set", row.key, f"rule set {row.key}: {what} is {a}, the audit trail says {w}")
     for key in sorted(replay.rule_sets.keys() - rule_seen):
         out.add("rule set", key, f"rule set {key} of the audit trail is missing")
     stored = {s.key: s.value for s in session.execute(select(Setting)).scalars()}
@@ -603,7 +602,8 @@ class _EvaluationCheck:
         if ruleset is not None and total >= PARALLEL_REQUESTS and jobs > 1:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             self.pool = multiprocessing.get_context(method).Pool(
-                jobs, initializer=_init_worker, initargs=(ruleset.source_text, key))
+                jobs, initializer=_init_worker, initargs=(ruleset.source_text, key)
+            )
             self.jobs = jobs
 
     def add(self, ref: str, document: str, evaluation: str | None, recommendation: str | None

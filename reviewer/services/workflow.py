@@ -248,8 +248,7 @@ class ConditionInput:
         text, sep, when = spec.rpartition("@")
         when = when.strip()
         digits = "0123456789"
-        if not sep or not any(c in digits for c in when) \
-                or any(c not in digits + "-/." for c in when):
+        if not sep or not any(c in digits for c in when) or any(c not in digits + "-/." for c in when):
             return cls(spec.strip())
         if [len(part) for part in when.split("-")] != [4, 2, 2] or "/" in when or "." in when:
             raise ValueError(f"the due date {when!r} is not written YYYY-MM-DD")
@@ -334,14 +333,22 @@ def check_decide(
 
 def _next_decision_number(session: Session, req: Request) -> int:
     """Decisions are numbered within their request from 1 (the PDF's `-dN`)."""
-    return 1 + session.execute(
-        select(func.count()).select_from(Decision).where(Decision.request_id == req.id)
-    ).scalar_one()
+    return (
+        1
+        + session.execute(
+            select(func.count()).select_from(Decision).where(Decision.request_id == req.id)
+        ).scalar_one()
+    )
 
 
 def decide(
-    session: Session, actor: Actor, reference: str, outcome: str, justification: str,
-    conditions: list[ConditionInput] | None = None, re_review: dt.date | None = None,
+    session: Session,
+    actor: Actor,
+    reference: str,
+    outcome: str,
+    justification: str,
+    conditions: list[ConditionInput] | None = None,
+    re_review: dt.date | None = None,
     expect_version: int | None = None,
 ) -> Decision:
     """Record a decision: approve, approve_with_conditions or refuse (see `return_request`)."""

@@ -57,9 +57,12 @@ def run(ctx: Context, screenshot: str | None = None) -> int:
     window = MainWindow(ctx)
     window.show()
     if screenshot:
-        window.loaded.connect(lambda: print(
-            f"queue shown {process_age():.2f} s after process start "
-            f"({window.model.rowCount():,} rows)", flush=True))
+        window.loaded.connect(
+            lambda: print(
+                f"queue shown {process_age():.2f} s after process start ({window.model.rowCount():,} rows)",
+                flush=True,
+            )
+        )
 
         def shoot() -> None:
             app.processEvents()

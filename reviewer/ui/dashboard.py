@@ -59,8 +59,7 @@ class BarChart(QWidget):
                        | Qt.AlignmentFlag.AlignRight, label)  # fmt: skip
             width = bar_w * value / biggest
             p.fillRect(QRectF(label_w, y + 3, max(width, 1), row_h - 6), QColor(colour))
-            p.drawText(QRectF(label_w + width + 6, y, 60, row_h), Qt.AlignmentFlag.AlignVCenter,
-                       f"{value:,}")
+            p.drawText(QRectF(label_w + width + 6, y, 60, row_h), Qt.AlignmentFlag.AlignVCenter, f"{value:,}")
 
 
 class Dashboard(QWidget):
@@ -79,36 +78,42 @@ class Dashboard(QWidget):
             column.addWidget(chart, stretch)
 
     def show_data(self, data: dict[str, Any]) -> None:
-        order = ["refuse", "needs_information", "escalate_senior", "escalate_second", "conditions",
-                 "approve"]
+        order = ["refuse", "needs_information", "escalate_senior", "escalate_second", "conditions", "approve"]
         recs = data["recommendation"]
         self.by_rec.set_items([(k.replace("_", " "), recs.get(k, 0), COLOURS[k]) for k in order])
         statuses = data["status"]
-        self.by_status.set_items([(k.replace("_", " "), statuses.get(k, 0), STATUS_COLOURS[k])
-                                  for k in STATUS_COLOURS])
+        self.by_status.set_items(
+            [(k.replace("_", " "), statuses.get(k, 0), STATUS_COLOURS[k]) for k in STATUS_COLOURS]
+        )
         self.per_week.set_items([(k, v, "#475467") for k, v in data["decisions_per_week"].items()])
         colour = "#b42318" if data["conditions_overdue"] else "#1b7f3b"
         self.overdue.setText(
             f'<span style="font-size:14pt"><b style="color:{colour}">{data["conditions_overdue"]:,}'
             f"</b> conditions overdue</span> of {data['conditions_open']:,} open "
-            "(the queue's view “conditions overdue” lists them)")
+            "(the queue's view “conditions overdue” lists them)"
+        )
 
 
 def rules_html(ruleset: RuleSet) -> str:
     """The active rule set: every rule with its outcome, condition, alternatives, the
     conditions it adds and its source; then the parameters."""
-    parts = [f"<h2>{escape(ruleset.title)}</h2><p>{escape(ruleset.key)} · effective "
-             f"{ruleset.effective_on} · sha256 {ruleset.sha256}</p>"
-             f"<p>{escape(ruleset.description)}</p><h3>Rules</h3>"]
+    parts = [
+        f"<h2>{escape(ruleset.title)}</h2><p>{escape(ruleset.key)} · effective "
+        f"{ruleset.effective_on} · sha256 {ruleset.sha256}</p>"
+        f"<p>{escape(ruleset.description)}</p><h3>Rules</h3>"
+    ]
     for r in ruleset.rules:
         colour = COLOURS.get(r.outcome, "#101828")
         override = f" (override {r.override})" if r.override else ""
-        parts.append(f'<p><b>{escape(r.id)} {escape(r.title)}</b> — <span style="color:{colour}">'
-                     f"<b>{escape(r.outcome)}{override}</b></span><br>"
-                     f"<code>{escape(r.when_text)}</code>")
+        parts.append(
+            f'<p><b>{escape(r.id)} {escape(r.title)}</b> — <span style="color:{colour}">'
+            f"<b>{escape(r.outcome)}{override}</b></span><br>"
+            f"<code>{escape(r.when_text)}</code>"
+        )
         for inst in r.raw.get("instead", []):
-            parts.append(f"<br>instead <b>{escape(inst['outcome'])}</b> when "
-                         f"<code>{escape(inst['when'])}</code>")
+            parts.append(
+                f"<br>instead <b>{escape(inst['outcome'])}</b> when <code>{escape(inst['when'])}</code>"
+            )
         for add in r.raw.get("adds", []):
             parts.append(f"<br>adds “{escape(add['text'])}”")
         parts.append(f'<br><span style="color:#667085">source: {escape(r.source)}</span></p>')

@@ -45,8 +45,12 @@ class DecisionPanel(QWidget):
         layout.addWidget(self.title)
         row = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
-        for name, text in (("claim", "&Claim"), ("release", "Re&lease"),
-                           ("take_over", "&Take over"), ("reopen", "Re&open")):
+        for name, text in (
+            ("claim", "&Claim"),
+            ("release", "Re&lease"),
+            ("take_over", "&Take over"),
+            ("reopen", "Re&open"),
+        ):
             button = QPushButton(text)
             button.setAccessibleName(text.replace("&", ""))
             button.clicked.connect(lambda _=False, n=name: self._simple(n))
@@ -83,8 +87,9 @@ class DecisionPanel(QWidget):
         form.addRow("Add", extra_row)
         self.justification = QPlainTextEdit()
         self.justification.setAccessibleName("Justification")
-        self.justification.setPlaceholderText("Justification (at least 30 characters): the facts "
-                                              "and the reasons, in words a court can read")
+        self.justification.setPlaceholderText(
+            "Justification (at least 30 characters): the facts and the reasons, in words a court can read"
+        )
         self.justification.setMaximumHeight(110)
         form.addRow("Justification", self.justification)
         self.re_review = QDateEdit()
@@ -109,8 +114,7 @@ class DecisionPanel(QWidget):
         self.reject = QPushButton("Re&ject")
         self.reject.setAccessibleName("Reject decision")
         self.confirm.clicked.connect(lambda: self._request("confirm", {}))
-        self.reject.clicked.connect(
-            lambda: self._request("reject", {"reason": self.check_reason.text()}))
+        self.reject.clicked.connect(lambda: self._request("reject", {"reason": self.check_reason.text()}))
         check_row.addWidget(self.confirm)
         check_row.addWidget(self.reject)
         check_layout.addRow(check_row)
@@ -143,11 +147,17 @@ class DecisionPanel(QWidget):
 
     # ------------------------------------------------------------------ state
 
-    def set_options(self, reference: str | None, version: int | None,
-                    allowed: dict[str, tuple[bool, str]], conditions: list[dict[str, str]]) -> None:
+    def set_options(
+        self,
+        reference: str | None,
+        version: int | None,
+        allowed: dict[str, tuple[bool, str]],
+        conditions: list[dict[str, str]],
+    ) -> None:
         self.reference, self.version, self.allowed = reference, version, allowed
-        self.title.setText(f"<b>{reference}</b> (version {version})" if reference
-                           else "Select a request in the queue.")
+        self.title.setText(
+            f"<b>{reference}</b> (version {version})" if reference else "Select a request in the queue."
+        )
         for name, button in self.buttons.items():
             ok, reason = allowed.get(name, (False, "select a request"))
             button.setEnabled(ok)
@@ -188,8 +198,9 @@ class DecisionPanel(QWidget):
     def _mark(self, status: str) -> None:
         item = self.obligations.currentItem()
         if item is not None:
-            self.action_requested.emit("mark", {"condition_id": item.data(256), "status": status,
-                                                "note": self.note.text()})
+            self.action_requested.emit(
+                "mark", {"condition_id": item.data(256), "status": status, "note": self.note.text()}
+            )
 
     def outcome_allowed(self, key: str) -> bool:
         return self.allowed.get(key, (False, ""))[0]
@@ -197,8 +208,11 @@ class DecisionPanel(QWidget):
     def _outcome_changed(self) -> None:
         key = self.outcome.currentData()
         ok, reason = self.allowed.get(key, (False, "select a request"))
-        closed = [f"{text}: {self.allowed[k][1]}" for k, text in OUTCOMES
-                  if k in self.allowed and not self.allowed[k][0]]
+        closed = [
+            f"{text}: {self.allowed[k][1]}"
+            for k, text in OUTCOMES
+            if k in self.allowed and not self.allowed[k][0]
+        ]
         self.closed.setText("\n".join(closed))
         self.submit.setEnabled(ok)
         self.submit.setToolTip(reason)
@@ -206,8 +220,11 @@ class DecisionPanel(QWidget):
     # ------------------------------------------------------------------ actions
 
     def _simple(self, name: str) -> None:
-        kwargs = {"reason": "Reopened to review the request again after new information."} \
-            if name == "reopen" else {}
+        kwargs = (
+            {"reason": "Reopened to review the request again after new information."}
+            if name == "reopen"
+            else {}
+        )
         self._request(name, kwargs)
 
     def _decide(self) -> None:
@@ -218,8 +235,7 @@ class DecisionPanel(QWidget):
             return
         extra = []
         if self.extra.text().strip() and key != "refuse":
-            extra.append(ConditionInput(self.extra.text().strip(),
-                                               self.extra_due.date().toPython()))
+            extra.append(ConditionInput(self.extra.text().strip(), self.extra_due.date().toPython()))
         self._request("decide", {"outcome": key, "justification": text, "conditions": extra,
                                  "re_review": self.re_review.date().toPython()
                                  if key != "refuse" else None})  # fmt: skip

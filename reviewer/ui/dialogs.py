@@ -37,7 +37,8 @@ class Dialogs:
 
     def open_files(self, title: str) -> list[str]:
         files, _ = QFileDialog.getOpenFileNames(
-            self.parent, title, "", "Request files (*.json *.jsonl *.csv)")
+            self.parent, title, "", "Request files (*.json *.jsonl *.csv)"
+        )
         return list(files)
 
     def open_rule_set(self, title: str) -> str | None:

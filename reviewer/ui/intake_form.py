@@ -93,8 +93,10 @@ class IntakeForm(QWidget):
             box.addItem(UNKNOWN, "")
             values = ["yes", "no"] if t.kind == "bool" else list(t.values)
             for v in values:
-                box.addItem(v.replace("_", " ") if t.kind == "enum" else v,
-                            ("true" if v == "yes" else "false") if t.kind == "bool" else v)
+                box.addItem(
+                    v.replace("_", " ") if t.kind == "enum" else v,
+                    ("true" if v == "yes" else "false") if t.kind == "bool" else v,
+                )
             box.setAccessibleName(name)
             box.currentIndexChanged.connect(self._changed)
             return box
@@ -104,8 +106,10 @@ class IntakeForm(QWidget):
             edit.setAccessibleName(name)
             if t.kind == "objlist":
                 first = next(iter(t.item))
-                edit.setPlaceholderText(f'empty if unknown; [] for none; or JSON such as '
-                                        f'[{{"{first}": ...}}] with {", ".join(t.item)}')
+                edit.setPlaceholderText(
+                    f"empty if unknown; [] for none; or JSON such as "
+                    f'[{{"{first}": ...}}] with {", ".join(t.item)}'
+                )
             edit.textChanged.connect(self._changed)
             return edit
         edit = QLineEdit()
@@ -145,8 +149,9 @@ class IntakeForm(QWidget):
     def load(self, doc: dict[str, Any] | None, version: int | None = None) -> None:
         """Fill the form with a stored request (or empty it for a new one)."""
         self.expect_version = version
-        self.heading.setText(f"<b>Edit {doc['reference']}</b> (version {version})" if doc
-                             else "<b>New request</b>")
+        self.heading.setText(
+            f"<b>Edit {doc['reference']}</b> (version {version})" if doc else "<b>New request</b>"
+        )
         for path in self.editors:
             value = rq.get_path(doc, path) if doc else None
             self.set_cell(path, csv_cell(path, value) if value is not None else "")
@@ -175,8 +180,9 @@ class IntakeForm(QWidget):
             label.setVisible(bool(messages))
         ok = not self.problems
         self.save.setEnabled(ok)
-        self.summary.setText("Ready to save." if ok else
-                             f"{len(self.problems)} problem(s) to fix before saving.")
+        self.summary.setText(
+            "Ready to save." if ok else f"{len(self.problems)} problem(s) to fix before saving."
+        )
         self.valid_changed.emit(ok)
         return ok
 

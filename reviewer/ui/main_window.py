@@ -320,11 +320,13 @@ class MainWindow(QMainWindow):
     def query(self) -> QueueQuery:
         header = self.table.horizontalHeader()
         return QueueQuery(
-            search=self.search.text(), status=self.status_filter.currentData() or None,
+            search=self.search.text(),
+            status=self.status_filter.currentData() or None,
             recommendation=self.rec_filter.currentData() or None,
             view=self.view_filter.currentData() or View.ALL.value,
             sort_column=header.sortIndicatorSection(),
-            descending=header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
+            descending=header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder,
+        )
 
     def reload(self, *_args: Any) -> None:
         ctx, q = self.ctx, self.query()
@@ -489,7 +491,8 @@ class MainWindow(QMainWindow):
                 return "settings"
 
             self.op(write, write=True).success(self.action_done.emit).failure(
-                self._failed("Organisation name", "settings")).run()
+                self._failed("Organisation name", "settings")
+            ).run()
 
         self.op(read).success(ask).failure(self._failed("Organisation name", "settings")).run()
 
@@ -544,7 +547,8 @@ class MainWindow(QMainWindow):
             self.action_done.emit(f"rules_{kind}")
 
         self.op(work, write=writes).success(done).failure(
-            self._failed(f"Rule set: {name}", f"rules_{name}")).run()
+            self._failed(f"Rule set: {name}", f"rules_{name}")
+        ).run()
 
     def _open_from_backtest(self, reference: str) -> None:
         self.search.setText("")
@@ -583,8 +587,7 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.view)
             self.action_done.emit("save")
 
-        self.op(work, write=True).success(done).failure(
-            self._failed("Saving the request", "save")).run()
+        self.op(work, write=True).success(done).failure(self._failed("Saving the request", "save")).run()
 
     # ------------------------------------------------------------------ files
 
@@ -604,7 +607,8 @@ class MainWindow(QMainWindow):
 
         self.statusBar().showMessage(f"importing {len(paths)} file(s)…")
         self.op(work, write=True).with_progress(cancel=True).success(done).failure(
-            self._failed("Import: nothing was imported", "import")).run()
+            self._failed("Import: nothing was imported", "import")
+        ).run()
 
     def import_dialog(self) -> None:
         paths = self.dialogs.open_files("Import requests")
@@ -635,7 +639,8 @@ class MainWindow(QMainWindow):
             self.action_done.emit("export")
 
         self.op(work).with_progress(cancel=True).success(done).failure(
-            self._failed("Export PDF", "export")).run()
+            self._failed("Export PDF", "export")
+        ).run()
 
     def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         if event.mimeData().hasUrls():

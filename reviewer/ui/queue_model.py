@@ -99,15 +99,13 @@ class QueueModel(QAbstractTableModel):
             return
         self._asked.add(number)
         generation, ctx = self._generation, self.ctx
-        ids = self.ids[number * PAGE:(number + 1) * PAGE]
+        ids = self.ids[number * PAGE : (number + 1) * PAGE]
 
         def arrived(rows: list[Row]) -> None:
             if generation != self._generation:
                 return  # the queue changed meanwhile; a new fetch will come
             self.pages[number] = rows
             first = number * PAGE
-            self.dataChanged.emit(self.index(first, 0),
-                                  self.index(first + len(rows) - 1, len(COLUMNS) - 1))
+            self.dataChanged.emit(self.index(first, 0), self.index(first + len(rows) - 1, len(COLUMNS) - 1))
 
-        Op(self.host, lambda _p: fetch_page(ctx, ids), title="Loading the queue").success(
-            arrived).run()
+        Op(self.host, lambda _p: fetch_page(ctx, ids), title="Loading the queue").success(arrived).run()

@@ -57,40 +57,65 @@ def render(data: dict[str, Any]) -> str:
             f"{escape(f['outcome'].replace('_', ' '))}{override}</b></span> — "
             f"{escape(f['title'])}<br>{escape(f['explanation'])}"
             + (f"<br><i>missing: {escape(', '.join(f['missing']))}</i>" if f["missing"] else "")
-            + f'<br><span style="color:#667085">source: {escape(f["source"])}</span></p>')
+            + f'<br><span style="color:#667085">source: {escape(f["source"])}</span></p>'
+        )
     if ev["conditions"]:
-        parts.append("<h3>Conditions</h3><ul>" + "".join(
-            f"<li>[{escape(c['rule'])}] {escape(c['text'])}</li>" for c in ev["conditions"]) + "</ul>")
+        parts.append(
+            "<h3>Conditions</h3><ul>"
+            + "".join(f"<li>[{escape(c['rule'])}] {escape(c['text'])}</li>" for c in ev["conditions"])
+            + "</ul>"
+        )
     parts.append("<h3>The request</h3><table cellspacing=2>")
     for key, spec in rq.SCHEMA.items():
         if isinstance(spec, dict):
-            parts.append(f'<tr><td colspan=2><b>{escape(SECTION_LABELS.get(key, key))}</b></td></tr>')
+            parts.append(f"<tr><td colspan=2><b>{escape(SECTION_LABELS.get(key, key))}</b></td></tr>")
             section = doc.get(key) or {}
             for field in spec:
-                parts.append(f"<tr><td>&nbsp;&nbsp;{escape(field_label(f'{key}.{field}'))}</td>"
-                             f"<td>{_value(section.get(field))}</td></tr>")
+                parts.append(
+                    f"<tr><td>&nbsp;&nbsp;{escape(field_label(f'{key}.{field}'))}</td>"
+                    f"<td>{_value(section.get(field))}</td></tr>"
+                )
         elif key not in ("format",):
-            parts.append(f"<tr><td><b>{escape(field_label(key))}</b></td>"
-                         f"<td>{_value(doc.get(key))}</td></tr>")
+            parts.append(
+                f"<tr><td><b>{escape(field_label(key))}</b></td><td>{_value(doc.get(key))}</td></tr>"
+            )
     parts.append("</table>")
     parts.append("<h3>Decisions</h3>" + ("" if data["decisions"] else "<p>none yet</p>"))
     for d in data["decisions"]:
         state = "final" if d["final"] else ("rejected at check" if d["rejected"] else "awaiting check")
         parts.append(
             f"<p><b>#{d['number']} {escape(d['outcome'].replace('_', ' '))}</b> ({state}) by "
-            f"{escape(d['decider'] or '')}" + (f", checked by {escape(d['checker'])}" if d["checker"] else "")
+            f"{escape(d['decider'] or '')}"
+            + (f", checked by {escape(d['checker'])}" if d["checker"] else "")
             + f" — on version {d['request_version']} under {escape(d['rule_set'])}<br>"
-            f"{escape(d['justification'])}</p>")
+            f"{escape(d['justification'])}</p>"
+        )
         if d["conditions"]:
-            parts.append("<ul>" + "".join(
-                f"<li>#{c['id']} [{escape(c['rule'])}] {escape(c['text'])} — due {c['due']} — "
-                f"<b>{c['status']}</b></li>" for c in d["conditions"]) + "</ul>")
-    parts.append("<h3>Versions</h3><ul>" + "".join(
-        f"<li>v{v['version']} {escape(v['created_at'][:19])} by {escape(v['created_by'])}</li>"
-        for v in data["versions"]) + "</ul>")
-    parts.append("<h3>Audit events</h3><ul>" + "".join(
-        f"<li>{e['seq']} · {escape(e['time'][:19])} · {escape(e['actor'])} · {escape(e['action'])}</li>"
-        for e in data["events"]) + "</ul>")
+            parts.append(
+                "<ul>"
+                + "".join(
+                    f"<li>#{c['id']} [{escape(c['rule'])}] {escape(c['text'])} — due {c['due']} — "
+                    f"<b>{c['status']}</b></li>"
+                    for c in d["conditions"]
+                )
+                + "</ul>"
+            )
+    parts.append(
+        "<h3>Versions</h3><ul>"
+        + "".join(
+            f"<li>v{v['version']} {escape(v['created_at'][:19])} by {escape(v['created_by'])}</li>"
+            for v in data["versions"]
+        )
+        + "</ul>"
+    )
+    parts.append(
+        "<h3>Audit events</h3><ul>"
+        + "".join(
+            f"<li>{e['seq']} · {escape(e['time'][:19])} · {escape(e['actor'])} · {escape(e['action'])}</li>"
+            for e in data["events"]
+        )
+        + "</ul>"
+    )
     return "".join(parts)
 
 

@@ -68,7 +68,8 @@ class RuleSetsPanel(QWidget):
         self.changes.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.changes.horizontalHeader().setStretchLastSection(True)
         self.changes.cellDoubleClicked.connect(
-            lambda r, _c: self.open_reference.emit(self.changes.item(r, 0).text()))
+            lambda r, _c: self.open_reference.emit(self.changes.item(r, 0).text())
+        )
         layout.addWidget(self.changes, 1)
         self.pick_file: Any = None  # set by the window: returns a path or None
 

@@ -62,8 +62,7 @@ class Cli:
         try:
             with engine.begin() as conn:
                 result = conn.execute(text(statement), params or {})
-                return [tuple(r) for r in result] if result.returns_rows else \
-                    [(result.rowcount,)]
+                return [tuple(r) for r in result] if result.returns_rows else [(result.rowcount,)]
         finally:
             engine.dispose()
 
@@ -115,10 +114,18 @@ class PgCli(Cli):
                 conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {PG_APP_ROLE}"))
                 # Memberships of the group role are cluster-wide: a fresh schema starts with
                 # none, so each login has exactly the rights this test's accounts give it.
-                members = conn.execute(text(
-                    "SELECT u.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
-                    "JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = :g AND u.rolcanlogin "
-                    "AND u.rolname <> current_user"), {"g": PG_APP_ROLE}).scalars().all()
+                members = (
+                    conn.execute(
+                        text(
+                            "SELECT u.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+                            "JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = :g AND u.rolcanlogin "
+                            "AND u.rolname <> current_user"
+                        ),
+                        {"g": PG_APP_ROLE},
+                    )
+                    .scalars()
+                    .all()
+                )
                 for login in members:
                     conn.execute(text(f'REVOKE {PG_APP_ROLE} FROM "{login}"'))
         finally:
@@ -135,8 +142,10 @@ class PgCli(Cli):
 def _require_pg() -> None:
     if PG_OWNER_URL and PG_LOGIN_URL:
         return
-    message = ("PostgreSQL tests need REVIEWER_TEST_PG_URL (owner) and REVIEWER_TEST_PG_URL2 "
-               "(a reviewer login); see the README, Team mode")
+    message = (
+        "PostgreSQL tests need REVIEWER_TEST_PG_URL (owner) and REVIEWER_TEST_PG_URL2 "
+        "(a reviewer login); see the README, Team mode"
+    )
     if os.environ.get("REVIEWER_REQUIRE_PG") == "1":
         pytest.fail(message + " (REVIEWER_REQUIRE_PG=1: a skip is a failure)")
     pytest.skip(message)

@@ -33,8 +33,7 @@ def module_name(path: Path) -> str:
 
 
 def modules() -> dict[str, Path]:
-    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))
-            if "migrations" not in p.parts}
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py")) if "migrations" not in p.parts}
 
 
 def _resolve(name: str, known: dict[str, Path]) -> str:

@@ -22,8 +22,17 @@ def test_user_option_is_refused_and_logins_need_accounts(pg, tmp_path):
     code, _out, err = pg("claim", "T-0", "--user", "sen1")
     assert code == 5 and "--user and REVIEWER_USER are refused on PostgreSQL" in err
     refused(pg, "claim", "T-0", user="stranger", code=5, words="no active account named 'stranger'")
-    refused(pg, "users", "add", "nobody-has-this-login", "--role", "reviewer", user=ADMIN, code=6,
-            words="no database login named 'nobody-has-this-login'")
+    refused(
+        pg,
+        "users",
+        "add",
+        "nobody-has-this-login",
+        "--role",
+        "reviewer",
+        user=ADMIN,
+        code=6,
+        words="no database login named 'nobody-has-this-login'",
+    )
 
 
 def test_only_the_owner_migrates(pg):

@@ -13,20 +13,27 @@ from tests.helpers.imports import ROOT, modules
 
 def test_modules_outside_ui_import_no_qt():
     core = sorted(m for m in modules() if not m.startswith("reviewer.ui") and m != "reviewer.__main__")
-    code = ("import sys\n" + "".join(f"import {m}\n" for m in core)
-            + "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))]\n"
-            "assert not bad, bad\nprint('clean', len(" + repr(core) + "))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
-                         cwd=ROOT)
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in core)
+        + "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))]\n"
+        "assert not bad, bad\nprint('clean', len(" + repr(core) + "))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("clean")
 
 
 def test_gui_without_display_exits_2_with_a_message(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     for argv in ([sys.executable, "-m", "reviewer"], [sys.executable, "main.py"]):
-        out = subprocess.run(argv + ["--database", f"sqlite:///{tmp_path / 'x.db'}"],
-                             capture_output=True, text=True, env=env, check=False, cwd=ROOT)
+        out = subprocess.run(
+            argv + ["--database", f"sqlite:///{tmp_path / 'x.db'}"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            cwd=ROOT,
+        )
         assert out.returncode == 2, out.stderr
         assert "no display" in out.stderr

@@ -26,5 +26,5 @@ def test_a_50_mb_file_with_one_bad_record_at_the_end(cli, tmp_path):
     before = cli.dump()
     code, _out, err = cli("import", str(big))
     assert code == 3
-    assert err.strip() == f"{big}:{n + 1}: received_on: not a valid date: \"2026-13-01\""
+    assert err.strip() == f'{big}:{n + 1}: received_on: not a valid date: "2026-13-01"'
     assert cli.dump() == before

@@ -16,11 +16,21 @@ def test_screenshot_command(tmp_path):
     db = tmp_path / "shot.db"
     png = tmp_path / "shot.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    subprocess.run([sys.executable, "-m", "reviewer", "seed-demo", "--count", "50", "--database",
-                    f"sqlite:///{db}"], check=True, env=env, capture_output=True)
-    done = subprocess.run([sys.executable, "main.py", "--database", f"sqlite:///{db}",
-                           "--screenshot", str(png)], env=env, capture_output=True, text=True,
-                          timeout=120, check=False, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "reviewer", "seed-demo", "--count", "50", "--database", f"sqlite:///{db}"],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    done = subprocess.run(
+        [sys.executable, "main.py", "--database", f"sqlite:///{db}", "--screenshot", str(png)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     assert re.search(r"queue shown \d+\.\d\d s after process start \(50 rows\)", done.stdout)
     data = png.read_bytes()

@@ -33,15 +33,19 @@ class Home:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.env = {**os.environ, "XDG_DATA_HOME": str(root / "data"),
-                    "XDG_CONFIG_HOME": str(root / "config")}
+        self.env = {
+            **os.environ,
+            "XDG_DATA_HOME": str(root / "data"),
+            "XDG_CONFIG_HOME": str(root / "config"),
+        }
         for key in ("REVIEWER_DATABASE_URL", "REVIEWER_USER"):
             self.env.pop(key, None)
         self.db = root / "reviewer.db"
         self.url = f"sqlite:///{self.db}"
 
-    def run(self, *args: str, timeout: float = 120, env: dict[str, str] | None = None,
-            **kwargs) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, timeout: float = 120, env: dict[str, str] | None = None, **kwargs
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "reviewer", *args, "--database", self.url],
                               capture_output=True, text=True, timeout=timeout,
                               env={**self.env, **(env or {})}, **kwargs)  # fmt: skip
@@ -70,8 +74,7 @@ def dump(db: Path) -> list[str]:
         conn.close()
 
 
-def refused(home: Home, code: int, *args: str, expect: str | tuple[str, ...],
-            timeout: float = 60) -> str:
+def refused(home: Home, code: int, *args: str, expect: str | tuple[str, ...], timeout: float = 60) -> str:
     """Run a command that must fail with `code` and say `expect` (each part), writing nothing
     and logging no bug."""
     before = dump(home.db) if home.db.exists() else None
@@ -99,8 +102,7 @@ def test_a_fifo_is_refused_at_once_without_taking_the_write_lock(home, tmp_path)
     holder.execute("BEGIN IMMEDIATE")
     try:
         started = time.monotonic()
-        done = home.run("import", str(fifo), timeout=60,
-                        env={"REVIEWER_BUSY_TIMEOUT_MS": "300"})
+        done = home.run("import", str(fifo), timeout=60, env={"REVIEWER_BUSY_TIMEOUT_MS": "300"})
         assert time.monotonic() - started < 30
         assert done.returncode == 3, done.stderr
         assert done.stderr == f"{fifo}: not a regular file (a FIFO)\n"
@@ -108,8 +110,14 @@ def test_a_fifo_is_refused_at_once_without_taking_the_write_lock(home, tmp_path)
         holder.execute("ROLLBACK")
         holder.close()
     before = dump(home.db)
-    err = refused(home, 3, "import", str(fifo), str(tmp_path / "missing.json"),
-                  expect=f"{fifo}: not a regular file (a FIFO)")
+    err = refused(
+        home,
+        3,
+        "import",
+        str(fifo),
+        str(tmp_path / "missing.json"),
+        expect=f"{fifo}: not a regular file (a FIFO)",
+    )
     assert err.splitlines()[1] == f"{tmp_path / 'missing.json'}: cannot read: No such file or directory"
     assert dump(home.db) == before
     good = tmp_path / "good.json"
@@ -166,7 +174,9 @@ def peak_kb():
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 """
 
-RSS_SCRIPT = PEAK + """
+RSS_SCRIPT = (
+    PEAK
+    + """
 import json, sys
 from reviewer.cli import main
 code = main(sys.argv[1:])
@@ -174,13 +184,19 @@ print(json.dumps({"code": code, "self": peak_kb(),
                   "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}),
       file=sys.stderr)
 """
+)
 
 
 def peak_rss(home: Home, script: Path, *args: str) -> dict[str, int]:
     """Peak resident memory (kB) of a command run in a process of its own, and of its worker
     processes; the command must succeed."""
-    done = subprocess.run([sys.executable, str(script), *args, "--database", home.url],
-                          capture_output=True, text=True, timeout=300, env=home.env)
+    done = subprocess.run(
+        [sys.executable, str(script), *args, "--database", home.url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=home.env,
+    )
     result = json.loads(done.stderr.strip().splitlines()[-1])
     assert result["code"] == 0, done.stderr
     return result
@@ -217,7 +233,9 @@ def test_an_import_just_under_the_limit_stays_under_three_times_the_limit(home, 
     home.no_bug_logged()
 
 
-COMPILE_SCRIPT = PEAK + """
+COMPILE_SCRIPT = (
+    PEAK
+    + """
 import json, sys, time
 from reviewer.rules import load_text
 text = open(sys.argv[1], encoding="utf-8").read()
@@ -226,25 +244,31 @@ rs = load_text(text)
 seconds = time.perf_counter() - started
 print(json.dumps({"seconds": seconds, "rss_mb": peak_kb() / 1024, "rules": len(rs.rules)}))
 """
+)
 
 
 def _rule_set(whens: list[str]) -> str:
     return 'id = "t"\nversion = 1\n' + "".join(
         f'[[rules]]\nid = "R-{i}"\ntitle = "x"\noutcome = "escalate_second"\nsource = "s"\n'
-        f"when = {json.dumps(w)}\n" for i, w in enumerate(whens))
+        f"when = {json.dumps(w)}\n"
+        for i, w in enumerate(whens)
+    )
 
 
 def _tree(fanouts: list[int], ops: list[str], atoms: Iterator[str]) -> str:
     if not fanouts:
         return next(atoms)
-    return "(" + f" {ops[0]} ".join(_tree(fanouts[1:], ops[1:], atoms)
-                                     for _ in range(fanouts[0])) + ")"
+    return "(" + f" {ops[0]} ".join(_tree(fanouts[1:], ops[1:], atoms) for _ in range(fanouts[0])) + ")"
 
 
 def _atoms() -> Iterator[str]:
     while True:
-        yield from ("scale.cameras > 3", "customer.is_reseller = true",
-                    "use.real_time = 'real_time'", "'identification' in use.operations")
+        yield from (
+            "scale.cameras > 3",
+            "customer.is_reseller = true",
+            "use.real_time = 'real_time'",
+            "'identification' in use.operations",
+        )
 
 
 def compile_in_a_process(tmp_path: Path, name: str, text: str) -> dict[str, float]:
@@ -252,8 +276,9 @@ def compile_in_a_process(tmp_path: Path, name: str, text: str) -> dict[str, floa
     script.write_text(COMPILE_SCRIPT)
     source = tmp_path / f"{name}.toml"
     source.write_text(text)
-    done = subprocess.run([sys.executable, str(script), str(source)], capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(script), str(source)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -302,8 +327,12 @@ def test_a_large_json_array_with_fractions_imports_on_worker_processes(home, tmp
 
 def first_line_then_close(home: Home, *args: str) -> tuple[int, str, str]:
     """`reviewer ARGS | head -1`: read one line, close the pipe, let the writer finish."""
-    with subprocess.Popen([sys.executable, "-m", "reviewer", *args, "--database", home.url],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=home.env) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-m", "reviewer", *args, "--database", home.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=home.env,
+    ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         line = proc.stdout.readline().decode()
         proc.stdout.close()
@@ -316,9 +345,13 @@ def test_output_piped_into_head_is_a_quiet_exit(home, tmp_path):
     requests = tmp_path / "many.jsonl"
     requests.write_text(home.ok("export", "--format", "jsonl").stdout)
     assert requests.stat().st_size > 256 * 1024  # more than any pipe holds
-    for args in (("export", "--format", "jsonl"), ("export", "--format", "json"),
-                 ("export", "--format", "csv"), ("evaluate", "--format", "json", str(requests)),
-                 ("evaluate", "--format", "text", str(requests))):
+    for args in (
+        ("export", "--format", "jsonl"),
+        ("export", "--format", "json"),
+        ("export", "--format", "csv"),
+        ("evaluate", "--format", "json", str(requests)),
+        ("evaluate", "--format", "text", str(requests)),
+    ):
         code, line, err = first_line_then_close(home, *args)
         assert line, args
         assert code == 0, (args, err)
@@ -328,10 +361,13 @@ def test_output_piped_into_head_is_a_quiet_exit(home, tmp_path):
 
 def test_the_shell_pipe_into_head_exits_quietly(home):
     home.ok("seed-demo", "--count", "400")
-    script = (f"{sys.executable} -m reviewer export --format jsonl --database {home.url} "
-              "2>err.txt | head -1 >/dev/null; echo ${PIPESTATUS[0]}")
-    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
-                          cwd=home.root, env=home.env, timeout=120)
+    script = (
+        f"{sys.executable} -m reviewer export --format jsonl --database {home.url} "
+        "2>err.txt | head -1 >/dev/null; echo ${PIPESTATUS[0]}"
+    )
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, cwd=home.root, env=home.env, timeout=120
+    )
     assert done.stdout.strip() == "0", done
     assert (home.root / "err.txt").read_text() == ""
     home.no_bug_logged()
@@ -395,8 +431,9 @@ def test_export_to_a_full_disk_is_exit_7_and_leaves_nothing(home, tmp_path):
 def test_pdf_export_to_a_full_disk_is_exit_7_and_leaves_no_part(home, tmp_path, jobs):
     home.ok("seed-demo", "--count", "12", "--decisions", "8")
     folder = tmp_path / "full"
-    done = run_on_a_full_disk(home, folder, "export-pdf", "--all-decided", "--out", str(folder),
-                              "--jobs", jobs)
+    done = run_on_a_full_disk(
+        home, folder, "export-pdf", "--all-decided", "--out", str(folder), "--jobs", jobs
+    )
     assert done.returncode == 7, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith(f"reviewer: cannot write {folder}/") and "nothing was written" in last

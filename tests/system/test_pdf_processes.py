@@ -40,8 +40,7 @@ def test_records_carry_the_facts_and_customer_text_exactly(decided, tmp_path):
 
 def test_batch_export_on_two_processes(cli, tmp_path):
     ok(cli, "seed-demo", "--count", "80", "--decisions", "40", user=ADMIN)
-    code, out, err = cli("export-pdf", "--all-decided", "--out", str(tmp_path), "--jobs", "2",
-                         user=ADMIN)
+    code, out, err = cli("export-pdf", "--all-decided", "--out", str(tmp_path), "--jobs", "2", user=ADMIN)
     assert code == 0, err
     n = int(re.search(r"wrote (\d+) PDF", out).group(1))
     assert n == len(list(tmp_path.glob("*.pdf"))) > 10
@@ -49,14 +48,29 @@ def test_batch_export_on_two_processes(cli, tmp_path):
     assert not list(tmp_path.glob(".*.part"))
 
 
-@pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
-                    reason="needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)")
+@pytest.mark.skipif(
+    not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
+    reason="needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)",
+)
 def test_qr_code_reads_back_as_the_record_hash(decided, tmp_path):
     ok(decided, "export-pdf", "R-GERMAN", "--out", str(tmp_path), user=ADMIN)
     pdf = tmp_path / "R-GERMAN-d1.pdf"
     pages = len(PdfReader(pdf).pages)
-    subprocess.run(["pdftoppm", "-r", "200", "-f", str(pages), "-l", str(pages), "-png", str(pdf),
-                    str(tmp_path / "last")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "200",
+            "-f",
+            str(pages),
+            "-l",
+            str(pages),
+            "-png",
+            str(pdf),
+            str(tmp_path / "last"),
+        ],
+        check=True,
+    )
     png = next(tmp_path.glob("last*.png"))
     out = subprocess.run(["zbarimg", "-q", str(png)], capture_output=True, text=True, check=True)
     digest = PdfReader(pdf).metadata["/Keywords"].split(":", 1)[1]

@@ -23,12 +23,20 @@ from tests.helpers.cli import ROOT
 from tests.helpers.workflow import ADMIN, JUST
 
 
-def reviewer(*args: str, db: Path, env: dict[str, str] | None = None, preexec=None,
-             timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "reviewer", *args, "--database", f"sqlite:///{db}",
-            "--user", ADMIN]
-    return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=timeout,
-                          env={**os.environ, **(env or {})}, preexec_fn=preexec, check=False)
+def reviewer(
+    *args: str, db: Path, env: dict[str, str] | None = None, preexec=None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "reviewer", *args, "--database", f"sqlite:///{db}", "--user", ADMIN]
+    return subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        preexec_fn=preexec,
+        check=False,
+    )
 
 
 def integrity(db: Path) -> str:
@@ -59,8 +67,12 @@ def mounted(tmp_path):
     """A small tmpfs of our own (root on this machine and in CI)."""
     point = tmp_path / "mnt"
     point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(point)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     yield point
@@ -176,10 +188,20 @@ def test_kill_during_a_large_import(tmp_path):
     for i in range(10):
         db = tmp_path / f"k{i}.db"
         assert reviewer("db", "backup", str(db), db=base).returncode == 0
-        argv = [sys.executable, "-m", "reviewer", "import", str(src), "--database",
-                f"sqlite:///{db}", "--user", ADMIN]
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        argv = [
+            sys.executable,
+            "-m",
+            "reviewer",
+            "import",
+            str(src),
+            "--database",
+            f"sqlite:///{db}",
+            "--user",
+            ADMIN,
+        ]
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         time.sleep(measured * (0.05 + 0.1 * i))
         finished = proc.poll() is not None
         if not finished:
@@ -204,10 +226,20 @@ def test_kill_while_a_decision_is_written(tmp_path):
         assert reviewer("db", "backup", str(db), db=base).returncode == 0
         ref = f"DEMO-{i + 1:06d}"
         assert reviewer("claim", ref, db=db).returncode == 0
-        argv = [sys.executable, "-m", "reviewer", "return", ref, "--reason", JUST,
-                "--database", f"sqlite:///{db}", "--user", ADMIN]
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        argv = [
+            sys.executable,
+            "-m",
+            "reviewer",
+            "return",
+            ref,
+            "--reason",
+            JUST,
+            "--database",
+            f"sqlite:///{db}",
+            "--user",
+            ADMIN,
+        ]
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.15 + 0.05 * i)  # spread over start-up and the write itself
         if proc.poll() is None:
             proc.kill()

@@ -39,10 +39,12 @@ def test_four_processes_two_logins_one_unbroken_chain(team):
     before = team.sql("select count(*) from audit_events")[0][0]
     procs = []
     for i, user in enumerate(["rev1", "rev1", "rev2", "rev2"]):
-        argv = [sys.executable, "-m", "tests.helpers.chain_worker", team.url_for(user), user,
-                f"T-{i}", "250"]
-        procs.append(subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                                      env=dict(os.environ, PYTHONPATH=str(ROOT))))
+        argv = [sys.executable, "-m", "tests.helpers.chain_worker", team.url_for(user), user, f"T-{i}", "250"]
+        procs.append(
+            subprocess.Popen(
+                argv, cwd=ROOT, stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT))
+            )
+        )
     for p in procs:
         assert p.wait(timeout=600) == 0, p.stderr.read()
     for p in procs:
@@ -50,8 +52,11 @@ def test_four_processes_two_logins_one_unbroken_chain(team):
     seqs = [s for (s,) in team.sql("select seq from audit_events order by seq")]
     assert len(seqs) == before + 1000
     assert seqs == list(range(1, len(seqs) + 1))  # no gap, no duplicate
-    actors = dict(team.sql("select actor, count(*) from audit_events where action in "
-                           "('claim', 'release') group by actor"))
+    actors = dict(
+        team.sql(
+            "select actor, count(*) from audit_events where action in ('claim', 'release') group by actor"
+        )
+    )
     assert actors == {"rev1": 500, "rev2": 500}
     versions = dict(team.sql("select reference, version from requests where reference like 'T-_'"))
     assert versions == {f"T-{i}": 251 for i in range(4)}  # import + 250 changes each
@@ -65,10 +70,20 @@ def test_two_logins_checking_the_same_decision_at_once(team):
     v = str(json.loads(ok(team, "show", "T-CHECK", "--format", "json", user=ADMIN))["version"])
     procs = []
     for user in ("rev2", "sen1"):
-        argv = [sys.executable, "-m", "reviewer", "check", "T-CHECK", "--confirm",
-                "--expect-version", v, "--database", team.url_for(user), *team.user_args(user)]
-        procs.append(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True))
+        argv = [
+            sys.executable,
+            "-m",
+            "reviewer",
+            "check",
+            "T-CHECK",
+            "--confirm",
+            "--expect-version",
+            v,
+            "--database",
+            team.url_for(user),
+            *team.user_args(user),
+        ]
+        procs.append(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
     for p in procs:
         p.stdout.close()

@@ -13,11 +13,25 @@ from tests.helpers.workflow import ADMIN, JUST, ok
 def test_two_processes_deciding_at_once(wf):
     ok(wf, "claim", "R-APPROVE", user="rev1")
     v = str(json.loads(ok(wf, "show", "R-APPROVE", "--format", "json", user=ADMIN))["version"])
-    argv = [sys.executable, "-m", "reviewer", "decide", "R-APPROVE", "--outcome", "approve",
-            "--justification", JUST, "--expect-version", v, "--database", wf.url_for("rev1"),
-            *wf.user_args("rev1")]
-    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    argv = [
+        sys.executable,
+        "-m",
+        "reviewer",
+        "decide",
+        "R-APPROVE",
+        "--outcome",
+        "approve",
+        "--justification",
+        JUST,
+        "--expect-version",
+        v,
+        "--database",
+        wf.url_for("rev1"),
+        *wf.user_args("rev1"),
+    ]
+    procs = [
+        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
     results = [(p.wait(timeout=60), p.stderr.read()) for p in procs]
     for p in procs:
         p.stdout.close()

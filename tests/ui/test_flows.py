@@ -214,8 +214,12 @@ def test_a_long_import_shows_progress_and_can_be_cancelled(qtbot, cli, tmp_path)
 def test_conditions_are_marked_from_the_panel(qtbot, cli):
     assert cli("import", str(EXAMPLES / "p01-office-door-access.json"), user="rev1")[0] == 0
     assert cli("claim", "EX-0001", user="rev1")[0] == 0
-    assert cli("decide", "EX-0001", "--outcome", "approve_with_conditions", "--justification", JUST,
-               user="rev1")[0] == 0
+    assert (
+        cli(
+            "decide", "EX-0001", "--outcome", "approve_with_conditions", "--justification", JUST, user="rev1"
+        )[0]
+        == 0
+    )
     window, dialogs = window_for(qtbot, cli.url, "rev1")
     open_reference(qtbot, window, "EX-0001")
     panel = window.panel

@@ -26,8 +26,7 @@ def test_queue_lists_requests_and_sorts_in_sql(qtbot, cli):
     with qtbot.waitSignal(window.loaded, timeout=10_000):
         window.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
     # rows past the first page arrive a page at a time, off the GUI thread
-    qtbot.waitUntil(lambda: all(model.index(r, 0).data() for r in range(model.rowCount())),
-                    timeout=10_000)
+    qtbot.waitUntil(lambda: all(model.index(r, 0).data() for r in range(model.rowCount())), timeout=10_000)
     refs = [model.index(r, 0).data() for r in range(model.rowCount())]
     assert refs == sorted(refs) and refs[0] == "DEMO-000001"
     assert model.index(449, 0).data() == "DEMO-000450"  # a row from the third page

@@ -38,8 +38,7 @@ def test_selecting_a_request_opens_no_write_transaction(qtbot, db_cli, tmp_path)
     event.listen(ctx.db.write_session, "after_begin", lambda s, *_: write_sessions.append(s))
     engines = {ctx.db.write_engine, ctx.db.read_engine}
     for engine in engines:
-        event.listen(engine, "before_cursor_execute",
-                     lambda _c, _cur, sql, *_a: statements.append(sql))
+        event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql))
         event.listen(engine, "begin", lambda conn: statements.append("<begin>"))
     rows = {ref: window.model.ids.index(rid) for ref, rid in ids.items()}
     for reference in ("R-NEVER", "R-SENIOR", "R-APPROVE"):
@@ -53,4 +52,3 @@ def test_selecting_a_request_opens_no_write_transaction(qtbot, db_cli, tmp_path)
     # the panel still knows what is allowed: the claimant may decide, not claim again
     assert window.panel.allowed["refuse"][0] and not window.panel.allowed["claim"][0]
     ctx.db.dispose()
-

@@ -35,8 +35,9 @@ def test_no_import_points_up_and_none_forms_a_cycle():
 
 def test_no_function_local_import_of_our_own_modules_except_the_deliberate_ones():
     known = modules()
-    late = {(m, target) for m, path in known.items()
-            for target, _line, top in imports_of(path, known) if not top}
+    late = {
+        (m, target) for m, path in known.items() for target, _line, top in imports_of(path, known) if not top
+    }
     assert late <= LATE_IMPORTS, late - LATE_IMPORTS
 
 
@@ -48,8 +49,11 @@ def test_no_function_local_import_anywhere_except_heavy_optional_modules():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         top = {id(n) for n in tree.body}
         for node in ast.walk(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in top \
-                    and not in_type_checking(tree, node):
+            if (
+                isinstance(node, (ast.Import, ast.ImportFrom))
+                and id(node) not in top
+                and not in_type_checking(tree, node)
+            ):
                 mod = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
                 if mod not in allowed:
                     found.append(f"{name}:{node.lineno} {mod}")

@@ -22,16 +22,21 @@ def test_options_before_the_sub_command_are_honoured(cli, tmp_path, capsys, monk
     f = tmp_path / "r.jsonl"
     f.write_text("".join(rq.canonical_json(d) + "\n" for d in scenario_docs()))
     assert _run(capsys, "--database", cli.url, "--user", "admin1", "import", str(f))[0] == 0
-    assert _run(capsys, "--database", cli.url, "--user", "admin1",
-                "users", "add", "alice", "--role", "reviewer")[0] == 0
+    assert (
+        _run(
+            capsys, "--database", cli.url, "--user", "admin1", "users", "add", "alice", "--role", "reviewer"
+        )[0]
+        == 0
+    )
     code, out, err = _run(capsys, "--user", "alice", "--database", cli.url, "claim", "R-APPROVE")
     assert code == 0, err
     data = json.loads(_run(capsys, "--database", cli.url, "show", "R-APPROVE", "--format", "json")[1])
     assert data["assignee"] == "alice"
     assert data["events"][-1]["actor"] == "alice" and data["events"][-1]["action"] == "claim"
     # after the sub-command it works as before, and there it wins over the one before
-    code, _out, err = _run(capsys, "--user", "nobody", "release", "R-APPROVE", "--user", "alice",
-                           "--database", cli.url)
+    code, _out, err = _run(
+        capsys, "--user", "nobody", "release", "R-APPROVE", "--user", "alice", "--database", cli.url
+    )
     assert code == 0, err
 
 

@@ -35,8 +35,14 @@ def test_same_seed_gives_identical_documents_covering_every_type_and_use_case(cl
     cameras = {d["scale"].get("cameras") for d in docs if "scale" in d}
     assert {50, 51} <= cameras
     recs = Counter(load_bundled().evaluate(d).recommendation for d in docs)
-    assert set(recs) == {"approve", "conditions", "escalate_second", "escalate_senior",
-                         "needs_information", "refuse"}, recs
+    assert set(recs) == {
+        "approve",
+        "conditions",
+        "escalate_second",
+        "escalate_senior",
+        "needs_information",
+        "refuse",
+    }, recs
 
 
 def test_seed_demo_on_a_filled_database_changes_nothing_unless_forced(cli):

@@ -55,8 +55,18 @@ CLEAN = {
 
 JUSTIFICATION = "Nothing stands in the way: every fact is known and harmless."
 # What a terminal must never be handed raw (ESC starts colour and cursor sequences).
-RAW_CONTROLS = ["\x1b", "\x9b", "\x7f", "\x85", "\u202e", "\u2066", "\u200f", "\u061c",
-                "\ufeff", "\U000e0001"]
+RAW_CONTROLS = [
+    "\x1b",
+    "\x9b",
+    "\x7f",
+    "\x85",
+    "\u202e",
+    "\u2066",
+    "\u200f",
+    "\u061c",
+    "\ufeff",
+    "\U000e0001",
+]
 
 
 def doc(**changes) -> dict:
@@ -110,19 +120,28 @@ def db(cli):
 
 
 SURROGATE_FILES = {
-    "one.json": ('{"reference":"R-1","received_on":"2026-01-01","customer":{"name":"A\\ud800B"}}',
-                 ": customer.name: a lone surrogate (\\ud800) is not a character"),
-    "array.json": ('[{"reference":"R-1","received_on":"2026-01-01","customer":{"name":"A",'
-                   '"city":"\\udfff"}}]', ":#1: customer.city: a lone surrogate (\\udfff)"),
-    "lines.jsonl": ('{"reference":"R-1","received_on":"2026-01-01","customer":{"name":"A"},'
-                    '"use":{"description":"x\\udc00y"}}\n',
-                    ":1: use.description: a lone surrogate (\\udc00)"),
+    "one.json": (
+        '{"reference":"R-1","received_on":"2026-01-01","customer":{"name":"A\\ud800B"}}',
+        ": customer.name: a lone surrogate (\\ud800) is not a character",
+    ),
+    "array.json": (
+        '[{"reference":"R-1","received_on":"2026-01-01","customer":{"name":"A","city":"\\udfff"}}]',
+        ":#1: customer.city: a lone surrogate (\\udfff)",
+    ),
+    "lines.jsonl": (
+        '{"reference":"R-1","received_on":"2026-01-01","customer":{"name":"A"},'
+        '"use":{"description":"x\\udc00y"}}\n',
+        ":1: use.description: a lone surrogate (\\udc00)",
+    ),
     # In CSV only a JSON cell can hold one (UTF-8 itself cannot encode a surrogate).
-    "cell.csv": ('reference,received_on,customer.name,end_users\n'
-                 'R-1,2026-01-01,A,"[{""name"":""\\ud83d""}]"\n',
-                 ":2: end_users[0].name: a lone surrogate (\\ud83d)"),
-    "key.json": ('{"reference":"R-1","received_on":"2026-01-01","customer":{"name":"A",'
-                 '"\\ud800":1}}', ": customer.\\ud800: unknown field"),
+    "cell.csv": (
+        'reference,received_on,customer.name,end_users\nR-1,2026-01-01,A,"[{""name"":""\\ud83d""}]"\n',
+        ":2: end_users[0].name: a lone surrogate (\\ud83d)",
+    ),
+    "key.json": (
+        '{"reference":"R-1","received_on":"2026-01-01","customer":{"name":"A","\\ud800":1}}',
+        ": customer.\\ud800: unknown field",
+    ),
 }
 
 
@@ -138,24 +157,32 @@ def test_a_lone_surrogate_is_invalid_input_naming_file_record_and_field(db, tmp_
 
 
 def test_a_lone_surrogate_is_refused_by_validation_and_an_escaped_pair_is_a_character():
-    _doc, problems = rq.validate({"reference": "R-1", "received_on": "2026-01-01",
-                                  "customer": {"name": "\ud800"}})
-    assert problems == [("customer.name", "a lone surrogate (\\ud800) is not a character: not "
-                                          "allowed in text")]
-    good, problems = rq.validate(rq.loads('{"reference": "R-1", "received_on": "2026-01-01", '
-                                          '"customer": {"name": "smile \\ud83d\\ude00"}}'))
+    _doc, problems = rq.validate(
+        {"reference": "R-1", "received_on": "2026-01-01", "customer": {"name": "\ud800"}}
+    )
+    assert problems == [
+        ("customer.name", "a lone surrogate (\\ud800) is not a character: not allowed in text")
+    ]
+    good, problems = rq.validate(
+        rq.loads(
+            '{"reference": "R-1", "received_on": "2026-01-01", "customer": {"name": "smile \\ud83d\\ude00"}}'
+        )
+    )
     assert problems == [] and good is not None and good["customer"]["name"] == "smile \U0001f600"
 
 
 # --------------------------------------------------------------------------- rule files
 
 
-def ruleset(when: str = "customer.is_reseller = true", extra: str = "", top: str = "",
-            rule_extra: str = "") -> str:
-    return (f'id = "t"\nversion = 1\ntitle = "t"\n{top}\n'
-            f'{extra}\n'
-            '[[rules]]\nid = "R-1"\ntitle = "x"\noutcome = "escalate_second"\nsource = "s"\n'
-            f'when = {json.dumps(when)}\n{rule_extra}')
+def ruleset(
+    when: str = "customer.is_reseller = true", extra: str = "", top: str = "", rule_extra: str = ""
+) -> str:
+    return (
+        f'id = "t"\nversion = 1\ntitle = "t"\n{top}\n'
+        f"{extra}\n"
+        '[[rules]]\nid = "R-1"\ntitle = "x"\noutcome = "escalate_second"\nsource = "s"\n'
+        f"when = {json.dumps(when)}\n{rule_extra}"
+    )
 
 
 def chain(n: int, op: str) -> str:
@@ -169,60 +196,105 @@ def definitions_doubling(n: int) -> str:
 
 
 BAD_RULE_SETS = {
-    "meets-a-number": (ruleset("use.operations meets 5"),
-                       "rule R-1: when: use.operations meets 5: meets takes two lists of values, "
-                       "got a list of values and a number"),
-    "text-greater-than-a-number": (ruleset("customer.country > 5"),
-                                   "rule R-1: when: customer.country > 5: > takes two numbers"),
-    "a-number-equal-to-text": (ruleset("scale.cameras = 'many'"),
-                               "rule R-1: when: scale.cameras = 'many': = takes two values of "
-                               "one kind, got a number and text"),
+    "meets-a-number": (
+        ruleset("use.operations meets 5"),
+        "rule R-1: when: use.operations meets 5: meets takes two lists of values, "
+        "got a list of values and a number",
+    ),
+    "text-greater-than-a-number": (
+        ruleset("customer.country > 5"),
+        "rule R-1: when: customer.country > 5: > takes two numbers",
+    ),
+    "a-number-equal-to-text": (
+        ruleset("scale.cameras = 'many'"),
+        "rule R-1: when: scale.cameras = 'many': = takes two values of one kind, got a number and text",
+    ),
     "in-a-number": (ruleset("customer.country in 5"), "rule R-1: when: customer.country in 5"),
-    "a-date-parameter": (ruleset("received_on > d", top="[parameters]\nd = 2026-01-01"),
-                         "rule R-1: when: received_on > d: > takes two numbers"),
-    "places-that-are-numbers": (ruleset("place_in(customer, p)", top="[parameters]\np = [1, 2]"),
-                                "rule R-1: when: place_in() takes a parameter listing places"),
-    "900-parentheses": (ruleset("(" * 900 + "customer.is_reseller = true" + ")" * 900),
-                        f"rule R-1: when: nested too deeply at position {MAX_DEPTH}: at most "
-                        f"{MAX_DEPTH} levels"),
-    "5000-nots": (ruleset("not " * 5000 + "customer.is_reseller = true"),
-                  "rule R-1: when: nested too deeply at position"),
-    "200-somes": (ruleset("some end_users (" * 200 + "org_type = 'police'" + ")" * 200),
-                  "rule R-1: when: nested too deeply at position"),
-    "a-deep-definition": (ruleset("d70", top="[definitions]\nd0 = \"scale.cameras > 1\"\n"
-                                  + "\n".join(f'd{i} = "not d{i - 1}"' for i in range(1, 71))),
-                          "definition d"),
-    "definitions-that-double": (ruleset("d20", top=definitions_doubling(21)),
-                                f"definition d11: too large: more than {MAX_TERMS} terms"),
-    "a-chain-over-the-limit": (ruleset(chain(MAX_TERMS + 1, "and")),
-                               f"rule R-1: when: too large: more than {MAX_TERMS} terms"),
-    "rules-is-a-number": ('id = "t"\nversion = 1\nrules = 5\n',
-                          "rules: expected a list of rules ([[rules]] tables)"),
-    "definitions-is-a-list": ('id = "t"\nversion = 1\ndefinitions = [1]\n' + ruleset().split(
-        'title = "t"\n', 1)[1], 'definitions: expected a table of name = "condition"'),
-    "examples-not-tables": (ruleset(rule_extra="examples = [1, \"x\"]"),
-                            "rule R-1: examples: expected a list of tables"),
-    "examples-a-number": (ruleset(rule_extra="examples = 5"),
-                          "rule R-1: examples: expected a list of tables"),
+    "a-date-parameter": (
+        ruleset("received_on > d", top="[parameters]\nd = 2026-01-01"),
+        "rule R-1: when: received_on > d: > takes two numbers",
+    ),
+    "places-that-are-numbers": (
+        ruleset("place_in(customer, p)", top="[parameters]\np = [1, 2]"),
+        "rule R-1: when: place_in() takes a parameter listing places",
+    ),
+    "900-parentheses": (
+        ruleset("(" * 900 + "customer.is_reseller = true" + ")" * 900),
+        f"rule R-1: when: nested too deeply at position {MAX_DEPTH}: at most {MAX_DEPTH} levels",
+    ),
+    "5000-nots": (
+        ruleset("not " * 5000 + "customer.is_reseller = true"),
+        "rule R-1: when: nested too deeply at position",
+    ),
+    "200-somes": (
+        ruleset("some end_users (" * 200 + "org_type = 'police'" + ")" * 200),
+        "rule R-1: when: nested too deeply at position",
+    ),
+    "a-deep-definition": (
+        ruleset(
+            "d70",
+            top='[definitions]\nd0 = "scale.cameras > 1"\n'
+            + "\n".join(f'd{i} = "not d{i - 1}"' for i in range(1, 71)),
+        ),
+        "definition d",
+    ),
+    "definitions-that-double": (
+        ruleset("d20", top=definitions_doubling(21)),
+        f"definition d11: too large: more than {MAX_TERMS} terms",
+    ),
+    "a-chain-over-the-limit": (
+        ruleset(chain(MAX_TERMS + 1, "and")),
+        f"rule R-1: when: too large: more than {MAX_TERMS} terms",
+    ),
+    "rules-is-a-number": (
+        'id = "t"\nversion = 1\nrules = 5\n',
+        "rules: expected a list of rules ([[rules]] tables)",
+    ),
+    "definitions-is-a-list": (
+        'id = "t"\nversion = 1\ndefinitions = [1]\n' + ruleset().split('title = "t"\n', 1)[1],
+        'definitions: expected a table of name = "condition"',
+    ),
+    "examples-not-tables": (
+        ruleset(rule_extra='examples = [1, "x"]'),
+        "rule R-1: examples: expected a list of tables",
+    ),
+    "examples-a-number": (
+        ruleset(rule_extra="examples = 5"),
+        "rule R-1: examples: expected a list of tables",
+    ),
     "an-example-request-not-a-table": (
         ruleset(rule_extra='examples = [{name = "a", expect = "none", request = 5}]'),
-        "rule R-1: example 'a': request: expected a table"),
-    "instead-not-tables": (ruleset(rule_extra="instead = [5]"),
-                           "rule R-1: instead: expected a list of tables"),
+        "rule R-1: example 'a': request: expected a table",
+    ),
+    "instead-not-tables": (
+        ruleset(rule_extra="instead = [5]"),
+        "rule R-1: instead: expected a list of tables",
+    ),
     "adds-not-a-list": (ruleset(rule_extra='adds = "x"'), "rule R-1: adds: expected a list"),
-    "nan-parameter": (ruleset(top="[parameters]\nx = nan"),
-                      "parameters.x: nan and inf are not allowed"),
-    "deep-toml": ('id = "t"\nversion = 1\nx = ' + "[" * 5000 + "]" * 5000 + "\n",
-                  "not valid TOML: nested too deeply"),
-    "too-many-rules": ('id = "t"\nversion = 1\n' + "".join(
-        f'[[rules]]\nid = "R-{i}"\ntitle = "x"\noutcome = "escalate_second"\nsource = "s"\n'
-        'when = "customer.is_reseller = true"\n' for i in range(MAX_RULES + 1)),
-        f"rules: too many: {MAX_RULES + 1} rules, more than {MAX_RULES}"),
-    "too-many-terms-in-all": ('id = "t"\nversion = 1\n' + "".join(
-        f'[[rules]]\nid = "R-{i}"\ntitle = "x"\noutcome = "escalate_second"\nsource = "s"\n'
-        f'when = "{chain(1000, "or")}"\n' for i in range(MAX_RULE_SET_TERMS // 1000 + 1)),
+    "nan-parameter": (ruleset(top="[parameters]\nx = nan"), "parameters.x: nan and inf are not allowed"),
+    "deep-toml": (
+        'id = "t"\nversion = 1\nx = ' + "[" * 5000 + "]" * 5000 + "\n",
+        "not valid TOML: nested too deeply",
+    ),
+    "too-many-rules": (
+        'id = "t"\nversion = 1\n'
+        + "".join(
+            f'[[rules]]\nid = "R-{i}"\ntitle = "x"\noutcome = "escalate_second"\nsource = "s"\n'
+            'when = "customer.is_reseller = true"\n'
+            for i in range(MAX_RULES + 1)
+        ),
+        f"rules: too many: {MAX_RULES + 1} rules, more than {MAX_RULES}",
+    ),
+    "too-many-terms-in-all": (
+        'id = "t"\nversion = 1\n'
+        + "".join(
+            f'[[rules]]\nid = "R-{i}"\ntitle = "x"\noutcome = "escalate_second"\nsource = "s"\n'
+            f'when = "{chain(1000, "or")}"\n'
+            for i in range(MAX_RULE_SET_TERMS // 1000 + 1)
+        ),
         f"rules: too large: {(MAX_RULE_SET_TERMS // 1000 + 1) * 1000} terms in all, more than "
-        f"{MAX_RULE_SET_TERMS}"),
+        f"{MAX_RULE_SET_TERMS}",
+    ),
 }
 
 
@@ -247,8 +319,7 @@ def test_a_chain_at_the_limit_compiles_fast_and_decides_like_the_nodes():
         started = time.perf_counter()
         rs = load_text(ruleset(chain(MAX_TERMS, op)))
         assert time.perf_counter() - started < 2.0
-        for cameras, want in ((5000, True), (MAX_TERMS - 1, op == "or"), (0, False),
-                              (None, None)):
+        for cameras, want in ((5000, True), (MAX_TERMS - 1, op == "or"), (0, False), (None, None)):
             d = copy.deepcopy(CLEAN)
             if cameras is None:
                 del d["scale"]["cameras"]
@@ -279,14 +350,27 @@ def test_nesting_at_the_limit_is_accepted_and_one_more_level_is_refused():
 
 # Conditions of every shape the compiler treats differently (long and/or, deep nesting,
 # quantifiers, definitions), checked against the nodes on random requests.
-ATOMS = ["scale.cameras > {n}", "scale.sites <= {n}", "customer.is_reseller = true",
-         "use.real_time = 'real_time'", "'identification' in use.operations",
-         "unknown(scale.sites)", "known(scale.cameras, customer.country)",
-         "customer.country in {{'US', 'DE'}}", "empty(end_users)", "LE",
-         "use.operations meets {{'identification', 'verification'}}",
-         "customer.name contains_word terms", "place_in(customer, places)"]
-ITEM_ATOMS = ["org_type = 'police'", "country = 'US'", "country = customer.country",
-              "name contains_word terms"]
+ATOMS = [
+    "scale.cameras > {n}",
+    "scale.sites <= {n}",
+    "customer.is_reseller = true",
+    "use.real_time = 'real_time'",
+    "'identification' in use.operations",
+    "unknown(scale.sites)",
+    "known(scale.cameras, customer.country)",
+    "customer.country in {{'US', 'DE'}}",
+    "empty(end_users)",
+    "LE",
+    "use.operations meets {{'identification', 'verification'}}",
+    "customer.name contains_word terms",
+    "place_in(customer, places)",
+]
+ITEM_ATOMS = [
+    "org_type = 'police'",
+    "country = 'US'",
+    "country = customer.country",
+    "name contains_word terms",
+]
 
 
 def _condition(rnd: random.Random, depth: int, budget: list[int], item: bool = False) -> str:
@@ -297,48 +381,73 @@ def _condition(rnd: random.Random, depth: int, budget: list[int], item: bool = F
     if r < 0.15:
         return "not " + _condition(rnd, depth - 1, budget, item)
     if r < 0.3 and not item:
-        return ("some end_users (" if r < 0.25 else "every parties (") + \
-            _condition(rnd, depth - 1, budget, True) + ")"
-    parts = [_condition(rnd, depth - 1 if i == 0 else min(depth - 1, rnd.randint(0, 2)), budget,
-                        item)
-             for i in range(rnd.choice([2, 3, 9, 12, 65]))]
+        return (
+            ("some end_users (" if r < 0.25 else "every parties (")
+            + _condition(rnd, depth - 1, budget, True)
+            + ")"
+        )
+    parts = [
+        _condition(rnd, depth - 1 if i == 0 else min(depth - 1, rnd.randint(0, 2)), budget, item)
+        for i in range(rnd.choice([2, 3, 9, 12, 65]))
+    ]
     return "(" + rnd.choice([" and ", " or "]).join(parts) + ")"
 
 
 def _request(rnd: random.Random) -> dict:
     d: dict = {"reference": "R", "customer": {"name": rnd.choice(["Polizei Nord", "Shop"])}}
     c = d["customer"]
-    for key, values in (("country", ["US", "DE", "FR"]), ("region", ["OR", "IL"]),
-                        ("city", ["Portland", "x"]), ("org_type", ["police", "company"]),
-                        ("is_reseller", [True, False])):
+    for key, values in (
+        ("country", ["US", "DE", "FR"]),
+        ("region", ["OR", "IL"]),
+        ("city", ["Portland", "x"]),
+        ("org_type", ["police", "company"]),
+        ("is_reseller", [True, False]),
+    ):
         if rnd.random() < 0.7:
             c[key] = rnd.choice(values)
     if rnd.random() < 0.8:
         d["scale"] = {k: rnd.randint(0, 20) for k in ("cameras", "sites") if rnd.random() < 0.7}
     if rnd.random() < 0.8:
-        d["use"] = {k: v for k, v in (
-            ("real_time", rnd.choice(["none", "real_time"])),
-            ("operations", sorted(rnd.sample(["identification", "verification"], rnd.randint(0, 2)))),
-            ("law_enforcement_purpose", rnd.random() < 0.5)) if rnd.random() < 0.7}
+        d["use"] = {
+            k: v
+            for k, v in (
+                ("real_time", rnd.choice(["none", "real_time"])),
+                ("operations", sorted(rnd.sample(["identification", "verification"], rnd.randint(0, 2)))),
+                ("law_enforcement_purpose", rnd.random() < 0.5),
+            )
+            if rnd.random() < 0.7
+        }
     if rnd.random() < 0.7:
-        d["end_users"] = [{k: rnd.choice(v) for k, v in (("org_type", ["police", "company"]),
-                                                         ("country", ["US", "DE"]),
-                                                         ("name", ["Sheriff's office", "x"]))
-                           if rnd.random() < 0.7} for _ in range(rnd.randint(0, 3))]
+        d["end_users"] = [
+            {
+                k: rnd.choice(v)
+                for k, v in (
+                    ("org_type", ["police", "company"]),
+                    ("country", ["US", "DE"]),
+                    ("name", ["Sheriff's office", "x"]),
+                )
+                if rnd.random() < 0.7
+            }
+            for _ in range(rnd.randint(0, 3))
+        ]
     return d
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_the_compiled_evaluation_agrees_with_the_nodes_on_every_shape(seed):
     rnd = random.Random(seed)
-    top = ('[parameters]\nterms = ["police", "sheriff"]\n'
-           'places = [{country = "US", region = "OR", city = "Portland"}]\n'
-           "[definitions]\nLE = \"customer.org_type = 'police' or use.law_enforcement_purpose = true\"")
+    top = (
+        '[parameters]\nterms = ["police", "sheriff"]\n'
+        'places = [{country = "US", region = "OR", city = "Portland"}]\n'
+        "[definitions]\nLE = \"customer.org_type = 'police' or use.law_enforcement_purpose = true\""
+    )
     rules = "".join(
         f'[[rules]]\nid = "R-{i}"\ntitle = "t"\noutcome = "escalate_second"\nsource = "s"\n'
         f'when = "{_condition(rnd, rnd.choice([3, 6, 12]), [400])}"\n'
         f'instead = [{{ when = "{_condition(rnd, 3, [40])}", outcome = "escalate_senior" }}]\n'
-        f'adds = [{{ text = "c{i}", when = "{_condition(rnd, 3, [40])}" }}]\n' for i in range(4))
+        f'adds = [{{ text = "c{i}", when = "{_condition(rnd, 3, [40])}" }}]\n'
+        for i in range(4)
+    )
     rs = load_text(f'id = "f"\nversion = 1\n{top}\n{rules}')
     for _ in range(150):
         d = _request(rnd)
@@ -353,24 +462,28 @@ def test_the_compiled_evaluation_agrees_with_the_nodes_on_every_shape(seed):
 BAD_URLS = {
     "postgresql+psycopg://a:secret@host:notaport/x": "'postgresql+psycopg://a:***@host:notaport/x'",
     "nonsense://": "'nonsense://': not a SQLite or PostgreSQL URL",
-    "/tmp/x.db": "'/tmp/x.db': not a database URL (for a SQLite file there, write "
-                 "sqlite:////tmp/x.db)",
+    "/tmp/x.db": "'/tmp/x.db': not a database URL (for a SQLite file there, write sqlite:////tmp/x.db)",
     "sqlite://": "a SQLite URL needs the path of its file",
     "postgresql+nodriver://a@b/c": "cannot use this driver",
     "mysql://a@b/c": "not a SQLite or PostgreSQL URL",
 }
 
 
-URL_IDS = {"postgresql+psycopg://a:secret@host:notaport/x": "port-not-a-number",
-           "nonsense://": "unknown-scheme", "/tmp/x.db": "plain-path", "sqlite://": "no-file",
-           "postgresql+nodriver://a@b/c": "unknown-driver", "mysql://a@b/c": "other-database"}
+URL_IDS = {
+    "postgresql+psycopg://a:secret@host:notaport/x": "port-not-a-number",
+    "nonsense://": "unknown-scheme",
+    "/tmp/x.db": "plain-path",
+    "sqlite://": "no-file",
+    "postgresql+nodriver://a@b/c": "unknown-driver",
+    "mysql://a@b/c": "other-database",
+}
 
 
 @pytest.mark.parametrize("url", sorted(BAD_URLS), ids=URL_IDS.get)
-@pytest.mark.parametrize("command", [["show", "R-1"], ["import", "x.json"], ["evaluate", "x.json"],
-                                     ["db", "current"]])
-def test_a_malformed_database_url_is_a_usage_error_saying_what_a_url_looks_like(
-        capsys, url, command):
+@pytest.mark.parametrize(
+    "command", [["show", "R-1"], ["import", "x.json"], ["evaluate", "x.json"], ["db", "current"]]
+)
+def test_a_malformed_database_url_is_a_usage_error_saying_what_a_url_looks_like(capsys, url, command):
     code = cli_main([*command, "--database", url])
     _out, err = capsys.readouterr()
     assert code == 2, err
@@ -395,8 +508,16 @@ def test_export_to_a_folder_that_cannot_be_written_is_exit_7_and_leaves_no_part(
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     for out in (tmp_path / "missing" / "x.jsonl", blocker / "x.jsonl"):
-        refused(db, 7, "export", "--format", "jsonl", "--out", str(out),
-                expect=[f"reviewer: cannot write {out}: ", "nothing was written"])
+        refused(
+            db,
+            7,
+            "export",
+            "--format",
+            "jsonl",
+            "--out",
+            str(out),
+            expect=[f"reviewer: cannot write {out}: ", "nothing was written"],
+        )
         assert not out.exists() and not Path(f"{out}.part").exists()
 
 
@@ -412,17 +533,32 @@ def test_a_disk_that_fills_while_exporting_leaves_no_part(db, tmp_path, monkeypa
 
     monkeypatch.setattr(documents, "write_export", fills)
     out = tmp_path / "x.jsonl"
-    refused(db, 7, "export", "--format", "jsonl", "--out", str(out),
-            expect=f"reviewer: cannot write {out}: No space left on device (free some space "
-                   "and try again); nothing was written")
+    refused(
+        db,
+        7,
+        "export",
+        "--format",
+        "jsonl",
+        "--out",
+        str(out),
+        expect=f"reviewer: cannot write {out}: No space left on device (free some space "
+        "and try again); nothing was written",
+    )
     assert list(tmp_path.glob("x.jsonl*")) == []
 
 
 def test_export_pdf_to_a_path_under_a_file_is_exit_7(db, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    refused(db, 7, "export-pdf", "--all-decided", "--out", str(blocker / "pdfs"),
-            expect=f"cannot create {blocker / 'pdfs'}")
+    refused(
+        db,
+        7,
+        "export-pdf",
+        "--all-decided",
+        "--out",
+        str(blocker / "pdfs"),
+        expect=f"cannot create {blocker / 'pdfs'}",
+    )
 
 
 # --------------------------------------------------------------------------- restore
@@ -458,8 +594,13 @@ def test_a_file_over_the_limit_is_refused_at_once_without_being_read(db, tmp_pat
     with big.open("wb") as fh:
         fh.truncate(300 * 1024 * 1024)  # sparse: no disk, and nothing worth reading
     started = time.perf_counter()
-    err = refused(db, 3, "import", str(big), expect=(
-        f"{big}: 300 MB is over the import limit of 256 MB (setting max_import_mb)"))
+    err = refused(
+        db,
+        3,
+        "import",
+        str(big),
+        expect=(f"{big}: 300 MB is over the import limit of 256 MB (setting max_import_mb)"),
+    )
     assert time.perf_counter() - started < 2.0
     assert err.strip() == f"{big}: 300 MB is over the import limit of 256 MB (setting max_import_mb)"
     refused(db, 3, "evaluate", str(big), expect="300 MB is over the import limit of 256 MB")
@@ -474,8 +615,13 @@ def test_the_import_limit_is_an_organisation_setting_of_1_to_4096(db, tmp_path):
     six = tmp_path / "six.json"
     with six.open("wb") as fh:
         fh.truncate(6 * 1024 * 1024)
-    refused(db, 3, "import", str(six),
-            expect=f"{six}: 6 MB is over the import limit of 5 MB (setting max_import_mb)")
+    refused(
+        db,
+        3,
+        "import",
+        str(six),
+        expect=f"{six}: 6 MB is over the import limit of 5 MB (setting max_import_mb)",
+    )
     refused(db, 3, "evaluate", str(six), expect="6 MB is over the import limit of 5 MB")
     good = write(tmp_path / "good.json", json.dumps(CLEAN))
     assert db("import", good)[0] == 0
@@ -488,8 +634,7 @@ def test_a_file_that_grows_past_the_limit_while_it_is_read_is_refused(tmp_path):
     assert next(records).problems == []
     with path.open("a") as fh:
         fh.write((json.dumps(CLEAN) + "\n") * 800)  # about 1.5 MB more
-    with pytest.raises(intake.FileProblem, match="grew while it was read: over the import "
-                                                 "limit of 1 MB"):
+    with pytest.raises(intake.FileProblem, match="grew while it was read: over the import limit of 1 MB"):
         list(records)
 
 
@@ -504,11 +649,14 @@ def test_a_csv_header_of_a_million_bad_columns_prints_100_lines(db, tmp_path):
 
 
 def test_each_header_problem_is_a_line_of_its_own(db, tmp_path):
-    path = write(tmp_path / "h.csv", "reference,reference,colour,received_on,customer.name\n"
-                                     "R-1,R-1,red,2026-01-01,A\n")
+    path = write(
+        tmp_path / "h.csv", "reference,reference,colour,received_on,customer.name\nR-1,R-1,red,2026-01-01,A\n"
+    )
     err = refused(db, 3, "import", path, expect=f'{path}:1: column "reference": named twice')
-    assert err.splitlines() == [f'{path}:1: column "reference": named twice in the header',
-                                f'{path}:1: column "colour": unknown field']
+    assert err.splitlines() == [
+        f'{path}:1: column "reference": named twice in the header',
+        f'{path}:1: column "colour": unknown field',
+    ]
 
 
 # --------------------------------------------------------------------------- terminal output
@@ -517,8 +665,11 @@ HOSTILE_NAME = "Police\x1b[2J\x1b[31m Dept\u202e\u2066evil\u2069\x9b31m\x7f\x85\
 
 
 def test_show_and_evaluate_escape_what_would_rewrite_the_terminal(db, tmp_path):
-    d = doc(customer__name=HOSTILE_NAME, title="Title\x1b]0;owned\x07 \u202eright-to-left",
-            use__description="line one\nline two \x1b[31mred")
+    d = doc(
+        customer__name=HOSTILE_NAME,
+        title="Title\x1b]0;owned\x07 \u202eright-to-left",
+        use__description="line one\nline two \x1b[31mred",
+    )
     d["reference"] = "R-HOSTILE"
     path = write(tmp_path / "hostile.json", json.dumps(d))
     code, _out, err = db("import", path)
@@ -557,8 +708,7 @@ def test_json_output_round_trips_exactly_and_escapes_the_same_characters(db, tmp
 def test_error_messages_escape_the_values_they_quote(db, tmp_path):
     bad = doc(use__use_case="x\x1b[2J\x9b\u202e")
     path = write(tmp_path / "bad\x1b[31m.json", json.dumps(bad))
-    err = refused(db, 3, "import", path, expect='use.use_case: unknown value "x\\u001b[2J\\u009b'
-                                               '\\u202e"')
+    err = refused(db, 3, "import", path, expect='use.use_case: unknown value "x\\u001b[2J\\u009b\\u202e"')
     assert not any(raw in err for raw in RAW_CONTROLS)
     assert err.startswith(str(tmp_path / "bad\\u001b[31m.json"))
     assert rq._show("a\x1b\x9b\u202e") == '"a\\u001b\\u009b\\u202e"'
@@ -579,10 +729,9 @@ def test_terminal_safe_escapes_control_format_and_separator_characters():
     assert rq.terminal_safe("plain text, é, 😀, Ελληνικά") == "plain text, é, 😀, Ελληνικά"
     assert rq.terminal_safe("a\tb\nc") == "a\\u0009b\\u000ac"
     assert rq.terminal_safe("a\tb\nc", lines=True) == "a\tb\nc"
-    assert rq.terminal_safe("\x1b\x9b\x7f\u200e\u200f\u202a\u202e\u2066\u2069\u061c\u2028"
-                            "\ud800\U000e0001") == ("\\u001b\\u009b\\u007f\\u200e\\u200f\\u202a"
-                                                    "\\u202e\\u2066\\u2069\\u061c\\u2028\\ud800"
-                                                    "\\U000e0001")
+    assert rq.terminal_safe(
+        "\x1b\x9b\x7f\u200e\u200f\u202a\u202e\u2066\u2069\u061c\u2028\ud800\U000e0001"
+    ) == ("\\u001b\\u009b\\u007f\\u200e\\u200f\\u202a\\u202e\\u2066\\u2069\\u061c\\u2028\\ud800\\U000e0001")
     value = "x\x1b\x9b\u202e\ud800\U000e0001\u2028 é"
     text = rq.json_safe(json.dumps(value, ensure_ascii=False))
     assert json.loads(text) == value and text.isprintable() and "é" in text
@@ -599,26 +748,46 @@ def claimed(db, tmp_path):
     return db
 
 
-@pytest.mark.parametrize("spec, why", [
-    ("x@2027-02-30", "the due date '2027-02-30' is not a real date"),
-    ("x@31/01/2027", "the due date '31/01/2027' is not written YYYY-MM-DD"),
-    ("x@2027-1-5", "the due date '2027-1-5' is not written YYYY-MM-DD"),
-    ("x@20270131", "the due date '20270131' is not written YYYY-MM-DD"),
-    ("x @ 2027.01.31", "the due date '2027.01.31' is not written YYYY-MM-DD"),
-])
-def test_a_due_date_that_is_not_a_real_date_is_a_usage_error_and_nothing_is_stored(
-        claimed, spec, why):
-    err = refused(claimed, 2, "decide", "CLEAN-1", "--outcome", "approve_with_conditions",
-                  "--justification", JUSTIFICATION, "--condition", spec,
-                  expect=f"reviewer: --condition takes TEXT or TEXT@YYYY-MM-DD, got {spec!r}: {why}")
+@pytest.mark.parametrize(
+    "spec, why",
+    [
+        ("x@2027-02-30", "the due date '2027-02-30' is not a real date"),
+        ("x@31/01/2027", "the due date '31/01/2027' is not written YYYY-MM-DD"),
+        ("x@2027-1-5", "the due date '2027-1-5' is not written YYYY-MM-DD"),
+        ("x@20270131", "the due date '20270131' is not written YYYY-MM-DD"),
+        ("x @ 2027.01.31", "the due date '2027.01.31' is not written YYYY-MM-DD"),
+    ],
+)
+def test_a_due_date_that_is_not_a_real_date_is_a_usage_error_and_nothing_is_stored(claimed, spec, why):
+    err = refused(
+        claimed,
+        2,
+        "decide",
+        "CLEAN-1",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        JUSTIFICATION,
+        "--condition",
+        spec,
+        expect=f"reviewer: --condition takes TEXT or TEXT@YYYY-MM-DD, got {spec!r}: {why}",
+    )
     assert len(err.splitlines()) == 1
 
 
 def test_an_at_sign_before_something_else_than_a_date_stays_text(claimed):
-    code, _out, err = claimed("decide", "CLEAN-1", "--outcome", "approve_with_conditions",
-                              "--justification", JUSTIFICATION,
-                              "--condition", "report to dpo@example.com",
-                              "--condition", "retention review by legal@2027-03-31")
+    code, _out, err = claimed(
+        "decide",
+        "CLEAN-1",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        JUSTIFICATION,
+        "--condition",
+        "report to dpo@example.com",
+        "--condition",
+        "retention review by legal@2027-03-31",
+    )
     assert code == 0, err
     shown = json.loads(claimed("show", "CLEAN-1", "--format", "json")[1])
     conditions = {c["text"]: c["due"] for c in shown["decisions"][0]["conditions"]}

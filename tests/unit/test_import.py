@@ -84,32 +84,59 @@ def test_duplicate_reference_within_one_call(db_cli, tmp_path):
 
 MALFORMED = {
     "truncated.json": (b'{"reference": "R-1", "received_on": "2026-1', ": not valid JSON"),
-    "truncated-array.json": (b'[' + line().encode() + b', {"reference": ', ":#2: not valid JSON"),
-    "broken-middle.jsonl": (line(reference="A-1").encode() + b"\n{oops\n" + line(reference="A-3").encode(),
-                            ":2: not valid JSON"),
-    "wrong-header.csv": (b"reference,received_on,customer.nam\nR-1,2026-11-20,Acme\n",
-                         ':1: column "customer.nam": unknown field'),
-    "twice-header.csv": (b"reference,reference,received_on,customer.name\nR-1,R-1,2026-11-20,A\n",
-                         ':1: column "reference": named twice'),
+    "truncated-array.json": (b"[" + line().encode() + b', {"reference": ', ":#2: not valid JSON"),
+    "broken-middle.jsonl": (
+        line(reference="A-1").encode() + b"\n{oops\n" + line(reference="A-3").encode(),
+        ":2: not valid JSON",
+    ),
+    "wrong-header.csv": (
+        b"reference,received_on,customer.nam\nR-1,2026-11-20,Acme\n",
+        ':1: column "customer.nam": unknown field',
+    ),
+    "twice-header.csv": (
+        b"reference,reference,received_on,customer.name\nR-1,R-1,2026-11-20,A\n",
+        ':1: column "reference": named twice',
+    ),
     "latin1.jsonl": (line(customer={"name": "M\u00fcller"}).encode("latin-1"), ":1: not valid UTF-8"),
-    "latin1.csv": ("reference,received_on,customer.name\nR-1,2026-11-20,Müller\n".encode("latin-1"),
-                   ":2: not valid UTF-8"),
-    "nan.json": (b'{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},'
-                 b'"safeguards":{"match_threshold":NaN}}', ": safeguards.match_threshold: NaN"),
-    "exponent.jsonl": (b'{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},'
-                       b'"scale":{"cameras":5e1}}', ":1: scale.cameras: expected a whole number"),
+    "latin1.csv": (
+        "reference,received_on,customer.name\nR-1,2026-11-20,Müller\n".encode("latin-1"),
+        ":2: not valid UTF-8",
+    ),
+    "nan.json": (
+        b'{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},'
+        b'"safeguards":{"match_threshold":NaN}}',
+        ": safeguards.match_threshold: NaN",
+    ),
+    "exponent.jsonl": (
+        b'{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},"scale":{"cameras":5e1}}',
+        ":1: scale.cameras: expected a whole number",
+    ),
     "nul.jsonl": (line(title="a\u0000b").encode(), ":1: title: NUL"),
     "long.jsonl": (line(title="t" * 201).encode(), ":1: title: text longer than 200"),
-    "dup-key.json": (b'{"reference":"R-1","received_on":"2026-11-20","received_on":"2026-11-21",'
-                     b'"customer":{"name":"A"}}', ": received_on: duplicate key"),
-    "unknown-key.json": (line(customer={"name": "A", "contry": "US"}).encode(), ": customer.contry: unknown field"),
-    "enum.csv": (b"reference,received_on,customer.name,customer.org_type\nR-1,2026-11-20,A,cartel\n",
-                 ":2: customer.org_type: unknown value"),
-    "bad-date.csv": (b"reference,received_on,customer.name\nR-1,2026-02-30,A\n", ":2: received_on: not a valid date"),
-    "bad-bool.csv": (b"reference,received_on,customer.name,customer.is_reseller\nR-1,2026-11-20,A,maybe\n",
-                     ":2: customer.is_reseller: expected true/false"),
-    "bad-int.csv": (b"reference,received_on,customer.name,scale.cameras\nR-1,2026-11-20,A,5.0\n",
-                    ':2: scale.cameras: expected a whole number >= 0, got "5.0"'),
+    "dup-key.json": (
+        b'{"reference":"R-1","received_on":"2026-11-20","received_on":"2026-11-21","customer":{"name":"A"}}',
+        ": received_on: duplicate key",
+    ),
+    "unknown-key.json": (
+        line(customer={"name": "A", "contry": "US"}).encode(),
+        ": customer.contry: unknown field",
+    ),
+    "enum.csv": (
+        b"reference,received_on,customer.name,customer.org_type\nR-1,2026-11-20,A,cartel\n",
+        ":2: customer.org_type: unknown value",
+    ),
+    "bad-date.csv": (
+        b"reference,received_on,customer.name\nR-1,2026-02-30,A\n",
+        ":2: received_on: not a valid date",
+    ),
+    "bad-bool.csv": (
+        b"reference,received_on,customer.name,customer.is_reseller\nR-1,2026-11-20,A,maybe\n",
+        ":2: customer.is_reseller: expected true/false",
+    ),
+    "bad-int.csv": (
+        b"reference,received_on,customer.name,scale.cameras\nR-1,2026-11-20,A,5.0\n",
+        ':2: scale.cameras: expected a whole number >= 0, got "5.0"',
+    ),
     "empty.json": (b"", ": empty file"),
     "empty-array.json": (b"[]", ": no request in the file"),
     "empty.jsonl": (b"\n\n", ": no request in the file"),
@@ -173,8 +200,10 @@ def test_awkward_but_valid_input_imports(db_cli, tmp_path):
 def test_csv_record_number_is_the_physical_line_where_it_starts(db_cli, tmp_path):
     cli = db_cli
     f = tmp_path / "multi.csv"
-    f.write_text('reference,received_on,customer.name,title\nR-1,2026-11-20,A,"two\nlines"\n'
-                 "R-2,2026-11-20,A,ok\nR-3,2026-11-32,A,bad\n")
+    f.write_text(
+        'reference,received_on,customer.name,title\nR-1,2026-11-20,A,"two\nlines"\n'
+        "R-2,2026-11-20,A,ok\nR-3,2026-11-32,A,bad\n"
+    )
     code, _out, err = cli("import", str(f))
     assert code == 3
     assert err.strip() == f'{f}:5: received_on: not a valid date: "2026-11-32"'
@@ -210,8 +239,10 @@ def test_export_selected_and_unknown_reference(db_cli, examples):
 def test_a_number_with_thousands_of_digits_is_named(db_cli, tmp_path):
     cli = db_cli
     f = tmp_path / "digits.jsonl"
-    f.write_text('{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},'
-                 '"scale":{"cameras":' + "9" * 5000 + "}}\n" + line(reference="R-2", scale={"cameras": 10**16}) + "\n")
+    f.write_text(
+        '{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},'
+        '"scale":{"cameras":' + "9" * 5000 + "}}\n" + line(reference="R-2", scale={"cameras": 10**16}) + "\n"
+    )
     code, _out, err = cli("import", str(f))
     assert code == 3
     lines = err.strip().splitlines()

@@ -30,13 +30,33 @@ def team(db_cli, tmp_path):
         ok(db_cli, "users", "add", name, *[x for r in roles for x in ("--role", r)], user=ADMIN)
     ok(db_cli, "settings", "set", "organisation_name", "Contoso Review", user=ADMIN)
     ok(db_cli, "claim", "R-COND", user="rev1")
-    ok(db_cli, "decide", "R-COND", "--outcome", "approve_with_conditions", "--justification",
-       COND, "--condition", "quarterly audit", user="rev1")
+    ok(
+        db_cli,
+        "decide",
+        "R-COND",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        COND,
+        "--condition",
+        "quarterly audit",
+        user="rev1",
+    )
     ok(db_cli, "claim", "R-NEVER", user="rev2")
     ok(db_cli, "decide", "R-NEVER", "--outcome", "refuse", "--justification", JUST, user="rev2")
     ok(db_cli, "claim", "R-SECOND", user="rev1")
-    ok(db_cli, "decide", "R-SECOND", "--outcome", "approve_with_conditions", "--justification",
-       COND, "--condition", "yearly fairness audit", user="rev1")
+    ok(
+        db_cli,
+        "decide",
+        "R-SECOND",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        COND,
+        "--condition",
+        "yearly fairness audit",
+        user="rev1",
+    )
     assert ok(db_cli, "verify", user=ADMIN).startswith("OK")
     db_cli.tmp = tmp_path
     return db_cli
@@ -51,38 +71,81 @@ def first_problem(cli) -> dict:
 
 
 EDITS = {
-    "role added": ("INSERT INTO account_roles (account_id, role) SELECT id, 'admin' FROM accounts "
-                   "WHERE name = 'rev1'", "account", "rev1: active, roles admin, reviewer"),
-    "senior role added": ("INSERT INTO account_roles (account_id, role) SELECT id, 'senior' FROM "
-                          "accounts WHERE name = 'rev2'", "account", "roles reviewer, senior"),
-    "account enabled/disabled": ("UPDATE accounts SET active = false WHERE name = 'sen1'",
-                                 "account", "sen1: disabled"),
-    "rule-set text": ("UPDATE rule_sets SET content = replace(content, 'override = \"never\"', "
-                      "'override = \"committee\"')", "rule set", "stored text does not match"),
+    "role added": (
+        "INSERT INTO account_roles (account_id, role) SELECT id, 'admin' FROM accounts WHERE name = 'rev1'",
+        "account",
+        "rev1: active, roles admin, reviewer",
+    ),
+    "senior role added": (
+        "INSERT INTO account_roles (account_id, role) SELECT id, 'senior' FROM accounts WHERE name = 'rev2'",
+        "account",
+        "roles reviewer, senior",
+    ),
+    "account enabled/disabled": (
+        "UPDATE accounts SET active = false WHERE name = 'sen1'",
+        "account",
+        "sen1: disabled",
+    ),
+    "rule-set text": (
+        "UPDATE rule_sets SET content = replace(content, 'override = \"never\"', 'override = \"committee\"')",
+        "rule set",
+        "stored text does not match",
+    ),
     "rule-set state": ("UPDATE rule_sets SET approved_by = 'rev1'", "rule set", "approved by is rev1"),
-    "request status": ("UPDATE requests SET status = 'decided' WHERE reference = 'EX-0002'",
-                       "request", "EX-0002: status is decided, the audit trail says new"),
-    "request assignee": ("UPDATE requests SET assignee_id = (SELECT id FROM accounts WHERE "
-                         "name = 'rev2') WHERE reference = 'R-COND'", "request", "assignee is rev2"),
-    "condition status": ("UPDATE conditions SET status = 'met' WHERE text = 'quarterly audit'",
-                         "condition", "the audit trail says open"),
-    "condition note": ("UPDATE conditions SET note = 'done, trust me' WHERE text = "
-                       "'quarterly audit'", "condition", "done, trust me"),
+    "request status": (
+        "UPDATE requests SET status = 'decided' WHERE reference = 'EX-0002'",
+        "request",
+        "EX-0002: status is decided, the audit trail says new",
+    ),
+    "request assignee": (
+        "UPDATE requests SET assignee_id = (SELECT id FROM accounts WHERE "
+        "name = 'rev2') WHERE reference = 'R-COND'",
+        "request",
+        "assignee is rev2",
+    ),
+    "condition status": (
+        "UPDATE conditions SET status = 'met' WHERE text = 'quarterly audit'",
+        "condition",
+        "the audit trail says open",
+    ),
+    "condition note": (
+        "UPDATE conditions SET note = 'done, trust me' WHERE text = 'quarterly audit'",
+        "condition",
+        "done, trust me",
+    ),
     "setting": ("UPDATE settings SET value = 'Evil Corp'", "setting", "'Evil Corp'"),
     "organisation name inserted": ("DELETE FROM settings", "setting", "organisation_name is None"),
-    "stored evaluation": ("UPDATE requests SET evaluation = replace(evaluation, 'HR-01', 'HR-99') "
-                          "WHERE reference = 'EX-0002'", "evaluation", "EX-0002: the stored evaluation"),
-    "recommendation": ("UPDATE requests SET recommendation = 'approve' WHERE reference = 'EX-0002'",
-                       "evaluation", "recommendation approve, the rule set says refuse"),
-    "evaluated by another rule set": ("UPDATE requests SET rule_set_pk = NULL WHERE reference = "
-                                      "'EX-0003'", "evaluation", "another rule set"),
-    "pending outcome": ("UPDATE decisions SET outcome = 'approve' WHERE final = false AND "
-                        "rejected = false", "decision", "outcome approve"),
-    "pending justification": ("UPDATE decisions SET justification = 'Because I say so, long "
-                              "enough for the rule.' WHERE final = false", "decision",
-                              "differs from the decision its decide event recorded"),
-    "pending conditions deleted": ("DELETE FROM conditions WHERE text = 'yearly fairness audit'",
-                                   "decision", "differs from the decision its decide event recorded"),
+    "stored evaluation": (
+        "UPDATE requests SET evaluation = replace(evaluation, 'HR-01', 'HR-99') WHERE reference = 'EX-0002'",
+        "evaluation",
+        "EX-0002: the stored evaluation",
+    ),
+    "recommendation": (
+        "UPDATE requests SET recommendation = 'approve' WHERE reference = 'EX-0002'",
+        "evaluation",
+        "recommendation approve, the rule set says refuse",
+    ),
+    "evaluated by another rule set": (
+        "UPDATE requests SET rule_set_pk = NULL WHERE reference = 'EX-0003'",
+        "evaluation",
+        "another rule set",
+    ),
+    "pending outcome": (
+        "UPDATE decisions SET outcome = 'approve' WHERE final = false AND rejected = false",
+        "decision",
+        "outcome approve",
+    ),
+    "pending justification": (
+        "UPDATE decisions SET justification = 'Because I say so, long "
+        "enough for the rule.' WHERE final = false",
+        "decision",
+        "differs from the decision its decide event recorded",
+    ),
+    "pending conditions deleted": (
+        "DELETE FROM conditions WHERE text = 'yearly fairness audit'",
+        "decision",
+        "differs from the decision its decide event recorded",
+    ),
 }
 
 
@@ -97,16 +160,27 @@ def test_verify_names_each_edit(team, name):
 def test_us_police_attack_on_the_rule_set_stops_every_evaluation(team, tmp_path):
     """HR-01 and HR-02 turned from never into committee in the stored text: nothing is judged
     by the edited text any more, and verify names the rule set."""
-    team.sql("UPDATE rule_sets SET content = replace(content, 'override = \"never\"', "
-             "'override = \"committee\"')")
+    team.sql(
+        "UPDATE rule_sets SET content = replace(content, 'override = \"never\"', 'override = \"committee\"')"
+    )
     sheriff = tmp_path / "sheriff.json"
     doc = json.loads((EXAMPLES / "p02-us-sheriff.json").read_text())
     doc["reference"] = "EX-0102"
     sheriff.write_text(json.dumps(doc))
     refused(team, "import", str(sheriff), user=ADMIN, code=1, words="stored rule set human-rights@1")
     ok(team, "claim", "EX-0002", user="sen1")
-    refused(team, "decide", "EX-0002", "--outcome", "approve", "--justification", JUST,
-            user="sen1", code=1, words="human-rights@1")
+    refused(
+        team,
+        "decide",
+        "EX-0002",
+        "--outcome",
+        "approve",
+        "--justification",
+        JUST,
+        user="sen1",
+        code=1,
+        words="human-rights@1",
+    )
     assert first_problem(team)["kind"] == "rule set"
 
 
@@ -116,11 +190,20 @@ def test_us_police_attack_with_the_text_and_its_hash_changed(team):
 
     text = team.sql("SELECT content FROM rule_sets")[0][0]
     edited = text.replace('override = "never"', 'override = "committee"')
-    team.sql("UPDATE rule_sets SET content = :c, sha256 = :s",
-             {"c": edited, "s": load_text(edited).sha256})
+    team.sql("UPDATE rule_sets SET content = :c, sha256 = :s", {"c": edited, "s": load_text(edited).sha256})
     ok(team, "claim", "EX-0002", user="sen1")
-    refused(team, "decide", "EX-0002", "--outcome", "approve", "--justification", JUST,
-            user="sen1", code=1, words="is not the one its audit event records")
+    refused(
+        team,
+        "decide",
+        "EX-0002",
+        "--outcome",
+        "approve",
+        "--justification",
+        JUST,
+        user="sen1",
+        code=1,
+        words="is not the one its audit event records",
+    )
     problem = first_problem(team)
     assert problem["kind"] == "rule set" and "hash is" in problem["message"]
 
@@ -130,11 +213,23 @@ def test_us_police_attack_on_the_stored_evaluation_ends_refused(team):
     verified facts (approval refused by HR-01, refusal possible), and verify names it."""
     stored = json.loads(team.sql("SELECT evaluation FROM requests WHERE reference = 'EX-0002'")[0][0])
     stored["findings"] = [f for f in stored["findings"] if f["rule"] not in ("HR-01", "HR-02")]
-    team.sql("UPDATE requests SET evaluation = :e, recommendation = 'approve' WHERE reference = "
-             "'EX-0002'", {"e": rq.compact_json(stored)})
+    team.sql(
+        "UPDATE requests SET evaluation = :e, recommendation = 'approve' WHERE reference = 'EX-0002'",
+        {"e": rq.compact_json(stored)},
+    )
     ok(team, "claim", "EX-0002", user="sen1")
-    refused(team, "decide", "EX-0002", "--outcome", "approve", "--justification", JUST,
-            user="sen1", code=5, words="HR-01 refuses with override never")
+    refused(
+        team,
+        "decide",
+        "EX-0002",
+        "--outcome",
+        "approve",
+        "--justification",
+        JUST,
+        user="sen1",
+        code=5,
+        words="HR-01 refuses with override never",
+    )
     ok(team, "decide", "EX-0002", "--outcome", "refuse", "--justification", JUST, user="sen1")
     data = json.loads(ok(team, "show", "EX-0002", "--format", "json", user=ADMIN))
     assert data["decisions"][-1]["outcome"] == "refuse"
@@ -145,25 +240,38 @@ def test_us_police_attack_on_the_stored_evaluation_ends_refused(team):
 def test_a_pending_decision_edited_is_never_confirmed(team):
     team.sql("UPDATE decisions SET outcome = 'approve' WHERE final = false AND rejected = false")
     team.sql("DELETE FROM conditions WHERE text = 'yearly fairness audit'")
-    refused(team, "check", "R-SECOND", "--confirm", user="rev2", code=1,
-            words="differs from the decision its decider recorded")
+    refused(
+        team,
+        "check",
+        "R-SECOND",
+        "--confirm",
+        user="rev2",
+        code=1,
+        words="differs from the decision its decider recorded",
+    )
     events = json.loads(ok(team, "show", "R-SECOND", "--format", "json", user=ADMIN))["events"]
     assert events[-1]["action"] == "decide"
 
 
 def test_the_decide_event_carries_the_body_its_check_confirms(team):
-    (payload,) = team.sql("SELECT payload FROM audit_events WHERE action = 'decide' AND "
-                          "reference = 'R-SECOND'")[0]
+    (payload,) = team.sql(
+        "SELECT payload FROM audit_events WHERE action = 'decide' AND reference = 'R-SECOND'"
+    )[0]
     assert len(json.loads(payload)["body_sha256"]) == 64
     ok(team, "check", "R-SECOND", "--confirm", user="rev2")
     assert ok(team, "verify", user=ADMIN).startswith("OK")
 
 
 def test_activation_rejects_the_pending_approvals_it_forbids(team, tmp_path):
-    stricter = candidate(tmp_path, "strict.toml", (
-        'outcome = "escalate_second"\nwhen = "use.decision_effects meets consequential_effects"',
-        'outcome = "refuse"\noverride = "never"\nwhen = "use.decision_effects meets '
-        'consequential_effects"'))
+    stricter = candidate(
+        tmp_path,
+        "strict.toml",
+        (
+            'outcome = "escalate_second"\nwhen = "use.decision_effects meets consequential_effects"',
+            'outcome = "refuse"\noverride = "never"\nwhen = "use.decision_effects meets '
+            'consequential_effects"',
+        ),
+    )
     ok(team, "rules", "import", stricter, user=ADMIN)
     ok(team, "rules", "propose", "human-rights@2", user=ADMIN)
     ok(team, "rules", "approve", "human-rights@2", user="adm")
@@ -171,10 +279,12 @@ def test_activation_rejects_the_pending_approvals_it_forbids(team, tmp_path):
     assert data["status"] == "in_review" and data["assignee"] == "rev1"
     last = data["decisions"][-1]
     assert last["rejected"] and last["reject_reason"].startswith(
-        "rule set human-rights@2 activated: HR-18 refuses with override never")
+        "rule set human-rights@2 activated: HR-18 refuses with override never"
+    )
     assert data["events"][-1]["actor"] == "adm" and data["events"][-1]["action"] == "check"
-    refused(team, "check", "R-SECOND", "--confirm", user="rev2", code=5,
-            words="HR-18 refuses with override never")
+    refused(
+        team, "check", "R-SECOND", "--confirm", user="rev2", code=5, words="HR-18 refuses with override never"
+    )
     # the final approval and the refusal keep their decisions; verify replays all of it
     assert json.loads(ok(team, "show", "R-COND", "--format", "json", user=ADMIN))["status"] == "decided"
     assert ok(team, "verify", user=ADMIN).startswith("OK")

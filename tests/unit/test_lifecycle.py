@@ -13,18 +13,21 @@ from tests.helpers.rulesets import BUNDLED, LIFT_US, candidate
 from tests.helpers.workflow import ADMIN, JUST, ok, refused
 
 CAMERAS_100 = ("cameras = 50\n", "cameras = 100\n")
-CAMERAS_EXAMPLE = ('name = "51 cameras is", request = { use = { operations = ["identification"] }, '
-                   'scale = { cameras = 51 } }',
-                   'name = "101 cameras is", request = { use = { operations = ["identification"] }, '
-                   'scale = { cameras = 101 } }')
+CAMERAS_EXAMPLE = (
+    'name = "51 cameras is", request = { use = { operations = ["identification"] }, '
+    "scale = { cameras = 51 } }",
+    'name = "101 cameras is", request = { use = { operations = ["identification"] }, '
+    "scale = { cameras = 101 } }",
+)
 
 
 @pytest.fixture
 def stored(db_cli, tmp_path, examples):
     ok(db_cli, "import", *map(str, examples), user=ADMIN)
     ok(db_cli, "seed-demo", "--count", "600", "--force", user=ADMIN)
-    ok(db_cli, "users", "add", "adm2", "--role", "admin", user=ADMIN) if db_cli.backend == "sqlite" \
-        else ok(db_cli, "users", "add", "adm", "--role", "admin", user=ADMIN)
+    ok(db_cli, "users", "add", "adm2", "--role", "admin", user=ADMIN) if db_cli.backend == "sqlite" else ok(
+        db_cli, "users", "add", "adm", "--role", "admin", user=ADMIN
+    )
     db_cli.second_admin = "adm2" if db_cli.backend == "sqlite" else "adm"
     return db_cli
 
@@ -37,19 +40,30 @@ def test_check_and_diff(stored, tmp_path):
     lift = candidate(tmp_path, "lift.toml", LIFT_US)
     out = ok(stored, "rules", "check", lift, user=ADMIN)
     assert "human-rights@2 is well formed: 29 rules" in out
-    broken = candidate(tmp_path, "broken.toml", ('when = "customer.is_reseller = true"',
-                                                 'when = "customer.is_reseler = true"'))
+    broken = candidate(
+        tmp_path,
+        "broken.toml",
+        ('when = "customer.is_reseller = true"', 'when = "customer.is_reseler = true"'),
+    )
     code, _out, err = stored("rules", "check", broken, user=ADMIN)
     assert code == 3 and "rule HR-23: when: unknown field path 'customer.is_reseler'" in err
     text = ok(stored, "rules", "diff", "human-rights@1", lift, user=ADMIN)
     assert '~ parameter moratorium_countries: ["US"] -> []' in text
-    both = candidate(tmp_path, "both.toml", LIFT_US, CAMERAS_100, CAMERAS_EXAMPLE,
-                     ('title = "At scale"', 'title = "At scale (cameras over 100)"'))
+    both = candidate(
+        tmp_path,
+        "both.toml",
+        LIFT_US,
+        CAMERAS_100,
+        CAMERAS_EXAMPLE,
+        ('title = "At scale"', 'title = "At scale (cameras over 100)"'),
+    )
     d = json.loads(ok(stored, "rules", "diff", "human-rights@1", both, "--format", "json", user=ADMIN))
     assert d["parameters"]["changed"]["scale_second"]["to"]["cameras"] == 100
     assert set(d["rules"]["changed"]) == {"HR-01", "HR-02", "HR-19"}  # examples and a title
-    assert d["rules"]["changed"]["HR-19"]["title"] == {"from": "At scale",
-                                                       "to": "At scale (cameras over 100)"}
+    assert d["rules"]["changed"]["HR-19"]["title"] == {
+        "from": "At scale",
+        "to": "At scale (cameras over 100)",
+    }
 
 
 def test_lifting_the_us_moratorium_changes_exactly_the_requests_refused_only_for_it(stored, tmp_path):
@@ -77,8 +91,11 @@ def test_raising_the_camera_threshold_changes_what_a_fresh_evaluation_says(store
     raised = candidate(tmp_path, "cameras.toml", CAMERAS_100, CAMERAS_EXAMPLE)
     report = json.loads(ok(stored, "rules", "backtest", raised, "--format", "json", user=ADMIN))
     old, new = load_text(BUNDLED), load_text(Path(raised).read_text(encoding="utf-8"))
-    expected = {ref: new.evaluate(doc).recommendation for ref, doc in documents(stored).items()
-                if new.evaluate(doc).recommendation != old.evaluate(doc).recommendation}
+    expected = {
+        ref: new.evaluate(doc).recommendation
+        for ref, doc in documents(stored).items()
+        if new.evaluate(doc).recommendation != old.evaluate(doc).recommendation
+    }
     assert expected, "some stored requests must sit between 50 and 100 cameras"
     assert {c["reference"]: c["to"] for c in report["changes"]} == expected
 
@@ -90,18 +107,33 @@ def test_activation_needs_two_admins(stored, tmp_path):
     assert "already stored" in ok(stored, "rules", "import", lift, user=ADMIN)
     other = candidate(tmp_path, "other.toml", CAMERAS_100, CAMERAS_EXAMPLE)
     refused(stored, "rules", "import", other, user=ADMIN, code=3, words="already stored with other content")
-    refused(stored, "rules", "approve", "human-rights@2", user=ADMIN, code=5,
-            words="only a proposed version can be approved")
+    refused(
+        stored,
+        "rules",
+        "approve",
+        "human-rights@2",
+        user=ADMIN,
+        code=5,
+        words="only a proposed version can be approved",
+    )
     ok(stored, "rules", "propose", "human-rights@2", user=ADMIN)
-    refused(stored, "rules", "approve", "human-rights@2", user=ADMIN, code=5,
-            words="a different admin must approve it")
+    refused(
+        stored,
+        "rules",
+        "approve",
+        "human-rights@2",
+        user=ADMIN,
+        code=5,
+        words="a different admin must approve it",
+    )
     # decide one request before activation: the decision keeps human-rights@1
     ok(stored, "claim", "EX-0012", user=ADMIN)
     ok(stored, "decide", "EX-0012", "--outcome", "approve", "--justification", JUST, user=ADMIN)
     out = ok(stored, "rules", "approve", "human-rights@2", user=stored.second_admin)
     assert "human-rights@2 is active" in out
-    versions = {r["rule_set"]: r for r in json.loads(
-        ok(stored, "rules", "list", "--format", "json", user=ADMIN))}
+    versions = {
+        r["rule_set"]: r for r in json.loads(ok(stored, "rules", "list", "--format", "json", user=ADMIN))
+    }
     assert versions["human-rights@1"]["state"] == "retired"
     assert versions["human-rights@2"]["state"] == "active"
     assert versions["human-rights@2"]["proposed_by"] == ADMIN
@@ -116,9 +148,18 @@ def test_activation_needs_two_admins(stored, tmp_path):
     report = json.loads(ok(stored, "verify", "--format", "json", user=ADMIN))
     assert report["ok"], report["problems"]
     # new imports are evaluated under the active version
-    doc = rq.validate({"reference": "NEW-1", "received_on": "2026-11-20",
-                       "customer": {"name": "Springfield PD", "org_type": "police", "country": "US",
-                                    "sector": "government"}})[0]
+    doc = rq.validate(
+        {
+            "reference": "NEW-1",
+            "received_on": "2026-11-20",
+            "customer": {
+                "name": "Springfield PD",
+                "org_type": "police",
+                "country": "US",
+                "sector": "government",
+            },
+        }
+    )[0]
     f = tmp_path / "new.jsonl"
     f.write_text(rq.canonical_json(doc) + "\n")
     ok(stored, "import", str(f), user=ADMIN)

@@ -19,8 +19,16 @@ def test_checker_is_printed(decided, tmp_path):
     ok(decided, "import", str(f), user=ADMIN)
     ok(decided, "claim", "R-CHECKED", user=ADMIN)
     ok(decided, "decide", "R-CHECKED", "--outcome", "approve", "--justification", JUST, user=ADMIN)
-    refused(decided, "export-pdf", "R-CHECKED", "--out", str(tmp_path / "x"), user=ADMIN, code=6,
-            words="no final decision to export for R-CHECKED")
+    refused(
+        decided,
+        "export-pdf",
+        "R-CHECKED",
+        "--out",
+        str(tmp_path / "x"),
+        user=ADMIN,
+        code=6,
+        words="no final decision to export for R-CHECKED",
+    )
     ok(decided, "check", "R-CHECKED", "--confirm", user="rev2")
     ok(decided, "export-pdf", "R-CHECKED", "--out", str(tmp_path / "x"), user=ADMIN)
     text, _p, _m = pdf_text(tmp_path / "x" / "R-CHECKED-d1.pdf")
@@ -69,9 +77,12 @@ def test_verify_pdf_accepts_genuine_and_rejects_forgeries(decided, tmp_path):
 
     db = Database(decided.url)
     with db.read() as session:
-        did = session.execute(__import__("sqlalchemy").text(
-            "select d.id from decisions d join requests r on r.id = d.request_id "
-            "where r.reference = 'R-GERMAN'")).scalar_one()
+        did = session.execute(
+            __import__("sqlalchemy").text(
+                "select d.id from decisions d join requests r on r.id = d.request_id "
+                "where r.reference = 'R-GERMAN'"
+            )
+        ).scalar_one()
         record = decision_record(session, did)
     db.dispose()
     forged = dict(record, justification="Approved without any conditions at all, trust us.")
@@ -86,8 +97,10 @@ def test_verify_pdf_accepts_genuine_and_rejects_forgeries(decided, tmp_path):
     assert code == 1 and "is not in this database" in out
 
     # the decision is changed in the database after export
-    decided.sql("update decisions set justification = justification || ' (amended)' "
-                "where request_id = (select id from requests where reference = 'R-CJK')")
+    decided.sql(
+        "update decisions set justification = justification || ' (amended)' "
+        "where request_id = (select id from requests where reference = 'R-CJK')"
+    )
     code, out, _ = decided("verify", "--pdf", str(tmp_path / "R-CJK-d1.pdf"), user=ADMIN)
     assert code == 1 and "no longer matches its record hash" in out
     code, out, _ = decided("verify", "--pdf", str(genuine), user=ADMIN)
@@ -95,7 +108,17 @@ def test_verify_pdf_accepts_genuine_and_rejects_forgeries(decided, tmp_path):
 
 
 def test_settings_are_for_admins(decided):
-    refused(decided, "settings", "set", "organisation_name", "Someone Else", user="rev2", code=5,
-            words="only an admin changes settings")
-    assert ok(decided, "settings", "get", "organisation_name", user=ADMIN).strip() == \
-        "Contoso Responsible AI Office"
+    refused(
+        decided,
+        "settings",
+        "set",
+        "organisation_name",
+        "Someone Else",
+        user="rev2",
+        code=5,
+        words="only an admin changes settings",
+    )
+    assert (
+        ok(decided, "settings", "get", "organisation_name", user=ADMIN).strip()
+        == "Contoso Responsible AI Office"
+    )

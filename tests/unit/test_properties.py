@@ -20,8 +20,9 @@ from reviewer.export.documents import write_export
 from reviewer.rules import NEEDS_INFO, load_bundled
 
 RS = load_bundled()
-TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-               min_size=1, max_size=24).filter(lambda s: s.strip() != "")
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=24
+).filter(lambda s: s.strip() != "")
 
 
 def value_strategy(t: rq.FieldType) -> st.SearchStrategy[Any]:
@@ -32,8 +33,7 @@ def value_strategy(t: rq.FieldType) -> st.SearchStrategy[Any]:
         return st.one_of(st.integers(0, 200), st.integers(0, 10**15))
     if kind == "number":
         top = t.maximum if t.maximum is not None else 1e9
-        return st.one_of(st.integers(0, int(top)), st.floats(0, top, allow_nan=False,
-                                                            allow_infinity=False))
+        return st.one_of(st.integers(0, int(top)), st.floats(0, top, allow_nan=False, allow_infinity=False))
     if kind == "bool":
         return st.booleans()
     if kind == "date":
@@ -61,16 +61,21 @@ def value_strategy(t: rq.FieldType) -> st.SearchStrategy[Any]:
 def section(spec: dict[str, Any], required: tuple[str, ...] = ()) -> st.SearchStrategy[dict]:
     return st.fixed_dictionaries(
         {k: value_strategy(spec[k]) for k in required},
-        optional={k: value_strategy(v) for k, v in spec.items() if k not in required})
+        optional={k: value_strategy(v) for k, v in spec.items() if k not in required},
+    )
 
 
 REQUESTS = st.fixed_dictionaries(
-    {"reference": value_strategy(rq.SCHEMA["reference"]),
-     "received_on": value_strategy(rq.SCHEMA["received_on"]),
-     "customer": section(rq.SCHEMA["customer"], ("name",))},
-    optional={k: (section(v) if isinstance(v, dict) else value_strategy(v))
-              for k, v in rq.SCHEMA.items()
-              if k not in ("reference", "received_on", "customer", "format")},
+    {
+        "reference": value_strategy(rq.SCHEMA["reference"]),
+        "received_on": value_strategy(rq.SCHEMA["received_on"]),
+        "customer": section(rq.SCHEMA["customer"], ("name",)),
+    },
+    optional={
+        k: (section(v) if isinstance(v, dict) else value_strategy(v))
+        for k, v in rq.SCHEMA.items()
+        if k not in ("reference", "received_on", "customer", "format")
+    },
 )
 
 
@@ -92,7 +97,11 @@ def reimport(doc: dict, fmt: str) -> dict:
     return valid(records[0].raw)
 
 
-QUICK = settings(max_examples=int(os.environ.get("REVIEWER_PROPERTY_EXAMPLES", "120")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+QUICK = settings(
+    max_examples=int(os.environ.get("REVIEWER_PROPERTY_EXAMPLES", "120")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @QUICK
@@ -121,8 +130,11 @@ def test_evaluation_does_not_depend_on_key_order(raw, seed):
     assert RS.evaluate(again).to_json("x") == RS.evaluate(doc).to_json("x")
 
 
-LEAVES = [(path, t) for path, t in rq.LEAF_FIELDS.items()
-          if path not in ("reference", "received_on", "customer.name", "format")]
+LEAVES = [
+    (path, t)
+    for path, t in rq.LEAF_FIELDS.items()
+    if path not in ("reference", "received_on", "customer.name", "format")
+]
 
 
 def decided(doc: dict) -> dict[str, str]:
@@ -130,8 +142,11 @@ def decided(doc: dict) -> dict[str, str]:
     fired with an outcome other than needs_information. Rules whose outcome is `conditions`
     are left out: an unknown safeguard is an obligation, so learning it can lift one."""
     found = {f.rule.id: f.outcome for f in RS.evaluate(doc).findings}
-    return {r.id: found.get(r.id, "none") for r in RS.rules
-            if r.outcome != "conditions" and found.get(r.id) != NEEDS_INFO}
+    return {
+        r.id: found.get(r.id, "none")
+        for r in RS.rules
+        if r.outcome != "conditions" and found.get(r.id) != NEEDS_INFO
+    }
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

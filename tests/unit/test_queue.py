@@ -32,8 +32,16 @@ def test_filters_search_and_sort(db_cli):
     assert len(refs(db_cli, QueueQuery(search="e"))) == 12  # one letter does not filter
     assert set(refs(db_cli, QueueQuery(recommendation="refuse"))) == {"EX-0002", "EX-0003", "EX-0008"}
     ok(db_cli, "claim", "EX-0004", user=ADMIN)
-    ok(db_cli, "decide", "EX-0004", "--outcome", "approve_with_conditions", "--justification", JUST,
-       user=ADMIN)
+    ok(
+        db_cli,
+        "decide",
+        "EX-0004",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        JUST,
+        user=ADMIN,
+    )
     assert refs(db_cli, QueueQuery(status="awaiting_second")) == ["EX-0004"]
     assert refs(db_cli, QueueQuery(view="mine")) == ["EX-0004"]
     assert refs(db_cli, QueueQuery(view="awaiting my check")) == []  # not my own decision

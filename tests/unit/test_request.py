@@ -24,8 +24,12 @@ def problems_of(raw) -> list[tuple[str, str]]:
 def test_minimal_request_is_valid_and_unknowns_stay_absent():
     doc, problems = rq.validate(minimal())
     assert problems == []
-    assert doc == {"format": rq.FORMAT, "reference": "REQ-1", "received_on": "2026-11-20",
-                   "customer": {"name": "Acme"}}
+    assert doc == {
+        "format": rq.FORMAT,
+        "reference": "REQ-1",
+        "received_on": "2026-11-20",
+        "customer": {"name": "Acme"},
+    }
     assert "end_users" not in doc  # reseller status unknown: end users unknown too
 
 
@@ -45,16 +49,17 @@ def test_non_reseller_absent_end_users_is_written_empty():
         (minimal(scale={"cameras": -1}), "scale.cameras", "whole number"),
         (minimal(scale={"cameras": 10**15 + 1}), "scale.cameras", "too large"),
         (minimal(scale={"coverage": "planet"}), "scale.coverage", "unknown value"),
-        (minimal(use={"operations": ["identification", "identification"]}), "use.operations[1]",
-         "duplicate value"),
+        (
+            minimal(use={"operations": ["identification", "identification"]}),
+            "use.operations[1]",
+            "duplicate value",
+        ),
         (minimal(use={"operations": ["mind_reading"]}), "use.operations[0]", "unknown value"),
         (minimal(customer={"name": "A", "country": "usa"}), "customer.country", "country code"),
         (minimal(customer={"name": "A", "region": "ILLI"}), "customer.region", "region code"),
         (minimal(sales={"currency": "eur"}), "sales.currency", "currency code"),
-        (minimal(customer={"name": "A", "contact_email": "nobody"}), "customer.contact_email",
-         "e-mail"),
-        (minimal(customer={"name": "A", "is_reseller": "yes"}), "customer.is_reseller",
-         "true or false"),
+        (minimal(customer={"name": "A", "contact_email": "nobody"}), "customer.contact_email", "e-mail"),
+        (minimal(customer={"name": "A", "is_reseller": "yes"}), "customer.is_reseller", "true or false"),
         (minimal(customer={"name": ""}), "customer.name", "must not be empty"),
         (minimal(customer={"name": "x" * 301}), "customer.name", "longer than 300"),
         (minimal(title="t" * 201), "title", "longer than 200"),
@@ -68,8 +73,7 @@ def test_non_reseller_absent_end_users_is_written_empty():
         (minimal(end_users=[{"org_type": "cartel"}]), "end_users[0].org_type", "unknown value"),
         (minimal(use="identification"), "use", "expected an object"),
         ({"reference": "REQ-1", "received_on": "2026-11-20"}, "customer", "required"),
-        ({"reference": "REQ-1", "received_on": "2026-11-20", "customer": None}, "customer",
-         "required"),
+        ({"reference": "REQ-1", "received_on": "2026-11-20", "customer": None}, "customer", "required"),
         ({"received_on": "2026-11-20", "customer": {"name": "A"}}, "reference", "required"),
     ],
 )
@@ -81,20 +85,43 @@ def test_invalid_fields_are_named(raw, field, words):
 @pytest.mark.parametrize(
     ("text", "field", "words"),
     [
-        ('{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},"scale":{"cameras":5.0}}',
-         "scale.cameras", "got 5.0"),
-        ('{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},"scale":{"cameras":1e3}}',
-         "scale.cameras", "got 1e3"),
-        ('{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},"scale":{"cameras":NaN}}',
-         "scale.cameras", "NaN is not a number"),
-        ('{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},'
-         '"safeguards":{"match_threshold":Infinity}}', "safeguards.match_threshold", "not a number"),
-        ('{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},'
-         '"scale":{"cameras":123456789012345678901234567890}}', "scale.cameras", "too large"),
-        ('{"reference":"R-1","reference":"R-2","received_on":"2026-11-20","customer":{"name":"A"}}',
-         "reference", "duplicate key"),
-        ('{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A","name":"B"}}',
-         "customer.name", "duplicate key"),
+        (
+            '{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},"scale":{"cameras":5.0}}',
+            "scale.cameras",
+            "got 5.0",
+        ),
+        (
+            '{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},"scale":{"cameras":1e3}}',
+            "scale.cameras",
+            "got 1e3",
+        ),
+        (
+            '{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},"scale":{"cameras":NaN}}',
+            "scale.cameras",
+            "NaN is not a number",
+        ),
+        (
+            '{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},'
+            '"safeguards":{"match_threshold":Infinity}}',
+            "safeguards.match_threshold",
+            "not a number",
+        ),
+        (
+            '{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A"},'
+            '"scale":{"cameras":123456789012345678901234567890}}',
+            "scale.cameras",
+            "too large",
+        ),
+        (
+            '{"reference":"R-1","reference":"R-2","received_on":"2026-11-20","customer":{"name":"A"}}',
+            "reference",
+            "duplicate key",
+        ),
+        (
+            '{"reference":"R-1","received_on":"2026-11-20","customer":{"name":"A","name":"B"}}',
+            "customer.name",
+            "duplicate key",
+        ),
     ],
 )
 def test_strict_json_numbers_and_duplicate_keys(text, field, words):
@@ -108,13 +135,18 @@ def test_a_whole_section_given_as_null_is_unknown():
 
 
 def test_canonical_json_sorts_keys_drops_nulls_blank_strings_and_sorts_sets():
-    raw = minimal(title="  ", use={"operations": ["verification", "liveness"], "description": ""},
-                  sales={"contract_value": 5.0})
+    raw = minimal(
+        title="  ",
+        use={"operations": ["verification", "liveness"], "description": ""},
+        sales={"contract_value": 5.0},
+    )
     doc, _ = rq.validate(raw)
     text = rq.canonical_json(doc)
-    assert text == ('{"customer":{"name":"Acme"},"format":"reviewer.request/1",'
-                    '"received_on":"2026-11-20","reference":"REQ-1",'
-                    '"sales":{"contract_value":5},"use":{"operations":["liveness","verification"]}}')
+    assert text == (
+        '{"customer":{"name":"Acme"},"format":"reviewer.request/1",'
+        '"received_on":"2026-11-20","reference":"REQ-1",'
+        '"sales":{"contract_value":5},"use":{"operations":["liveness","verification"]}}'
+    )
     assert rq.document_hash(doc) == rq.sha256_hex(text)
 
 
@@ -133,8 +165,11 @@ def test_awkward_but_valid_text_is_kept_exactly():
 
 
 def test_search_key_folds_case_and_accents():
-    doc, _ = rq.validate(minimal(customer={"name": "Müller & SÖHNE", "is_reseller": True},
-                                 end_users=[{"name": "Policía Local"}]))
+    doc, _ = rq.validate(
+        minimal(
+            customer={"name": "Müller & SÖHNE", "is_reseller": True}, end_users=[{"name": "Policía Local"}]
+        )
+    )
     key = rq.search_key(doc)
     assert "muller & sohne" in key and "policia local" in key and "req-1" in key
 

@@ -49,77 +49,235 @@ def test_every_example_gets_its_expected_evaluation(examples, expected):
 # Each case: rule, changes that fire it, its outcome; changes that keep it quiet; a field whose
 # unknown value leaves it undecided (starting from the firing changes).
 CASES = [
-    ("HR-01", {"customer.org_type": "police", "customer.country": "US"}, "refuse",
-     {"customer.org_type": "police", "customer.country": "CA"}, "customer.country"),
-    ("HR-02", {"customer.is_reseller": True, "end_users": [{"org_type": "sheriff", "country": "US"}]},
-     "refuse", {"customer.is_reseller": True, "end_users": [{"org_type": "sheriff", "country": "MX"}]},
-     "end_users"),
-    ("HR-03", {"customer.name": "Riverside Sheriff's Office Supplies"}, "escalate_senior",
-     {"customer.name": "Sheriffs' Supplies"}, "customer.org_type"),
-    ("HR-04", {"customer.org_type": "police", "customer.country": "DE", "use.real_time": "real_time",
-               "use.camera_type": "body_worn"}, "refuse",
-     {"customer.org_type": "police", "customer.country": "DE", "use.real_time": "none",
-      "use.camera_type": "body_worn"}, "use.camera_type"),
-    ("HR-05", {"use.operations": ["attribute_inference"]}, "refuse", {"use.operations": ["detection"]},
-     "use.operations"),
-    ("HR-06", {"use.operations": ["sensitive_attribute_inference"]}, "refuse",
-     {"use.operations": ["redaction"]}, "use.operations"),
-    ("HR-07", {"data.gallery_sources": ["harvested_cctv"]}, "refuse",
-     {"data.gallery_sources": ["licensed_media"]}, "data.gallery_sources"),
-    ("HR-08", {"customer.country": "FR", "customer.org_type": "police", "use.operations": ["identification"],
-               "use.real_time": "near_real_time", "use.environment": "public_street"}, "refuse",
-     {"customer.country": "FR", "customer.org_type": "police", "use.operations": ["identification"],
-      "use.real_time": "none", "use.environment": "public_street"}, "use.real_time"),
-    ("HR-09", {"use.tracks_individuals": True}, "refuse", {"use.tracks_individuals": False},
-     "use.tracks_individuals"),
-    ("HR-10", {"use.monitored_events": ["union_meeting"]}, "refuse", {"use.monitored_events": []},
-     "use.monitored_events"),
-    ("HR-11", {"use.captures_protected_spaces": True}, "refuse",
-     {"use.captures_protected_spaces": False}, "use.captures_protected_spaces"),
-    ("HR-12", {"use.use_case": "humanitarian"}, "refuse",
-     {"use.use_case": "humanitarian", "customer.sector": "international"}, "customer.sector"),
-    ("HR-13", {"sites": [{"country": "US", "region": "OR", "city": "Portland",
-                          "public_accommodation": True}]}, "refuse",
-     {"sites": [{"country": "US", "region": "OR", "city": "Portland Metro",
-                 "public_accommodation": True}]}, "customer.sector"),
-    ("HR-14", {"data.sold_or_monetized": True}, "refuse", {"data.sold_or_monetized": False},
-     "data.sold_or_monetized"),
-    ("HR-15", {"use.law_enforcement_purpose": True}, "escalate_senior",
-     {"use.law_enforcement_purpose": False}, "use.law_enforcement_purpose"),
-    ("HR-16", {"use.law_enforcement_purpose": True, "use.operations": ["identification"],
-               "use.subject_already_apprehended": False}, "refuse",
-     {"use.law_enforcement_purpose": True, "use.operations": ["identification"],
-      "use.subject_already_apprehended": True}, "use.subject_already_apprehended"),
-    ("HR-17", {"customer.org_type": "intelligence"}, "escalate_senior",
-     {"customer.org_type": "university"}, "customer.org_type"),
-    ("HR-18", {"use.decision_effects": ["housing"]}, "escalate_second",
-     {"use.decision_effects": ["physical_access"]}, "use.decision_effects"),
-    ("HR-19", {**RECOG, "scale.sites": 11}, "escalate_second", {**RECOG, "scale.sites": 10},
-     "scale.sites"),
-    ("HR-20", {**RECOG, "scale.coverage": "city"}, "escalate_senior", {**RECOG, "scale.coverage": "campus"},
-     "scale.coverage"),
-    ("HR-21", {**RECOG, "use.environment": "publicly_accessible"}, "escalate_senior",
-     {**RECOG, "use.environment": "controlled_entry"}, "use.environment"),
-    ("HR-22", {"people.includes_minors": True}, "escalate_second", {"use.context": "workplace"},
-     "people.includes_minors"),
-    ("HR-23", {"customer.is_reseller": True, "end_users": [{"name": "Shop", "org_type": "company"}]},
-     "escalate_second", {"customer.is_reseller": False}, "customer.is_reseller"),
-    ("HR-24", {**RECOG, "sites": [{"country": "IE"}]}, "escalate_second", {**RECOG, "sites": [{"country": "NO"}]},
-     "sites"),
-    ("HR-25", {"use.operations": ["verification"]}, "conditions",
-     {"use.operations": ["verification"], "customer.sector": "government"}, "customer.sector"),
-    ("HR-26", {"use.operations": ["verification"], "safeguards.feedback_channel": False}, "conditions",
-     {"use.operations": ["verification"], "safeguards.feedback_channel": True}, "use.operations"),
-    ("HR-27", {"use.operations": ["verification"], "data.retention_policy_public": False}, "conditions",
-     {"use.operations": ["verification"], "data.retention_policy_public": True}, "use.operations"),
-    ("HR-28", {"use.operations": ["identification", "liveness"]}, "conditions",
-     {"use.operations": ["verification"]}, "use.operations"),
+    (
+        "HR-01",
+        {"customer.org_type": "police", "customer.country": "US"},
+        "refuse",
+        {"customer.org_type": "police", "customer.country": "CA"},
+        "customer.country",
+    ),
+    (
+        "HR-02",
+        {"customer.is_reseller": True, "end_users": [{"org_type": "sheriff", "country": "US"}]},
+        "refuse",
+        {"customer.is_reseller": True, "end_users": [{"org_type": "sheriff", "country": "MX"}]},
+        "end_users",
+    ),
+    (
+        "HR-03",
+        {"customer.name": "Riverside Sheriff's Office Supplies"},
+        "escalate_senior",
+        {"customer.name": "Sheriffs' Supplies"},
+        "customer.org_type",
+    ),
+    (
+        "HR-04",
+        {
+            "customer.org_type": "police",
+            "customer.country": "DE",
+            "use.real_time": "real_time",
+            "use.camera_type": "body_worn",
+        },
+        "refuse",
+        {
+            "customer.org_type": "police",
+            "customer.country": "DE",
+            "use.real_time": "none",
+            "use.camera_type": "body_worn",
+        },
+        "use.camera_type",
+    ),
+    (
+        "HR-05",
+        {"use.operations": ["attribute_inference"]},
+        "refuse",
+        {"use.operations": ["detection"]},
+        "use.operations",
+    ),
+    (
+        "HR-06",
+        {"use.operations": ["sensitive_attribute_inference"]},
+        "refuse",
+        {"use.operations": ["redaction"]},
+        "use.operations",
+    ),
+    (
+        "HR-07",
+        {"data.gallery_sources": ["harvested_cctv"]},
+        "refuse",
+        {"data.gallery_sources": ["licensed_media"]},
+        "data.gallery_sources",
+    ),
+    (
+        "HR-08",
+        {
+            "customer.country": "FR",
+            "customer.org_type": "police",
+            "use.operations": ["identification"],
+            "use.real_time": "near_real_time",
+            "use.environment": "public_street",
+        },
+        "refuse",
+        {
+            "customer.country": "FR",
+            "customer.org_type": "police",
+            "use.operations": ["identification"],
+            "use.real_time": "none",
+            "use.environment": "public_street",
+        },
+        "use.real_time",
+    ),
+    (
+        "HR-09",
+        {"use.tracks_individuals": True},
+        "refuse",
+        {"use.tracks_individuals": False},
+        "use.tracks_individuals",
+    ),
+    (
+        "HR-10",
+        {"use.monitored_events": ["union_meeting"]},
+        "refuse",
+        {"use.monitored_events": []},
+        "use.monitored_events",
+    ),
+    (
+        "HR-11",
+        {"use.captures_protected_spaces": True},
+        "refuse",
+        {"use.captures_protected_spaces": False},
+        "use.captures_protected_spaces",
+    ),
+    (
+        "HR-12",
+        {"use.use_case": "humanitarian"},
+        "refuse",
+        {"use.use_case": "humanitarian", "customer.sector": "international"},
+        "customer.sector",
+    ),
+    (
+        "HR-13",
+        {"sites": [{"country": "US", "region": "OR", "city": "Portland", "public_accommodation": True}]},
+        "refuse",
+        {
+            "sites": [
+                {"country": "US", "region": "OR", "city": "Portland Metro", "public_accommodation": True}
+            ]
+        },
+        "customer.sector",
+    ),
+    (
+        "HR-14",
+        {"data.sold_or_monetized": True},
+        "refuse",
+        {"data.sold_or_monetized": False},
+        "data.sold_or_monetized",
+    ),
+    (
+        "HR-15",
+        {"use.law_enforcement_purpose": True},
+        "escalate_senior",
+        {"use.law_enforcement_purpose": False},
+        "use.law_enforcement_purpose",
+    ),
+    (
+        "HR-16",
+        {
+            "use.law_enforcement_purpose": True,
+            "use.operations": ["identification"],
+            "use.subject_already_apprehended": False,
+        },
+        "refuse",
+        {
+            "use.law_enforcement_purpose": True,
+            "use.operations": ["identification"],
+            "use.subject_already_apprehended": True,
+        },
+        "use.subject_already_apprehended",
+    ),
+    (
+        "HR-17",
+        {"customer.org_type": "intelligence"},
+        "escalate_senior",
+        {"customer.org_type": "university"},
+        "customer.org_type",
+    ),
+    (
+        "HR-18",
+        {"use.decision_effects": ["housing"]},
+        "escalate_second",
+        {"use.decision_effects": ["physical_access"]},
+        "use.decision_effects",
+    ),
+    ("HR-19", {**RECOG, "scale.sites": 11}, "escalate_second", {**RECOG, "scale.sites": 10}, "scale.sites"),
+    (
+        "HR-20",
+        {**RECOG, "scale.coverage": "city"},
+        "escalate_senior",
+        {**RECOG, "scale.coverage": "campus"},
+        "scale.coverage",
+    ),
+    (
+        "HR-21",
+        {**RECOG, "use.environment": "publicly_accessible"},
+        "escalate_senior",
+        {**RECOG, "use.environment": "controlled_entry"},
+        "use.environment",
+    ),
+    (
+        "HR-22",
+        {"people.includes_minors": True},
+        "escalate_second",
+        {"use.context": "workplace"},
+        "people.includes_minors",
+    ),
+    (
+        "HR-23",
+        {"customer.is_reseller": True, "end_users": [{"name": "Shop", "org_type": "company"}]},
+        "escalate_second",
+        {"customer.is_reseller": False},
+        "customer.is_reseller",
+    ),
+    (
+        "HR-24",
+        {**RECOG, "sites": [{"country": "IE"}]},
+        "escalate_second",
+        {**RECOG, "sites": [{"country": "NO"}]},
+        "sites",
+    ),
+    (
+        "HR-25",
+        {"use.operations": ["verification"]},
+        "conditions",
+        {"use.operations": ["verification"], "customer.sector": "government"},
+        "customer.sector",
+    ),
+    (
+        "HR-26",
+        {"use.operations": ["verification"], "safeguards.feedback_channel": False},
+        "conditions",
+        {"use.operations": ["verification"], "safeguards.feedback_channel": True},
+        "use.operations",
+    ),
+    (
+        "HR-27",
+        {"use.operations": ["verification"], "data.retention_policy_public": False},
+        "conditions",
+        {"use.operations": ["verification"], "data.retention_policy_public": True},
+        "use.operations",
+    ),
+    (
+        "HR-28",
+        {"use.operations": ["identification", "liveness"]},
+        "conditions",
+        {"use.operations": ["verification"]},
+        "use.operations",
+    ),
     ("HR-29", {"customer.sector": None}, "needs_information", {}, None),
 ]
 
 
-@pytest.mark.parametrize(("rule", "fire", "result", "quiet", "unknown"), CASES,
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("rule", "fire", "result", "quiet", "unknown"), CASES, ids=[c[0] for c in CASES])
 def test_rule_fires_stays_quiet_and_asks_when_unknown(rule, fire, result, quiet, unknown):
     assert outcome(fire, rule) == result
     assert outcome(quiet, rule) == "none"
@@ -140,33 +298,119 @@ def test_covered_every_rule():
 # --------------------------------------------------------------- alternative outcomes
 
 
-@pytest.mark.parametrize(("rule", "changes", "result"), [
-    ("HR-05", {"use.operations": ["emotion_inference"], "use.accessibility_scenario": True}, "escalate_senior"),
-    ("HR-05", {"use.operations": ["emotion_inference"], "use.accessibility_scenario": None}, "needs_information"),
-    ("HR-08", {"customer.country": "FR", "customer.org_type": "police", "use.operations": ["identification"],
-               "use.real_time": "real_time", "use.environment": "public_street",
-               "legal.eu_art5_objective": "imminent_threat", "legal.authorisation": "independent_admin"},
-     "escalate_senior"),
-    ("HR-08", {"customer.country": "FR", "customer.org_type": "police", "use.operations": ["identification"],
-               "use.real_time": "real_time", "use.environment": "public_street",
-               "legal.eu_art5_objective": "imminent_threat", "legal.authorisation": "warrant"}, "refuse"),
-    ("HR-08", {"customer.country": "FR", "customer.org_type": "police", "use.operations": ["identification"],
-               "use.real_time": "real_time", "use.environment": "public_street",
-               "legal.eu_art5_objective": None, "legal.authorisation": "judicial"}, "needs_information"),
-    ("HR-09", {"use.tracks_individuals": True, "use.law_enforcement_purpose": True,
-               "legal.authorisation": "warrant"}, "escalate_senior"),
-    ("HR-09", {"use.tracks_individuals": True, "use.law_enforcement_purpose": True,
-               "legal.authorisation": None}, "needs_information"),
-    ("HR-18", {"use.decision_effects": ["employment"], "safeguards.human_review": False}, "escalate_senior"),
-    ("HR-18", {"use.decision_effects": ["employment"], "safeguards.human_review": None}, "needs_information"),
-    ("HR-23", {"customer.is_reseller": True, "end_users": []}, "needs_information"),
-    ("HR-25", {"use.operations": ["verification"], "safeguards.alternative_method": False}, "escalate_second"),
-    ("HR-25", {"use.operations": ["verification"], "safeguards.alternative_method": None}, "needs_information"),
-    ("HR-27", {"use.operations": ["verification"], "customer.country": "US", "customer.region": "IL",
-               "people.enrollment_basis": "non_consensual_watchlist"}, "escalate_senior"),
-    ("HR-27", {"use.operations": ["verification"], "customer.country": "US", "customer.region": "IL",
-               "people.enrollment_basis": None}, "needs_information"),
-])
+@pytest.mark.parametrize(
+    ("rule", "changes", "result"),
+    [
+        (
+            "HR-05",
+            {"use.operations": ["emotion_inference"], "use.accessibility_scenario": True},
+            "escalate_senior",
+        ),
+        (
+            "HR-05",
+            {"use.operations": ["emotion_inference"], "use.accessibility_scenario": None},
+            "needs_information",
+        ),
+        (
+            "HR-08",
+            {
+                "customer.country": "FR",
+                "customer.org_type": "police",
+                "use.operations": ["identification"],
+                "use.real_time": "real_time",
+                "use.environment": "public_street",
+                "legal.eu_art5_objective": "imminent_threat",
+                "legal.authorisation": "independent_admin",
+            },
+            "escalate_senior",
+        ),
+        (
+            "HR-08",
+            {
+                "customer.country": "FR",
+                "customer.org_type": "police",
+                "use.operations": ["identification"],
+                "use.real_time": "real_time",
+                "use.environment": "public_street",
+                "legal.eu_art5_objective": "imminent_threat",
+                "legal.authorisation": "warrant",
+            },
+            "refuse",
+        ),
+        (
+            "HR-08",
+            {
+                "customer.country": "FR",
+                "customer.org_type": "police",
+                "use.operations": ["identification"],
+                "use.real_time": "real_time",
+                "use.environment": "public_street",
+                "legal.eu_art5_objective": None,
+                "legal.authorisation": "judicial",
+            },
+            "needs_information",
+        ),
+        (
+            "HR-09",
+            {
+                "use.tracks_individuals": True,
+                "use.law_enforcement_purpose": True,
+                "legal.authorisation": "warrant",
+            },
+            "escalate_senior",
+        ),
+        (
+            "HR-09",
+            {
+                "use.tracks_individuals": True,
+                "use.law_enforcement_purpose": True,
+                "legal.authorisation": None,
+            },
+            "needs_information",
+        ),
+        (
+            "HR-18",
+            {"use.decision_effects": ["employment"], "safeguards.human_review": False},
+            "escalate_senior",
+        ),
+        (
+            "HR-18",
+            {"use.decision_effects": ["employment"], "safeguards.human_review": None},
+            "needs_information",
+        ),
+        ("HR-23", {"customer.is_reseller": True, "end_users": []}, "needs_information"),
+        (
+            "HR-25",
+            {"use.operations": ["verification"], "safeguards.alternative_method": False},
+            "escalate_second",
+        ),
+        (
+            "HR-25",
+            {"use.operations": ["verification"], "safeguards.alternative_method": None},
+            "needs_information",
+        ),
+        (
+            "HR-27",
+            {
+                "use.operations": ["verification"],
+                "customer.country": "US",
+                "customer.region": "IL",
+                "people.enrollment_basis": "non_consensual_watchlist",
+            },
+            "escalate_senior",
+        ),
+        (
+            "HR-27",
+            {
+                "use.operations": ["verification"],
+                "customer.country": "US",
+                "customer.region": "IL",
+                "people.enrollment_basis": None,
+            },
+            "needs_information",
+        ),
+    ],
+)
 def test_alternative_outcomes(rule, changes, result):
     assert outcome(changes, rule) == result
 
@@ -174,15 +418,24 @@ def test_alternative_outcomes(rule, changes, result):
 def test_hr23_keeps_its_contract_conditions_when_it_asks_for_end_users():
     f = finding(make({"customer.is_reseller": True, "end_users": None}), "HR-23")
     assert f.outcome == "needs_information" and f.missing == ("end_users",)
-    assert list(f.conditions) == ["contract passes the use limits and the code of conduct down to every end user",
-                            "contract excludes use by or for police in moratorium countries"]
+    assert list(f.conditions) == [
+        "contract passes the use limits and the code of conduct down to every end user",
+        "contract excludes use by or for police in moratorium countries",
+    ]
 
 
-@pytest.mark.parametrize(("field", "limit"), [
-    ("scale.enrolled_identities", 100_000), ("scale.identifications_per_day", 10_000),
-    ("scale.people_scanned_per_day", 10_000), ("scale.cameras", 50), ("scale.sites", 10),
-    ("scale.countries", 1), ("data.retention_days", 1_095),
-])
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [
+        ("scale.enrolled_identities", 100_000),
+        ("scale.identifications_per_day", 10_000),
+        ("scale.people_scanned_per_day", 10_000),
+        ("scale.cameras", 50),
+        ("scale.sites", 10),
+        ("scale.countries", 1),
+        ("data.retention_days", 1_095),
+    ],
+)
 def test_scale_second_thresholds_are_strict(field, limit):
     assert outcome({**RECOG, field: limit}, "HR-19") == "none"
     f = finding(make({**RECOG, field: limit + 1}), "HR-19")
@@ -190,9 +443,13 @@ def test_scale_second_thresholds_are_strict(field, limit):
     assert f"{field} = {limit + 1} > {limit}" in f.explanation
 
 
-@pytest.mark.parametrize(("field", "limit"), [
-    ("scale.enrolled_identities", 1_000_000), ("scale.people_scanned_per_day", 100_000),
-])
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [
+        ("scale.enrolled_identities", 1_000_000),
+        ("scale.people_scanned_per_day", 100_000),
+    ],
+)
 def test_scale_senior_thresholds_are_strict(field, limit):
     assert outcome({**RECOG, field: limit}, "HR-20") == "none"
     assert outcome({**RECOG, field: limit + 1}, "HR-20") == "escalate_senior"
@@ -201,16 +458,26 @@ def test_scale_senior_thresholds_are_strict(field, limit):
 def test_match_threshold_boundary():
     base = {"use.operations": ["identification"]}
     assert finding(make({**base, "safeguards.match_threshold": 0.99}), "HR-28").conditions == (
-        "a match is a lead confirmed by a person, never the sole basis for action",)
-    assert "match threshold at least 0.99" in finding(
-        make({**base, "safeguards.match_threshold": 0.989}), "HR-28").conditions
-    assert "match threshold at least 0.99" in finding(
-        make({**base, "safeguards.match_threshold": None}), "HR-28").conditions
+        "a match is a lead confirmed by a person, never the sole basis for action",
+    )
+    assert (
+        "match threshold at least 0.99"
+        in finding(make({**base, "safeguards.match_threshold": 0.989}), "HR-28").conditions
+    )
+    assert (
+        "match threshold at least 0.99"
+        in finding(make({**base, "safeguards.match_threshold": None}), "HR-28").conditions
+    )
 
 
 def test_known_facts_win_over_unknowns():
-    doc = rq.validate({"reference": "R-1", "received_on": "2026-11-20",
-                       "customer": {"name": "Springfield PD", "org_type": "police", "country": "US"}})[0]
+    doc = rq.validate(
+        {
+            "reference": "R-1",
+            "received_on": "2026-11-20",
+            "customer": {"name": "Springfield PD", "org_type": "police", "country": "US"},
+        }
+    )[0]
     ev = RS.evaluate(doc)
     hr01 = finding(doc, "HR-01")
     assert hr01.outcome == "refuse" and hr01.override == "never"
@@ -224,17 +491,28 @@ def test_unknown_safeguard_is_an_obligation_not_a_question():
     assert list(f.conditions) == ["training for everyone who operates the system"]
 
 
-@pytest.mark.parametrize(("name", "fires"), [
-    ("Lake County Sheriff's Office", True), ("POLICÍA Municipal", True), ("Policia Local", True),
-    ("North Highway   Patrol Club", True), ("Sheriffs' Association", False), ("Policemen Ltd", False),
-    ("Copolice GmbH", False), ("Gendarmerie_Club", False), ("Carabinieri Veterans", True),
-])
+@pytest.mark.parametrize(
+    ("name", "fires"),
+    [
+        ("Lake County Sheriff's Office", True),
+        ("POLICÍA Municipal", True),
+        ("Policia Local", True),
+        ("North Highway   Patrol Club", True),
+        ("Sheriffs' Association", False),
+        ("Policemen Ltd", False),
+        ("Copolice GmbH", False),
+        ("Gendarmerie_Club", False),
+        ("Carabinieri Veterans", True),
+    ],
+)
 def test_police_name_terms_match_whole_words(name, fires):
     assert (outcome({"customer.name": name}, "HR-03") == "escalate_senior") is fires
 
 
-@pytest.mark.parametrize(("city", "fires"), [("Portland", True), ("  PORTLAND ", True),
-                                             ("Portland Metro", False), ("Portlánd", True)])
+@pytest.mark.parametrize(
+    ("city", "fires"),
+    [("Portland", True), ("  PORTLAND ", True), ("Portland Metro", False), ("Portlánd", True)],
+)
 def test_local_ban_city_match(city, fires):
     site = [{"country": "US", "region": "OR", "city": city, "public_accommodation": True}]
     assert (outcome({"sites": site}, "HR-13") == "refuse") is fires
@@ -249,8 +527,16 @@ def test_explanation_json_shape():
     out = RS.evaluate(doc).to_json("CLEAN-1")
     assert out["rule_set"] == "human-rights@1" and len(out["rule_set_sha256"]) == 64
     f19 = next(f for f in out["findings"] if f["rule"] == "HR-19")
-    assert set(f19) == {"rule", "title", "outcome", "override", "explanation", "missing",
-                        "conditions", "source"}
+    assert set(f19) == {
+        "rule",
+        "title",
+        "outcome",
+        "override",
+        "explanation",
+        "missing",
+        "conditions",
+        "source",
+    }
     assert "scale.cameras = 900 > 50" in f19["explanation"]
     assert [f["rule"] for f in out["findings"]] == sorted(f["rule"] for f in out["findings"])
 
@@ -261,27 +547,46 @@ def test_explanation_json_shape():
 def test_bundled_rule_set_identity_is_stable():
     again = load_text(bundled_text())
     assert again.sha256 == RS.sha256 and RS.key == "human-rights@1"
-    reformatted = bundled_text().replace("id = \"human-rights\"", "id     =     \"human-rights\"")
+    reformatted = bundled_text().replace('id = "human-rights"', 'id     =     "human-rights"')
     assert load_text(reformatted).sha256 == RS.sha256  # parsed content, not bytes
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ('when = "customer.org_type in police_types and customer.country in moratorium_countries"',
-     'when = "customer.org_typ in police_types and customer.country in moratorium_countries"',
-     "rule HR-01: when: unknown field path 'customer.org_typ'"),
-    ('when = "customer.org_type in police_types and customer.country in moratorium_countries"',
-     'when = "customer.org_type inn police_types"', "rule HR-01: when: unknown operator 'inn'"),
-    ('when = "customer.org_type in police_types and customer.country in moratorium_countries"',
-     'when = "customer.org_type in polise_types"', "rule HR-01: when: unknown parameter or field 'polise_types'"),
-    ('{ name = "EU police", request = { customer = { org_type = "police", country = "PT" } }, expect = "none" }',
-     '{ name = "EU police", request = { customer = { org_type = "police", country = "PT" } }, expect = "refuse" }',
-     "rule HR-01: example 'EU police' gives none, expected refuse"),
-    ('id = "HR-02"', 'id = "HR-01"', "rule HR-01: duplicate rule id"),
-    ("when = \"use.use_case = 'other' or", "when = \"use.use_case = 'othre' or",
-     "rule HR-12: when: 'othre' is not a value of use.use_case"),
-    ('outcome = "escalate_second"\nwhen = "customer.is_reseller = true"',
-     'outcome = "escalate_2nd"\nwhen = "customer.is_reseller = true"', "rule HR-23: outcome: expected one of"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'when = "customer.org_type in police_types and customer.country in moratorium_countries"',
+            'when = "customer.org_typ in police_types and customer.country in moratorium_countries"',
+            "rule HR-01: when: unknown field path 'customer.org_typ'",
+        ),
+        (
+            'when = "customer.org_type in police_types and customer.country in moratorium_countries"',
+            'when = "customer.org_type inn police_types"',
+            "rule HR-01: when: unknown operator 'inn'",
+        ),
+        (
+            'when = "customer.org_type in police_types and customer.country in moratorium_countries"',
+            'when = "customer.org_type in polise_types"',
+            "rule HR-01: when: unknown parameter or field 'polise_types'",
+        ),
+        (
+            '{ name = "EU police", request = { customer = { org_type = "police", country = "PT" } }, expect = "none" }',
+            '{ name = "EU police", request = { customer = { org_type = "police", country = "PT" } }, expect = "refuse" }',
+            "rule HR-01: example 'EU police' gives none, expected refuse",
+        ),
+        ('id = "HR-02"', 'id = "HR-01"', "rule HR-01: duplicate rule id"),
+        (
+            "when = \"use.use_case = 'other' or",
+            "when = \"use.use_case = 'othre' or",
+            "rule HR-12: when: 'othre' is not a value of use.use_case",
+        ),
+        (
+            'outcome = "escalate_second"\nwhen = "customer.is_reseller = true"',
+            'outcome = "escalate_2nd"\nwhen = "customer.is_reseller = true"',
+            "rule HR-23: outcome: expected one of",
+        ),
+    ],
+)
 def test_malformed_rule_sets_are_refused_naming_the_rule(old, new, message):
     text = bundled_text()
     assert old in text
@@ -293,8 +598,9 @@ def test_malformed_rule_sets_are_refused_naming_the_rule(old, new, message):
 def test_evaluate_command_json_matches_cli_shape(cli, examples, expected, capsys):
     from reviewer.cli import main
 
-    code = main(["evaluate", "--format", "json", *map(str, examples), "--database",
-                 f"sqlite:///{cli.db_path}"])
+    code = main(
+        ["evaluate", "--format", "json", *map(str, examples), "--database", f"sqlite:///{cli.db_path}"]
+    )
     out = capsys.readouterr().out
     assert code == 0
     results = json.loads(out)
@@ -308,8 +614,11 @@ def test_evaluate_command_json_matches_cli_shape(cli, examples, expected, capsys
 def _compiled_equals_interpreted(rs, docs) -> None:
     for d in docs:
         got, want = rs.evaluate(d).to_json(d["reference"]), rs.evaluate_interpreted(d).to_json(d["reference"])
-        diff = [(a["rule"], a["explanation"], b["explanation"])
-                for a, b in zip(got["findings"], want["findings"], strict=False) if a != b]
+        diff = [
+            (a["rule"], a["explanation"], b["explanation"])
+            for a, b in zip(got["findings"], want["findings"], strict=False)
+            if a != b
+        ]
         assert got == want, (d["reference"], diff)
 
 
@@ -397,9 +706,11 @@ def test_generated_source_holds_no_text_from_the_rule_file():
     text = bundled_text().replace(
         'when = "customer.org_type in police_types and customer.country in moratorium_countries"',
         'when = "customer.org_type in police_types and customer.country in moratorium_countries '
-        'or (known(customer.name) and (customer.name = \\"__import__(\'os\')\\" '
-        'or customer.name contains_word evil_terms))"', 1)
-    text = text.replace("[parameters]\n", f"[parameters]\nevil_terms = [{json.dumps(EVIL)}, \"pwned\"]\n", 1)
+        "or (known(customer.name) and (customer.name = \\\"__import__('os')\\\" "
+        'or customer.name contains_word evil_terms))"',
+        1,
+    )
+    text = text.replace("[parameters]\n", f'[parameters]\nevil_terms = [{json.dumps(EVIL)}, "pwned"]\n', 1)
     rs = load_text(text)
     assert "evil_terms" in rs.rules[0].when_text
     assert "__import__" not in rs.compiled_source and "pwned" not in rs.compiled_source

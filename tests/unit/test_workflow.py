@@ -44,14 +44,54 @@ def test_claim_release_take_over(wf):
 def test_decide_return_check_reopen_and_conditions(wf):
     # conditions: one reviewer, approve_with_conditions carrying the rule set's conditions
     ok(wf, "claim", "R-COND", user="rev1")
-    refused(wf, "decide", "R-COND", "--outcome", "approve", "--justification", JUST, user="rev1",
-            code=5, words="plain approve is impossible while there are conditions")
-    refused(wf, "decide", "R-COND", "--outcome", "approve_with_conditions", "--justification",
-            "too short", user="rev1", code=5, words="at least 30 characters")
-    refused(wf, "decide", "R-COND", "--outcome", "approve_with_conditions", "--justification", JUST,
-            user="rev2", code=5, words="assigned to rev1")
-    out = ok(wf, "decide", "R-COND", "--outcome", "approve_with_conditions", "--justification",
-             JUST, "--condition", f"quarterly audit report@{SOON}", user="rev1")
+    refused(
+        wf,
+        "decide",
+        "R-COND",
+        "--outcome",
+        "approve",
+        "--justification",
+        JUST,
+        user="rev1",
+        code=5,
+        words="plain approve is impossible while there are conditions",
+    )
+    refused(
+        wf,
+        "decide",
+        "R-COND",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        "too short",
+        user="rev1",
+        code=5,
+        words="at least 30 characters",
+    )
+    refused(
+        wf,
+        "decide",
+        "R-COND",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        JUST,
+        user="rev2",
+        code=5,
+        words="assigned to rev1",
+    )
+    out = ok(
+        wf,
+        "decide",
+        "R-COND",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        JUST,
+        "--condition",
+        f"quarterly audit report@{SOON}",
+        user="rev1",
+    )
     assert "final" in out
     data = json.loads(ok(wf, "show", "R-COND", "--format", "json", user=ADMIN))
     assert data["status"] == "decided"
@@ -59,34 +99,79 @@ def test_decide_return_check_reopen_and_conditions(wf):
     assert d["final"] and d["checker"] is None and len(d["record_hash"]) == 64
     assert [(c["rule"], c["text"], c["due"]) for c in d["conditions"]] == [
         ("HR-25", "conspicuous notice and meaningful consent before enrolment", d["re_review"]),
-        ("reviewer", "quarterly audit report", SOON)]
+        ("reviewer", "quarterly audit report", SOON),
+    ]
     # edit while decided is refused; conditions can be marked; reopen needs a senior
     f = wf.tmp / "edit.jsonl"
     doc = make({"use.operations": ["verification"], "title": "changed"})
     doc["reference"] = "R-COND"
     f.write_text(rq.canonical_json(doc) + "\n")
-    refused(wf, "import", str(f), "--update", user="rev1", code=5,
-            words="'R-COND' is decided: it cannot be changed until a senior reopens it")
+    refused(
+        wf,
+        "import",
+        str(f),
+        "--update",
+        user="rev1",
+        code=5,
+        words="'R-COND' is decided: it cannot be changed until a senior reopens it",
+    )
     cid = str(d["conditions"][1]["id"])
-    refused(wf, "conditions", "mark", cid, "met", "--note", "report received", user="adm",
-            code=5, words="neither the reviewer nor the senior")
+    refused(
+        wf,
+        "conditions",
+        "mark",
+        cid,
+        "met",
+        "--note",
+        "report received",
+        user="adm",
+        code=5,
+        words="neither the reviewer nor the senior",
+    )
     ok(wf, "conditions", "mark", cid, "met", "--note", "report received", user="rev2")
-    refused(wf, "conditions", "mark", cid, "lapsed", "--note", "again", user="rev2", code=5,
-            words="already met")
+    refused(
+        wf, "conditions", "mark", cid, "lapsed", "--note", "again", user="rev2", code=5, words="already met"
+    )
     rows = json.loads(ok(wf, "conditions", "--format", "json", user=ADMIN))
     assert {r["id"]: r["status"] for r in rows}[int(cid)] == "met"
     refused(wf, "reopen", "R-COND", "--reason", JUST, user="rev1", code=5, words="only a senior")
     ok(wf, "reopen", "R-COND", "--reason", JUST, user="sen1")
     assert status(wf, "R-COND") == ("in_review", "sen1")
-    refused(wf, "conditions", "mark", str(d["conditions"][0]["id"]), "met", "--note", "x",
-            user="rev2", code=5, words="is in_review, not decided")
+    refused(
+        wf,
+        "conditions",
+        "mark",
+        str(d["conditions"][0]["id"]),
+        "met",
+        "--note",
+        "x",
+        user="rev2",
+        code=5,
+        words="is in_review, not decided",
+    )
 
     # return for information: in_review -> returned; an update brings it back as new
     ok(wf, "claim", "R-INFO", user="rev2")
-    refused(wf, "decide", "R-INFO", "--outcome", "approve", "--justification", JUST, user="rev2",
-            code=5, words="HR-29 needs information")
-    ok(wf, "return", "R-INFO", "--reason", "Please tell us the customer's sector (customer.sector).",
-       user="rev2")
+    refused(
+        wf,
+        "decide",
+        "R-INFO",
+        "--outcome",
+        "approve",
+        "--justification",
+        JUST,
+        user="rev2",
+        code=5,
+        words="HR-29 needs information",
+    )
+    ok(
+        wf,
+        "return",
+        "R-INFO",
+        "--reason",
+        "Please tell us the customer's sector (customer.sector).",
+        user="rev2",
+    )
     assert status(wf, "R-INFO") == ("returned", None)
     doc = make({"customer.sector": "commercial"})
     doc["reference"] = "R-INFO"
@@ -99,26 +184,68 @@ def test_decide_return_check_reopen_and_conditions(wf):
 
 def test_four_eyes_second_check(wf):
     ok(wf, "claim", "R-SECOND", user="rev1")
-    out = ok(wf, "decide", "R-SECOND", "--outcome", "approve_with_conditions", "--justification",
-             JUST, "--condition", "yearly fairness audit", user="rev1")
+    out = ok(
+        wf,
+        "decide",
+        "R-SECOND",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        JUST,
+        "--condition",
+        "yearly fairness audit",
+        user="rev1",
+    )
     assert "awaiting a second check" in out
     assert status(wf, "R-SECOND")[0] == "awaiting_second"
-    refused(wf, "check", "R-SECOND", "--confirm", user="rev1", code=5,
-            words="a checker must be a different account")
-    refused(wf, "check", "R-SECOND", "--confirm", user="adm", code=5,
-            words="neither the reviewer nor the senior")
+    refused(
+        wf,
+        "check",
+        "R-SECOND",
+        "--confirm",
+        user="rev1",
+        code=5,
+        words="a checker must be a different account",
+    )
+    refused(
+        wf, "check", "R-SECOND", "--confirm", user="adm", code=5, words="neither the reviewer nor the senior"
+    )
     refused(wf, "claim", "R-SECOND", user="rev2", code=5, words="is awaiting_second")
     doc = make({"use.decision_effects": ["housing"], "title": "edited while awaiting a check"})
     doc["reference"] = "R-SECOND"
     f = wf.tmp / "edit-second.jsonl"
     f.write_text(rq.canonical_json(doc) + "\n")
-    refused(wf, "import", str(f), "--update", user="rev2", code=5,
-            words="'R-SECOND' is awaiting_second: it cannot be changed until a senior reopens it")
-    ok(wf, "check", "R-SECOND", "--reject", "--reason", "The fairness audit needs a named auditor.",
-       user="rev2")
+    refused(
+        wf,
+        "import",
+        str(f),
+        "--update",
+        user="rev2",
+        code=5,
+        words="'R-SECOND' is awaiting_second: it cannot be changed until a senior reopens it",
+    )
+    ok(
+        wf,
+        "check",
+        "R-SECOND",
+        "--reject",
+        "--reason",
+        "The fairness audit needs a named auditor.",
+        user="rev2",
+    )
     assert status(wf, "R-SECOND") == ("in_review", "rev1")
-    ok(wf, "decide", "R-SECOND", "--outcome", "approve_with_conditions", "--justification", JUST,
-       "--condition", "yearly fairness audit by a named external auditor", user="rev1")
+    ok(
+        wf,
+        "decide",
+        "R-SECOND",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        JUST,
+        "--condition",
+        "yearly fairness audit by a named external auditor",
+        user="rev1",
+    )
     ok(wf, "check", "R-SECOND", "--confirm", user="rev2")
     data = json.loads(ok(wf, "show", "R-SECOND", "--format", "json", user=ADMIN))
     assert data["status"] == "decided"
@@ -130,22 +257,51 @@ def test_four_eyes_second_check(wf):
 
 def test_an_admin_without_reviewer_role_cannot_decide(wf):
     ok(wf, "claim", "R-APPROVE", user="rev1")
-    refused(wf, "decide", "R-APPROVE", "--outcome", "approve", "--justification", JUST, user="adm",
-            code=5, words="decide: adm has neither the reviewer nor the senior role")
-    refused(wf, "return", "R-APPROVE", "--reason", JUST, user="adm", code=5,
-            words="return: adm has neither the reviewer nor the senior role")
+    refused(
+        wf,
+        "decide",
+        "R-APPROVE",
+        "--outcome",
+        "approve",
+        "--justification",
+        JUST,
+        user="adm",
+        code=5,
+        words="decide: adm has neither the reviewer nor the senior role",
+    )
+    refused(
+        wf,
+        "return",
+        "R-APPROVE",
+        "--reason",
+        JUST,
+        user="adm",
+        code=5,
+        words="return: adm has neither the reviewer nor the senior role",
+    )
 
 
 def test_overdue_conditions(wf):
     ok(wf, "claim", "R-COND", user="rev1")
-    ok(wf, "decide", "R-COND", "--outcome", "approve_with_conditions", "--justification", JUST,
-       "--condition", f"first audit report@{SOON}", user="rev1")
+    ok(
+        wf,
+        "decide",
+        "R-COND",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        JUST,
+        "--condition",
+        f"first audit report@{SOON}",
+        user="rev1",
+    )
     assert json.loads(ok(wf, "conditions", "--overdue", "--format", "json", user=ADMIN)) == []
     # time passes: the audit report's due date is behind us
     wf.sql("update conditions set due_on = '2026-01-31' where rule = 'reviewer'")
     rows = json.loads(ok(wf, "conditions", "--overdue", "--format", "json", user=ADMIN))
     assert [(r["reference"], r["text"], r["status"]) for r in rows] == [
-        ("R-COND", "first audit report", "open")]
+        ("R-COND", "first audit report", "open")
+    ]
     cid = str(rows[0]["id"])
     ok(wf, "conditions", "mark", cid, "lapsed", "--note", "no report by the due date", user="rev2")
     assert json.loads(ok(wf, "conditions", "--overdue", "--format", "json", user=ADMIN)) == []
@@ -153,18 +309,55 @@ def test_overdue_conditions(wf):
 
 def test_admins_do_not_check_their_own_decisions(wf):
     ok(wf, "claim", "R-SECOND", user=ADMIN)
-    ok(wf, "decide", "R-SECOND", "--outcome", "approve_with_conditions", "--justification", JUST,
-       "--condition", "yearly fairness audit", user=ADMIN)
-    refused(wf, "check", "R-SECOND", "--confirm", user=ADMIN, code=5,
-            words="a checker must be a different account")
+    ok(
+        wf,
+        "decide",
+        "R-SECOND",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        JUST,
+        "--condition",
+        "yearly fairness audit",
+        user=ADMIN,
+    )
+    refused(
+        wf,
+        "check",
+        "R-SECOND",
+        "--confirm",
+        user=ADMIN,
+        code=5,
+        words="a checker must be a different account",
+    )
 
 
 def test_escalate_senior_rules(wf):
     ok(wf, "claim", "R-SENIOR", user="rev1")
-    refused(wf, "decide", "R-SENIOR", "--outcome", "approve", "--justification", JUST, user="rev1",
-            code=5, words="escalate_senior: a senior decides")
-    refused(wf, "decide", "R-SENIOR", "--outcome", "refuse", "--justification", JUST, user="rev1",
-            code=5, words="a refusal needs a senior")
+    refused(
+        wf,
+        "decide",
+        "R-SENIOR",
+        "--outcome",
+        "approve",
+        "--justification",
+        JUST,
+        user="rev1",
+        code=5,
+        words="escalate_senior: a senior decides",
+    )
+    refused(
+        wf,
+        "decide",
+        "R-SENIOR",
+        "--outcome",
+        "refuse",
+        "--justification",
+        JUST,
+        user="rev1",
+        code=5,
+        words="a refusal needs a senior",
+    )
     ok(wf, "take-over", "R-SENIOR", user="sen1")
     ok(wf, "decide", "R-SENIOR", "--outcome", "approve", "--justification", JUST, user="sen1")
     ok(wf, "check", "R-SENIOR", "--confirm", user="rev2")  # a different account checks
@@ -173,14 +366,38 @@ def test_escalate_senior_rules(wf):
 
 def test_committee_override_needs_two_different_seniors(wf):
     ok(wf, "claim", "R-COMMITTEE", user="rev1")
-    refused(wf, "decide", "R-COMMITTEE", "--outcome", "approve", "--justification", JUST,
-            user="rev1", code=5, words="HR-12 refuses with override committee")
+    refused(
+        wf,
+        "decide",
+        "R-COMMITTEE",
+        "--outcome",
+        "approve",
+        "--justification",
+        JUST,
+        user="rev1",
+        code=5,
+        words="HR-12 refuses with override committee",
+    )
     ok(wf, "take-over", "R-COMMITTEE", user="sen1")
     ok(wf, "decide", "R-COMMITTEE", "--outcome", "approve", "--justification", JUST, user="sen1")
-    refused(wf, "check", "R-COMMITTEE", "--confirm", user="rev2", code=5,
-            words="the checker must be a second senior")
-    refused(wf, "check", "R-COMMITTEE", "--confirm", user="sen1", code=5,
-            words="a checker must be a different account")
+    refused(
+        wf,
+        "check",
+        "R-COMMITTEE",
+        "--confirm",
+        user="rev2",
+        code=5,
+        words="the checker must be a second senior",
+    )
+    refused(
+        wf,
+        "check",
+        "R-COMMITTEE",
+        "--confirm",
+        user="sen1",
+        code=5,
+        words="a checker must be a different account",
+    )
     ok(wf, "check", "R-COMMITTEE", "--confirm", user="sen2")
     data = json.loads(ok(wf, "show", "R-COMMITTEE", "--format", "json", user=ADMIN))
     assert data["decisions"][0]["decider"] == "sen1" and data["decisions"][0]["checker"] == "sen2"
@@ -188,19 +405,52 @@ def test_committee_override_needs_two_different_seniors(wf):
 
 def test_never_refusal_forbids_approval_but_one_reviewer_refuses(wf):
     ok(wf, "claim", "R-NEVER", user="rev1")
-    refused(wf, "decide", "R-NEVER", "--outcome", "approve_with_conditions", "--justification",
-            JUST, "--condition", "x", user="rev1", code=5,
-            words="HR-09 refuses with override never: approval is impossible")
+    refused(
+        wf,
+        "decide",
+        "R-NEVER",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        JUST,
+        "--condition",
+        "x",
+        user="rev1",
+        code=5,
+        words="HR-09 refuses with override never: approval is impossible",
+    )
     out = ok(wf, "decide", "R-NEVER", "--outcome", "refuse", "--justification", JUST, user="rev1")
     assert "refuse (final)" in out
 
 
 def test_plain_approve_and_approve_with_conditions(wf):
     ok(wf, "claim", "R-APPROVE", user="rev1")
-    refused(wf, "decide", "R-APPROVE", "--outcome", "approve_with_conditions", "--justification",
-            JUST, user="rev1", code=5, words="needs at least one condition")
-    refused(wf, "decide", "R-APPROVE", "--outcome", "approve", "--justification", JUST,
-            "--re-review", "2020-01-01", user="rev1", code=3, words="must be after today")
+    refused(
+        wf,
+        "decide",
+        "R-APPROVE",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        JUST,
+        user="rev1",
+        code=5,
+        words="needs at least one condition",
+    )
+    refused(
+        wf,
+        "decide",
+        "R-APPROVE",
+        "--outcome",
+        "approve",
+        "--justification",
+        JUST,
+        "--re-review",
+        "2020-01-01",
+        user="rev1",
+        code=3,
+        words="must be after today",
+    )
     ok(wf, "decide", "R-APPROVE", "--outcome", "approve", "--justification", JUST, user="rev1")
     assert status(wf, "R-APPROVE")[0] == "decided"
 
@@ -235,8 +485,16 @@ def test_stale_version_is_a_conflict(wf):
     data = json.loads(ok(wf, "show", "R-APPROVE", "--format", "json", user=ADMIN))
     v = str(data["version"])
     ok(wf, "claim", "R-APPROVE", "--expect-version", v, user="rev1")
-    refused(wf, "release", "R-APPROVE", "--expect-version", v, user="rev1", code=4,
-            words="R-APPROVE changed by rev1")
+    refused(
+        wf,
+        "release",
+        "R-APPROVE",
+        "--expect-version",
+        v,
+        user="rev1",
+        code=4,
+        words="R-APPROVE changed by rev1",
+    )
 
 
 # --------------------------------------------------------------------------- edits
@@ -245,8 +503,7 @@ def test_stale_version_is_a_conflict(wf):
 def test_edit_reevaluates_and_old_decisions_keep_their_version(wf):
     ok(wf, "claim", "R-APPROVE", user="rev1")
     ok(wf, "decide", "R-APPROVE", "--outcome", "approve", "--justification", JUST, user="rev1")
-    ok(wf, "reopen", "R-APPROVE", "--reason", "The customer now wants to identify visitors too.",
-       user="sen1")
+    ok(wf, "reopen", "R-APPROVE", "--reason", "The customer now wants to identify visitors too.", user="sen1")
     doc = make({"use.operations": ["identification"], "use.environment": "publicly_accessible"})
     doc["reference"] = "R-APPROVE"
     f = wf.tmp / "edit.jsonl"
@@ -269,8 +526,18 @@ def test_edit_reevaluates_and_old_decisions_keep_their_version(wf):
 
 def decided_db(wf):
     ok(wf, "claim", "R-SECOND", user="rev1")
-    ok(wf, "decide", "R-SECOND", "--outcome", "approve_with_conditions", "--justification", JUST,
-       "--condition", "yearly fairness audit", user="rev1")
+    ok(
+        wf,
+        "decide",
+        "R-SECOND",
+        "--outcome",
+        "approve_with_conditions",
+        "--justification",
+        JUST,
+        "--condition",
+        "yearly fairness audit",
+        user="rev1",
+    )
     ok(wf, "check", "R-SECOND", "--confirm", user="rev2")
     ok(wf, "claim", "R-NEVER", user="rev2")
     ok(wf, "decide", "R-NEVER", "--outcome", "refuse", "--justification", JUST, user="rev2")
@@ -278,18 +545,34 @@ def decided_db(wf):
 
 
 TAMPER = {
-    "event payload": ("update audit_events set payload = replace(payload, 'rev1', 'rev9') "
-                      "where action = 'claim' and actor = 'rev1'", "chain", "hash does not match"),
-    "decision outcome": ("update decisions set outcome = 'refuse' where outcome = "
-                         "'approve_with_conditions'", "decision", "does not match its record hash"),
-    "newest event deleted": ("delete from audit_events where seq = (select max(seq) from "
-                             "audit_events)", "chain", "chain head"),
+    "event payload": (
+        "update audit_events set payload = replace(payload, 'rev1', 'rev9') "
+        "where action = 'claim' and actor = 'rev1'",
+        "chain",
+        "hash does not match",
+    ),
+    "decision outcome": (
+        "update decisions set outcome = 'refuse' where outcome = 'approve_with_conditions'",
+        "decision",
+        "does not match its record hash",
+    ),
+    "newest event deleted": (
+        "delete from audit_events where seq = (select max(seq) from audit_events)",
+        "chain",
+        "chain head",
+    ),
     "middle event deleted": ("delete from audit_events where seq = 5", "chain", "expected event 5"),
-    "events swapped": ("update audit_events set seq = -6 where seq = 6; update audit_events set "
-                       "seq = 6 where seq = 7; update audit_events set seq = 7 where seq = -6",
-                       "chain", "prev_hash"),
-    "request document": ("update request_versions set document = replace(document, 'Harbour', "
-                         "'Harb0ur') where id = 1", "request", "differs from its hash"),
+    "events swapped": (
+        "update audit_events set seq = -6 where seq = 6; update audit_events set "
+        "seq = 6 where seq = 7; update audit_events set seq = 7 where seq = -6",
+        "chain",
+        "prev_hash",
+    ),
+    "request document": (
+        "update request_versions set document = replace(document, 'Harbour', 'Harb0ur') where id = 1",
+        "request",
+        "differs from its hash",
+    ),
 }
 
 
@@ -318,8 +601,17 @@ def test_verify_against_an_anchor(wf):
 def test_seed_demo_with_decisions_verifies(db_cli, tmp_path):
     cli = db_cli
     if cli.backend == "pg":
-        refused(cli, "seed-demo", "--count", "5", "--decisions", "2", user=ADMIN, code=5,
-                words="which team mode forbids")
+        refused(
+            cli,
+            "seed-demo",
+            "--count",
+            "5",
+            "--decisions",
+            "2",
+            user=ADMIN,
+            code=5,
+            words="which team mode forbids",
+        )
         return
     ok(cli, "seed-demo", "--count", "120", "--decisions", "40", user=ADMIN)
     report = json.loads(ok(cli, "verify", "--format", "json", user=ADMIN))
