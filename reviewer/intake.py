@@ -173,6 +173,143 @@ class _Source:
                     raise self._grew()
             yield raw
 
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """The bytes from the start, `size` at a time."""
+        self.fh.seek(0)
+        left = self.left
+        while True:
+            data: bytes = self.fh.read(size)
+            if not data:
+                return
+            if left is not None:
+                left -= len(data)
+                if left < 0:
+                    raise self._grew()
+            yield data
+
+
+CHUNK_BYTES = 1024 * 1024  # a JSON file is read and decoded this much at a time
+
+
+class _BadUtf8(Exception):
+    def __init__(self, line: int, byte: int) -> None:
+        self.line, self.byte = line, byte
+
+
+def _incomplete_tail(data: bytes) -> int:
+    """Where a UTF-8 sequence cut off at the end of `data` starts (len(data) if none is)."""
+    for back in range(1, min(4, len(data)) + 1):
+        b = data[-back]
+        if b & 0xC0 != 0x80:  # a lead byte (or ASCII): how long is its sequence?
+            need = 2 if b >> 5 == 0b110 else 3 if b >> 4 == 0b1110 else 4 if b >> 3 == 0b11110 else 1
+            return len(data) - back if need > back else len(data)
+    return len(data)
+
+
+def _utf8_pieces(src: _Source, size: int) -> Iterator[str]:
+    """The text of a file, decoded a chunk at a time (strict UTF-8; _BadUtf8 names the line
+    and the byte of the first error)."""
+    carry, lines = b"", 0
+    for data in src.chunks(size):
+        data = carry + data
+        cut = _incomplete_tail(data)
+        piece, carry = data[:cut], data[cut:]
+        try:
+            yield piece.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _BadUtf8(lines + piece.count(b"\n", 0, exc.start) + 1, piece[exc.start]) from exc
+        lines += piece.count(b"\n")
+    if carry:
+        try:
+            yield carry.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _BadUtf8(lines + carry.count(b"\n", 0, exc.start) + 1, carry[exc.start]) from exc
+
+
+class _Window:
+    """The text of a JSON file from `pos` on, decoded as it is needed (what is consumed is
+    dropped when more is read), with the line and column where `text` starts, so that
+    errors name places in the whole file however little of it is held."""
+
+    def __init__(self, pieces: Iterator[str]) -> None:
+        self.pieces = pieces
+        self.text = ""
+        self.pos = 0
+        self.eof = False
+        self.lines = 0  # new lines before text[0]
+        self.col = 0  # characters before text[0] on its line
+        self.first = True
+
+    def more(self, want: int) -> bool:
+        """Drop what is consumed and read on until `want` characters are held or the file
+        ends; False when nothing more was read."""
+        text, pos = self.text, self.pos
+        newlines = text.count("\n", 0, pos)
+        if newlines:
+            self.lines += newlines
+            self.col = pos - text.rfind("\n", 0, pos) - 1
+        else:
+            self.col += pos
+        parts, n, got = [text[pos:]], len(text) - pos, False
+        while n < want and not self.eof:
+            piece = next(self.pieces, None)
+            if piece is None:
+                self.eof = True
+                break
+            if self.first and piece:
+                self.first = False
+                if piece.startswith(BOM):
+                    piece = piece[1:]
+            parts.append(piece)
+            n += len(piece)
+            got = got or bool(piece)
+        self.text, self.pos = "".join(parts), 0
+        return got
+
+    def held(self) -> int:
+        return len(self.text) - self.pos
+
+    def skip_ws(self) -> None:
+        while True:
+            self.pos = _WS.match(self.text, self.pos).end()  # type: ignore[union-attr]
+            if self.held() or not self.more(CHUNK_BYTES):
+                return
+
+    def peek(self) -> str:
+        if not self.held():
+            self.more(1)
+        return self.text[self.pos : self.pos + 1]
+
+    def only_ws_left(self) -> bool:
+        self.skip_ws()
+        return not self.held()
+
+    def decode(self) -> tuple[Any, int]:
+        """The JSON value at `pos`, and where it ends: read on while it may be cut off by the
+        end of what is held (a number that may go on, an error at the end or inside a
+        string), so the value and any error are those of the whole file."""
+        while True:
+            try:
+                obj, end = _decode(self.text, self.pos)
+            except json.JSONDecodeError as exc:
+                cut = exc.pos >= len(self.text) - 8 or exc.msg.startswith("Unterminated string")
+                if not cut or self.eof:
+                    raise
+                self.more(2 * self.held() + CHUNK_BYTES)  # and decode again, in what is held
+                continue
+            if end == len(self.text) and not self.eof:
+                self.more(2 * self.held() + CHUNK_BYTES)
+                continue
+            return obj, end
+
+    def line(self) -> int:
+        return self.lines + self.text.count("\n", 0, self.pos) + 1
+
+    def message(self, exc: json.JSONDecodeError) -> str:
+        """`_json_message` with the line and column in the whole file."""
+        col = exc.colno + (self.col if exc.lineno == 1 else 0)
+        return f"not valid JSON: {exc.msg} (line {self.lines + exc.lineno} column {col})"
+
 
 def read_records(path: str, parse: bool = True, limit_mb: int | None = None) -> Iterator[Record]:
     """Yield the records of one file; raise FileProblem for a file-level problem. With
@@ -203,10 +340,6 @@ def read_records(path: str, parse: bool = True, limit_mb: int | None = None) -> 
         fh.close()
 
 
-def _utf8_error_line(data: bytes, exc: UnicodeDecodeError) -> int:
-    return data.count(b"\n", 0, exc.start) + 1
-
-
 def _value_error(exc: ValueError) -> str:
     """The decoder's other complaint: an integer longer than Python converts."""
     text = str(exc)
@@ -230,49 +363,54 @@ def _read_json_text(path: str, src: _Source) -> Iterator[Record]:
 
 
 def _read_json(path: str, src: _Source, keep_text: bool = False) -> Iterator[Record]:
-    data = src.read()
+    """A JSON file: one request object, or an array of them decoded one element at a time as
+    the file is read (a chunk of text and the element at hand are held, never the whole
+    file). The file is checked to be UTF-8 first, so a bad byte is a problem of the whole
+    file, as it was when files were decoded at once."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FileProblem(
-            path,
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
-            label=str(_utf8_error_line(data, exc)),
-        ) from exc
-    del data
-    if text.startswith(BOM):
-        text = text[1:]
-    pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
-    if pos == len(text):
+        for _piece in _utf8_pieces(src, CHUNK_BYTES):
+            pass
+    except _BadUtf8 as exc:
+        raise FileProblem(path, f"not valid UTF-8 (byte 0x{exc.byte:02x})", label=str(exc.line)) from None
+    w = _Window(_utf8_pieces(src, CHUNK_BYTES))
+    try:
+        yield from _json_records(path, w, keep_text)
+    except _BadUtf8 as exc:  # the file changed since it was checked
+        raise FileProblem(path, f"not valid UTF-8 (byte 0x{exc.byte:02x})", label=str(exc.line)) from None
+
+
+def _json_records(path: str, w: _Window, keep_text: bool) -> Iterator[Record]:
+    w.skip_ws()
+    if not w.held():
         raise FileProblem(path, "empty file: no request in it")
-    if text[pos] != "[":
+    if w.peek() != "[":
         try:
-            obj, end = _decode(text, pos)
+            obj, end = w.decode()
         except json.JSONDecodeError as exc:
-            raise FileProblem(path, _json_message(exc)) from exc
+            raise FileProblem(path, w.message(exc)) from exc
         except RecursionError as exc:
             raise FileProblem(path, "not valid JSON: nested too deeply") from exc
         except ValueError as exc:
             raise FileProblem(path, f"not valid JSON: {_value_error(exc)}") from exc
-        if _WS.match(text, end).end() != len(text):  # type: ignore[union-attr]
+        w.pos = end
+        if not w.only_ws_left():
             raise FileProblem(path, "not valid JSON: extra data after the request")
         yield Record(path, "", obj)
         return
     # An array: decode one element at a time so no list of dicts is ever built.
-    pos += 1
+    w.pos += 1
     index = 0
     while True:
-        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
-        if pos < len(text) and text[pos] == "]" and index == 0:
-            pos += 1
+        w.skip_ws()
+        if index == 0 and w.peek() == "]":
+            w.pos += 1
             break
         index += 1
         label = f"#{index}"
-        start = pos
         try:
-            obj, pos = _decode(text, pos)
+            obj, end = w.decode()
         except json.JSONDecodeError as exc:
-            yield Record(path, label, problems=[("", _json_message(exc))])
+            yield Record(path, label, problems=[("", w.message(exc))])
             return
         except RecursionError:
             yield Record(path, label, problems=[("", "not valid JSON: nested too deeply")])
@@ -282,24 +420,25 @@ def _read_json(path: str, src: _Source, keep_text: bool = False) -> Iterator[Rec
             return
         if keep_text:
             del obj
-            yield Record(path, label, text=text[start:pos])
+            yield Record(path, label, text=w.text[w.pos : end])
         else:
             yield Record(path, label, obj)
-        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
-        if pos < len(text) and text[pos] == ",":
-            pos += 1
+        w.pos = end
+        w.skip_ws()
+        after = w.peek()
+        if after == ",":
+            w.pos += 1
             continue
-        if pos < len(text) and text[pos] == "]":
-            pos += 1
+        if after == "]":
+            w.pos += 1
             break
-        line = text.count("\n", 0, pos) + 1
         yield Record(
             path,
             f"#{index + 1}",
-            problems=[("", f"not valid JSON: expected ',' or ']' (line {line})")],
+            problems=[("", f"not valid JSON: expected ',' or ']' (line {w.line()})")],
         )
         return
-    if _WS.match(text, pos).end() != len(text):  # type: ignore[union-attr]
+    if not w.only_ws_left():
         yield Record(path, f"#{index + 1}", problems=[("", "not valid JSON: data after the array")])
 
 

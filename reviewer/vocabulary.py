@@ -57,11 +57,11 @@ class Recommendation(Term):
     REFUSE = ("refuse", "Refuse", "#b42318", "A rule refuses the request.")
     NEEDS_INFORMATION = ("needs_information", "Needs information", "#6941c6",
                          "Facts the rules need are unknown: ask sales for them.")  # fmt: skip
-    ESCALATE_SENIOR = ("escalate_senior", "Escalate to a senior", "#c4320a",
+    ESCALATE_SENIOR = ("escalate_senior", "Senior decides", "#c4320a",
                        "A senior decides and a different account checks.")  # fmt: skip
-    ESCALATE_SECOND = ("escalate_second", "Second reviewer", "#9a6700",
+    ESCALATE_SECOND = ("escalate_second", "Second check", "#9a6700",
                        "A different account checks the decision.")  # fmt: skip
-    CONDITIONS = ("conditions", "Approve with conditions", "#175cd3",
+    CONDITIONS = ("conditions", "With conditions", "#175cd3",
                   "Approvable with the conditions the rules add.")  # fmt: skip
     APPROVE = ("approve", "Approve", "#1b7f3b", "No rule stands in the way.")
 

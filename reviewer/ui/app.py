@@ -70,4 +70,7 @@ def run(ctx: Context, screenshot: str | None = None) -> int:
             app.exit(0 if ok else 1)
 
         window.loaded.connect(lambda: QTimer.singleShot(300, shoot))
-    return app.exec()
+    code = app.exec()
+    window.runner.wait(60_000)  # background work (the start-up verify) ends before Qt does
+    window.ctx.db.dispose()
+    return code

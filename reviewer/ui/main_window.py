@@ -240,6 +240,7 @@ class MainWindow(QMainWindow):
         state.save(state.WINDOW_GEOMETRY, self.saveGeometry())
         state.save(state.QUEUE_HEADER, self.table.horizontalHeader().saveState())
         self.runner.wait(5000)
+        self.ctx.db.dispose()  # the window's connections end with it
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ ops
