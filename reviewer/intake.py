@@ -188,7 +188,7 @@ class _Source:
             yield data
 
 
-CHUNK_BYTES = 1024 * 1024  # a JSON file is read and decoded this much at a time
+CHUNK_BYTES = 256 * 1024  # a JSON file is read and decoded this much at a time
 
 
 class _BadUtf8(Exception):
@@ -286,7 +286,7 @@ class _Window:
 
     def decode(self) -> tuple[Any, int]:
         """The JSON value at `pos`, and where it ends: read on while it may be cut off by the
-        end of what is held (a number that may go on, an error at the end or inside a
+        end of what is held (a value or an error within 8 characters of it, an unterminated
         string), so the value and any error are those of the whole file."""
         while True:
             try:
@@ -297,7 +297,7 @@ class _Window:
                     raise
                 self.more(2 * self.held() + CHUNK_BYTES)  # and decode again, in what is held
                 continue
-            if end == len(self.text) and not self.eof:
+            if end >= len(self.text) - 8 and not self.eof:  # `31e` may be `31e5` in full
                 self.more(2 * self.held() + CHUNK_BYTES)
                 continue
             return obj, end

@@ -175,10 +175,13 @@ def export_pdfs(
     done = 0
     if jobs <= 1 or len(items) < 4:
         _init_worker(open_db)
-        for item in items:
-            done += _export_chunk([item])
-            if progress:
-                progress(done, len(items))
+        try:
+            for item in items:
+                done += _export_chunk([item])
+                if progress:
+                    progress(done, len(items))
+        finally:
+            _WORKER_DB.pop().dispose()  # in this process: close what it opened
         return done
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     size = max(1, min(25, len(items) // (jobs * 4)))

@@ -807,3 +807,47 @@ def test_the_intake_helper_checks_files_without_reading_them(tmp_path):
         f"{wrong}: unsupported file type '.txt': expected .json, .jsonl or .csv",
     ]
     assert os.path.isdir(folder)
+
+
+def _records(path: str, parse: bool) -> list:
+    try:
+        return [
+            (r.label, repr(r.raw), r.problems, r.text and rq.loads(r.text))
+            for r in intake.read_records(path, parse)
+        ]
+    except intake.FileProblem as exc:
+        return [str(exc)]
+
+
+def test_a_json_file_read_a_few_bytes_at_a_time_gives_the_same_records_and_errors(tmp_path, monkeypatch):
+    """JSON is decoded as it is read (so memory stays flat however large the file): records,
+    values cut at a chunk's end and the line and column of every error are those of the
+    whole file."""
+    corpus = ROOT / "tests" / "data" / "corpus" / "malformed"
+    docs = [
+        *(doc(customer__name=f"Ελληνικά {i} 😀") for i in range(3)),
+        {**CLEAN, "scale": {"cameras": 10**14}},
+    ]
+    whole = json.dumps(docs, ensure_ascii=False, indent=2).encode()
+    cases = [p.read_bytes() for p in sorted(corpus.glob("*.json"))]
+    cases += [
+        whole,
+        b"\xef\xbb\xbf" + whole,
+        whole + b" x",
+        whole[:-40],
+        b"[1, 2, 31e5]",
+        b"[" + b"1" * 5000 + b"]",
+        whole.replace("Ελ".encode(), b"\xff", 1),
+        whole[:300] + b"\xc3",
+        whole[:200] + b"\n\n ,, " + whole[200:],
+    ]
+    cases += [whole[:cut] for cut in range(0, len(whole), 97)]
+    path = str(tmp_path / "c.json")
+    for data in cases:
+        Path(path).write_bytes(data)
+        for parse in (True, False):
+            monkeypatch.setattr(intake, "CHUNK_BYTES", 1 << 20)
+            expected = _records(path, parse)
+            for chunk in (1, 3, 64):
+                monkeypatch.setattr(intake, "CHUNK_BYTES", chunk)
+                assert _records(path, parse) == expected, (chunk, data[:80])
