@@ -56,6 +56,8 @@ def restore(db: Database, actor: Actor, source: Path, force: bool = False) -> Re
     _require_admin(db, actor)
     if not source.exists():
         raise EnvironmentProblem(f"no backup at {source}")
+    if not source.is_file():  # a FIFO or a device would block the copy
+        raise EnvironmentProblem(f"{source} is not a regular file: not a backup")
     staged = db.staged_copy(source)
     try:
         revision = staged.current_revision()
