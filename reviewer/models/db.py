@@ -240,24 +240,10 @@ class Database:
         for leftover in (staged, Path(f"{staged}-wal"), Path(f"{staged}-shm")):
             leftover.unlink(missing_ok=True)
         try:
-            src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-            try:
-                ok = src.execute("PRAGMA integrity_check").fetchone()[0]
-                if ok != "ok":
-                    raise EnvironmentProblem(f"{source} is damaged: {ok}")
-                tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master")}
-                if "alembic_version" not in tables or "audit_events" not in tables:
-                    raise EnvironmentProblem(f"{source} is not a Reviewer database")
-                dst = sqlite3.connect(staged)
-                try:
-                    src.backup(dst)
-                finally:
-                    dst.close()
-            finally:
-                src.close()
-        except sqlite3.DatabaseError as exc:
+            _copy_checked(source, staged)
+        except EnvironmentProblem:
             staged.unlink(missing_ok=True)
-            raise EnvironmentProblem(f"cannot restore from {source}: {exc}") from exc
+            raise
         return Database(f"sqlite:///{staged}")
 
     def discard(self) -> None:
@@ -272,28 +258,33 @@ class Database:
         """Replace this SQLite database's content with a backup, in one step."""
         assert self.sqlite_path is not None
         self.dispose()
-        try:
-            src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-            try:
-                ok = src.execute("PRAGMA integrity_check").fetchone()[0]
-                if ok != "ok":
-                    raise EnvironmentProblem(f"{source} is damaged: {ok}")
-                tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master")}
-                if "alembic_version" not in tables or "audit_events" not in tables:
-                    raise EnvironmentProblem(f"{source} is not a Reviewer database")
-                dst = sqlite3.connect(self.sqlite_path, timeout=BUSY_TIMEOUT_MS / 1000)
-                try:
-                    src.backup(dst)
-                finally:
-                    dst.close()
-            finally:
-                src.close()
-        except sqlite3.DatabaseError as exc:
-            raise EnvironmentProblem(f"cannot restore from {source}: {exc}") from exc
+        _copy_checked(source, self.sqlite_path)
 
     def table_names(self) -> list[str]:
         with self.read_engine.connect() as conn:
             return inspect(conn).get_table_names()
+
+
+def _copy_checked(source: Path, target: Path) -> None:
+    """Copy an intact Reviewer database into `target` with SQLite's backup API (one step)."""
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            ok = src.execute("PRAGMA integrity_check").fetchone()[0]
+            if ok != "ok":
+                raise EnvironmentProblem(f"{source} is damaged: {ok}")
+            tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master")}
+            if "alembic_version" not in tables or "audit_events" not in tables:
+                raise EnvironmentProblem(f"{source} is not a Reviewer database")
+            dst = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.DatabaseError as exc:
+        raise EnvironmentProblem(f"cannot restore from {source}: {exc}") from exc
 
 
 def describe_db_error(exc: BaseException) -> str:

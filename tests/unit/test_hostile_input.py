@@ -21,37 +21,12 @@ from reviewer.cli import main as cli_main
 from reviewer.errors import InvalidInput
 from reviewer.rules import MAX_RULE_SET_TERMS, MAX_RULES, bundled_text, load_text
 from reviewer.rules.lang import MAX_DEPTH, MAX_TERMS
+from tests.helpers.documents import CLEAN  # a request on which no rule fires
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "resources" / "rulesets" / "human-rights-1.toml"
 URL_FORMS = "sqlite:///PATH or postgresql+psycopg://LOGIN@HOST/DB"
 
-# A request on which no rule fires: every fact known and harmless (one reviewer decides).
-CLEAN = {
-    "reference": "CLEAN-1", "received_on": "2026-11-20",
-    "customer": {"name": "Harbour Ltd", "country": "GB", "region": "LND", "org_type": "company",
-                 "sector": "commercial", "is_reseller": False},
-    "end_users": [],
-    "use": {"use_case": "detection_only", "operations": ["detection"], "real_time": "none",
-            "camera_type": "user_device", "environment": "online", "context": "online_service",
-            "law_enforcement_purpose": False, "tracks_individuals": False,
-            "targets_protected_groups": False, "monitored_events": [],
-            "captures_protected_spaces": False, "decision_effects": [],
-            "accessibility_scenario": False},
-    "people": {"includes_minors": False, "mostly_over_65": False, "enrollment_basis": "self_opt_in"},
-    "scale": {"enrolled_identities": 10, "identifications_per_day": 10,
-              "people_scanned_per_day": 10, "cameras": 1, "sites": 1, "countries": 1,
-              "coverage": "site"},
-    "data": {"gallery_sources": ["self_enrolled"], "retention_days": 30,
-             "retention_policy_public": True, "sold_or_monetized": False,
-             "shares_with_law_enforcement": False, "law_enforcement_recipients": []},
-    "safeguards": {"consent": "explicit_opt_in", "enrollment_optional": True,
-                   "alternative_method": True, "human_review": True, "operational_testing": True,
-                   "demographic_testing": True, "staff_training": True, "feedback_channel": True,
-                   "match_threshold": 0.995},
-    "legal": {"authorisation": "none", "eu_art5_objective": "none", "dpia_completed": True},
-    "sites": [{"country": "GB", "region": "LND", "city": "London", "public_accommodation": False}],
-}  # fmt: skip
 
 JUSTIFICATION = "Nothing stands in the way: every fact is known and harmless."
 # What a terminal must never be handed raw (ESC starts colour and cursor sequences).
