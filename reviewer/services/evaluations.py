@@ -20,6 +20,7 @@ from reviewer import request as rq
 from reviewer.errors import IntegrityProblem, NotFound
 from reviewer.models import AuditEvent, Request, RuleSetState, RuleSetVersion
 from reviewer.rules import RuleSet, compiled, load_bundled
+from reviewer.services.verify import Replay, RuleSetRecord
 
 RULE_SET_ACTIONS = ("bootstrap", "rules_import", "rules_propose", "rules_activate", "baseline")
 
@@ -30,44 +31,31 @@ class ActiveRules:
     ruleset: RuleSet
 
 
-def _recorded(session: Session) -> tuple[dict[str, str], dict[str, str]]:
-    """Each rule set's hash and state as its audit events record them."""
-    shas: dict[str, str] = {}
-    states: dict[str, str] = {}
+def _recorded(session: Session) -> dict[str, RuleSetRecord]:
+    """Each rule set's hash and state as its audit events record them (verify's replay, fed
+    only the events about rule sets)."""
+    replay = Replay()
     events = session.execute(
-        select(AuditEvent.action, AuditEvent.payload)
+        select(AuditEvent.action, AuditEvent.actor, AuditEvent.payload)
         .where(AuditEvent.action.in_(RULE_SET_ACTIONS)).order_by(AuditEvent.seq)
     )  # fmt: skip
-    for action, text in events:
-        p: dict[str, Any] = json.loads(text)
-        if action == "bootstrap":
-            shas[p["rule_set"]], states[p["rule_set"]] = p["rule_set_sha256"], "active"
-        elif action == "rules_import":
-            shas[p["rule_set"]], states[p["rule_set"]] = p["sha256"], "draft"
-        elif action == "rules_propose":
-            states[p["rule_set"]] = "proposed"
-        elif action == "rules_activate":
-            if p.get("previous"):
-                states[p["previous"]] = "retired"
-            states[p["rule_set"]] = "active"
-        else:  # baseline: the state an upgrade started from
-            shas = {r["rule_set"]: r["sha256"] for r in p["rule_sets"]}
-            states = {r["rule_set"]: r["state"] for r in p["rule_sets"]}
-    return shas, states
+    for action, actor, text in events:
+        replay.apply(action, actor, None, json.loads(text))
+    return replay.rule_sets
 
 
 def verified_rules(session: Session, row: RuleSetVersion) -> RuleSet:
     """The compiled rule set of a stored version whose text, hash and state are as recorded."""
-    shas, states = _recorded(session)
-    if shas.get(row.key) != row.sha256:
+    recorded = _recorded(session).get(row.key)
+    if recorded is None or recorded.sha256 != row.sha256:
         raise IntegrityProblem(
             f"stored rule set {row.key}: its hash {row.sha256[:16]}... is not the one its audit "
             "event records; nothing was evaluated (run reviewer verify)"
         )
-    if states.get(row.key) != row.state.value:
+    if recorded.state != row.state.value:
         raise IntegrityProblem(
             f"stored rule set {row.key} is {row.state.value}, its audit events say "
-            f"{states.get(row.key)}; nothing was evaluated (run reviewer verify)"
+            f"{recorded.state}; nothing was evaluated (run reviewer verify)"
         )
     return compiled(row)
 

@@ -53,8 +53,16 @@ class Subject:
     req: Request
     roles: set[str] = field(init=False)
 
+    _evaluation: dict[str, Any] | None = field(default=None, init=False, repr=False)
+
     def __post_init__(self) -> None:
         self.roles = set(self.account.role_names)
+
+    def evaluation(self) -> dict[str, Any]:
+        """The request's verified evaluation, computed once for all the checks that ask."""
+        if self._evaluation is None:
+            self._evaluation = fresh_evaluation(self.session, self.req)
+        return self._evaluation
 
 
 def _subject(session: Session, actor: Actor, reference: str, *, lock: bool) -> Subject:
@@ -298,7 +306,7 @@ def check_decide(
     if kind is Outcome.RETURN_FOR_INFORMATION:
         raise InvalidInput(["use return to send a request back for information"])
     text = _check_justification(justification)
-    evaluation = fresh_evaluation(s.session, s.req)
+    evaluation = s.evaluation()
     extra = conditions or []
     today = _today()
     if kind is Outcome.REFUSE:
@@ -392,7 +400,7 @@ def check_return(s: Subject, reason: str) -> tuple[str, dict[str, Any]]:
     _require_status(s.req, Status.IN_REVIEW, action="return")
     _require_assignee(s, "return")
     text = _check_justification(reason, "reason")
-    return text, fresh_evaluation(s.session, s.req)
+    return text, s.evaluation()
 
 
 def return_request(session: Session, actor: Actor, reference: str, reason: str,
@@ -446,7 +454,7 @@ def _confirmable(s: Subject, decision: Decision) -> None:
     """A confirmation confirms the body its decider recorded, under what the verified rule set
     says now: an approval it no longer allows cannot be confirmed."""
     if decision.outcome is not Outcome.REFUSE:
-        need = approval_requirement(fresh_evaluation(s.session, s.req))
+        need = approval_requirement(s.evaluation())
         if need.decider_senior and Role.SENIOR not in (decision.decider_roles or "").split(","):
             raise NotPermitted(f"{need.reason}; the decider is not a senior")
         if need.checker == Role.SENIOR and Role.SENIOR not in s.roles:
