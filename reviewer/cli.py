@@ -106,12 +106,20 @@ def _expect(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    return _parser(_epilog())
+
+
+@functools.lru_cache(maxsize=2)
+def _parser(epilog: str) -> argparse.ArgumentParser:
+    """One parser per epilog (which names this user's files): building it costs more than most
+    commands (argparse looks up a translation for every help text), and parsing leaves it as
+    it was, so a process that runs several commands (the tests, the window) builds it once."""
     common = _common(suppress=True)
     p = _Parser(prog="reviewer", parents=[_common(suppress=False)],
                 formatter_class=argparse.RawDescriptionHelpFormatter,
                 description="Human-rights review of face recognition sales requests. "
                 "Without a command, starts the desktop application.",
-                epilog=_epilog())  # fmt: skip
+                epilog=epilog)  # fmt: skip
     p.add_argument("--screenshot", metavar="FILE",
                    help="window: save it as PNG once the queue shows, print the seconds since "
                    "start, and exit")  # fmt: skip

@@ -17,9 +17,12 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import json  # noqa: E402
+import re  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
+from xdist.scheduler import LoadScopeScheduling  # noqa: E402
 
 # The helpers assert too (ok, refused, make...): let pytest explain their failures in full.
 pytest.register_assert_rewrite("tests.helpers")
@@ -28,7 +31,30 @@ from reviewer import request as rq  # noqa: E402
 from tests.helpers.cli import EXAMPLES, Cli, PgCli, _require_pg  # noqa: E402
 from tests.helpers.documents import make  # noqa: E402
 from tests.helpers.pdf import LONG, NAMES  # noqa: E402
+from tests.helpers.snapshots import Snapshots  # noqa: E402
 from tests.helpers.workflow import ADMIN, JUST, ok, scenario_docs  # noqa: E402
+
+# The PostgreSQL tests share one database (and the cluster-wide memberships of its logins):
+# under xdist they form one work unit, run in order on one worker, started first as the
+# longest; every other test is a unit of its own. (xdist's own loadgroup marks do not reach
+# the scheduler with pytest 9.2, which no longer reads the node id they rewrite.)
+_ON_PG = re.compile(r"^tests/pg/|\[(?:[^\]]*-)?pg(?:-[^\]]*)?\]$")
+
+
+class _PostgresqlTogether(LoadScopeScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        return "postgresql" if _ON_PG.search(nodeid) else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling:
+    return _PostgresqlTogether(config, log)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A test run on PostgreSQL must be recognisable from its node id alone."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("db_cli") == "pg":
+        assert _ON_PG.search(item.nodeid), f"{item.nodeid}: the scheduler would not see it uses PostgreSQL"
 
 
 @pytest.fixture(autouse=True)
@@ -47,15 +73,27 @@ def cli(tmp_path, capsys) -> Cli:
     return Cli(tmp_path / "reviewer.db", capsys)
 
 
+@pytest.fixture(scope="session")
+def snapshots(tmp_path_factory) -> Snapshots:
+    """Database states a fixture builds once per session and every later test gets a copy of."""
+    return Snapshots(tmp_path_factory.mktemp("snapshots"))
+
+
+def _fresh_pg(pg: Cli) -> None:
+    assert isinstance(pg, PgCli)
+    pg.reset()
+    pg.initialise()
+
+
 @pytest.fixture(params=["sqlite", "pg"])
-def db_cli(request, tmp_path, capsys) -> Cli:
-    """The same test on SQLite and on PostgreSQL (team mode)."""
+def db_cli(request, tmp_path, capsys, snapshots) -> Cli:
+    """The same test on SQLite and on PostgreSQL (team mode). On SQLite the database file does
+    not exist yet; on PostgreSQL it is migrated and initialised with the first account."""
     if request.param == "sqlite":
         return Cli(tmp_path / "reviewer.db", capsys)
     _require_pg()
     pg = PgCli(capsys)
-    pg.reset()
-    pg.initialise()
+    snapshots.prepared("initialised", pg, _fresh_pg)
     return pg
 
 
@@ -71,12 +109,11 @@ def expected() -> dict[str, dict]:
     return {e["file"]: e for e in json.loads((EXAMPLES / "expected.json").read_text())}
 
 
-@pytest.fixture
-def wf(db_cli, tmp_path):
-    """A database with the scenario requests and accounts of every kind."""
-    f = tmp_path / "scenarios.jsonl"
+def _scenarios(cli: Cli) -> None:
+    """The scenario requests and accounts of every kind."""
+    f = cli.tmp / "scenarios.jsonl"
     f.write_text("".join(rq.canonical_json(d) + "\n" for d in scenario_docs()))
-    code, _out, err = db_cli("import", str(f), user=ADMIN)
+    code, _out, err = cli("import", str(f), user=ADMIN)
     assert code == 0, err
     for name, roles in (
         ("rev1", ["reviewer"]),
@@ -88,15 +125,19 @@ def wf(db_cli, tmp_path):
         args = ["users", "add", name]
         for r in roles:
             args += ["--role", r]
-        code, _out, err = db_cli(*args, user=ADMIN)
+        code, _out, err = cli(*args, user=ADMIN)
         assert code == 0, err
-    db_cli.tmp = tmp_path
-    return db_cli
 
 
 @pytest.fixture
-def decided(db_cli, tmp_path):
-    cli = db_cli
+def wf(db_cli, tmp_path, snapshots):
+    """A database with the scenario requests and accounts of every kind."""
+    db_cli.tmp = tmp_path
+    snapshots.prepared("scenarios", db_cli, _scenarios)
+    return db_cli
+
+
+def _decided(cli: Cli) -> None:
     """Requests with awkward names, decided: R-SECOND needs a checker; the others one reviewer."""
     docs = []
     for ref, name in NAMES.items():
@@ -115,7 +156,7 @@ def decided(db_cli, tmp_path):
     second = make({"use.decision_effects": ["housing"]})
     second["reference"] = "R-SECOND"
     docs.append(second)
-    f = tmp_path / "pdf.jsonl"
+    f = cli.tmp / "pdf.jsonl"
     f.write_text("".join(rq.canonical_json(d) + "\n" for d in docs), encoding="utf-8")
     ok(cli, "import", str(f), user=ADMIN)
     ok(cli, "users", "add", "rev2", "--role", "reviewer", user=ADMIN)
@@ -135,4 +176,11 @@ def decided(db_cli, tmp_path):
         "Refused: housing decisions by face recognition are out of our risk appetite.",
         user=ADMIN,
     )
-    return cli
+
+
+@pytest.fixture
+def decided(db_cli, tmp_path, snapshots):
+    """Requests with awkward names, decided: R-SECOND needs a checker; the others one reviewer."""
+    db_cli.tmp = tmp_path
+    snapshots.prepared("decided", db_cli, _decided)
+    return db_cli

@@ -10,6 +10,7 @@ import in WAL mode. Services take a Session and never commit; callers use
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -58,15 +59,21 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
+@functools.cache
+def _revisions() -> tuple[str | None, frozenset[str]]:
+    """The head and every revision of the migrations shipped with this program (read once:
+    Alembic loads each migration script to tell, and they do not change while it runs)."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return scripts.get_current_head(), frozenset(s.revision for s in scripts.walk_revisions())
+
+
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return _revisions()[0]
 
 
 def known_revision(revision: str | None) -> bool:
     """Whether this program knows a schema revision (None: an empty database)."""
-    if revision is None:
-        return True
-    return revision in {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    return revision is None or revision in _revisions()[1]
 
 
 class Database:

@@ -16,8 +16,7 @@ from tests.helpers.documents import make
 from tests.helpers.workflow import ADMIN, JUST, ok
 
 
-@pytest.fixture
-def team(db_cli, tmp_path):
+def _team(db_cli) -> None:
     docs = []
     for i in range(4):
         doc = make({})
@@ -26,12 +25,18 @@ def team(db_cli, tmp_path):
     second = make({"use.decision_effects": ["housing"]})  # escalate_second: needs a checker
     second["reference"] = "T-CHECK"
     docs.append(second)
-    f = tmp_path / "team.jsonl"
+    f = db_cli.tmp / "team.jsonl"
     f.write_text("".join(rq.canonical_json(d) + "\n" for d in docs))
     ok(db_cli, "import", str(f), user=ADMIN)
     for name in ("rev1", "rev2", "sen1"):
         roles = ["--role", "reviewer"] + (["--role", "senior"] if name == "sen1" else [])
         ok(db_cli, "users", "add", name, *roles, user=ADMIN)
+
+
+@pytest.fixture
+def team(db_cli, tmp_path, snapshots):
+    db_cli.tmp = tmp_path
+    snapshots.prepared("team-processes", db_cli, _team)
     return db_cli
 
 

@@ -18,11 +18,10 @@ from tests.helpers.workflow import ADMIN, JUST, ok, refused, scenario_docs
 COND = "Door access with opt-in enrolment; conditions are written into the contract."
 
 
-@pytest.fixture
-def team(db_cli, tmp_path):
+def _team(db_cli) -> None:
     """The scenario requests and the twelve examples, accounts of every kind, one final
     approval with a condition, one refusal and one approval awaiting its check."""
-    f = tmp_path / "scenarios.jsonl"
+    f = db_cli.tmp / "scenarios.jsonl"
     f.write_text("".join(rq.canonical_json(d) + "\n" for d in scenario_docs()))
     ok(db_cli, "import", str(f), *map(str, sorted(EXAMPLES.glob("p*.json"))), user=ADMIN)
     for name, roles in (("rev1", ["reviewer"]), ("rev2", ["reviewer"]),
@@ -58,7 +57,12 @@ def team(db_cli, tmp_path):
         user="rev1",
     )
     assert ok(db_cli, "verify", user=ADMIN).startswith("OK")
+
+
+@pytest.fixture
+def team(db_cli, tmp_path, snapshots):
     db_cli.tmp = tmp_path
+    snapshots.prepared("integrity-team", db_cli, _team)
     return db_cli
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from reviewer import request as rq
 from reviewer.rules import load_text
+from tests.helpers.cli import EXAMPLES
 from tests.helpers.rulesets import BUNDLED, LIFT_US, candidate
 from tests.helpers.workflow import ADMIN, JUST, ok, refused
 
@@ -21,14 +22,20 @@ CAMERAS_EXAMPLE = (
 )
 
 
-@pytest.fixture
-def stored(db_cli, tmp_path, examples):
-    ok(db_cli, "import", *map(str, examples), user=ADMIN)
+def _stored(db_cli) -> None:
+    ok(db_cli, "import", *map(str, sorted(EXAMPLES.glob("p*.json"))), user=ADMIN)
     ok(db_cli, "seed-demo", "--count", "600", "--force", user=ADMIN)
-    ok(db_cli, "users", "add", "adm2", "--role", "admin", user=ADMIN) if db_cli.backend == "sqlite" else ok(
-        db_cli, "users", "add", "adm", "--role", "admin", user=ADMIN
-    )
-    db_cli.second_admin = "adm2" if db_cli.backend == "sqlite" else "adm"
+    ok(db_cli, "users", "add", second_admin(db_cli), "--role", "admin", user=ADMIN)
+
+
+def second_admin(cli) -> str:
+    return "adm2" if cli.backend == "sqlite" else "adm"
+
+
+@pytest.fixture
+def stored(db_cli, snapshots):
+    snapshots.prepared("lifecycle-stored", db_cli, _stored)
+    db_cli.second_admin = second_admin(db_cli)
     return db_cli
 
 
