@@ -18,7 +18,6 @@ The first restore of each state compares the whole database with the one that wa
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import Connection, create_engine, text
 
 from tests.helpers.cli import PG_APP_ROLE, Cli, PgCli
+from tests.helpers.database import copy_database
 
 FINGERPRINT = """
 SELECT md5(string_agg(x, E'\\n' ORDER BY x)) FROM (
@@ -121,11 +121,11 @@ class Snapshots:
     def _prepared_sqlite(self, name: str, cli: Cli, build: Callable[[Cli], None]) -> None:
         template = self.folder / f"{name}.db"
         if template.exists():
-            _copy_sqlite(template, cli.db_path)
+            copy_database(template, cli.db_path)
             return
         build(cli)
         part = template.with_name(template.name + ".part")
-        _copy_sqlite(cli.db_path, part)
+        copy_database(cli.db_path, part)
         part.rename(template)
 
     # ------------------------------------------------------------------ PostgreSQL
@@ -153,15 +153,6 @@ class Snapshots:
                 self.pg[name] = _capture(conn, cli.dump())
         finally:
             engine.dispose()
-
-
-def _copy_sqlite(source: Path, target: Path) -> None:
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
 
 
 def _fingerprint(conn: Connection) -> str:

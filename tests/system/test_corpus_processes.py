@@ -12,14 +12,16 @@ def test_a_50_mb_file_with_one_bad_record_at_the_end(cli, tmp_path):
     big = tmp_path / "fifty-megabytes.jsonl"
     size = 0
     n = 0
+    # 2,000 generated requests, written again and again under new references (generating
+    # every one of the 27,000 would take longer than importing them).
+    kinds = [rq.canonical_json(doc) + "\n" for doc in generate(2_000, seed=12, prefix="BIG")]
     with big.open("w", encoding="utf-8") as fh:
-        for doc in generate(40_000, seed=12, prefix="BIG"):
-            text = rq.canonical_json(doc) + "\n"
+        while size < 50_000_000:
+            n += 1
+            text = kinds[(n - 1) % len(kinds)]
+            text = text.replace(f'"BIG-{(n - 1) % len(kinds) + 1:06d}"', f'"BIG-{n:06d}"', 1)
             fh.write(text)
             size += len(text.encode("utf-8"))
-            n += 1
-            if size >= 50_000_000:
-                break
         fh.write('{"reference": "BIG-LAST", "received_on": "2026-13-01", "customer": {"name": "x"}}\n')
     assert big.stat().st_size >= 50_000_000
     assert cli("seed-demo", "--count", "3")[0] == 0

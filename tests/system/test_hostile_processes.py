@@ -23,6 +23,7 @@ import pytest
 from reviewer import request as rq
 from reviewer.demo import generate
 from reviewer.rules.lang import MAX_TERMS
+from tests.helpers.database import copy_database
 
 MB = 1024 * 1024
 GOOD = {"reference": "GOOD-1", "received_on": "2026-11-20", "customer": {"name": "Harbour Ltd"}}
@@ -218,12 +219,13 @@ def test_an_import_just_under_the_limit_stays_under_three_times_the_limit(home, 
     array.write_text("[" + ",".join(lines) + "]")
     small.write_text(lines[0] + "\n")
     assert 4.5 * MB < jsonl.stat().st_size < limit * MB and array.stat().st_size < limit * MB
+    home.ok("seed-demo", "--count", "1")
+    home.ok("settings", "set", "max_import_mb", str(limit))
+    base = copy_database(home.db, tmp_path / "base.db")
     peaks = {}
     for f in (small, jsonl, array):
-        if home.db.exists():
-            home.db.unlink()
-        home.ok("seed-demo", "--count", "1")
-        home.ok("settings", "set", "max_import_mb", str(limit))
+        home.db.unlink()
+        copy_database(base, home.db)
         peaks[f.name] = peak_rss(home, script, "import", str(f))
     baseline = peaks["small.jsonl"]["self"]
     for name in ("big.jsonl", "big.json"):  # a large import runs on worker processes too
@@ -341,7 +343,7 @@ def first_line_then_close(home: Home, *args: str) -> tuple[int, str, str]:
 
 
 def test_output_piped_into_head_is_a_quiet_exit(home, tmp_path):
-    home.ok("seed-demo", "--count", "600")
+    home.ok("seed-demo", "--count", "250")
     requests = tmp_path / "many.jsonl"
     requests.write_text(home.ok("export", "--format", "jsonl").stdout)
     assert requests.stat().st_size > 256 * 1024  # more than any pipe holds

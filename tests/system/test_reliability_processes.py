@@ -19,7 +19,9 @@ import pytest
 
 from reviewer import request as rq
 from reviewer.demo import generate
+from reviewer.services.importing import PARALLEL_BYTES
 from tests.helpers.cli import ROOT, Cli
+from tests.helpers.database import copy_database
 from tests.helpers.workflow import ADMIN, JUST
 
 
@@ -172,29 +174,18 @@ def test_backup_and_restore(tmp_path):
 # --------------------------------------------------------------------------- kills
 
 
-def copy_database(src: Path, dst: Path) -> Path:
-    """A consistent copy through SQLite's backup API (what `reviewer db backup` does, without
-    a process start per copy)."""
-    source, target = sqlite3.connect(src), sqlite3.connect(dst)
-    try:
-        source.backup(target)
-    finally:
-        source.close()
-        target.close()
-    return dst
-
-
 @pytest.mark.slow
 def test_kill_during_a_large_import(tmp_path, capsys):
-    """kill -9 at ten moments spread over a 20,000-request import (about 30 MB, validated by
-    worker processes, stored in one transaction): none or all of it."""
-    src = jsonl(tmp_path / "large.jsonl", 20_000, seed=9, prefix="KILL")
+    """kill -9 at ten moments spread over a 5,000-request import (about 7 MB, over the size that
+    brings in worker processes, stored in one transaction): none or all of it."""
+    src = jsonl(tmp_path / "large.jsonl", 5_000, seed=9, prefix="KILL")
     base = tmp_path / "base.db"
     assert reviewer("seed-demo", "--count", "10", db=base).returncode == 0
     timing = copy_database(base, tmp_path / "timing.db")
     started = time.monotonic()
     assert reviewer("import", str(src), db=timing).returncode == 0
     measured = time.monotonic() - started
+    assert src.stat().st_size > PARALLEL_BYTES
     outcomes = []
     for i in range(10):
         db = copy_database(base, tmp_path / f"k{i}.db")
@@ -219,10 +210,10 @@ def test_kill_during_a_large_import(tmp_path, capsys):
         proc.wait()
         assert integrity(db) == "ok"
         n = count(db, "requests")
-        assert n in (10, 20_010), n  # none or all of that import
+        assert n in (10, 5_010), n  # none or all of that import
         code, _out, err = Cli(db, capsys)("verify", user=ADMIN)
         assert code == 0, err
-        outcomes.append("finished" if finished else ("all" if n == 20_010 else "none"))
+        outcomes.append("finished" if finished else ("all" if n == 5_010 else "none"))
     print(f"import measured at {measured:.1f} s; kill outcomes: {outcomes}")
     assert outcomes.count("none") >= 5  # most kills landed inside the transaction
 
@@ -232,13 +223,18 @@ def test_kill_while_a_decision_is_written(tmp_path, capsys):
     """The killed `reviewer return` runs as a program of its own; the set-up and the checks
     after each kill run in this process (they are not what is tested)."""
     base = tmp_path / "base.db"
-    assert reviewer("seed-demo", "--count", "200", db=base).returncode == 0
+    assert reviewer("seed-demo", "--count", "20", db=base).returncode == 0
+    for i in range(11):
+        assert Cli(base, capsys)("claim", f"DEMO-{i + 1:06d}", user=ADMIN)[0] == 0
+    timing = copy_database(base, tmp_path / "timing.db")
+    started = time.monotonic()
+    assert reviewer("return", "DEMO-000011", "--reason", JUST, db=timing).returncode == 0
+    measured = time.monotonic() - started
     outcomes = []
     for i in range(10):
         db = copy_database(base, tmp_path / f"d{i}.db")
         cli = Cli(db, capsys)
         ref = f"DEMO-{i + 1:06d}"
-        assert cli("claim", ref, user=ADMIN)[0] == 0
         argv = [
             sys.executable,
             "-m",
@@ -253,7 +249,7 @@ def test_kill_while_a_decision_is_written(tmp_path, capsys):
             ADMIN,
         ]
         proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.15 + 0.05 * i)  # spread over start-up and the write itself
+        time.sleep(measured * (0.55 + 0.05 * i))  # the second half: the checks and the write
         if proc.poll() is None:
             proc.kill()
         proc.wait()
@@ -266,4 +262,5 @@ def test_kill_while_a_decision_is_written(tmp_path, capsys):
         code, _out, err = cli("verify", user=ADMIN)
         assert code == 0, err
         outcomes.append(decisions)
-    print(f"decision kills: {outcomes.count(0)} before the commit, {outcomes.count(1)} after")
+    print(f"return measured at {measured:.2f} s; kills: {outcomes.count(0)} before the commit, "
+          f"{outcomes.count(1)} after")  # fmt: skip
