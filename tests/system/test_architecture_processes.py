@@ -37,3 +37,21 @@ def test_gui_without_display_exits_2_with_a_message(tmp_path):
         )
         assert out.returncode == 2, out.stderr
         assert "no display" in out.stderr
+
+
+def test_a_command_on_a_current_database_does_not_load_alembic(tmp_path):
+    """Alembic (and the SQL dialects it brings) is for migrating: a command on a database at
+    the program's revision starts without it."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    code = (
+        "import sys\nfrom reviewer.cli import main\n"
+        f"first = main(['seed-demo', '--count', '2', '--database', {url!r}, '--user', 'admin1'])\n"
+        "made = 'alembic' in sys.modules\n"
+        "for name in [m for m in sys.modules if m == 'alembic' or m.startswith('alembic.')]:\n"
+        "    del sys.modules[name]\n"
+        f"second = main(['users', 'list', '--database', {url!r}, '--user', 'admin1'])\n"
+        "print(first, made, second, 'alembic' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "0 True 0 False"  # made the database with it, then not

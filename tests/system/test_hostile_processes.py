@@ -7,6 +7,7 @@ nothing is logged as a bug. (The in-process cases: tests/unit/test_hostile_input
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import resource
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from reviewer import request as rq
+from reviewer.cli import main as cli_main
 from reviewer.demo import generate
 from reviewer.rules.lang import MAX_TERMS
 from tests.helpers.database import copy_database
@@ -55,6 +57,15 @@ class Home:
         done = self.run(*args, **kwargs)
         assert done.returncode == 0, done.stderr
         return done
+
+    def setup(self, *args: str) -> str:
+        """A set-up command, not what the test is about: run in this process, which saves a
+        start-up, and returns what it printed."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli_main([*args, "--database", self.url])
+        assert code == 0, err.getvalue()
+        return out.getvalue()
 
     def no_bug_logged(self) -> None:
         log = self.root / "data" / "reviewer" / "reviewer.log"
@@ -94,7 +105,7 @@ def refused(home: Home, code: int, *args: str, expect: str | tuple[str, ...], ti
 
 
 def test_a_fifo_is_refused_at_once_without_taking_the_write_lock(home, tmp_path):
-    home.ok("seed-demo", "--count", "3")
+    home.setup("seed-demo", "--count", "3")
     fifo = tmp_path / "requests.jsonl"
     os.mkfifo(fifo)
     # Another writer holds the write lock: an import that took it (or waited for it) first
@@ -128,7 +139,7 @@ def test_a_fifo_is_refused_at_once_without_taking_the_write_lock(home, tmp_path)
 
 
 def test_fifos_and_devices_as_rule_sets_and_requests_are_refused(home, tmp_path):
-    home.ok("seed-demo", "--count", "2")
+    home.setup("seed-demo", "--count", "2")
     good = tmp_path / "good.json"
     good.write_text(json.dumps(GOOD))
     fifo = tmp_path / "rules.toml"
@@ -151,7 +162,7 @@ def test_fifos_and_devices_as_rule_sets_and_requests_are_refused(home, tmp_path)
 
 
 def test_a_sparse_file_over_the_limit_is_refused_instantly(home, tmp_path):
-    home.ok("seed-demo", "--count", "2")
+    home.setup("seed-demo", "--count", "2")
     big = tmp_path / "big.jsonl"
     subprocess.run(["truncate", "-s", "300M", str(big)], check=True)
     started = time.monotonic()
@@ -219,8 +230,8 @@ def test_an_import_just_under_the_limit_stays_under_three_times_the_limit(home, 
     array.write_text("[" + ",".join(lines) + "]")
     small.write_text(lines[0] + "\n")
     assert 4.5 * MB < jsonl.stat().st_size < limit * MB and array.stat().st_size < limit * MB
-    home.ok("seed-demo", "--count", "1")
-    home.ok("settings", "set", "max_import_mb", str(limit))
+    home.setup("seed-demo", "--count", "1")
+    home.setup("settings", "set", "max_import_mb", str(limit))
     base = copy_database(home.db, tmp_path / "base.db")
     peaks = {}
     for f in (small, jsonl, array):
@@ -315,7 +326,7 @@ def test_a_large_json_array_with_fractions_imports_on_worker_processes(home, tmp
     array = tmp_path / "fractions.json"
     array.write_text(json.dumps(docs))
     assert array.stat().st_size > 4_000_000  # importing.PARALLEL_BYTES
-    home.ok("seed-demo", "--count", "1")
+    home.setup("seed-demo", "--count", "1")
     done = home.run("import", str(array), timeout=300)
     assert done.returncode == 0, done.stderr
     assert "imported 3000 new" in done.stdout
@@ -343,9 +354,9 @@ def first_line_then_close(home: Home, *args: str) -> tuple[int, str, str]:
 
 
 def test_output_piped_into_head_is_a_quiet_exit(home, tmp_path):
-    home.ok("seed-demo", "--count", "250")
+    home.setup("seed-demo", "--count", "250")
     requests = tmp_path / "many.jsonl"
-    requests.write_text(home.ok("export", "--format", "jsonl").stdout)
+    requests.write_text(home.setup("export", "--format", "jsonl"))
     assert requests.stat().st_size > 256 * 1024  # more than any pipe holds
     for args in (
         ("export", "--format", "jsonl"),
@@ -362,7 +373,7 @@ def test_output_piped_into_head_is_a_quiet_exit(home, tmp_path):
 
 
 def test_the_shell_pipe_into_head_exits_quietly(home):
-    home.ok("seed-demo", "--count", "400")
+    home.setup("seed-demo", "--count", "400")
     script = (
         f"{sys.executable} -m reviewer export --format jsonl --database {home.url} "
         "2>err.txt | head -1 >/dev/null; echo ${PIPESTATUS[0]}"
@@ -415,7 +426,7 @@ def _no_part_left(folder: Path) -> None:
 
 
 def test_export_to_a_full_disk_is_exit_7_and_leaves_nothing(home, tmp_path):
-    home.ok("seed-demo", "--count", "200")
+    home.setup("seed-demo", "--count", "200")
     before = dump(home.db)
     folder = tmp_path / "full"
     out = folder / "requests.jsonl"
@@ -431,7 +442,7 @@ def test_export_to_a_full_disk_is_exit_7_and_leaves_nothing(home, tmp_path):
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_pdf_export_to_a_full_disk_is_exit_7_and_leaves_no_part(home, tmp_path, jobs):
-    home.ok("seed-demo", "--count", "12", "--decisions", "8")
+    home.setup("seed-demo", "--count", "12", "--decisions", "8")
     folder = tmp_path / "full"
     done = run_on_a_full_disk(
         home, folder, "export-pdf", "--all-decided", "--out", str(folder), "--jobs", jobs
@@ -447,7 +458,7 @@ def test_pdf_export_to_a_full_disk_is_exit_7_and_leaves_no_part(home, tmp_path, 
 
 
 def test_export_to_a_read_only_folder_is_exit_7(home, tmp_path):
-    home.ok("seed-demo", "--count", "12", "--decisions", "4")
+    home.setup("seed-demo", "--count", "12", "--decisions", "4")
     folder = tmp_path / "read-only"
     with tmpfs(folder, "ro,size=64k") as mounted:
         if not mounted:

@@ -5,6 +5,8 @@ tests/unit/test_reliability.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import resource
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from reviewer import request as rq
+from reviewer.cli import main as cli_main
 from reviewer.demo import generate
 from reviewer.services.importing import PARALLEL_BYTES
 from tests.helpers.cli import ROOT, Cli
@@ -39,6 +42,14 @@ def reviewer(
         preexec_fn=preexec,
         check=False,
     )
+
+
+def setup(db: Path, *args: str) -> None:
+    """A set-up command, not what the test is about: run in this process (no start-up)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli_main([*args, "--database", f"sqlite:///{db}", "--user", ADMIN])
+    assert code == 0, err.getvalue()
 
 
 def integrity(db: Path) -> str:
@@ -86,7 +97,7 @@ def mounted(tmp_path):
 
 def test_full_file_system(mounted, tmp_path):
     db = mounted / "r.db"
-    assert reviewer("seed-demo", "--count", "20", db=db).returncode == 0
+    setup(db, "seed-demo", "--count", "20")
     before = count(db, "requests"), count(db, "audit_events")
     big = jsonl(tmp_path / "big.jsonl", 4000, seed=5, prefix="BIG")  # far more than 3 MB stored
     done = reviewer("import", str(big), db=db)
@@ -101,7 +112,7 @@ def test_full_file_system(mounted, tmp_path):
 def test_file_size_limit(tmp_path):
     """The same through RLIMIT_FSIZE: the process may not grow any file past a limit."""
     db = tmp_path / "r.db"
-    assert reviewer("seed-demo", "--count", "20", db=db).returncode == 0
+    setup(db, "seed-demo", "--count", "20")
     reviewer("db", "backup", str(tmp_path / "warm.db"), db=db)  # checkpoint the WAL
     limit = db.stat().st_size + 256 * 1024
 
@@ -118,7 +129,7 @@ def test_file_size_limit(tmp_path):
 
 def test_read_only_database(mounted):
     db = mounted / "r.db"
-    assert reviewer("seed-demo", "--count", "5", db=db).returncode == 0
+    setup(db, "seed-demo", "--count", "5")
     assert reviewer("db", "backup", str(mounted / "checkpointed.db"), db=db).returncode == 0
     subprocess.run(["mount", "-o", "remount,ro", str(mounted)], check=True)
     done = reviewer("claim", "DEMO-000001", db=db)
@@ -131,7 +142,7 @@ def test_read_only_database(mounted):
 
 def test_database_locked_past_the_timeout(tmp_path):
     db = tmp_path / "r.db"
-    assert reviewer("seed-demo", "--count", "5", db=db).returncode == 0
+    setup(db, "seed-demo", "--count", "5")
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock
     try:
@@ -152,7 +163,7 @@ def test_database_locked_past_the_timeout(tmp_path):
 
 def test_backup_and_restore(tmp_path):
     db = tmp_path / "r.db"
-    assert reviewer("seed-demo", "--count", "30", "--decisions", "10", db=db).returncode == 0
+    setup(db, "seed-demo", "--count", "30", "--decisions", "10")
     backup = tmp_path / "copy.db"
     done = reviewer("db", "backup", str(backup), db=db)
     assert done.returncode == 0, done.stderr
@@ -180,7 +191,7 @@ def test_kill_during_a_large_import(tmp_path, capsys):
     brings in worker processes, stored in one transaction): none or all of it."""
     src = jsonl(tmp_path / "large.jsonl", 5_000, seed=9, prefix="KILL")
     base = tmp_path / "base.db"
-    assert reviewer("seed-demo", "--count", "10", db=base).returncode == 0
+    setup(base, "seed-demo", "--count", "10")
     timing = copy_database(base, tmp_path / "timing.db")
     started = time.monotonic()
     assert reviewer("import", str(src), db=timing).returncode == 0
@@ -223,7 +234,7 @@ def test_kill_while_a_decision_is_written(tmp_path, capsys):
     """The killed `reviewer return` runs as a program of its own; the set-up and the checks
     after each kill run in this process (they are not what is tested)."""
     base = tmp_path / "base.db"
-    assert reviewer("seed-demo", "--count", "20", db=base).returncode == 0
+    setup(base, "seed-demo", "--count", "20")
     for i in range(11):
         assert Cli(base, capsys)("claim", f"DEMO-{i + 1:06d}", user=ADMIN)[0] == 0
     timing = copy_database(base, tmp_path / "timing.db")

@@ -7,8 +7,9 @@ import sqlite3
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from reviewer.models import Base
+from reviewer.models import Base, migrations
 from reviewer.models.db import Database, alembic_config, head_revision
 
 
@@ -66,3 +67,16 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(cli):
     with db.write_engine.connect() as conn:
         assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
+
+
+def test_the_revisions_named_in_the_package_are_the_scripts():
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert head_revision() == scripts.get_current_head() == migrations.HEAD
+    assert sorted(migrations.REVISIONS) == sorted(s.revision for s in scripts.walk_revisions())
+
+
+def test_a_version_table_with_two_rows_is_refused(cli):
+    assert cli("db", "upgrade")[0] == 0
+    cli.sql("INSERT INTO alembic_version (version_num) VALUES ('9999')")
+    code, _out, err = cli("users", "list", user="admin1")
+    assert code == 7 and "several schema revisions (0005, 9999)" in err
