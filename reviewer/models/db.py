@@ -143,6 +143,12 @@ class Database:
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
 
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.dispose()
+
     # ----------------------------------------------------------------- sessions
 
     @contextmanager

@@ -203,7 +203,7 @@ def test_a_long_import_shows_progress_and_can_be_cancelled(qtbot, cli, tmp_path)
     assert seen and seen[0] == 500
     assert "stopped by the user" in dialogs.errors[-1][1]
     assert not window.progress.isVisible()
-    with Database(cli.url).read() as session:
+    with Database(cli.url) as db, db.read() as session:
         from sqlalchemy import func, select
 
         from reviewer.models import Request

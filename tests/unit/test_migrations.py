@@ -14,22 +14,22 @@ from reviewer.models.db import Database, alembic_config, head_revision
 
 
 def test_empty_database_upgraded_to_head_matches_the_models(tmp_path):
-    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
-    was_new, backup = db.upgrade()
-    assert was_new and backup is None
-    assert db.current_revision() == head_revision()
-    with db.write_engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    with Database(f"sqlite:///{tmp_path / 'm.db'}") as db:
+        was_new, backup = db.upgrade()
+        assert was_new and backup is None
+        assert db.current_revision() == head_revision()
+        with db.write_engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
 
 
 def test_migrated_schema_matches_the_models_on_both_backends(db_cli):
     if db_cli.backend == "sqlite":
         assert db_cli("db", "upgrade")[0] == 0
-    db = Database(db_cli.owner_url())
-    assert db.current_revision() == head_revision()
-    with db.write_engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    with Database(db_cli.owner_url()) as db:
+        assert db.current_revision() == head_revision()
+        with db.write_engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
 
 
@@ -37,10 +37,12 @@ def test_database_with_data_migrates_keeps_it_and_is_copied_aside(cli, examples)
     db = Database(cli.url)
     command.upgrade(alembic_config(db.write_engine), "0001")
     assert db.current_revision() == "0001"
+    db.dispose()  # it can still answer (below): a disposed engine connects again
     # Reading commands refuse a schema that is behind (exit 7) and never migrate it.
     code, _out, err = cli("verify")
     assert code == 7 and "run reviewer db upgrade" in err
     assert db.current_revision() == "0001"
+    db.dispose()
     # Put data in at 0001 the way that revision's schema allows.
     conn = sqlite3.connect(cli.db_path)
     conn.execute("insert into settings (key, value) values ('organisation_name', 'Acme Review')")
@@ -63,8 +65,7 @@ def test_database_with_data_migrates_keeps_it_and_is_copied_aside(cli, examples)
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(cli):
     assert cli("db", "upgrade")[0] == 0
-    db = Database(cli.url)
-    with db.write_engine.connect() as conn:
+    with Database(cli.url) as db, db.write_engine.connect() as conn:
         assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
 
