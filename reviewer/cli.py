@@ -422,7 +422,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         status = "OK" if report.ok else "PROBLEM"
         print(f"{status}: {report.events} events, {report.decisions} decisions checked")
         for p in report.problems:
-            print(terminal_safe(f"  {p.kind} {p.seq_or_reference}: {p.message}"))
+            where = f"{p.kind} {p.seq_or_reference}"  # most messages begin with it already
+            line = p.message if p.message.startswith(where) else f"{where}: {p.message}"
+            print(terminal_safe(f"  {line}"))
     return 0 if report.ok else 1
 
 

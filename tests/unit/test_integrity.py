@@ -345,3 +345,13 @@ def test_restoring_a_backup_of_a_newer_schema_is_refused_before_anything_changes
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
     conn.close()
     refused(cli, "db", "restore", str(backup), user=ADMIN, code=7, words="made by a newer Reviewer")
+
+
+def test_the_text_report_names_an_edited_rule_set_once(team):
+    team.sql(EDITS["rule-set text"][0])
+    code, out, _err = team("verify", user=ADMIN)
+    assert code == 1 and out.startswith("PROBLEM")
+    named = [line for line in out.splitlines() if "human-rights@1" in line]
+    assert named == [
+        "  rule set human-rights@1: its stored text does not match its hash (changed outside Reviewer)"
+    ]
