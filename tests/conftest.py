@@ -113,8 +113,7 @@ def _scenarios(cli: Cli) -> None:
     """The scenario requests and accounts of every kind."""
     f = cli.tmp / "scenarios.jsonl"
     f.write_text("".join(rq.canonical_json(d) + "\n" for d in scenario_docs()))
-    code, _out, err = cli("import", str(f), user=ADMIN)
-    assert code == 0, err
+    ok(cli, "import", str(f), user=ADMIN)
     for name, roles in (
         ("rev1", ["reviewer"]),
         ("rev2", ["reviewer"]),
@@ -122,11 +121,7 @@ def _scenarios(cli: Cli) -> None:
         ("sen2", ["senior"]),
         ("adm", ["admin"]),
     ):
-        args = ["users", "add", name]
-        for r in roles:
-            args += ["--role", r]
-        code, _out, err = cli(*args, user=ADMIN)
-        assert code == 0, err
+        ok(cli, "users", "add", name, *[a for r in roles for a in ("--role", r)], user=ADMIN)
 
 
 @pytest.fixture

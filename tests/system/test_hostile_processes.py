@@ -7,7 +7,6 @@ nothing is logged as a bug. (The in-process cases: tests/unit/test_hostile_input
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import resource
@@ -22,10 +21,11 @@ from pathlib import Path
 import pytest
 
 from reviewer import request as rq
-from reviewer.cli import main as cli_main
 from reviewer.demo import generate
 from reviewer.rules.lang import MAX_TERMS
+from tests.helpers.cli import Cli
 from tests.helpers.database import copy_database
+from tests.helpers.workflow import ok
 
 MB = 1024 * 1024
 GOOD = {"reference": "GOOD-1", "received_on": "2026-11-20", "customer": {"name": "Harbour Ltd"}}
@@ -34,8 +34,9 @@ GOOD = {"reference": "GOOD-1", "received_on": "2026-11-20", "customer": {"name":
 class Home:
     """A data and a config folder of its own, and `reviewer` run as a process in them."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
         self.root = root
+        self.capsys = capsys
         self.env = {
             **os.environ,
             "XDG_DATA_HOME": str(root / "data"),
@@ -61,11 +62,7 @@ class Home:
     def setup(self, *args: str) -> str:
         """A set-up command, not what the test is about: run in this process, which saves a
         start-up, and returns what it printed."""
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli_main([*args, "--database", self.url])
-        assert code == 0, err.getvalue()
-        return out.getvalue()
+        return ok(Cli(self.db, self.capsys), *args, user=None)
 
     def no_bug_logged(self) -> None:
         log = self.root / "data" / "reviewer" / "reviewer.log"
@@ -74,8 +71,8 @@ class Home:
 
 
 @pytest.fixture
-def home(tmp_path) -> Home:
-    return Home(tmp_path)
+def home(tmp_path, capsys) -> Home:
+    return Home(tmp_path, capsys)
 
 
 def dump(db: Path) -> list[str]:

@@ -5,8 +5,6 @@ tests/unit/test_reliability.py)."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import resource
@@ -20,12 +18,11 @@ from pathlib import Path
 import pytest
 
 from reviewer import request as rq
-from reviewer.cli import main as cli_main
 from reviewer.demo import generate
 from reviewer.services.importing import PARALLEL_BYTES
 from tests.helpers.cli import ROOT, Cli
 from tests.helpers.database import copy_database
-from tests.helpers.workflow import ADMIN, JUST
+from tests.helpers.workflow import ADMIN, JUST, ok
 
 
 def reviewer(
@@ -42,14 +39,6 @@ def reviewer(
         preexec_fn=preexec,
         check=False,
     )
-
-
-def setup(db: Path, *args: str) -> None:
-    """A set-up command, not what the test is about: run in this process (no start-up)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli_main([*args, "--database", f"sqlite:///{db}", "--user", ADMIN])
-    assert code == 0, err.getvalue()
 
 
 def integrity(db: Path) -> str:
@@ -95,9 +84,9 @@ def mounted(tmp_path):
 # --------------------------------------------------------------------------- failing writes
 
 
-def test_full_file_system(mounted, tmp_path):
+def test_full_file_system(mounted, tmp_path, capsys):
     db = mounted / "r.db"
-    setup(db, "seed-demo", "--count", "20")
+    ok(Cli(db, capsys), "seed-demo", "--count", "20", user=ADMIN)  # set-up, in-process
     before = count(db, "requests"), count(db, "audit_events")
     big = jsonl(tmp_path / "big.jsonl", 4000, seed=5, prefix="BIG")  # far more than 3 MB stored
     done = reviewer("import", str(big), db=db)
@@ -109,10 +98,10 @@ def test_full_file_system(mounted, tmp_path):
     assert reviewer("verify", db=db).returncode == 0
 
 
-def test_file_size_limit(tmp_path):
+def test_file_size_limit(tmp_path, capsys):
     """The same through RLIMIT_FSIZE: the process may not grow any file past a limit."""
     db = tmp_path / "r.db"
-    setup(db, "seed-demo", "--count", "20")
+    ok(Cli(db, capsys), "seed-demo", "--count", "20", user=ADMIN)  # set-up, in-process
     reviewer("db", "backup", str(tmp_path / "warm.db"), db=db)  # checkpoint the WAL
     limit = db.stat().st_size + 256 * 1024
 
@@ -127,9 +116,9 @@ def test_file_size_limit(tmp_path):
     assert count(db, "requests") == before and integrity(db) == "ok"
 
 
-def test_read_only_database(mounted):
+def test_read_only_database(mounted, capsys):
     db = mounted / "r.db"
-    setup(db, "seed-demo", "--count", "5")
+    ok(Cli(db, capsys), "seed-demo", "--count", "5", user=ADMIN)  # set-up, in-process
     assert reviewer("db", "backup", str(mounted / "checkpointed.db"), db=db).returncode == 0
     subprocess.run(["mount", "-o", "remount,ro", str(mounted)], check=True)
     done = reviewer("claim", "DEMO-000001", db=db)
@@ -140,9 +129,9 @@ def test_read_only_database(mounted):
     assert shown.returncode == 0 and json.loads(shown.stdout)["status"] == "new"
 
 
-def test_database_locked_past_the_timeout(tmp_path):
+def test_database_locked_past_the_timeout(tmp_path, capsys):
     db = tmp_path / "r.db"
-    setup(db, "seed-demo", "--count", "5")
+    ok(Cli(db, capsys), "seed-demo", "--count", "5", user=ADMIN)  # set-up, in-process
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock
     try:
@@ -161,9 +150,9 @@ def test_database_locked_past_the_timeout(tmp_path):
 # --------------------------------------------------------------------------- backup, restore
 
 
-def test_backup_and_restore(tmp_path):
+def test_backup_and_restore(tmp_path, capsys):
     db = tmp_path / "r.db"
-    setup(db, "seed-demo", "--count", "30", "--decisions", "10")
+    ok(Cli(db, capsys), "seed-demo", "--count", "30", "--decisions", "10", user=ADMIN)  # set-up, in-process
     backup = tmp_path / "copy.db"
     done = reviewer("db", "backup", str(backup), db=db)
     assert done.returncode == 0, done.stderr
@@ -191,7 +180,7 @@ def test_kill_during_a_large_import(tmp_path, capsys):
     brings in worker processes, stored in one transaction): none or all of it."""
     src = jsonl(tmp_path / "large.jsonl", 5_000, seed=9, prefix="KILL")
     base = tmp_path / "base.db"
-    setup(base, "seed-demo", "--count", "10")
+    ok(Cli(base, capsys), "seed-demo", "--count", "10", user=ADMIN)  # set-up, in-process
     timing = copy_database(base, tmp_path / "timing.db")
     started = time.monotonic()
     assert reviewer("import", str(src), db=timing).returncode == 0
@@ -234,7 +223,7 @@ def test_kill_while_a_decision_is_written(tmp_path, capsys):
     """The killed `reviewer return` runs as a program of its own; the set-up and the checks
     after each kill run in this process (they are not what is tested)."""
     base = tmp_path / "base.db"
-    setup(base, "seed-demo", "--count", "20")
+    ok(Cli(base, capsys), "seed-demo", "--count", "20", user=ADMIN)  # set-up, in-process
     for i in range(11):
         assert Cli(base, capsys)("claim", f"DEMO-{i + 1:06d}", user=ADMIN)[0] == 0
     timing = copy_database(base, tmp_path / "timing.db")

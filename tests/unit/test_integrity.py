@@ -10,6 +10,7 @@ import sqlite3
 import pytest
 
 from reviewer import request as rq
+from reviewer.rules import text_hash
 from tests.helpers.cli import EXAMPLES
 from tests.helpers.documents import make
 from tests.helpers.rulesets import candidate
@@ -190,11 +191,9 @@ def test_us_police_attack_on_the_rule_set_stops_every_evaluation(team, tmp_path)
 
 def test_us_police_attack_with_the_text_and_its_hash_changed(team):
     """Text and hash changed together: the hash is not the one its audit event records."""
-    from reviewer.rules import load_text
-
     text = team.sql("SELECT content FROM rule_sets")[0][0]
     edited = text.replace('override = "never"', 'override = "committee"')
-    team.sql("UPDATE rule_sets SET content = :c, sha256 = :s", {"c": edited, "s": load_text(edited).sha256})
+    team.sql("UPDATE rule_sets SET content = :c, sha256 = :s", {"c": edited, "s": text_hash(edited)})
     ok(team, "claim", "EX-0002", user="sen1")
     refused(
         team,
