@@ -72,8 +72,12 @@ class Rule:
         only made."""
         _, facts, when_missing = explained[0]
         if v is True and self.plain:  # no instead, no adds: the outcome, and why
+            # A rule that asks for information (HR-29) names every field it lacks.
+            missing = tuple(_unique(when_missing)) if self.outcome == NEEDS_INFO else ()
             result = Finding(self, self.outcome, self.override, "; ".join(dict.fromkeys(facts)),
-                             (), ()) if self.outcome != "conditions" else None  # fmt: skip
+                             missing, ()) if self.outcome != "conditions" else None  # fmt: skip
+        elif v is None and not self._may_give_finding(explained[1:], adds):
+            result = None  # no completion of the unknowns gives a finding (HR-26, all in place)
         elif v is None:
             missing = _unique(when_missing)
             result = Finding(
@@ -99,17 +103,31 @@ class Rule:
             budget.misses_until_review -= 1
         return result
 
+    def _may_give_finding(self, instead: tuple[Explained, ...], adds: tuple[bool | None, ...]) -> bool:
+        """Whether some completion of the unknown facts could make this rule, whose `when` is
+        unknown, give a finding: an outcome other than `conditions` is possible, or some add
+        is (its `when` not false, its `unless` not true). Its tests are combined in Kleene's
+        logic, which is exact where they read different fields (as in the bundled rules)."""
+        outcomes = []
+        for inst, (iv, _facts, _missing) in zip(self.instead, instead, strict=False):
+            if iv is False:
+                continue
+            outcomes.append(inst.outcome)
+            if iv is True:
+                break
+        else:
+            outcomes.append(self.outcome)
+        if any(o != "conditions" for o in outcomes):
+            return True
+        return any(w is not False and u is not True for w, u in zip(adds[0::2], adds[1::2], strict=True))
+
     def evaluate(self, d: dict[str, Any]) -> Finding | None:
         """The finding this rule gives for a document, or None, by the condition nodes alone
         (nothing generated, nothing remembered)."""
         v = self.when.fn(d, None)
         if v is False:
             return None
-        instead = []
-        for inst in self.instead:
-            instead.append(_node_explanation(inst.when, d))
-            if instead[-1][0] is not False:
-                break
+        instead = [_node_explanation(inst.when, d) for inst in self.instead]
         adds: list[bool | None] = []
         for a in self.adds:
             adds.append(True if a.when is None else a.when.fn(d, None))

@@ -640,8 +640,9 @@ class _Function:
     def _explain_or(
         self, node: Or, item: str | None, prefix: str, ind: int, out: tuple[str, str, str]
     ) -> None:
-        """Values first: a true `or` states its true parts (and what its unknown parts
-        miss), an unknown one what its unknown parts miss, a false one all its parts."""
+        """Values first: a true `or` states its true parts and what they miss (and what its
+        unknown parts that ask miss, see `lang.Or`), an unknown one what its unknown parts
+        miss, a false one all its parts."""
         e, f, m = out
         values = [self.value(p, item, ind) for p in node.parts]
         self.emit(f"{e} = {self.value(node, item, ind)}", ind)
@@ -657,18 +658,24 @@ class _Function:
                     if want != "False":
                         self.emit(f"if {v} is not False:" if want == "True" else f"if {v} is None:", level)
                         level += 1
+                    # Under a true `or`, an unknown part names what it misses only if it asks.
+                    named = want != "True" or part.asks
                     _pe, pf, pm = self.explain(part, item, prefix, level)
                     if want == "True":
                         self.emit(f"if {v} is True:", level)
                         self.emit(f"{f} += {pf}", level + 1)
                     if want == "False":
                         self.emit(f"{f} += {pf}", level)
-                    else:
+                    elif named:
                         self.emit(f"{m} += {pm}", level)
+                    else:
+                        self.emit(f"if {v} is True:", level)
+                        self.emit(f"{m} += {pm}", level + 1)
             return
         for v, part in zip(values, node.parts, strict=True):
+            under_true = f"{v} is not False" if part.asks else f"{v} is True"
             self.emit(
-                f"if ({e} is True and {v} is not False) or ({e} is None and {v} is None) or {e} is False:",
+                f"if ({e} is True and {under_true}) or ({e} is None and {v} is None) or {e} is False:",
                 ind,
             )
             _pe, pf, pm = self.explain(part, item, prefix, ind + 1)

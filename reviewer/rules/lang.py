@@ -183,6 +183,7 @@ class Node:
     _memo: Fn | None = None
     depth = 0  # the levels of nesting below this node (see MAX_DEPTH)
     size = 1  # its terms, definitions counted in full (see MAX_TERMS)
+    asks = False  # it holds an `unknown(...)` test, which names its unknown fields (see Or)
 
     def memo_fn(self) -> Fn:
         """This node's fn, remembering its value for the last document it saw: definitions
@@ -271,6 +272,7 @@ class And(Node):
     def __init__(self, parts: list[Node]) -> None:
         self.parts = parts
         self.fields = set().union(*(p.fields for p in parts))
+        self.asks = any(p.asks for p in parts)
         self.fn = _junction_fn(parts, False)
         _nested(self, *parts)
 
@@ -287,9 +289,15 @@ class And(Node):
 
 
 class Or(Node):
+    """Kleene `or`. A true part settles it: what its other parts miss cannot change it, so
+    a true `or` names only what its true parts name, and what an unknown part that asks
+    (holds `unknown(...)`, as HR-29 does) names: such a test names every unknown field it
+    lists wherever it is not ruled out."""
+
     def __init__(self, parts: list[Node]) -> None:
         self.parts = parts
         self.fields = set().union(*(p.fields for p in parts))
+        self.asks = any(p.asks for p in parts)
         self.fn = _junction_fn(parts, True)
         _nested(self, *parts)
 
@@ -299,7 +307,12 @@ class Or(Node):
             return Result(
                 True,
                 [f for r in results if r.value is True for f in r.facts],
-                [m for r in results if r.value is not False for m in r.missing],
+                [
+                    m
+                    for p, r in zip(self.parts, results, strict=True)
+                    if r.value is True or (r.value is None and p.asks)
+                    for m in r.missing
+                ],
             )
         if any(r.value is None for r in results):
             return Result(None, [], [m for r in results if r.value is None for m in r.missing])
@@ -330,6 +343,7 @@ class Ref(Node):
     def __init__(self, name: str, inner: Node) -> None:
         self.name, self.inner = name, inner
         self.fields = inner.fields
+        self.asks = inner.asks
         self.fn = inner.memo_fn()
         _nested(self, inner)
 
@@ -348,6 +362,7 @@ class Quant(Node):
 
     def __init__(self, every: bool, list_path: str, body: Node, used: set[str]) -> None:
         self.every, self.list_path, self.body = every, list_path, body
+        self.asks = body.asks
         _nested(self, body)
         # What the quantifier reads: the item fields its body uses, as `list[].field`
         # (the customer's own fields for parties), or the whole list if it uses none.
@@ -629,6 +644,7 @@ class Unknown(Node):
 
     def __init__(self, operands: list[Operand], want_unknown: bool) -> None:
         self.operands, self.want_unknown = operands, want_unknown
+        self.asks = want_unknown
         self.size = max(1, len(operands))
         self.fields = {f"{o.label}?" for o in operands if o.kind == "field"}
         gets = [o.get for o in operands]
@@ -663,7 +679,9 @@ class Empty(Node):
         name = self.operand.display(prefix)
         if v is None:
             return Result(None, [], [name])
-        return Result(not v, [f"{name} is empty" if not v else f"{name} = {show(v)}"])
+        if not v:  # an empty list is what it names as missing (HR-23 with `end_users: []`)
+            return Result(True, [f"{name} is empty"], [name])
+        return Result(False, [f"{name} = {show(v)}"])
 
 
 class PlaceIn(Node):
@@ -714,7 +732,9 @@ class PlaceIn(Node):
 
 
 def fold_city(city: str | None) -> str | None:
-    return None if city is None else fold(city.strip())
+    """A city as place_in compares it: accents and case folded first, then the surrounding
+    white space trimmed (so a spacing accent such as "Portland\u00a8" leaves no trace)."""
+    return None if city is None else fold(city).strip()
 
 
 # --------------------------------------------------------------------------- parser

@@ -52,6 +52,28 @@ def _fast_event_hash(prev_hash: str, body: dict[str, Any]) -> str:
     return sha256_hex(prev_hash + "\n" + compact_json(flat))
 
 
+def append_upgrade_event(session: Session, action: str, payload: dict[str, Any]) -> None:
+    """Append one event in the name of `upgrade` (a migration, in its own transaction): the
+    OS login that ran it is recorded, as for every event."""
+    import getpass
+
+    head = session.execute(select(ChainHead).where(ChainHead.id == 1)).scalar_one()
+    try:
+        login: str | None = getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no passwd entry
+        login = None
+    body = {"seq": head.seq + 1, "time": utc_now(), "actor": "upgrade", "os_login": login,
+            "action": action, "reference": None, "payload": payload}  # fmt: skip
+    digest = event_hash(head.hash, body)
+    session.execute(
+        insert(AuditEvent.__table__).values(  # type: ignore[arg-type]
+            **{**body, "payload": canonical_json(payload)}, prev_hash=head.hash, hash=digest
+        )
+    )
+    session.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=body["seq"], hash=digest))
+    session.flush()
+
+
 class Chain:
     """Appends events within the caller's transaction; used as a context manager.
 

@@ -84,6 +84,7 @@ class RequestRecord:
     version: int
     document_version: int
     sha256: str
+    kept: str | None = None  # the SHA-256 of the evaluation a `reevaluate` event kept
 
 
 @dataclass
@@ -152,6 +153,17 @@ class Replay:
         self.active = p["rule_set"]
         for req in self.requests.values():  # activation re-evaluates every stored request
             req.version += 1
+            req.kept = None
+
+    def _reevaluate(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
+        """An upgrade evaluated again every request that was not decided; a decided one kept
+        its evaluation, whose hash the event records."""
+        kept = p.get("kept", {})
+        for ref, req in self.requests.items():
+            if ref in kept:
+                req.kept = kept[ref]
+            else:
+                req.version += 1
 
     # requests ------------------------------------------------------------------------------
 
@@ -166,6 +178,7 @@ class Replay:
             req.assignee = None
         req.status, req.version = p["status"], req.version + 1
         req.document_version, req.sha256 = p["version"], p["sha256"]
+        req.kept = None  # a new document is evaluated afresh
 
     def _step(self, ref: str, p: dict[str, Any], status: str | None = None,
               assignee: str | None | bool = False) -> None:  # fmt: skip
@@ -240,6 +253,7 @@ _HANDLERS = {
     "release": Replay._release, "take_over": Replay._take_over, "reopen": Replay._reopen,
     "decide": Replay._decide, "return": Replay._return, "check": Replay._check,
     "condition": Replay._condition, "baseline": Replay._baseline,
+    "reevaluate": Replay._reevaluate,
 }  # fmt: skip
 
 
@@ -552,6 +566,12 @@ def _verify_requests(session: Session, replay: Replay, out: _Problems, jobs: int
             if pk != active.id:
                 out.add("evaluation", ref, f"{ref} is evaluated under another rule set than the "
                         f"active {active.key}")  # fmt: skip
+                continue
+            if want.kept is not None:  # kept by an upgrade: as it was then
+                if rq.sha256_hex(evaluation or "") != want.kept or \
+                        json.loads(evaluation or "{}").get("recommendation") != recommendation:  # fmt: skip
+                    out.add("evaluation", ref, f"{ref}: the stored evaluation differs from the "
+                            "one the upgrade kept with its decision")  # fmt: skip
                 continue
             checker.add(ref, document, evaluation, recommendation)
     finally:

@@ -12,15 +12,12 @@ verify replays from the last baseline. A new database needs none.
 
 from __future__ import annotations
 
-import getpass
-
 from alembic import op
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reviewer.models import AuditEvent, ChainHead
-from reviewer.request import canonical_json
-from reviewer.services.audit import event_hash, utc_now
+from reviewer.models import AuditEvent
+from reviewer.services.audit import append_upgrade_event
 from reviewer.services.verify import snapshot
 
 revision = "0005"
@@ -33,19 +30,7 @@ def upgrade() -> None:
     session = Session(bind=op.get_bind())
     if not session.execute(select(func.count()).select_from(AuditEvent)).scalar_one():
         return
-    head = session.execute(select(ChainHead).where(ChainHead.id == 1)).scalar_one()
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):  # pragma: no cover - no passwd entry
-        login = None
-    payload = snapshot(session)
-    body = {"seq": head.seq + 1, "time": utc_now(), "actor": "upgrade", "os_login": login,
-            "action": "baseline", "reference": None, "payload": payload}  # fmt: skip
-    digest = event_hash(head.hash, body)
-    session.execute(insert(AuditEvent.__table__).values(
-        **{**body, "payload": canonical_json(payload)}, prev_hash=head.hash, hash=digest))
-    session.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=body["seq"], hash=digest))
-    session.flush()
+    append_upgrade_event(session, "baseline", snapshot(session))
 
 
 def downgrade() -> None:
