@@ -8,6 +8,7 @@ the same transaction, so deleting the newest event is detectable too.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,8 +56,6 @@ def _fast_event_hash(prev_hash: str, body: dict[str, Any]) -> str:
 def append_upgrade_event(session: Session, action: str, payload: dict[str, Any]) -> None:
     """Append one event in the name of `upgrade` (a migration, in its own transaction): the
     OS login that ran it is recorded, as for every event."""
-    import getpass
-
     head = session.execute(select(ChainHead).where(ChainHead.id == 1)).scalar_one()
     try:
         login: str | None = getpass.getuser()
