@@ -79,10 +79,10 @@ class Rule:
         elif v is None and not self._may_give_finding(explained[1:], adds):
             result = None  # no completion of the unknowns gives a finding (HR-26, all in place)
         elif v is None:
-            missing = _unique(when_missing)
+            lacking = _unique(when_missing)
             result = Finding(
-                self, NEEDS_INFO, None, "cannot be decided while unknown: " + ", ".join(missing),
-                tuple(missing), ())  # fmt: skip
+                self, NEEDS_INFO, None, "cannot be decided while unknown: " + ", ".join(lacking),
+                tuple(lacking), ())  # fmt: skip
         else:
             result = self._decided(facts, when_missing, explained[1:], adds)
         if key is None:

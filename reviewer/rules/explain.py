@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Protocol
 
-from reviewer.request import LEAF_FIELDS, MAX_WHOLE, FieldType, fold, normalise
+from reviewer.request import LEAF_FIELDS, MAX_WHOLE, FieldType, normalise
 from reviewer.rules.lang import (
     And,
     Compare,
@@ -177,47 +177,72 @@ def _walk(node: Node, items: tuple[str, ...], out: dict[str, list[_Constraint]])
     elif isinstance(node, Compare):
         _compare(node, items, out)
     elif isinstance(node, PlaceIn):
-        paths = (f"{node.target}",) if node.target else items
+        bases = (f"{node.target}",) if node.target else items
         for key in node.keys:
             wanted = tuple(p.get(key) for p in node.places if p.get(key) is not None)
-            if key == "city":
-                folded = {fold_city(c) for c in wanted}
-                test: Test = lambda v, f=frozenset(folded): fold_city(v) in f  # noqa: E731
-            else:
-                test = lambda v, w=frozenset(wanted): v in w  # noqa: E731
-            for base in paths:
+            test = _city_in(wanted) if key == "city" else _member(frozenset(wanted))
+            for base in bases:
                 out.setdefault(f"{base}.{key}", []).append(_Constraint(test, wanted))
     elif isinstance(node, Empty) and node.operand.kind != "const":
         op = node.operand
         paths = (op.label,) if op.kind == "field" else tuple(f"{i}.{op.label}" for i in items)
-        for p in paths:
-            out.setdefault(p, []).append(_Constraint(lambda v: len(v) == 0))
+        for path in paths:
+            out.setdefault(path, []).append(_Constraint(_empty))
     elif isinstance(node, Unknown):
         return
+
+
+def _member(values: frozenset[Any]) -> Test:
+    return values.__contains__
+
+
+def _city_in(cities: tuple[Any, ...]) -> Test:
+    folded = frozenset(fold_city(c) for c in cities)
+
+    def test(v: Any) -> bool:
+        return fold_city(v) in folded
+
+    return test
+
+
+def _empty(v: Any) -> bool:
+    return len(v) == 0
+
+
+def _holds(value: Any) -> Test:
+    def test(v: Any) -> bool:
+        return value in v
+
+    return test
+
+
+def _against(test_of: Callable[[Any, Any], bool], rv: Any) -> Test:
+    def test(v: Any) -> bool:
+        return test_of(v, rv)
+
+    return test
 
 
 def _compare(node: Compare, items: tuple[str, ...], out: dict[str, list[_Constraint]]) -> None:
     left, right = node.left, node.right
     if left.kind == "const" and right.kind == "field" and node.op == "in":  # 'x' in set field
-        value = left.value
-        out.setdefault(right.label, []).append(_Constraint(lambda v, x=value: x in v, (value,)))
+        out.setdefault(right.label, []).append(_Constraint(_holds(left.value), (left.value,)))
         return
     if right.kind != "const" or left.kind == "const":
         return
     paths = (left.label,) if left.kind == "field" else tuple(f"{i}.{left.label}" for i in items)
     rv = right.value
-    test_of = node.test
+    test = _against(node.test, rv)
     if node.op == "contains_word":
-        terms = tuple(getattr(right, "terms", ()))
-        c = _Constraint(lambda v, t=test_of, r=rv: t(v, r), terms)
+        c = _Constraint(test, tuple(getattr(right, "terms", ())))
     elif isinstance(rv, frozenset):
-        c = _Constraint(lambda v, t=test_of, r=rv: t(v, r), tuple(sorted(rv)))
+        c = _Constraint(test, tuple(sorted(rv)))
     elif isinstance(rv, (int, float)) and not isinstance(rv, bool):
-        c = _Constraint(lambda v, t=test_of, r=rv: t(v, r), (rv,), rv)
+        c = _Constraint(test, (rv,), rv)
     else:
-        c = _Constraint(lambda v, t=test_of, r=rv: t(v, r), (rv,))
-    for p in paths:
-        out.setdefault(p, []).append(c)
+        c = _Constraint(test, (rv,))
+    for path in paths:
+        out.setdefault(path, []).append(c)
 
 
 class Candidates:
@@ -432,7 +457,8 @@ class Explainer:
                 # Together the two facts reach every top finding (each fact reaches one).
                 covers = all(_reads(ta, self.rule_fields[r]) or _reads(tb, self.rule_fields[r]) for r in top)
                 lifts = [r.id for r in resting if r.id not in stopped
-                         and _reads(ta, self.rule_fields[r.id]) and _reads(tb, self.rule_fields[r.id])]  # fmt: skip
+                         and _reads(ta, self.rule_fields[r.id])
+                         and _reads(tb, self.rule_fields[r.id])]  # fmt: skip
                 if not covers and not lifts:
                     continue
                 got = self.evaluate(doc, {pa: va, pb: vb})
