@@ -21,15 +21,24 @@ from typing import Any, NoReturn
 
 from reviewer import gui, rules, settings
 from reviewer.context import Context, existing_database, open_context, open_database
-from reviewer.errors import EnvironmentProblem, InvalidInput, NotPermitted, ReviewerError, UsageError
+from reviewer.errors import (
+    EnvironmentProblem,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    ReviewerError,
+    UsageError,
+)
 from reviewer.export.documents import write_export, write_export_file
-from reviewer.export.text import evaluation_text, show_text
+from reviewer.export.text import evaluation_text, explanation_text, information_request, show_text
 from reviewer.logs import setup_logging
 from reviewer.models import Decision, Request
 from reviewer.models.db import head_revision
 from reviewer.request import json_safe, terminal_safe
+from reviewer.rules.explain import explainer_for, public
 from reviewer.services import (
     accounts,
+    evaluations,
     importing,
     maintenance,
     queries,
@@ -215,10 +224,26 @@ def _parser(epilog: str) -> argparse.ArgumentParser:
 
     s = command("return", "return a request to sales for information")
     _ref(s)
-    s.add_argument(
-        "--reason", required=True, metavar="TEXT", help="what sales must supply (at least 30 characters)"
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--reason", metavar="TEXT", help="what sales must supply (at least 30 characters)")
+    g.add_argument(
+        "--draft",
+        action="store_true",
+        help="print a drafted request for information (the decisive missing facts and why "
+        "they matter); records nothing",
     )
     _expect(s)
+
+    s = command("explain", "decisive missing facts and what would change the outcome; stores nothing")
+    s.add_argument("items", nargs="+", metavar="FILE-or-REF",
+                   help="request files (.json, .jsonl, .csv) or references of stored requests")  # fmt: skip
+    s.add_argument("--ref", action="store_true", help="every argument is a reference of a stored request")
+    _format(s)
+    s.add_argument(
+        "--rules",
+        metavar="FILE",
+        help="for files: a rule-set TOML file instead of the active (or bundled) one",
+    )
 
     s = command("check", "confirm or reject a decision (the second pair of eyes)")
     _ref(s)
@@ -645,7 +670,58 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_return(args: argparse.Namespace) -> int:
+    if args.draft:
+        ctx = _context(args)
+        with ctx.db.read() as session:
+            e = evaluations.explain_stored(session, queries.get_request(session, args.ref))
+        asking = {r.id for r in e.ruleset.rules if r.outcome == rules.NEEDS_INFO}
+        text = information_request(e.explanation, e.document, _titles(e.ruleset), asking)
+        print(terminal_safe(text, lines=True))
+        return 0
     print(_act(args, workflow.return_request, reason=args.reason))
+    return 0
+
+
+def _titles(ruleset: rules.RuleSet) -> dict[str, str]:
+    return {r.id: r.title for r in ruleset.rules}
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Files are explained under the active rule set (or --rules, or the bundled one), as
+    `evaluate` does; references under the stored request's own verified rule set."""
+    files = [] if args.ref else [x for x in args.items if os.path.isfile(x)]
+    refs = [x for x in args.items if x not in files]
+    if args.rules and refs:
+        raise UsageError("--rules applies to files; a stored request is explained under its own rule set")
+    results: list[tuple[dict[str, Any], dict[str, str]]] = []
+    db = existing_database(args.database) if (refs or not args.rules) else None
+    if db is not None:
+        args.opened.append(db)
+    if refs and db is None:
+        raise NotFound(f"{refs[0]}: not a file, and there is no database to look it up in")
+    if files:
+        limit = importing.DEFAULT_LIMIT_MB
+        if args.rules:
+            ruleset = rules.load_file(args.rules)
+        elif db is None:
+            ruleset = rules.load_bundled()
+        else:
+            with db.read() as session:
+                ruleset = rulesets.active_rules(session).ruleset
+                limit = importing.import_limit(session)
+        explainer = explainer_for(ruleset)
+        titles = _titles(ruleset)
+        results += [(explainer.explain(doc), titles) for doc in importing.read_valid(files, limit)]
+    if refs:
+        assert db is not None
+        with db.read() as session:
+            for ref in refs:
+                e = evaluations.explain_stored(session, queries.get_request(session, ref))
+                results.append((e.explanation, _titles(e.ruleset)))
+    if args.format == "json":
+        _dump([public(e) for e, _t in results])
+    else:
+        print("\n\n".join(explanation_text(e, t) for e, t in results))
     return 0
 
 
@@ -734,6 +810,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import,
     "export": cmd_export,
     "evaluate": cmd_evaluate,
+    "explain": cmd_explain,
     "verify": cmd_verify,
     "seed-demo": cmd_seed_demo,
     "db": cmd_db,

@@ -8,11 +8,14 @@ stays on its line.
 
 from __future__ import annotations
 
+import json
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from reviewer.request import terminal_safe
+from reviewer.rules import RANK
+from reviewer.vocabulary import field_label, value_label
 
 
 def _joined(lines: list[str]) -> str:
@@ -99,3 +102,104 @@ def show_text(data: Mapping[str, Any]) -> str:
     for e in data["events"]:
         lines.append(f"  {e['seq']:>6}  {e['time']}  {e['actor']:<16} {e['action']}")
     return _joined(lines)
+
+
+# --------------------------------------------------------------------------- judgement
+
+
+def _value(value: Any) -> str:
+    """A request-format value as it is written in a file (JSON)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _changes(changes: Mapping[str, Any]) -> str:
+    return " and ".join(f"{path} = {_value(v)}" for path, v in changes.items())
+
+
+def explanation_lines(e: Mapping[str, Any], titles: Mapping[str, str]) -> list[str]:
+    """Decisive facts, what would change it and what no change lifts, for a person (and the
+    PDF record). `titles`: rule id -> title."""
+    lines: list[str] = []
+    still = e.get("_still_missing", {})
+    if e["decisive"]:
+        lines.append("Decisive facts (ask sales for these):")
+        for d in e["decisive"]:
+            lines.append(f"  {d['field']} ({field_label(d['field'])}):")
+            for o, left in zip(d["options"], still.get(d["field"], [[]] * len(d["options"])),
+                               strict=False):  # fmt: skip
+                settles = f"settles {', '.join(o['rules'])}" if o["rules"] else "settles nothing"
+                if o["recommendation"] == "needs_information":
+                    open_ = [m for m in left if m != d["field"]][:4]
+                    more = f" ({', '.join(open_)}{', ...' if len(left) > 5 else ''})" if open_ else ""
+                    lines.append(f"    = {_value(o['value'])} -> needs_information still{more}; {settles}")
+                else:
+                    lines.append(f"    = {_value(o['value'])} -> {o['recommendation']} ({settles})")
+    if e["what_if"]:
+        lines.append("What would change it:")
+        for w in e["what_if"]:
+            moved = [f"{r} stops" for r in w["rules_stop"]] + [f"{r} starts" for r in w["rules_start"]]
+            lines.append(f"  {_changes(w['set'])} -> {w['recommendation']} ({', '.join(moved)})")
+    elif e["recommendation"] != "approve":
+        lines.append("What would change it: no change of one or two known facts gives a lower "
+                     "recommendation.")  # fmt: skip
+    for n in e["no_change"]:
+        title = titles.get(n["rule"], "")
+        lines.append(f"No change: {n['rule']} {title}: {n['reason']}")
+    return lines
+
+
+def explanation_text(e: Mapping[str, Any], titles: Mapping[str, str]) -> str:
+    head = f"{e['reference']}: recommendation {e['recommendation'].upper().replace('_', ' ')}"
+    body = explanation_lines(e, titles) or ["Nothing stands in the way: no fact is needed and none "
+                                            "would change it."]  # fmt: skip
+    return _joined([head, *("  " + line for line in body)])
+
+
+def information_request(
+    e: Mapping[str, Any], doc: Mapping[str, Any], titles: Mapping[str, str], asking: Collection[str] = ()
+) -> str:
+    """The drafted request for information to sales: the decisive missing facts in plain
+    words, each with why it matters (the rules it settles, and what its answers would lead
+    to). `asking`: the rules that only ask for facts (outcome needs_information, as HR-29).
+    The reviewer edits it before it is sent."""
+    ref, customer = doc.get("reference", ""), doc.get("customer", {}).get("name", "")
+    lines = [f"Request {ref} ({customer}): we need the following before we can review it.", ""]
+    if not e["decisive"]:
+        lines.append("Please complete the missing facts: " + ", ".join(
+            field_label(m) + f" ({m})" for m in e.get("_missing", [])) + ".")  # fmt: skip
+    for i, d in enumerate(e["decisive"], 1):
+        rules = list(dict.fromkeys(r for o in d["options"] for r in o["rules"]))
+        # A rule that only asks (HR-29) says less than the rules the answer settles.
+        deciding = [r for r in rules if r not in asking]
+        outcomes = sorted({o["recommendation"] for o in d["options"]}, key=lambda o: -RANK[o])
+        lines.append(f"{i}. {field_label(d['field'])} ({d['field']})")
+        if deciding:
+            why = "; ".join(f"{r} ({titles.get(r, r)})" for r in deciding)
+            lines.append(f"   Why it matters: the answer decides {why}.")
+        else:
+            why = "; ".join(f"{r}, {titles.get(r, r)}" for r in rules)
+            lines.append(f"   Why it matters: the rule set needs it before any decision ({why}).")
+        answers = [_answer(o["value"]) for o in d["options"] if o["rules"]]
+        if answers:
+            lines.append("   Answers that change the review: " + "; ".join(answers) + ".")
+        if len(outcomes) > 1:
+            lines.append("   Depending on the answer the request may be "
+                         + " or ".join(value_label(o) for o in outcomes) + ".")  # fmt: skip
+    lines += ["", "Please answer each point (or say that it does not apply), update the request "
+              "and send it back to the review team."]  # fmt: skip
+    return "\n".join(lines)
+
+
+def _answer(value: Any) -> str:
+    """A candidate value in words: `["identification"]` -> `identification`."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        if not value:
+            return "none at all"
+        if all(isinstance(v, dict) for v in value):
+            return "at least one (with its details)"
+        return ", ".join(_answer(v) for v in value) if all(isinstance(v, str) for v in value) else "a list"
+    if isinstance(value, str):
+        return value_label(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)

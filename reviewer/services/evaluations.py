@@ -20,6 +20,7 @@ from reviewer import request as rq
 from reviewer.errors import IntegrityProblem, NotFound
 from reviewer.models import AuditEvent, Request, RuleSetState, RuleSetVersion
 from reviewer.rules import RuleSet, compiled, load_bundled
+from reviewer.rules.explain import explainer_for
 from reviewer.services.verify import Replay, RuleSetRecord
 
 RULE_SET_ACTIONS = ("bootstrap", "rules_import", "rules_propose", "rules_activate", "baseline")
@@ -83,3 +84,26 @@ def fresh_evaluation(session: Session, req: Request) -> dict[str, Any]:
     evaluation = verified_rules(session, row).evaluate(json.loads(req.document))
     result: dict[str, Any] = evaluation.to_json(req.reference)
     return result
+
+
+@dataclass
+class Explained:
+    """A stored request explained: decisive facts and what-ifs under its verified rule set."""
+
+    explanation: dict[str, Any]
+    document: dict[str, Any]
+    ruleset: RuleSet
+
+
+def explain_stored(session: Session, req: Request) -> Explained:
+    """Explain a stored request from its verified document under its verified rule set (the
+    same footing as `fresh_evaluation`: nothing rests on the stored evaluation)."""
+    if rq.sha256_hex(req.document) != req.document_sha256:
+        raise IntegrityProblem(f"{req.reference}: its stored document differs from its hash "
+                               "(run reviewer verify)")  # fmt: skip
+    row = session.get(RuleSetVersion, req.rule_set_pk) if req.rule_set_pk else None
+    if row is None:
+        raise NotFound(f"{req.reference} has no stored evaluation")
+    ruleset = verified_rules(session, row)
+    doc = json.loads(req.document)
+    return Explained(explainer_for(ruleset).explain(doc), doc, ruleset)
