@@ -92,6 +92,15 @@ class DecisionPanel(QWidget):
         )
         self.justification.setMaximumHeight(110)
         form.addRow("Justification", self.justification)
+        self.draft = ""
+        self.use_draft = QPushButton("Draft the request for &information")
+        self.use_draft.setAccessibleName("Draft the request for information")
+        self.use_draft.setToolTip(
+            "Put the drafted text to send to sales in the justification: the decisive missing "
+            "facts and why each matters. Edit it before sending."
+        )
+        self.use_draft.clicked.connect(self.fill_draft)
+        form.addRow(self.use_draft)
         self.re_review = QDateEdit()
         self.re_review.setCalendarPopup(True)
         self.re_review.setAccessibleName("Re-review date")
@@ -185,6 +194,22 @@ class DecisionPanel(QWidget):
             button.setToolTip(reason)
         self._outcome_changed()
 
+    def set_draft(self, text: str) -> None:
+        """The drafted request for information of the request shown (see `fill_draft`); a
+        draft left unedited goes with the request it was made for."""
+        if self.draft and self.justification.toPlainText() == self.draft:
+            self.justification.clear()
+        self.draft = text
+        self._outcome_changed()
+
+    def fill_draft(self) -> None:
+        """Choose "Return for information" and put the draft in the justification, where the
+        reviewer edits it; what is sent is kept with the decision."""
+        index = self.outcome.findData("return")
+        if index >= 0:
+            self.outcome.setCurrentIndex(index)
+        self.justification.setPlainText(self.draft)
+
     def set_obligations(self, conditions: list[dict[str, Any]], decided: bool) -> None:
         """The open conditions of final decisions, to be marked met or lapsed."""
         self.obligations.clear()
@@ -216,6 +241,10 @@ class DecisionPanel(QWidget):
         self.closed.setText("\n".join(closed))
         self.submit.setEnabled(ok)
         self.submit.setToolTip(reason)
+        can_return = self.allowed.get("return", (False, ""))[0]
+        self.use_draft.setEnabled(bool(self.draft) and can_return)
+        if key == "return" and can_return and self.draft and not self.justification.toPlainText().strip():
+            self.justification.setPlainText(self.draft)
 
     # ------------------------------------------------------------------ actions
 

@@ -6,6 +6,7 @@ validation decide, so the form accepts exactly what a file would."""
 from __future__ import annotations
 
 import json
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSplitter,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +28,9 @@ from PySide6.QtWidgets import (
 from reviewer import intake
 from reviewer import request as rq
 from reviewer.export.documents import csv_cell
+from reviewer.rules import RuleSet
+from reviewer.rules.explain import explainer_for
+from reviewer.ui.judgement import judgement_html
 
 UNKNOWN = "unknown"
 
@@ -70,7 +76,16 @@ class IntakeForm(QWidget):
             self.editors[path] = editor
             self.messages[path] = message
         scroll.setWidget(inner)
-        outer.addWidget(scroll, 1)
+        # Beside the form, as you type: the recommendation, what to ask and what would change it.
+        self.ruleset: RuleSet | None = None
+        self.judgement = QTextBrowser()
+        self.judgement.setAccessibleName("Decisive facts and what would change the outcome")
+        split = QSplitter(self)
+        split.addWidget(scroll)
+        split.addWidget(self.judgement)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        outer.addWidget(split, 1)
         buttons = QHBoxLayout()
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -85,6 +100,32 @@ class IntakeForm(QWidget):
         self._timer.setInterval(150)
         self._timer.timeout.connect(self.validate)
         self.clear()
+
+    def set_ruleset(self, ruleset: RuleSet) -> None:
+        """The active rule set, which the form's live explanation uses (compiled already: the
+        window loads it off the GUI thread)."""
+        if ruleset is not self.ruleset:
+            self.ruleset = ruleset
+            self.validate()
+
+    def _explain(self, doc: dict[str, Any] | None) -> None:
+        if self.ruleset is None:
+            self.judgement.setHtml("<p><i>The rule set is loading.</i></p>")
+            return
+        if doc is None:
+            self.judgement.setHtml("<p><i>Fix the problems in the form to see the evaluation, the "
+                                   "facts to ask for and what would change it.</i></p>")  # fmt: skip
+            return
+        e = explainer_for(self.ruleset).explain(doc)
+        titles = {r.id: r.title for r in self.ruleset.rules}
+        rec = e["recommendation"]
+        findings = "".join(
+            f"<li>{escape(f.rule.id)} {escape(f.outcome.replace('_', ' '))}: {escape(f.rule.title)}</li>"
+            for f in self.ruleset.evaluate(doc).findings
+        )
+        self.judgement.setHtml(f"<h3>Recommendation: {rec.replace('_', ' ')}</h3>"
+                               + (f"<ul>{findings}</ul>" if findings else "")
+                               + judgement_html(e, titles))  # fmt: skip
 
     def _editor(self, path: str, t: rq.FieldType) -> Any:
         name = path.replace(".", " ").replace("_", " ")
@@ -168,8 +209,9 @@ class IntakeForm(QWidget):
 
     def validate(self) -> bool:
         raw, problems = self.raw()
-        _doc, more = rq.validate(json.loads(json.dumps(raw)))
+        doc, more = rq.validate(json.loads(json.dumps(raw)))
         self.problems = problems + more
+        self._explain(doc if not self.problems else None)
         by_field: dict[str, list[str]] = {}
         for path, message in self.problems:
             key = path.split("[")[0]

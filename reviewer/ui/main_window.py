@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 
 from reviewer import settings
 from reviewer.context import Context, open_database
-from reviewer.errors import IntegrityProblem
+from reviewer.errors import IntegrityProblem, ReviewerError
+from reviewer.export.text import information_request
 from reviewer.rules import RuleSet
-from reviewer.services import importing, queries, records, rulesets, workflow
+from reviewer.services import evaluations, importing, queries, records, rulesets, workflow
 from reviewer.services.queries import QueueQuery
 from reviewer.services.rulesets import BacktestReport, VersionInfo
 from reviewer.services.settings import get_setting, set_setting
@@ -352,6 +353,7 @@ class MainWindow(QMainWindow):
         data, ruleset, versions = result
         self.dashboard.show_data(data)
         self.rulesets.show_versions(versions)  # type: ignore[arg-type]
+        self.intake.set_ruleset(ruleset)
         if self._shown_rules != ruleset.sha256:
             self._shown_rules = ruleset.sha256
             self.rules_view.show_rules(ruleset)
@@ -410,6 +412,7 @@ class MainWindow(QMainWindow):
             with ctx.db.read() as session:
                 ref = reference if reference is not None else queries.reference_of(session, rid)
                 data = queries.show(session, ref)
+                _explain_into(session, data)
                 return seq, data, workflow.options(session, ctx.actor, ref)
 
         self.op(work, title="Opening the request").success(self._request_loaded).run()
@@ -425,6 +428,7 @@ class MainWindow(QMainWindow):
         self.view.show_request(data)  # type: ignore[arg-type]
         self.panel.set_options(data["reference"], data["version"], dict(allowed),
                                data["evaluation"]["conditions"])  # fmt: skip
+        self.panel.set_draft(data.get("draft", ""))  # type: ignore[arg-type]
         open_conditions = [c for d in data["decisions"] if d["final"] for c in d["conditions"]
                            if c["status"] == "open"]  # fmt: skip
         self.panel.set_obligations(open_conditions, data["status"] == Status.DECIDED)  # type: ignore[arg-type]
@@ -655,3 +659,16 @@ class MainWindow(QMainWindow):
 
 def _check(confirm: bool, session: Any, actor: Any, reference: str, **kwargs: Any) -> Any:
     return workflow.check(session, actor, reference, confirm, **kwargs)
+
+
+def _explain_into(session: Any, data: Any) -> None:
+    """Add the request's decisive facts, what-ifs and drafted request for information to the
+    data the view shows (computed in the worker, never on the GUI thread)."""
+    try:
+        e = evaluations.explain_stored(session, queries.get_request(session, data["reference"]))
+    except ReviewerError:  # an integrity problem is the evaluation's to report
+        return
+    titles = {r.id: r.title for r in e.ruleset.rules}
+    asking = {r.id for r in e.ruleset.rules if r.outcome == "needs_information"}
+    data["explanation"], data["titles"] = e.explanation, titles
+    data["draft"] = information_request(e.explanation, e.document, titles, asking)

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from reviewer import request as rq
+from reviewer.ui.judgement import judgement_html
 from reviewer.vocabulary import SECTION_LABELS, Recommendation, field_label
 
 COLOURS = {r.value: r.colour for r in Recommendation}
@@ -65,6 +66,8 @@ def render(data: dict[str, Any]) -> str:
             + "".join(f"<li>[{escape(c['rule'])}] {escape(c['text'])}</li>" for c in ev["conditions"])
             + "</ul>"
         )
+    if "explanation" in data:
+        parts.append('<a name="judgement"></a>' + judgement_html(data["explanation"], data.get("titles", {})))
     parts.append("<h3>The request</h3><table cellspacing=2>")
     for key, spec in rq.SCHEMA.items():
         if isinstance(spec, dict):

@@ -1,0 +1,59 @@
+"""Decisive facts and what-ifs as the window shows them (the request view and the intake
+form): what to ask sales, and what would change the outcome. Text from the request is
+escaped."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+from reviewer.vocabulary import Recommendation, field_label
+
+COLOURS = {r.value: r.colour for r in Recommendation}
+
+
+def _value(value: Any) -> str:
+    return escape(json.dumps(value, ensure_ascii=False))
+
+
+def _outcome(outcome: str) -> str:
+    return f'<b style="color:{COLOURS.get(outcome, "#101828")}">{escape(outcome.replace("_", " "))}</b>'
+
+
+def judgement_html(e: Mapping[str, Any] | None, titles: Mapping[str, str]) -> str:
+    """HTML for one explanation (`reviewer.rules.explain`), or a note when there is none."""
+    if e is None:
+        return "<p><i>No explanation: the request could not be explained.</i></p>"
+    parts = []
+    if e["decisive"]:
+        parts.append("<h3>Decisive facts — ask sales</h3><ul>")
+        for d in e["decisive"]:
+            rows = []
+            # Values that lead to the same place are one line: "99999 or 100000 -> ...".
+            groups: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+            for o in d["options"]:
+                groups.setdefault((o["recommendation"], tuple(o["rules"])), []).append(o["value"])
+            for (outcome, rules), values in groups.items():
+                shown = [_value(v) for v in values]
+                listed = ", ".join(shown[:-1]) + " or " + shown[-1] if len(shown) > 1 else shown[0]
+                settles = f"settles {escape(', '.join(rules))}" if rules else "settles nothing"
+                rows.append(f"{listed} → {_outcome(outcome)}; {settles}")
+            parts.append(f"<li><b>{escape(field_label(d['field']))}</b> <code>{escape(d['field'])}</code>"
+                         "<br>" + "<br>".join(rows) + "</li>")  # fmt: skip
+        parts.append("</ul>")
+    if e["what_if"]:
+        parts.append("<h3>What would change it</h3><ul>")
+        for w in e["what_if"]:
+            change = " and ".join(f"<code>{escape(p)}</code> = {_value(v)}" for p, v in w["set"].items())
+            moved = [f"{r} stops" for r in w["rules_stop"]] + [f"{r} starts" for r in w["rules_start"]]
+            parts.append(f"<li>{change} → {_outcome(w['recommendation'])} ({escape(', '.join(moved))})</li>")
+        parts.append("</ul>")
+    elif e["recommendation"] != "approve":
+        parts.append("<h3>What would change it</h3><p>No change of one or two known facts gives a "
+                     "lower recommendation.</p>")  # fmt: skip
+    for n in e["no_change"]:
+        parts.append(f"<p><b>{escape(n['rule'])}</b> {escape(titles.get(n['rule'], ''))}: "
+                     f"{escape(n['reason'])}.</p>")  # fmt: skip
+    return "".join(parts) or "<p>Nothing stands in the way: no fact is needed and none would change it.</p>"

@@ -1,0 +1,83 @@
+"""The window answers the reviewer's two questions for the selected request (what to ask
+sales, what would change it), drafts the request for information, and the intake form says
+both as you type. Driven with qtbot on a real database."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+
+from tests.helpers.cli import EXAMPLES
+from tests.ui.test_flows import open_reference, wait_action, window_for
+
+
+def test_the_request_view_shows_decisive_facts_and_what_ifs(qtbot, cli):
+    assert cli("db", "upgrade", user="rev1")[0] == 0
+    files = [str(EXAMPLES / n) for n in ("p05-unknown-scale.json", "p08-portland-hardware-store.json")]
+    assert cli("import", *files, user="rev1")[0] == 0
+    window, _dialogs = window_for(qtbot, cli.url, "rev1")
+
+    open_reference(qtbot, window, "EX-0005")
+    text = window.view.toPlainText()
+    assert "Decisive facts — ask sales" in text
+    assert "Cameras scale.cameras" in text and "51 → needs information; settles HR-19" in text
+    # The same explanation the command prints.
+    code, out, _ = cli("explain", "EX-0005", "--format", "json", user="rev1")
+    assert code == 0
+    for d in json.loads(out)[0]["decisive"]:
+        assert d["field"] in text
+
+    open_reference(qtbot, window, "EX-0008")
+    text = window.view.toPlainText()
+    assert "What would change it" in text
+    assert 'sites[0].public_accommodation = false → conditions (HR-13 stops)' in text
+
+
+def test_returning_proposes_the_drafted_request_for_information_and_keeps_it(qtbot, cli):
+    assert cli("db", "upgrade", user="rev1")[0] == 0
+    assert cli("import", str(EXAMPLES / "p05-unknown-scale.json"), user="rev1")[0] == 0
+    window, _dialogs = window_for(qtbot, cli.url, "rev1")
+    open_reference(qtbot, window, "EX-0005")
+    panel = window.panel
+    assert panel.draft.startswith("Request EX-0005") and "scale.cameras" in panel.draft
+    assert not panel.use_draft.isEnabled()  # returning needs the claim first
+    assert wait_action(qtbot, window, lambda: panel.buttons["claim"].click()) == "claim"
+    qtbot.waitUntil(panel.use_draft.isEnabled, timeout=10_000)
+    # Choosing "Return for information" proposes the draft in the empty justification.
+    assert panel.justification.toPlainText() == ""
+    panel.outcome.setCurrentIndex(panel.outcome.findData("return"))
+    assert panel.justification.toPlainText() == panel.draft
+    # The button puts it back after the reviewer cleared it (and picks the outcome).
+    panel.justification.setPlainText("")
+    panel.outcome.setCurrentIndex(panel.outcome.findData("refuse"))
+    qtbot.mouseClick(panel.use_draft, Qt.MouseButton.LeftButton)
+    assert panel.outcome.currentData() == "return" and panel.justification.toPlainText() == panel.draft
+    edited = panel.draft + "\nPlease also send the camera plan."
+    panel.justification.setPlainText(edited)
+    assert wait_action(qtbot, window, panel.submit.click) == "return"
+    code, out, _ = cli("show", "EX-0005", "--format", "json", user="rev1")
+    assert code == 0
+    decision = json.loads(out)["decisions"][-1]
+    assert decision["outcome"] == "return_for_information" and decision["justification"] == edited
+
+
+def test_the_intake_form_explains_as_you_type(qtbot, cli):
+    assert cli("db", "upgrade", user="rev1")[0] == 0
+    window, _dialogs = window_for(qtbot, cli.url, "rev1")
+    qtbot.waitUntil(lambda: window.intake.ruleset is not None, timeout=10_000)
+    window.new_request()
+    form = window.intake
+    assert "Fix the problems" in form.judgement.toPlainText()
+    qtbot.keyClicks(form.editors["reference"], "NEW-2")
+    qtbot.keyClicks(form.editors["received_on"], "2026-11-30")
+    qtbot.keyClicks(form.editors["customer.name"], "Corner Shop")
+    qtbot.waitUntil(lambda: "Recommendation: needs information" in form.judgement.toPlainText(), timeout=5_000)
+    assert "Org type customer.org_type" in form.judgement.toPlainText() or "customer.org_type" in (
+        form.judgement.toPlainText())  # fmt: skip
+    org = form.editors["customer.org_type"]
+    org.setCurrentIndex(org.findData("police"))
+    form.editors["customer.country"].setText("US")
+    qtbot.waitUntil(lambda: "Recommendation: refuse" in form.judgement.toPlainText(), timeout=5_000)
+    assert "HR-01" in form.judgement.toPlainText()
+    assert "no change of the request's use makes this acceptable" in form.judgement.toPlainText()
