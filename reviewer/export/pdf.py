@@ -392,6 +392,11 @@ def build_story(record: dict[str, Any]) -> list[Any]:
         story.append(KeepTogether(parts))
     missing = list(dict.fromkeys(m for f in ev["findings"] for m in f["missing"]))
     story.append(Paragraph("Missing facts: " + (text(", ".join(missing)) if missing else "none"), st["body"]))
+    if record.get("judgement"):
+        story.append(Paragraph("What the facts decide", st["label"]))
+        for line in record["judgement"]:
+            depth = len(line) - len(line.lstrip(" "))
+            story.append(para(("\u00a0" * 2 * depth) + line.strip(), st["cell"]))
 
     story.append(Paragraph("3. The decision", st["h2"]))
     story.append(_table([

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from reviewer.errors import InvalidInput, NotFound
 from reviewer.export.documents import write_problem
+from reviewer.export.text import explanation_lines
 from reviewer.models import (
     Account,
     ChainHead,
@@ -28,7 +29,9 @@ from reviewer.models import (
     RuleSetVersion,
 )
 from reviewer.models.db import Database
+from reviewer.rules.explain import explainer_for
 from reviewer.services.audit import record_hash
+from reviewer.services.evaluations import verified_rules
 from reviewer.services.settings import get_setting
 
 PDF_OUTCOMES = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS, Outcome.REFUSE)
@@ -63,9 +66,16 @@ def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
                                      RuleSetVersion.version == int(rs_version or 0))
     ).scalar_one_or_none()  # fmt: skip
     head = session.get(ChainHead, 1)
+    document = json.loads(d.snapshot)
+    judgement: list[str] = []
+    if rule_set is not None:  # what the facts needed and what would have changed it
+        ruleset = verified_rules(session, rule_set)
+        e = explainer_for(ruleset).explain(document)
+        judgement = explanation_lines(e, {r.id: r.title for r in ruleset.rules})
     return {
+        "judgement": judgement,
         "reference": req.reference, "number": d.number, "outcome": d.outcome.value,
-        "document": json.loads(d.snapshot), "evaluation": json.loads(d.evaluation),
+        "document": document, "evaluation": json.loads(d.evaluation),
         "conditions": [{"id": c.id, "rule": c.rule, "text": c.text,
                         "due": c.due_on.isoformat() if c.due_on else None} for c in conditions],
         "justification": d.justification,

@@ -122,3 +122,19 @@ def test_settings_are_for_admins(decided):
         ok(decided, "settings", "get", "organisation_name", user=ADMIN).strip()
         == "Contoso Responsible AI Office"
     )
+
+
+def test_the_record_says_what_would_have_changed_the_outcome(decided, tmp_path):
+    """A section of the record: the what-ifs of the decided request, from its snapshot."""
+    doc = make({"use.operations": ["verification"], "scale.cameras": 400})
+    doc["reference"] = "R-WHATIF"
+    f = tmp_path / "w.jsonl"
+    f.write_text(rq.canonical_json(doc) + "\n")
+    ok(decided, "import", str(f), user=ADMIN)
+    ok(decided, "claim", "R-WHATIF", user=ADMIN)
+    ok(decided, "decide", "R-WHATIF", "--outcome", "refuse", "--justification", JUST, user=ADMIN)
+    ok(decided, "export-pdf", "R-WHATIF", "--out", str(tmp_path / "w"), user=ADMIN)
+    text, _p, _m = pdf_text(tmp_path / "w" / "R-WHATIF-d1.pdf")
+    flat = " ".join(text.split())
+    assert "What the facts decide" in flat and "What would change it:" in flat
+    assert 'scale.cameras = 50 -> conditions (HR-19 stops)' in flat
