@@ -31,7 +31,7 @@ def test_the_request_view_shows_decisive_facts_and_what_ifs(qtbot, cli):
     open_reference(qtbot, window, "EX-0008")
     text = window.view.toPlainText()
     assert "What would change it" in text
-    assert 'sites[0].public_accommodation = false → conditions (HR-13 stops)' in text
+    assert "sites[0].public_accommodation = false → conditions (HR-13 stops)" in text
 
 
 def test_returning_proposes_the_drafted_request_for_information_and_keeps_it(qtbot, cli):
@@ -72,7 +72,9 @@ def test_the_intake_form_explains_as_you_type(qtbot, cli):
     qtbot.keyClicks(form.editors["reference"], "NEW-2")
     qtbot.keyClicks(form.editors["received_on"], "2026-11-30")
     qtbot.keyClicks(form.editors["customer.name"], "Corner Shop")
-    qtbot.waitUntil(lambda: "Recommendation: needs information" in form.judgement.toPlainText(), timeout=5_000)
+    qtbot.waitUntil(
+        lambda: "Recommendation: needs information" in form.judgement.toPlainText(), timeout=5_000
+    )
     assert "Org type customer.org_type" in form.judgement.toPlainText() or "customer.org_type" in (
         form.judgement.toPlainText())  # fmt: skip
     org = form.editors["customer.org_type"]

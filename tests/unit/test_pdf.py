@@ -137,4 +137,4 @@ def test_the_record_says_what_would_have_changed_the_outcome(decided, tmp_path):
     text, _p, _m = pdf_text(tmp_path / "w" / "R-WHATIF-d1.pdf")
     flat = " ".join(text.split())
     assert "What the facts decide" in flat and "What would change it:" in flat
-    assert 'scale.cameras = 50 -> conditions (HR-19 stops)' in flat
+    assert "scale.cameras = 50 -> conditions (HR-19 stops)" in flat
