@@ -145,7 +145,13 @@ def explanation_lines(e: Mapping[str, Any], titles: Mapping[str, str]) -> list[s
     for n in e["no_change"]:
         title = titles.get(n["rule"], "")
         lines.append(f"No change: {n['rule']} {title}: {n['reason']}")
+    if e.get("_truncated"):
+        lines.append(TRUNCATED)
     return lines
+
+
+TRUNCATED = ("Cut short: the request is too large to try every change; what is listed holds, "
+             "but more may exist.")  # fmt: skip
 
 
 def explanation_text(e: Mapping[str, Any], titles: Mapping[str, str]) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from reviewer.export.text import TRUNCATED
 from reviewer.vocabulary import Recommendation, field_label
 
 COLOURS = {r.value: r.colour for r in Recommendation}
@@ -56,4 +57,6 @@ def judgement_html(e: Mapping[str, Any] | None, titles: Mapping[str, str]) -> st
     for n in e["no_change"]:
         parts.append(f"<p><b>{escape(n['rule'])}</b> {escape(titles.get(n['rule'], ''))}: "
                      f"{escape(n['reason'])}.</p>")  # fmt: skip
+    if e.get("_truncated"):
+        parts.append(f"<p><i>{escape(TRUNCATED)}</i></p>")
     return "".join(parts) or "<p>Nothing stands in the way: no fact is needed and none would change it.</p>"
