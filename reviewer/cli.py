@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import errno
 import functools
+import getpass
 import json
 import logging
 import os
@@ -40,6 +41,7 @@ from reviewer.services import (
     accounts,
     evaluations,
     importing,
+    keys,
     maintenance,
     queries,
     records,
@@ -48,7 +50,7 @@ from reviewer.services import (
     workflow,
 )
 from reviewer.services.settings import get_setting, set_setting
-from reviewer.services.verify import Problem, verify
+from reviewer.services.verify import VerifyReport, verify
 from reviewer.vocabulary import ORG_SETTINGS, ConditionStatus, Outcome, Role
 
 log = logging.getLogger(__name__)
@@ -162,7 +164,26 @@ def _parser(epilog: str) -> argparse.ArgumentParser:
         help="also check that event SEQ has this hash (a value kept elsewhere)",
     )
     s.add_argument("--pdf", nargs="+", metavar="FILE", help="check exported PDF records")
+    s.add_argument("--offline", action="store_true",
+                   help="with --pdf: check only what the file shows, without the database (the "
+                   "signature, against --cert)")  # fmt: skip
+    s.add_argument("--cert", metavar="PEM-or-FINGERPRINT",
+                   help="with --offline: the organisation's certificate, as a PEM file or its "
+                   "SHA-256 fingerprint")  # fmt: skip
     _format(s)
+
+    s = command("keys", "the organisation's key for signing PDF records")
+    k = s.add_subparsers(dest="keys_command", required=True, metavar="ACTION", parser_class=_Parser)
+    x = k.add_parser(
+        "init", parents=[common], help="make a signing key and a self-signed certificate (admin)"
+    )
+    x.add_argument("--new", action="store_true", help="replace this workstation's key (rotation); "
+                   "records signed with the old one keep verifying")  # fmt: skip
+    x = k.add_parser(
+        "import", parents=[common], help="take a PKCS#12 file issued by the organisation's CA (admin)"
+    )
+    x.add_argument("file", metavar="FILE.p12", help="the key and certificate, protected by the passphrase")
+    k.add_parser("show", parents=[common], help="this workstation's key and the certificates recorded")
 
     s = command("seed-demo", "demo data for an empty database")
     s.add_argument("--count", type=int, default=200, metavar="N", help="requests to generate (default: 200)")
@@ -434,23 +455,84 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if not seq.isdigit() or len(digest) != 64:
             raise UsageError("--anchor takes SEQ:HASH, e.g. 42:3fa9...(64 hex digits)")
         anchor = (int(seq), digest.lower())
+    if args.offline or args.cert:
+        if not (args.offline and args.pdf and args.cert):
+            raise UsageError("--offline checks PDF records without the database: verify --pdf "
+                             "FILE... --offline --cert PEM-or-FINGERPRINT")  # fmt: skip
+        pdfs = [(path, records.verify_pdf_offline(path, args.cert)) for path in args.pdf]
+        return _pdf_report(pdfs, args.format, None)
     ctx = _context(args)
     with ctx.db.read() as session:
         report = verify(session, anchor)
-        for path in args.pdf or []:
-            for message in records.verify_pdf(session, path):
-                report.problems.append(Problem("pdf", path, message))
-        report.ok = not report.problems
-    if args.format == "json":
-        print(json.dumps(report.to_json(), indent=2))
-    else:
+        pdfs = [(path, records.verify_pdf(session, path)) for path in args.pdf or []]
+    return _pdf_report(pdfs, args.format, report)
+
+
+def _pdf_report(pdfs: list[tuple[str, list[str]]], fmt: str, report: VerifyReport | None) -> int:
+    """verify's output: the database's report (unless offline), then one line per PDF,
+    named as given: `OK FILE` or `PROBLEM FILE: ...`."""
+    ok = all(not problems for _path, problems in pdfs) and (report is None or report.ok)
+    if fmt == "json":
+        out: dict[str, Any] = report.to_json() if report is not None else {}
+        out["ok"] = ok
+        out["pdfs"] = [{"file": path, "ok": not problems, "problems": problems} for path, problems in pdfs]
+        print(json.dumps(out, indent=2))
+        return 0 if ok else 1
+    if report is not None:
         status = "OK" if report.ok else "PROBLEM"
         print(f"{status}: {report.events} events, {report.decisions} decisions checked")
         for p in report.problems:
             where = f"{p.kind} {p.seq_or_reference}"  # most messages begin with it already
             line = p.message if p.message.startswith(where) else f"{where}: {p.message}"
             print(terminal_safe(f"  {line}"))
-    return 0 if report.ok else 1
+    for path, problems in pdfs:
+        line = f"OK {path}" if not problems else f"PROBLEM {path}: " + "; ".join(problems)
+        print(terminal_safe(line))
+    return 0 if ok else 1
+
+
+def _passphrase(confirm: bool = False) -> bytes:
+    """The signing key's passphrase: REVIEWER_KEY_PASSPHRASE, or a prompt at a terminal."""
+    value = keys.passphrase_from_environment()
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise UsageError(f"the signing key needs its passphrase: set {settings.ENV_KEY_PASSPHRASE} "
+                         "or run this at a terminal")  # fmt: skip
+    first = getpass.getpass("Signing key passphrase: ").encode("utf-8")
+    if confirm and getpass.getpass("Again: ").encode("utf-8") != first:
+        raise UsageError("the two passphrases differ")
+    return first
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    if args.keys_command == "show":
+        ctx = _context(args)
+        path = settings.signing_key_file()
+        with ctx.db.read() as session:
+            certs = keys.recorded(session)
+        mine = None
+        if path.exists():
+            passphrase = keys.passphrase_from_environment()
+            mine = keys.load(passphrase).fingerprint if passphrase else None
+        print(f"key file: {path if path.exists() else 'none on this workstation'}")
+        if mine:
+            print(f"this workstation signs with: {mine}")
+        elif path.exists():
+            print(f"(set {settings.ENV_KEY_PASSPHRASE} to show which certificate it holds)")
+        print(f"certificates recorded in the database: {len(certs)}")
+        for c in certs:
+            print(terminal_safe(f"  {c.fingerprint}  {c.subject}  valid until {c.not_after}"))
+        return 0
+    ctx = _context(args, write=True)
+    passphrase = _passphrase(confirm=args.keys_command == "init")
+    with ctx.db.write() as session:
+        if args.keys_command == "init":
+            digest = keys.init(session, ctx.actor, passphrase, new=args.new)
+        else:
+            digest = keys.import_key(session, ctx.actor, args.file, passphrase)
+    print(f"signing key in {settings.signing_key_file()}; certificate {digest} recorded")
+    return 0
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
@@ -493,9 +575,11 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
         if done == total or done % 50 == 0:
             print(f"\rexported {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
+    passphrase = _passphrase() if keys.has_key() else None
     n = records.export_pdfs(functools.partial(open_database, ctx.db.url), targets,
-                            jobs=max(1, jobs), progress=progress)  # fmt: skip
-    print(f"wrote {n} PDF records to {out}")
+                            jobs=max(1, jobs), progress=progress, passphrase=passphrase)  # fmt: skip
+    print(f"wrote {n} PDF records to {out}" + ("" if passphrase else
+          " (not signed: an admin runs `reviewer keys init` to sign records)"))  # fmt: skip
     return 0
 
 
@@ -813,6 +897,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "explain": cmd_explain,
     "verify": cmd_verify,
     "seed-demo": cmd_seed_demo,
+    "keys": cmd_keys,
     "db": cmd_db,
 }
 

@@ -28,6 +28,14 @@ def config_file() -> Path:
     return platformdirs.user_config_path(APP_NAME, appauthor=False) / "settings.toml"
 
 
+ENV_KEY_PASSPHRASE = "REVIEWER_KEY_PASSPHRASE"
+
+
+def signing_key_file() -> Path:
+    """The organisation's signing key on this workstation (PKCS#12, owner-only)."""
+    return platformdirs.user_config_path(APP_NAME, appauthor=False) / "signing-key.p12"
+
+
 def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'reviewer.db'}"
 

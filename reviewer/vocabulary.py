@@ -125,6 +125,19 @@ class OrgSetting:
     max_len: int = 300
 
 
+CERTIFICATE_PREFIX = "signing_cert."
+"""Settings `signing_cert.<the first 48 hex digits of its SHA-256>` hold the PEM of each
+certificate the organisation's records were signed with (the key never leaves the
+workstation; `reviewer keys`)."""
+
+
+def certificate_setting(key: str) -> OrgSetting | None:
+    if key.startswith(CERTIFICATE_PREFIX) and len(key) == len(CERTIFICATE_PREFIX) + 48:
+        return OrgSetting(key, "Signing certificate", "", "A certificate records are signed with.",
+                          max_len=16_000)  # fmt: skip
+    return None
+
+
 ORG_SETTINGS: dict[str, OrgSetting] = {
     s.key: s
     for s in (

@@ -9,6 +9,7 @@ it is escaped, never read as markup, and set in fonts shipped with the app (embe
 from __future__ import annotations
 
 import functools
+import io
 import re
 from importlib import resources
 from typing import Any
@@ -422,6 +423,7 @@ def build_story(record: dict[str, Any]) -> list[Any]:
         ("Record hash", record["record_hash"]),
         ("Finalising event", str(record["event_seq"])),
         ("Chain head at export", f"{record['head_seq']}:{record['head_hash']}"),
+        ("Signed by certificate (SHA-256)", record.get("certificate") or "not signed"),
     ], st, "small")  # fmt: skip
     story.append(Paragraph("5. Integrity", st["h2"]))
     story.append(
@@ -441,7 +443,14 @@ def build_story(record: dict[str, Any]) -> list[Any]:
     return story
 
 
-def render(record: dict[str, Any], path: str) -> None:
+def render_bytes(record: dict[str, Any]) -> bytes:
+    """One decision record as PDF bytes (to be signed before it is written)."""
+    buf = io.BytesIO()
+    render(record, buf)
+    return buf.getvalue()
+
+
+def render(record: dict[str, Any], path: str | io.BytesIO) -> None:
     """Write one decision record as a PDF file."""
     _fonts()
     label = f"{record['reference']} · decision {record['number']} · record hash {record['record_hash'][:16]}…"

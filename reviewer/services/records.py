@@ -4,6 +4,7 @@ reading the database on its own connection) and `verify --pdf` against the datab
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import multiprocessing
 import os
@@ -30,6 +31,7 @@ from reviewer.models import (
 )
 from reviewer.models.db import Database
 from reviewer.rules.explain import explainer_for
+from reviewer.services import keys
 from reviewer.services.audit import record_hash
 from reviewer.services.evaluations import verified_rules
 from reviewer.services.settings import get_setting
@@ -139,16 +141,24 @@ def _part(path: Path) -> Path:
     return path.with_name(f".{path.name}.part")
 
 
-def _write(record: dict[str, Any], path: Path) -> None:
-    """Render one PDF to `.NAME.part` beside it and rename it: a file appears whole or not
-    at all. A folder that cannot be written or a full disk is an EnvironmentProblem (exit 7)."""
-    # ReportLab is loaded on the first PDF only: most commands never render one.
-    from reviewer.export.pdf import render
+def _write(record: dict[str, Any], path: Path, key: Any = None) -> None:
+    """Render one PDF (signed with `key`, a `signing.Key`, when there is one) to
+    `.NAME.part` beside it and rename it: a file appears whole or not at all. A folder that
+    cannot be written or a full disk is an EnvironmentProblem (exit 7)."""
+    # ReportLab (and pyHanko) are loaded on the first PDF only: most commands never render one.
+    from reviewer.export.pdf import render, render_bytes
 
     tmp = _part(path)
     try:
         try:
-            render(record, str(tmp))
+            if key is None:
+                render(record, str(tmp))
+            else:
+                from reviewer.export.signing import sign
+
+                record = {**record, "certificate": key.fingerprint}
+                with open(tmp, "wb") as fh:
+                    fh.write(sign(render_bytes(record), key))
             os.replace(tmp, path)
         finally:
             if os.path.lexists(tmp):
@@ -158,18 +168,22 @@ def _write(record: dict[str, Any], path: Path) -> None:
 
 
 _WORKER_DB: list[Database] = []
+_WORKER_KEY: list[Any] = []
 
 
-def _init_worker(open_db: DatabaseOpener) -> None:
+def _init_worker(open_db: DatabaseOpener, passphrase: bytes | None = None) -> None:
+    """Open the database, and load the signing key once (never per record: reading the
+    PKCS#12 costs more than a signature)."""
     _WORKER_DB[:] = [open_db()]
+    _WORKER_KEY[:] = [keys.load(passphrase) if passphrase is not None else None]
 
 
 def _export_chunk(chunk: list[tuple[int, str]]) -> int:
-    db = _WORKER_DB[0]
+    db, key = _WORKER_DB[0], _WORKER_KEY[0]
     for decision_id, path in chunk:
         with db.read() as session:
             record = decision_record(session, decision_id)
-        _write(record, Path(path))
+        _write(record, Path(path), key)
     return len(chunk)
 
 
@@ -178,13 +192,17 @@ def export_pdfs(
     targets: list[Target],
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    passphrase: bytes | None = None,
 ) -> int:
     """Render the targets, on `jobs` processes; each opens the database on its own with
-    `open_db` (a picklable callable, such as `functools.partial(context.open_database, url)`)."""
+    `open_db` (a picklable callable, such as `functools.partial(context.open_database, url)`)
+    and, given the passphrase, signs with the workstation's key."""
     items = [(t.decision_id, str(t.path)) for t in targets]
     done = 0
+    if passphrase is not None:
+        keys.load(passphrase)  # a wrong passphrase stops here, before any worker starts
     if jobs <= 1 or len(items) < 4:
-        _init_worker(open_db)
+        _init_worker(open_db, passphrase)
         try:
             for item in items:
                 done += _export_chunk([item])
@@ -197,7 +215,7 @@ def export_pdfs(
     size = max(1, min(25, len(items) // (jobs * 4)))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     try:
-        with multiprocessing.get_context(method).Pool(jobs, _init_worker, (open_db,)) as pool:
+        with multiprocessing.get_context(method).Pool(jobs, _init_worker, (open_db, passphrase)) as pool:
             for n in pool.imap_unordered(_export_chunk, chunks):
                 done += n
                 if progress:
@@ -219,34 +237,42 @@ def _collapse(s: str) -> str:
 
 
 def verify_pdf(session: Session, path: str) -> list[str]:
-    """Problems with one exported PDF against the database ([] when it is genuine)."""
+    """Problems with one exported PDF against the database ([] when it is genuine); each
+    message is about the file, which the caller names."""
     # pypdf is loaded by `verify --pdf` only: no other command reads a PDF.
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(path)
+        with open(path, "rb") as fh:
+            data = fh.read()
+        reader = PdfReader(io.BytesIO(data))
         meta: dict[str, Any] = reader.metadata or {}
         pages_text = "\n".join(page.extract_text() or "" for page in reader.pages)
     except (OSError, PdfReadError, ValueError) as exc:
-        return [f"{path}: not a readable PDF ({exc})"]
+        return [f"not a readable PDF ({exc})"]
+    problems = []
+    certs = keys.recorded(session)
+    if certs or b"/ByteRange" in data:
+        from reviewer.export.signing import check_signature, load_pem
+
+        problems += check_signature(data, [load_pem(c.pem) for c in certs]).problems
     keywords = str(meta.get("/Keywords", ""))
     m = re.search(r"record-hash:([0-9a-f]{64})", keywords)
     if not m:
-        return [f"{path}: no record hash in the PDF metadata"]
+        return [*problems, "no record hash in the PDF metadata"]
     digest = m.group(1)
     flat = _collapse(pages_text)
     if digest not in flat.replace(" ", ""):
-        return [f"{path}: the record hash printed in the text differs from the metadata"]
+        return [*problems, "the record hash printed in the text differs from the metadata"]
     decision = session.execute(select(Decision).where(Decision.record_hash == digest)).scalar_one_or_none()
     if decision is None:
-        return [f"{path}: record hash {digest[:16]}... is not in this database"]
+        return [*problems, f"record hash {digest[:16]}... is not in this database"]
     req = session.get(Request, decision.request_id)
     assert req is not None
-    problems = []
     if record_hash(session, decision, req.reference) != digest:
-        problems.append(f"{path}: the decision in the database no longer matches its record "
-                        "hash (changed after export)")  # fmt: skip
+        problems.append("the decision in the database no longer matches its record hash "
+                        "(changed after export)")  # fmt: skip
     record = decision_record(session, decision.id)
     checks = {
         "reference": record["reference"],
@@ -258,5 +284,36 @@ def verify_pdf(session: Session, path: str) -> list[str]:
         checks["checker"] = f"{record['checker']} ({record['checker_roles']})"
     for what, expected in checks.items():
         if _collapse(expected) not in flat:
-            problems.append(f"{path}: the printed {what} differs from the record")
+            problems.append(f"the printed {what} differs from the record")
     return problems
+
+
+def verify_pdf_offline(path: str, cert: str) -> list[str]:
+    """What can be checked without the database: the signature, against the organisation's
+    certificate given as a PEM file or as its SHA-256 fingerprint."""
+    from reviewer.export.signing import check_signature, load_pem
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        return [f"cannot read: {exc.strerror or exc}"]
+    wanted = cert.strip().lower().replace(":", "")
+    if re.fullmatch(r"[0-9a-f]{64}", wanted):
+        first = check_signature(data, [])
+        if first.signer_fingerprint is None:
+            return first.problems
+        if first.signer_fingerprint != wanted:
+            return [f"signed with certificate {first.signer_fingerprint[:16]}..., not {wanted[:16]}..."]
+        from reviewer.export.signing import embedded_certificate
+
+        trusted = [embedded_certificate(data)]
+    else:
+        try:
+            with open(cert, encoding="ascii") as fh:
+                trusted = [load_pem(fh.read())]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(
+                [f"{cert}: neither a PEM certificate file nor a SHA-256 fingerprint ({exc})"]
+            ) from exc
+    return check_signature(data, trusted).problems

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from reviewer.errors import InvalidInput, NotFound
+from reviewer.errors import InvalidInput, NotFound, NotPermitted
 from reviewer.models import Setting
 from reviewer.services.accounts import require_admin, team_mode
 from reviewer.services.audit import Actor, Chain, utc_now
-from reviewer.vocabulary import ORG_SETTINGS, OrgSetting
+from reviewer.vocabulary import ORG_SETTINGS, OrgSetting, certificate_setting
 
 # Settings that hold a whole number, and its bounds.
 WHOLE_NUMBERS: dict[str, tuple[int, int]] = {"max_import_mb": (1, 4096)}
@@ -19,6 +19,9 @@ def _declared(key: str) -> OrgSetting:
     try:
         return ORG_SETTINGS[key]
     except KeyError:
+        cert = certificate_setting(key)
+        if cert is not None:
+            return cert
         raise NotFound(f"no setting {key!r}; settings are {', '.join(ORG_SETTINGS)}") from None
 
 
@@ -28,10 +31,14 @@ def get_setting(session: Session, key: str) -> str:
     return row.value if row else declared.default
 
 
-def set_setting(session: Session, actor: Actor, key: str, value: str) -> str:
-    """Change a setting; returns the value stored (trimmed)."""
+def set_setting(session: Session, actor: Actor, key: str, value: str, internal: bool = False) -> str:
+    """Change a setting; returns the value stored (trimmed). Certificates are recorded only
+    by `reviewer keys` (`internal`), which checks them."""
     require_admin(session, actor, "changes settings")
     declared = _declared(key)
+    if certificate_setting(key) is not None and not internal:
+        raise NotPermitted(f"{key}: signing certificates are recorded by `reviewer keys init` "
+                           "or `reviewer keys import`")  # fmt: skip
     value = value.strip()
     if not value or len(value) > declared.max_len or "\x00" in value:
         raise InvalidInput([f"{key}: 1 to {declared.max_len} characters"])

@@ -1,0 +1,162 @@
+"""Signed decision records: the organisation's key, PAdES signatures that pyHanko's own
+validator accepts, and `verify --pdf` (with the database and `--offline`) naming each file and
+every forgery made with ordinary tools."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+from reportlab.pdfgen import canvas
+
+from reviewer import settings
+from tests.helpers.workflow import ADMIN, ok, refused
+
+PASS = "correct horse battery"
+
+
+@pytest.fixture
+def signed(decided, tmp_path, monkeypatch):
+    """The decided database with a signing key, and one exported, signed record."""
+    monkeypatch.setenv("REVIEWER_KEY_PASSPHRASE", PASS)
+    out = ok(decided, "keys", "init", user=ADMIN)
+    assert "recorded" in out
+    ok(decided, "export-pdf", "R-GERMAN", "--out", str(tmp_path / "out"), user=ADMIN)
+    decided.record = tmp_path / "out" / "R-GERMAN-d1.pdf"
+    decided.fingerprint = out.split("certificate ")[1].split()[0]
+    return decided
+
+
+def test_keys_init_keeps_the_key_private_and_records_the_certificate(signed):
+    path = settings.signing_key_file()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0
+    shown = ok(signed, "keys", "show", user=ADMIN)
+    assert f"this workstation signs with: {signed.fingerprint}" in shown
+    assert "certificates recorded in the database: 1" in shown
+    # The key never enters the database; the certificate does, by an audited event.
+    dump = "\n".join(signed.dump())
+    assert "PRIVATE KEY" not in dump and "BEGIN CERTIFICATE" in dump
+    assert ok(signed, "verify", user=ADMIN).startswith("OK")
+    refused(signed, "keys", "init", user=ADMIN, code=4, words="a signing key exists already")
+    refused(signed, "settings", "set", "signing_cert." + "a" * 48, "x", user=ADMIN, code=5,
+            words="signing certificates are recorded by `reviewer keys")  # fmt: skip
+
+
+def test_only_an_admin_makes_the_key(decided, monkeypatch):
+    monkeypatch.setenv("REVIEWER_KEY_PASSPHRASE", PASS)
+    refused(decided, "keys", "init", user="rev1", code=5, words="admin")
+    assert not settings.signing_key_file().exists()
+
+
+def test_pyhankos_validator_accepts_the_signature(signed):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    from reviewer.export.signing import _asn1, embedded_certificate
+
+    data = signed.record.read_bytes()
+    cert = embedded_certificate(data)
+    (sig,) = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    status = validate_pdf_signature(sig, ValidationContext(trust_roots=[_asn1(cert)]))
+    assert status.bottom_line and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    assert "/ETSI.CAdES.detached" in data.decode("latin-1")  # PAdES
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).split())
+    assert signed.fingerprint in text.replace(" ", "")  # the record prints its certificate
+
+
+def forgeries(record, tmp_path) -> dict[str, str]:
+    """The same record changed with ordinary tools, each saved as a file."""
+    data = record.read_bytes()
+    out = {}
+    stamp = io.BytesIO()
+    c = canvas.Canvas(stamp)
+    c.setFont("Helvetica-Bold", 40)
+    c.drawString(150, 700, "APPROVED")
+    c.save()
+    w = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    w.pages[0].merge_page(PdfReader(io.BytesIO(stamp.getvalue())).pages[0])
+    out["stamped"] = w
+    w = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    w.add_blank_page()
+    out["page added"] = w
+    w = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    w.remove_page(len(w.pages) - 1)
+    out["page removed"] = w
+    files = {}
+    for name, writer in out.items():
+        path = tmp_path / f"{name.replace(' ', '-')}.pdf"
+        with open(path, "wb") as fh:
+            writer.write(fh)
+        files[name] = str(path)
+    # Incremental updates after the signature: new metadata, a new page.
+    for name, change in (("metadata", lambda w: w.add_metadata({"/Title": "Approved"})),
+                         ("page appended", lambda w: w.add_blank_page())):  # fmt: skip
+        w = PdfWriter(io.BytesIO(data), incremental=True)
+        change(w)
+        path = tmp_path / f"{name.replace(' ', '-')}.pdf"
+        with open(path, "wb") as fh:
+            w.write(fh)
+        files[name] = str(path)
+    flipped = bytearray(data)
+    flipped[len(data) // 3] ^= 0x01
+    (tmp_path / "flipped.pdf").write_bytes(bytes(flipped))
+    files["byte flipped"] = str(tmp_path / "flipped.pdf")
+    return files
+
+
+def test_verify_names_each_file_and_every_forgery(signed, tmp_path):
+    files = forgeries(signed.record, tmp_path)
+    code, out, _ = signed("verify", "--pdf", str(signed.record), *files.values(), user=ADMIN)
+    assert code == 1
+    lines = out.splitlines()
+    assert f"OK {signed.record}" in lines
+    for name, path in files.items():
+        line = next(x for x in lines if path in x)
+        assert line.startswith(f"PROBLEM {path}: "), (name, line)
+    metadata = next(x for x in lines if files["metadata"] in x)
+    assert "added to the file after it was signed" in metadata
+
+
+def test_offline_checks_the_signature_against_the_certificate(signed, tmp_path):
+    record = str(signed.record)
+    assert ok(signed, "verify", "--pdf", record, "--offline", "--cert", signed.fingerprint,
+              user=None).strip() == f"OK {record}"  # fmt: skip
+    pem = tmp_path / "org.pem"
+    dump = "\n".join(signed.dump())
+    start = dump.index("-----BEGIN CERTIFICATE-----")
+    end = dump.index("-----END CERTIFICATE-----") + len("-----END CERTIFICATE-----")
+    pem.write_text(dump[start:end].replace("\\n", "\n").replace("''", "'") + "\n")
+    assert ok(signed, "verify", "--pdf", record, "--offline", "--cert", str(pem), user=None).startswith("OK")
+    for name, path in forgeries(signed.record, tmp_path).items():
+        code, out, _ = signed("verify", "--pdf", path, "--offline", "--cert", signed.fingerprint)
+        assert code == 1 and out.startswith(f"PROBLEM {path}: "), name
+    code, out, _ = signed("verify", "--pdf", record, "--offline", "--cert", "ab" * 32)
+    assert code == 1 and "not abababab" in out
+
+
+def test_a_new_key_signs_new_records_and_old_ones_keep_verifying(signed, tmp_path):
+    old = signed.record
+    ok(signed, "keys", "init", "--new", user=ADMIN)
+    assert "certificates recorded in the database: 2" in ok(signed, "keys", "show", user=ADMIN)
+    ok(signed, "export-pdf", "R-CJK", "--out", str(tmp_path / "new"), user=ADMIN)
+    new = tmp_path / "new" / "R-CJK-d1.pdf"
+    code, out, _ = signed("verify", "--pdf", str(old), str(new), user=ADMIN)
+    assert code == 0, out
+    assert f"OK {old}" in out and f"OK {new}" in out
+
+
+def test_a_wrong_passphrase_or_an_open_key_file_stops_the_export(signed, tmp_path, monkeypatch):
+    monkeypatch.setenv("REVIEWER_KEY_PASSPHRASE", "not the passphrase")
+    code, _out, err = signed("export-pdf", "R-CJK", "--out", str(tmp_path / "x"), user=ADMIN)
+    assert code == 3 and "wrong passphrase" in err
+    assert not list((tmp_path / "x").glob("*.pdf"))
+    monkeypatch.setenv("REVIEWER_KEY_PASSPHRASE", PASS)
+    os.chmod(settings.signing_key_file(), 0o644)
+    code, _out, err = signed("export-pdf", "R-CJK", "--out", str(tmp_path / "x"), user=ADMIN)
+    assert code == 7 and "readable by others" in err
