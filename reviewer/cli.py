@@ -15,6 +15,7 @@ import getpass
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -773,11 +774,11 @@ def _titles(ruleset: rules.RuleSet) -> dict[str, str]:
 def cmd_explain(args: argparse.Namespace) -> int:
     """Files are explained under the active rule set (or --rules, or the bundled one), as
     `evaluate` does; references under the stored request's own verified rule set."""
-    files = [] if args.ref else [x for x in args.items if os.path.isfile(x)]
+    files = [] if args.ref else [x for x in args.items if _names_a_file(x)]
     refs = [x for x in args.items if x not in files]
     if args.rules and refs:
         raise UsageError("--rules applies to files; a stored request is explained under its own rule set")
-    results: list[tuple[dict[str, Any], dict[str, str]]] = []
+    results: dict[str, list[tuple[dict[str, Any], dict[str, str]]]] = {}
     db = existing_database(args.database) if (refs or not args.rules) else None
     if db is not None:
         args.opened.append(db)
@@ -795,18 +796,31 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 limit = importing.import_limit(session)
         explainer = explainer_for(ruleset)
         titles = _titles(ruleset)
-        results += [(explainer.explain(doc), titles) for doc in importing.read_valid(files, limit)]
+        for path in files:  # each file on its own, so the output follows the arguments
+            results[path] = [(explainer.explain(doc), titles) for doc in importing.read_valid([path], limit)]
     if refs:
         assert db is not None
         with db.read() as session:
             for ref in refs:
                 e = evaluations.explain_stored(session, queries.get_request(session, ref))
-                results.append((e.explanation, _titles(e.ruleset)))
+                results[ref] = [(e.explanation, _titles(e.ruleset))]
+    ordered = [r for item in dict.fromkeys(args.items) for r in results[item]]
     if args.format == "json":
-        _dump([public(e) for e, _t in results])
+        _dump([public(e) for e, _t in ordered])
     else:
-        print("\n\n".join(explanation_text(e, t) for e, t in results))
+        print("\n\n".join(explanation_text(e, t) for e, t in ordered))
     return 0
+
+
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{1,63}")
+
+
+def _names_a_file(item: str) -> bool:
+    """An argument of `explain` is a file if it exists, or if it cannot be a reference or
+    ends like a request file (a misspelt file name is reported as a file, exit 3)."""
+    if os.path.exists(item):
+        return True
+    return not _REFERENCE.fullmatch(item) or item.lower().endswith((".json", ".jsonl", ".csv"))
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -639,11 +639,14 @@ def document_hash(doc: dict[str, Any]) -> str:
 
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form used for search keys and name matching."""
+    """Case- and accent-insensitive form used for search keys and name matching. Invisible
+    format characters (a soft hyphen, a zero-width space, bidi marks) are dropped too: what a
+    reader cannot see must not decide a match ("Port\u00adland" is Portland)."""
     if text.isascii():
         return text.lower()  # the same as the full fold for ASCII, and much cheaper
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return "".join(c for c in decomposed if not unicodedata.combining(c)
+                   and unicodedata.category(c) != "Cf").casefold()  # fmt: skip
 
 
 def search_key(doc: dict[str, Any]) -> str:

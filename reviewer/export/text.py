@@ -129,8 +129,8 @@ def explanation_lines(e: Mapping[str, Any], titles: Mapping[str, str]) -> list[s
                                strict=False):  # fmt: skip
                 settles = f"settles {', '.join(o['rules'])}" if o["rules"] else "settles nothing"
                 if o["recommendation"] == "needs_information":
-                    open_ = [m for m in left if m != d["field"]][:4]
-                    more = f" ({', '.join(open_)}{', ...' if len(left) > 5 else ''})" if open_ else ""
+                    open_ = left[:4]
+                    more = f" ({', '.join(open_)}{', ...' if len(left) > 4 else ''})" if open_ else ""
                     lines.append(f"    = {_value(o['value'])} -> needs_information still{more}; {settles}")
                 else:
                     lines.append(f"    = {_value(o['value'])} -> {o['recommendation']} ({settles})")
@@ -138,6 +138,7 @@ def explanation_lines(e: Mapping[str, Any], titles: Mapping[str, str]) -> list[s
         lines.append("What would change it:")
         for w in e["what_if"]:
             moved = [f"{r} stops" for r in w["rules_stop"]] + [f"{r} starts" for r in w["rules_start"]]
+            moved += [f"{r} {a} -> {b}" for r, a, b in w.get("_changed", ())]
             lines.append(f"  {_changes(w['set'])} -> {w['recommendation']} ({', '.join(moved)})")
     elif e["recommendation"] != "approve":
         lines.append("What would change it: no change of one or two known facts gives a lower "
@@ -168,7 +169,13 @@ def information_request(
     words, each with why it matters (the rules it settles, and what its answers would lead
     to). `asking`: the rules that only ask for facts (outcome needs_information, as HR-29).
     The reviewer edits it before it is sent."""
-    ref, customer = doc.get("reference", ""), doc.get("customer", {}).get("name", "")
+    # Each value from the request or the rule set stays on its line (no forged lines).
+    ref = terminal_safe(str(doc.get("reference", "")))
+    customer = terminal_safe(str(doc.get("customer", {}).get("name", "")))
+    titles = {k: terminal_safe(v) for k, v in titles.items()}
+    if e["recommendation"] != "needs_information":
+        return (f"Request {ref} ({customer}) needs no information from sales: its recommendation "
+                f"is {value_label(e['recommendation'])}, and no missing fact would change that.")  # fmt: skip
     lines = [f"Request {ref} ({customer}): we need the following before we can review it.", ""]
     if not e["decisive"]:
         lines.append("Please complete the missing facts: " + ", ".join(

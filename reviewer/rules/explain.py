@@ -28,6 +28,8 @@ unknown, one item whose facts are unknown).
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -50,13 +52,15 @@ from reviewer.rules.lang import (
 )
 
 MAX_WHAT_IFS = 10
-BUDGET = 8_000
+BUDGET = 2_000
 """What one explanation may spend on evaluating changed requests: each evaluation costs one
-unit and one more for every 50 items in the request's lists (an evaluation reads every item).
-The generated benchmark requests need 19 evaluations at the median, 828 at most; a hostile
-request with thousands of sites gets an explanation cut short (`_truncated`) instead of
-taking minutes. Items that are copies of an earlier item of their list are not tried again:
-the rules read lists as sets of items, so a copy's change is its twin's."""
+unit and one more for every 10 items in the request's lists (an evaluation reads every item).
+The generated benchmark requests need 19 evaluations at the median, 828 at most; a request
+with many sites gets an explanation cut short (`_truncated`, and it says so) instead of
+taking seconds. For what-ifs, items that are copies of an earlier item of their list are not
+tried again: the rules read lists as sets of items, so a copy's change is its twin's."""
+MAX_PAIR_EVALUATIONS = 300
+"""The most two-fact changes evaluated (the one-fact changes come first and are complete)."""
 MAX_PAIRED = 300
 """The most one-fact changes that two-fact changes are made of (pairs of these)."""
 NEEDS_INFO = "needs_information"
@@ -68,6 +72,8 @@ NO_CHANGE_REASON = "no change of the request's use makes this acceptable"
 ELSEWHERE_COUNTRIES = ("GB", "CA", "JP", "CH", "NO", "AU", "NZ", "BR", "IN", "ZA")
 ELSEWHERE_REGIONS = ("WA", "TX", "NY", "ON", "BY", "QC")
 ELSEWHERE_CITY = "Springfield"
+_COUNTRY = re.compile(r"[A-Z]{2}")  # what request-format accepts (a rule set may hold anything)
+_REGION = re.compile(r"[A-Z0-9]{1,3}")
 NEUTRAL_NAME = "Example Organisation"
 
 
@@ -96,6 +102,7 @@ class RuleSetLike(Protocol):
 _STEP = re.compile(r"([a-z_0-9]+)(?:\[(\d+)\])?")
 
 
+@functools.lru_cache(maxsize=4096)
 def template(path: str) -> str:
     """`sites[0].city` -> `sites[].city`: the schema path a concrete path is an instance of."""
     return re.sub(r"\[\d+\]", "[]", path)
@@ -111,14 +118,15 @@ def field_type(path: str) -> FieldType | None:
     return None
 
 
-def _steps(path: str) -> list[tuple[str, int | None]]:
+@functools.lru_cache(maxsize=4096)
+def _steps(path: str) -> tuple[tuple[str, int | None], ...]:
     out = []
     for part in re.split(r"\.(?![^\[]*\])", path):
         m = _STEP.fullmatch(part)
         if m is None:
             raise ValueError(f"not a field path: {path!r}")
         out.append((m.group(1), int(m.group(2)) if m.group(2) is not None else None))
-    return out
+    return tuple(out)
 
 
 def get_value(doc: dict[str, Any], path: str) -> Any:
@@ -134,7 +142,7 @@ def get_value(doc: dict[str, Any], path: str) -> Any:
     return cur
 
 
-def _with(node: Any, steps: list[tuple[str, int | None]], value: Any) -> Any:
+def _with(node: Any, steps: tuple[tuple[str, int | None], ...], value: Any) -> Any:
     """A copy of `node` (a dict) with the value at `steps` set; only the path is copied."""
     new = dict(node) if isinstance(node, dict) else {}
     (key, index), rest = steps[0], steps[1:]
@@ -201,6 +209,11 @@ def _walk(node: Node, items: tuple[str, ...], out: dict[str, list[_Constraint]])
         return
 
 
+def _unique_value(v: Any) -> Any:
+    """The signature part of a field compared with another field: the value itself."""
+    return repr(v)
+
+
 def _member(values: frozenset[Any]) -> Test:
     return values.__contains__
 
@@ -238,6 +251,13 @@ def _compare(node: Compare, items: tuple[str, ...], out: dict[str, list[_Constra
         out.setdefault(right.label, []).append(_Constraint(_holds(left.value), (left.value,)))
         return
     if right.kind != "const" or left.kind == "const":
+        # Compared with another field: its values are not told apart by constants alone.
+        for side in (left, right):
+            if side.kind == "field":
+                out.setdefault(side.label, []).append(_Constraint(_unique_value))
+            elif side.kind == "item":
+                for i in items:
+                    out.setdefault(f"{i}.{side.label}", []).append(_Constraint(_unique_value))
         return
     paths = (left.label,) if left.kind == "field" else tuple(f"{i}.{left.label}" for i in items)
     rv = right.value
@@ -264,6 +284,11 @@ class Candidates:
                          *(n for a in rule.adds for n in (a.when, a.unless) if n is not None)]:  # fmt: skip
                 _walk(node, (), self.constraints)
         self._cache: dict[tuple[str, bool], list[Any]] = {}
+
+    def signature(self, path: str, value: Any) -> tuple[Any, ...]:
+        """How the rules see a value of a field (a concrete or schema path): the result of
+        every test of it against a constant."""
+        return self._signature(template(path), value)
 
     def _signature(self, path: str, value: Any) -> tuple[Any, ...]:
         out = []
@@ -309,9 +334,11 @@ class Candidates:
         if kind in ("int", "number"):
             return self._numbers(path, t, what_if)
         if kind == "country":
-            return self._distinct(path, [*named, *ELSEWHERE_COUNTRIES])
+            codes = [v for v in named if isinstance(v, str) and _COUNTRY.fullmatch(v)]
+            return self._distinct(path, [*codes, *ELSEWHERE_COUNTRIES])
         if kind == "region":
-            return self._distinct(path, [*named, *ELSEWHERE_REGIONS])
+            codes = [v for v in named if isinstance(v, str) and _REGION.fullmatch(v)]
+            return self._distinct(path, [*codes, *ELSEWHERE_REGIONS])
         if kind == "objlist":
             return [[]] if what_if else [[], [{}]]
         if kind == "str":
@@ -328,11 +355,14 @@ class Candidates:
             x = c.threshold
             if x is None:
                 continue
-            step: float | int = 1 if t.kind == "int" and isinstance(x, int) else 0.01
-            near = [x] if what_if else [x - step, x, x + step]
+            near: list[Any]
+            if t.kind == "int":  # whole numbers only, whatever the rule set wrote (50 or 50.0)
+                low, high = math.floor(x), math.ceil(x)
+                near = [low, high] if what_if else [low - 1, low, high, high + 1]
+            else:
+                near = [x] if what_if else [round(x - 0.01, 6), x, round(x + 0.01, 6)]
             for v in near:
-                v = round(v, 6) if isinstance(v, float) else v
-                if 0 <= v <= top and v not in out:
+                if 0 <= v <= top and not any(v == o and type(v) is type(o) for o in out):
                     out.append(v)
         return out
 
@@ -419,12 +449,15 @@ class Explainer:
         asking = {r for r, o in now.rules.items() if o == NEEDS_INFO}
         out: list[dict[str, Any]] = []
         budget.partial = out
-        for path in now.missing:
-            if path.partition("].")[0] + "]" in budget.copies:
-                continue  # a copy of an earlier item: its answers are its twin's
+        for path in now.missing:  # copies of an item too: sales answers for each
             options = []
+            # Values the rules cannot tell apart (49 and 50 against "> 50") lead to the same
+            # findings but for the value they state: evaluated once.
+            by_signature: dict[tuple[Any, ...], _Outcome] = {}
             for value in self.candidates.values(path):
-                got = self.evaluate(doc, {path: value}, budget)
+                sig = self.candidates.signature(path, value)
+                got = by_signature.get(sig) or self.evaluate(doc, {path: value}, budget)
+                by_signature[sig] = got
                 settled = sorted((r for r in asking if got.rules.get(r) != NEEDS_INFO), key=_rule_order)
                 options.append({"value": value, "recommendation": got.recommendation, "rules": settled,
                                 "missing": got.missing})  # fmt: skip
@@ -446,15 +479,19 @@ class Explainer:
     ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
         if now.rank == 1:
             return [], []
-        never = [r for r in self.ruleset.rules if now.rules.get(r.id) == "refuse"
-                 and r.override == "never"]  # fmt: skip
-        resting = [r for r in never if any(is_identity(f) for f in self.rule_fields[r.id])]
+        # A refusal with override never that rests on who the parties are, or may (it waits for
+        # a fact): changing who they are is never offered (a police department cannot become a
+        # bakery, nor a police end user a company while its country is unknown).
+        never = [r for r in self.ruleset.rules if r.override == "never"
+                 and now.rules.get(r.id) in ("refuse", NEEDS_INFO)
+                 and any(is_identity(f) for f in self.rule_fields[r.id])]  # fmt: skip
+        resting = [r for r in never if now.rules.get(r.id) == "refuse"]
         top = [r for r, o in now.rules.items() if RANKS[o] == now.rank]
         top_fields = set().union(*(self.rule_fields[r] for r in top))
         # A finding depends only on the facts its rule reads: a change of a fact that no
         # top finding reads leaves them all, and so the rank, as they are.
         paths = [p for p in self.known_paths(doc) if _reads(template(p), top_fields)]
-        if resting:
+        if never:
             paths = [p for p in paths if not is_identity(p)]
         tried: list[tuple[str, Any, _Outcome]] = []
         singles: list[dict[str, Any]] = []
@@ -475,17 +512,24 @@ class Explainer:
         if len(out) < MAX_WHAT_IFS or len(stopped) < len(resting):
             qualifying = {(p, repr(v)) for e in singles for p, v in e["set"].items()}
             pool = [(p, v) for p, v, _got in tried if (p, repr(v)) not in qualifying][:MAX_PAIRED]
+            alone = {(p, repr(v)): got for p, v, got in tried}
+            paired = 0
             for (pa, va), (pb, vb) in combinations(pool, 2):
-                if pa == pb:
+                if pa == pb or paired >= MAX_PAIR_EVALUATIONS:
                     continue
                 ta, tb = template(pa), template(pb)
                 # Together the two facts reach every top finding (each fact reaches one).
-                covers = all(_reads(ta, self.rule_fields[r]) or _reads(tb, self.rule_fields[r]) for r in top)
+                # Together the two facts reach every top finding; one that only one of them
+                # reaches is then what that fact alone made it (its finding reads no other), so
+                # that fact alone must have moved it off the top rank.
+                a, b = alone[(pa, repr(va))], alone[(pb, repr(vb))]
+                covers = all(self._moved_by_pair(r, ta, tb, a, b, now.rank) for r in top)
                 lifts = [r.id for r in resting if r.id not in stopped
                          and _reads(ta, self.rule_fields[r.id])
                          and _reads(tb, self.rule_fields[r.id])]  # fmt: skip
                 if not covers and not lifts:
                     continue
+                paired += 1
                 try:
                     got = self.evaluate(doc, {pa: va, pb: vb}, budget)
                 except _Exhausted:
@@ -502,6 +546,19 @@ class Explainer:
         no_change = [{"rule": r.id, "reason": NO_CHANGE_REASON} for r in resting if r.id not in stopped]
         return out, no_change
 
+    def _moved_by_pair(self, rule: str, ta: str, tb: str, a: _Outcome, b: _Outcome, rank: int) -> bool:
+        """Whether changing the facts at ta and tb together may move a top finding off the top
+        rank: both read by its rule (only evaluating tells), or one, whose change alone did."""
+        fields = self.rule_fields[rule]
+        ra, rb = _reads(ta, fields), _reads(tb, fields)
+        if ra and rb:
+            return True
+        if ra:
+            return RANKS.get(a.rules.get(rule, ""), 0) < rank
+        if rb:
+            return RANKS.get(b.rules.get(rule, ""), 0) < rank
+        return False
+
     @staticmethod
     def _entry(now: _Outcome, changes: dict[str, Any], got: _Outcome) -> dict[str, Any]:
         return {
@@ -509,6 +566,13 @@ class Explainer:
             "recommendation": got.recommendation,
             "rules_stop": sorted((r for r in now.rules if r not in got.rules), key=_rule_order),
             "rules_start": sorted((r for r in got.rules if r not in now.rules), key=_rule_order),
+            # Rules that fire before and after with another outcome (HR-05 refuse -> escalate_senior):
+            # for the text forms; the JSON keeps the shape of the issue.
+            "_changed": [
+                (r, now.rules[r], got.rules[r])
+                for r in sorted(now.rules, key=_rule_order)
+                if r in got.rules and got.rules[r] != now.rules[r]
+            ],
         }
 
     # ---------------------------------------------------------------- the whole
@@ -518,7 +582,7 @@ class Explainer:
         now = _outcome(self.ruleset.evaluate(doc))
         lists = [v for v in (doc.get("sites"), doc.get("end_users"),
                              (doc.get("data") or {}).get("law_enforcement_recipients")) if v]  # fmt: skip
-        budget = _Budget(BUDGET, 1 + sum(map(len, lists)) // 50, _copies(doc))
+        budget = _Budget(BUDGET, 1 + sum(map(len, lists)) // 10)
         decisive: list[dict[str, Any]] = []
         what_if: list[dict[str, Any]] = []
         no_change: list[dict[str, str]] = []
@@ -558,9 +622,8 @@ class _Exhausted(Exception):
 
 
 class _Budget:
-    def __init__(self, units: int, cost: int, copies: set[str]) -> None:
+    def __init__(self, units: int, cost: int) -> None:
         self.left, self.cost = units, cost
-        self.copies = copies  # `list[i]` of items that copy an earlier item
         self.exhausted = False
         self.partial: list[Any] = []  # what the step under way had found when it ran out
 
@@ -571,22 +634,11 @@ class _Budget:
             raise _Exhausted
 
 
-def _copies(doc: dict[str, Any]) -> set[str]:
-    """`list[i]` for every list item that is a copy of an earlier item of its list."""
-    out = set()
-    for path in ("sites", "end_users", "data.law_enforcement_recipients"):
-        seen: set[str] = set()
-        for i, item in enumerate(get_value(doc, path) or ()):
-            twin = repr(sorted(item.items()))
-            if twin in seen:
-                out.add(f"{path}[{i}]")
-            seen.add(twin)
-    return out
-
-
 def public(explanation: dict[str, Any]) -> dict[str, Any]:
-    """The JSON shape of the judgement issue, without what only the text form uses."""
-    return {k: v for k, v in explanation.items() if not k.startswith("_")}
+    """The JSON shape of the judgement issue, without what only the text forms use."""
+    out = {k: v for k, v in explanation.items() if not k.startswith("_")}
+    out["what_if"] = [{k: v for k, v in w.items() if not k.startswith("_")} for w in out["what_if"]]
+    return out
 
 
 def _rule_order(rule_id: str) -> tuple[str, int, str]:

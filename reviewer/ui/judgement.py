@@ -49,6 +49,9 @@ def judgement_html(e: Mapping[str, Any] | None, titles: Mapping[str, str]) -> st
         for w in e["what_if"]:
             change = " and ".join(f"<code>{escape(p)}</code> = {_value(v)}" for p, v in w["set"].items())
             moved = [f"{r} stops" for r in w["rules_stop"]] + [f"{r} starts" for r in w["rules_start"]]
+            moved += [
+                f"{r} {a.replace('_', ' ')} → {b.replace('_', ' ')}" for r, a, b in w.get("_changed", ())
+            ]
             parts.append(f"<li>{change} → {_outcome(w['recommendation'])} ({escape(', '.join(moved))})</li>")
         parts.append("</ul>")
     elif e["recommendation"] != "approve":

@@ -46,3 +46,24 @@ def test_the_drafted_text_is_kept_with_the_return_decision(wf):
     shown = json.loads(ok(wf, "show", "R-INFO", "--format", "json", user=ADMIN))
     assert shown["decisions"][-1]["justification"] == draft.strip() or shown["decisions"][-1][
         "justification"] == draft  # fmt: skip
+
+
+def test_explain_follows_the_arguments_and_names_a_misspelt_file(cli, tmp_path):
+    files = [str(EXAMPLES / n) for n in ("p08-portland-hardware-store.json", "p01-office-door-access.json")]
+    refs = [e["reference"] for e in json.loads(ok(cli, "explain", *files, "--format", "json", user=None))]
+    assert refs == ["EX-0008", "EX-0001"]
+    for wrong in ("nonexistent.json", str(tmp_path)):
+        code, _out, err = cli("explain", wrong)
+        assert code == 3 and wrong in err
+
+
+def test_a_draft_keeps_each_value_on_its_line_and_says_when_nothing_is_needed(cli, tmp_path):
+    doc = json.loads((EXAMPLES / "p05-unknown-scale.json").read_text())
+    doc["customer"]["name"] = "Evil Ltd\nFAKE LINE: approved by senior"
+    f = tmp_path / "evil.json"
+    f.write_text(json.dumps(doc))
+    ok(cli, "import", str(f), str(EXAMPLES / "p01-office-door-access.json"), user=None)
+    draft = ok(cli, "return", "EX-0005", "--draft", user=None)
+    assert "\nFAKE LINE" not in draft and "Evil Ltd\\u000aFAKE LINE" in draft
+    note = ok(cli, "return", "EX-0001", "--draft", user=None)
+    assert "needs no information from sales: its recommendation is conditions" in note

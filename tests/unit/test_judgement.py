@@ -138,7 +138,11 @@ def test_a_false_part_of_an_and_settles_it():
 # --------------------------------------------------------------- spacing accents and blanks
 
 
-@pytest.mark.parametrize("city", ["Portland\u00a8", "\u00b4Portland", " PORTLAND\u00b4 ", "Portland\u02dc"])
+@pytest.mark.parametrize(
+    "city",
+    ["Portland\u00a8", "\u00b4Portland", " PORTLAND\u00b4 ", "Portland\u02dc", "Port\u00adland",
+     "Portland\u200b", "\u200ePortland"],
+)  # fmt: skip
 def test_a_spacing_accent_does_not_escape_the_portland_ban(city):
     doc = make({"customer.sector": "commercial", "sites": [
         {"country": "US", "region": "OR", "city": city, "public_accommodation": True}]})  # fmt: skip
@@ -158,3 +162,8 @@ def test_an_empty_or_blank_optional_string_is_unknown(blank):
     doc, problems = rq.validate(raw)
     assert problems == [] and doc is not None
     assert "city" not in doc["customer"] and doc["sites"] == [{}]
+
+
+def test_an_invisible_character_does_not_hide_a_police_name():
+    doc = make({"customer.name": "City Pol\u00adice Benevolent Fund", "customer.org_type": "ngo"})
+    assert findings(doc)["HR-03"].outcome == "escalate_senior"
