@@ -453,11 +453,14 @@ class Explainer:
             options = []
             # Values the rules cannot tell apart (49 and 50 against "> 50") lead to the same
             # findings but for the value they state: evaluated once.
+            # (Not for lists of objects: the rules read their items, not the list.)
             by_signature: dict[tuple[Any, ...], _Outcome] = {}
+            listed = (t := field_type(path)) is not None and t.kind == "objlist"
             for value in self.candidates.values(path):
                 sig = self.candidates.signature(path, value)
-                got = by_signature.get(sig) or self.evaluate(doc, {path: value}, budget)
-                by_signature[sig] = got
+                got = None if listed else by_signature.get(sig)
+                if got is None:
+                    got = by_signature[sig] = self.evaluate(doc, {path: value}, budget)
                 settled = sorted((r for r in asking if got.rules.get(r) != NEEDS_INFO), key=_rule_order)
                 options.append({"value": value, "recommendation": got.recommendation, "rules": settled,
                                 "missing": got.missing})  # fmt: skip
