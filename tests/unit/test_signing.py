@@ -13,21 +13,39 @@ from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen import canvas
 
 from reviewer import settings
+from tests.conftest import _decided
+from tests.helpers.cli import Cli
 from tests.helpers.workflow import ADMIN, ok, refused
 
 PASS = "correct horse battery"
 
 
-@pytest.fixture
-def signed(decided, tmp_path, monkeypatch):
-    """The decided database with a signing key, and one exported, signed record."""
+def with_key(cli, tmp_path, monkeypatch):
+    """A signing key made on the database, and one exported, signed record."""
     monkeypatch.setenv("REVIEWER_KEY_PASSPHRASE", PASS)
-    out = ok(decided, "keys", "init", user=ADMIN)
+    out = ok(cli, "keys", "init", user=ADMIN)
     assert "recorded" in out
-    ok(decided, "export-pdf", "R-GERMAN", "--out", str(tmp_path / "out"), user=ADMIN)
-    decided.record = tmp_path / "out" / "R-GERMAN-d1.pdf"
-    decided.fingerprint = out.split("certificate ")[1].split()[0]
-    return decided
+    ok(cli, "export-pdf", "R-GERMAN", "--out", str(tmp_path / "out"), user=ADMIN)
+    cli.record = tmp_path / "out" / "R-GERMAN-d1.pdf"
+    cli.fingerprint = out.split("certificate ")[1].split()[0]
+    return cli
+
+
+@pytest.fixture
+def signed(tmp_path, capsys, snapshots, monkeypatch):
+    """The decided database (SQLite: signing does not depend on the backend, which the
+    team-mode test below covers) with a signing key and one signed record."""
+    cli = Cli(tmp_path / "reviewer.db", capsys)
+    cli.tmp = tmp_path
+    snapshots.prepared("decided", cli, _decided)
+    return with_key(cli, tmp_path, monkeypatch)
+
+
+def test_in_team_mode_the_certificate_is_recorded_by_the_admin_function(decided, tmp_path, monkeypatch):
+    cli = with_key(decided, tmp_path, monkeypatch)
+    assert ok(cli, "verify", "--pdf", str(cli.record), user=ADMIN).splitlines()[-1] == f"OK {cli.record}"
+    assert "certificates recorded in the database: 1" in ok(cli, "keys", "show", user=ADMIN)
+    refused(cli, "keys", "init", "--new", user="rev1", code=5, words="admin")
 
 
 def test_keys_init_keeps_the_key_private_and_records_the_certificate(signed):
@@ -46,10 +64,8 @@ def test_keys_init_keeps_the_key_private_and_records_the_certificate(signed):
             words="signing certificates are recorded by `reviewer keys")  # fmt: skip
 
 
-def test_only_an_admin_makes_the_key(decided, monkeypatch):
-    monkeypatch.setenv("REVIEWER_KEY_PASSPHRASE", PASS)
-    refused(decided, "keys", "init", user="rev1", code=5, words="admin")
-    assert not settings.signing_key_file().exists()
+def test_only_an_admin_makes_the_key(signed, monkeypatch):
+    refused(signed, "keys", "init", "--new", user="rev1", code=5, words="admin")
 
 
 def test_pyhankos_validator_accepts_the_signature(signed):
@@ -127,11 +143,8 @@ def test_offline_checks_the_signature_against_the_certificate(signed, tmp_path):
     record = str(signed.record)
     assert ok(signed, "verify", "--pdf", record, "--offline", "--cert", signed.fingerprint,
               user=None).strip() == f"OK {record}"  # fmt: skip
-    pem = tmp_path / "org.pem"
-    dump = "\n".join(signed.dump())
-    start = dump.index("-----BEGIN CERTIFICATE-----")
-    end = dump.index("-----END CERTIFICATE-----") + len("-----END CERTIFICATE-----")
-    pem.write_text(dump[start:end].replace("\\n", "\n").replace("''", "'") + "\n")
+    pem = tmp_path / "org.pem"  # the certificate as the database records it
+    pem.write_text(ok(signed, "settings", "get", "signing_cert." + signed.fingerprint[:48], user=ADMIN))
     assert ok(signed, "verify", "--pdf", record, "--offline", "--cert", str(pem), user=None).startswith("OK")
     for name, path in forgeries(signed.record, tmp_path).items():
         code, out, _ = signed("verify", "--pdf", path, "--offline", "--cert", signed.fingerprint)
