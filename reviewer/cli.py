@@ -35,7 +35,7 @@ from reviewer.export.documents import write_export, write_export_file
 from reviewer.export.text import evaluation_text, explanation_text, information_request, show_text
 from reviewer.logs import setup_logging
 from reviewer.models import Decision, Request
-from reviewer.models.db import head_revision
+from reviewer.models.db import Database, head_revision
 from reviewer.request import json_safe, terminal_safe
 from reviewer.rules.explain import explainer_for, public
 from reviewer.services import (
@@ -426,20 +426,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    limit = importing.DEFAULT_LIMIT_MB
+def _opened(args: argparse.Namespace) -> Database | None:
+    """The database if there is one (a reading command never makes one)."""
+    db = existing_database(args.database)
+    if db is not None:
+        args.opened.append(db)
+    return db
+
+
+def _rules_for_files(args: argparse.Namespace, db: Database | None) -> tuple[rules.RuleSet, int]:
+    """The rule set request files are judged by (--rules, else the active one, else the
+    bundled one) and the import size limit."""
     if args.rules:
-        ruleset = rules.load_file(args.rules)
-    else:
-        db = existing_database(args.database)
-        if db is not None:
-            args.opened.append(db)
-        if db is None:
-            ruleset = rules.load_bundled()
-        else:
-            with db.read() as session:
-                ruleset = rulesets.active_rules(session).ruleset
-                limit = importing.import_limit(session)
+        return rules.load_file(args.rules), importing.DEFAULT_LIMIT_MB
+    if db is None:
+        return rules.load_bundled(), importing.DEFAULT_LIMIT_MB
+    with db.read() as session:
+        return rulesets.active_rules(session).ruleset, importing.import_limit(session)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    ruleset, limit = _rules_for_files(args, None if args.rules else _opened(args))
     results = [ruleset.evaluate(doc).to_json(doc["reference"])
                for doc in importing.read_valid(args.files, limit)]  # fmt: skip
     if args.format == "json":
@@ -779,21 +786,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.rules and refs:
         raise UsageError("--rules applies to files; a stored request is explained under its own rule set")
     results: dict[str, list[tuple[dict[str, Any], dict[str, str]]]] = {}
-    db = existing_database(args.database) if (refs or not args.rules) else None
-    if db is not None:
-        args.opened.append(db)
+    db = _opened(args) if (refs or not args.rules) else None
     if refs and db is None:
         raise NotFound(f"{refs[0]}: not a file, and there is no database to look it up in")
     if files:
-        limit = importing.DEFAULT_LIMIT_MB
-        if args.rules:
-            ruleset = rules.load_file(args.rules)
-        elif db is None:
-            ruleset = rules.load_bundled()
-        else:
-            with db.read() as session:
-                ruleset = rulesets.active_rules(session).ruleset
-                limit = importing.import_limit(session)
+        ruleset, limit = _rules_for_files(args, db)
         explainer = explainer_for(ruleset)
         titles = _titles(ruleset)
         for path in files:  # each file on its own, so the output follows the arguments

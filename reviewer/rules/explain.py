@@ -77,19 +77,6 @@ _REGION = re.compile(r"[A-Z0-9]{1,3}")
 NEUTRAL_NAME = "Example Organisation"
 
 
-class Evaluated(Protocol):
-    """What is read of an evaluation (`reviewer.rules.Evaluation`)."""
-
-    @property
-    def recommendation(self) -> str: ...
-
-    @property
-    def findings(self) -> list[Any]: ...
-
-    @property
-    def missing(self) -> list[str]: ...
-
-
 class RuleSetLike(Protocol):
     @property
     def rules(self) -> list[Any]: ...
@@ -378,7 +365,8 @@ class _Outcome:
     missing: list[str]
 
 
-def _outcome(ev: Evaluated) -> _Outcome:
+def _outcome(ev: Any) -> _Outcome:
+    """What a what-if compares of an evaluation (`reviewer.rules.Evaluation`)."""
     rules = {f.rule.id: f.outcome for f in ev.findings}
     return _Outcome(ev.recommendation, RANKS[ev.recommendation], rules, ev.missing)
 
