@@ -34,6 +34,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from reviewer.export.text import roles_text, utc_text
 from reviewer.vocabulary import Outcome, Recommendation, field_label
 
 FONT, BOLD, FALLBACK = "Reviewer-Sans", "Reviewer-Sans-Bold", "Reviewer-CJK"
@@ -125,12 +126,16 @@ def _styles() -> dict[str, ParagraphStyle]:
             spaceBefore=9,
             spaceAfter=3,
             textColor=colors.HexColor("#101828"),
+            keepWithNext=1,  # a heading never sits alone at the bottom of a page
         ),  # fmt: skip
         "org": ParagraphStyle(
             "org", parent=base, fontName=BOLD, fontSize=10, textColor=colors.HexColor("#475467")
         ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11),
         "label": ParagraphStyle("label", parent=base, fontName=BOLD, fontSize=8.5, leading=11),
+        "sub": ParagraphStyle(
+            "sub", parent=base, fontName=BOLD, fontSize=8.5, leading=11, spaceBefore=3, keepWithNext=1
+        ),  # fmt: skip
     }
 
 
@@ -285,7 +290,7 @@ def build_story(record: dict[str, Any]) -> list[Any]:
     user_text = ("unknown" if users is None else "none (the customer is the end user)"
                  if not users else "; ".join(", ".join(str(u.get(k, "?")) for k in (
                      "name", "country", "region", "org_type")) for u in users))  # fmt: skip
-    story += [Paragraph("End users", st["label"]), para(user_text, st["cell"])]
+    story += [Paragraph("End users", st["sub"]), para(user_text, st["cell"])]
     story += [
         Spacer(1, 2 * mm),
         _table(
@@ -365,10 +370,10 @@ def build_story(record: dict[str, Any]) -> list[Any]:
             for s in sites
         )
     )
-    story += [Paragraph("Sites", st["label"]), para(site_text, st["cell"])]
+    story += [Paragraph("Sites", st["sub"]), para(site_text, st["cell"])]
     description = (doc.get("use") or {}).get("description")
     if description:
-        story += [Paragraph("Description", st["label"]), para(description, st["cell"])]
+        story += [Paragraph("Description", st["sub"]), para(description, st["cell"])]
 
     story.append(Paragraph("2. The evaluation", st["h2"]))
     story.append(
@@ -394,7 +399,7 @@ def build_story(record: dict[str, Any]) -> list[Any]:
     missing = list(dict.fromkeys(m for f in ev["findings"] for m in f["missing"]))
     story.append(Paragraph("Missing facts: " + (text(", ".join(missing)) if missing else "none"), st["body"]))
     if record.get("judgement"):
-        story.append(Paragraph("What the facts decide", st["label"]))
+        story.append(Paragraph("What the facts decide", st["sub"]))
         for line in record["judgement"]:
             depth = len(line) - len(line.lstrip(" "))
             story.append(para(("\u00a0" * 2 * depth) + line.strip(), st["cell"]))
@@ -405,14 +410,16 @@ def build_story(record: dict[str, Any]) -> list[Any]:
         ("Re-review date", record["re_review"] or "—"),
     ], st))  # fmt: skip
     if record["conditions"]:
-        story.append(Paragraph("Conditions", st["label"]))
+        story.append(Paragraph("Conditions", st["sub"]))
         for c in record["conditions"]:
             story.append(para(f"• [{c['rule']}] {c['text']} — due {c['due'] or '—'}", st["cell"]))
     story.append(Paragraph("4. Sign-off", st["h2"]))
     story.append(_table([
-        ("Decided by", f"{record['decider']} ({record['decider_roles']}) at {record['decided_at']}"),
-        ("Checked by", f"{record['checker']} ({record['checker_roles']}) at {record['checked_at']}"
-         if record["checker"] else "no second check required"),
+        ("Decided by", f"{record['decider']} ({roles_text(record['decider_roles'])}) at "
+                       f"{utc_text(record['decided_at'])}"),
+        ("Checked by", f"{record['checker']} ({roles_text(record['checker_roles'])}) at "
+                       f"{utc_text(record['checked_at'])}" if record["checker"]
+         else "no second check required"),
     ], st))  # fmt: skip
     drawing = QrCode(record["record_hash"], 32 * mm)
     integrity = _table([
@@ -424,11 +431,11 @@ def build_story(record: dict[str, Any]) -> list[Any]:
         ("Finalising event", str(record["event_seq"])),
         ("Chain head at export", f"{record['head_seq']}:{record['head_hash']}"),
         ("Signed by certificate (SHA-256)", record.get("certificate") or "not signed"),
-    ], st, "small")  # fmt: skip
-    story.append(Paragraph("5. Integrity", st["h2"]))
+    ], st)  # fmt: skip
     story.append(
         KeepTogether(
             [
+                Paragraph("5. Integrity", st["h2"]),
                 integrity,
                 Spacer(1, 2 * mm),
                 drawing,

@@ -18,6 +18,18 @@ from reviewer.rules import RANK
 from reviewer.vocabulary import field_label, value_label
 
 
+def roles_text(roles: str | None) -> str:
+    """Stored roles (`admin,reviewer,senior`) as a person reads them: `admin, reviewer, senior`."""
+    return ", ".join(r.strip() for r in (roles or "").split(",") if r.strip())
+
+
+def utc_text(stamp: str | None) -> str:
+    """An event time (`2026-12-01T20:09:33.123456Z`) as `2026-12-01 20:09 UTC`."""
+    if not stamp:
+        return "—"
+    return f"{stamp[:10]} {stamp[11:16]} UTC" if len(stamp) >= 16 and stamp[10] == "T" else stamp
+
+
 def _joined(lines: list[str]) -> str:
     return "\n".join(terminal_safe(line) for line in lines)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from reviewer.errors import InvalidInput, NotFound
 from reviewer.export.documents import write_problem
-from reviewer.export.text import explanation_lines
+from reviewer.export.text import explanation_lines, roles_text
 from reviewer.models import (
     Account,
     ChainHead,
@@ -277,11 +277,11 @@ def verify_pdf(session: Session, path: str) -> list[str]:
     checks = {
         "reference": record["reference"],
         "outcome": Outcome(record["outcome"]).label,
-        "decider": f"{record['decider']} ({record['decider_roles']})",
+        "decider": f"{record['decider']} ({roles_text(record['decider_roles'])})",
         "justification": record["justification"],
     }
     if record["checker"]:
-        checks["checker"] = f"{record['checker']} ({record['checker_roles']})"
+        checks["checker"] = f"{record['checker']} ({roles_text(record['checker_roles'])})"
     for what, expected in checks.items():
         if _collapse(expected) not in flat:
             problems.append(f"the printed {what} differs from the record")

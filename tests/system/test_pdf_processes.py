@@ -30,7 +30,7 @@ def test_records_carry_the_facts_and_customer_text_exactly(decided, tmp_path):
             assert f["rule"] in text
         for c in data["decisions"][0]["conditions"]:
             assert c["text"] in " ".join(text.split())
-        assert f"{ADMIN} (admin,reviewer,senior)" in text
+        assert f"{ADMIN} (admin, reviewer, senior) at 20" in text and " UTC" in text
         digest = data["decisions"][0]["record_hash"]
         assert meta["/Keywords"] == f"record-hash:{digest}"
         assert meta["/Author"] == "Contoso Responsible AI Office"

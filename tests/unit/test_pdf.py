@@ -138,3 +138,20 @@ def test_the_record_says_what_would_have_changed_the_outcome(decided, tmp_path):
     flat = " ".join(text.split())
     assert "What the facts decide" in flat and "What would change it:" in flat
     assert "scale.cameras = 50 -> conditions (HR-19 stops)" in flat
+
+
+HEADINGS = {"1. The request", "2. The evaluation", "3. The decision", "4. Sign-off", "5. Integrity",
+            "End users", "Sites", "Description", "What the facts decide", "Conditions"}  # fmt: skip
+
+
+def test_no_heading_sits_alone_at_the_bottom_of_a_page(decided, tmp_path):
+    ok(decided, "export-pdf", "--all-decided", "--out", str(tmp_path), user=ADMIN)
+    checked = 0
+    for path in sorted(tmp_path.glob("*.pdf")):
+        _text, pages, _m = pdf_text(path)
+        for page in pages[:-1]:
+            lines = [x.strip() for x in page.splitlines() if x.strip()]
+            body = [x for x in lines if not re.match(r"^Page \d+ of \d+$", x) and " · decision " not in x]
+            assert body and body[-1] not in HEADINGS, (path.name, body[-3:])
+            checked += 1
+    assert checked >= 5
