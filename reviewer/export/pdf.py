@@ -421,6 +421,10 @@ def build_story(record: dict[str, Any]) -> list[Any]:
                        f"{utc_text(record['checked_at'])}" if record["checker"]
          else "no second check required"),
     ], st))  # fmt: skip
+    if record.get("history"):
+        story.append(Paragraph("The request's history up to this decision", st["sub"]))
+        story.append(_table([(f"{utc_text(e['time'])}", f"{e['action'].replace('_', ' ')} by {e['actor']}")
+                             for e in record["history"]], st))  # fmt: skip
     drawing = QrCode(record["record_hash"], 32 * mm)
     integrity = _table([
         ("Rule set", f"{record['rule_set']} (effective {record['rule_set_effective'] or '—'})"),

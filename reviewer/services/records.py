@@ -22,6 +22,7 @@ from reviewer.export.documents import write_problem
 from reviewer.export.text import explanation_lines, roles_text
 from reviewer.models import (
     Account,
+    AuditEvent,
     ChainHead,
     Condition,
     Decision,
@@ -69,6 +70,15 @@ def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
     ).scalar_one_or_none()  # fmt: skip
     head = session.get(ChainHead, 1)
     document = json.loads(d.snapshot)
+    # The request's history in brief, up to the event that made this decision final: later
+    # events (a reopening, a new decision) never change a record once exported.
+    history = [
+        {"seq": e.seq, "time": e.time, "actor": e.actor, "action": e.action}
+        for e in session.execute(
+            select(AuditEvent).where(AuditEvent.reference == req.reference,
+                                     AuditEvent.seq <= (d.event_seq or 0)).order_by(AuditEvent.seq)
+        ).scalars()
+    ]  # fmt: skip
     judgement: list[str] = []
     if rule_set is not None:  # what the facts needed and what would have changed it
         ruleset = verified_rules(session, rule_set)
@@ -76,6 +86,7 @@ def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
         judgement = explanation_lines(e, {r.id: r.title for r in ruleset.rules})
     return {
         "judgement": judgement,
+        "history": history,
         "reference": req.reference, "number": d.number, "outcome": d.outcome.value,
         "document": document, "evaluation": json.loads(d.evaluation),
         "conditions": [{"id": c.id, "rule": c.rule, "text": c.text,
@@ -274,6 +285,7 @@ def verify_pdf(session: Session, path: str) -> list[str]:
         problems.append("the decision in the database no longer matches its record hash "
                         "(changed after export)")  # fmt: skip
     record = decision_record(session, decision.id)
+    problems += _compare_rendering(session, reader, meta, flat, record)
     checks = {
         "reference": record["reference"],
         "outcome": Outcome(record["outcome"]).label,
@@ -285,6 +297,66 @@ def verify_pdf(session: Session, path: str) -> list[str]:
     for what, expected in checks.items():
         if _collapse(expected) not in flat:
             problems.append(f"the printed {what} differs from the record")
+    return problems
+
+
+def _export_values(session: Session, meta: dict[str, Any], flat: str, record: dict[str, Any]
+                   ) -> tuple[dict[str, Any], list[str]]:  # fmt: skip
+    """The values a record took at its export, read from the PDF (the chain head, the
+    organisation name, the certificate), each checked against the database's chain."""
+    problems = []
+    dense = flat.replace(" ", "")
+    m = re.search(r"Chainheadatexport(\d+):([0-9a-f]{64})", dense)
+    values: dict[str, Any] = {}
+    if m is None:
+        problems.append("no chain head printed")
+    else:
+        seq, digest = int(m.group(1)), m.group(2)
+        event = session.execute(select(AuditEvent).where(AuditEvent.seq == seq)).scalar_one_or_none()
+        if event is None or event.hash != digest or seq < (record["event_seq"] or 0):
+            problems.append(f"the chain head it prints ({seq}:{digest[:16]}...) is not this database's")
+        values["head_seq"], values["head_hash"] = seq, digest
+        organisation = "Reviewer"
+        for (payload,) in session.execute(
+            select(AuditEvent.payload).where(AuditEvent.action == "settings", AuditEvent.seq <= seq)
+            .order_by(AuditEvent.seq)
+        ):  # fmt: skip
+            change = json.loads(payload)
+            if change.get("key") == "organisation_name":
+                organisation = change["value"]
+        values["organisation"] = organisation
+        if str(meta.get("/Author", "")) != organisation:
+            problems.append("the organisation it names is not the one the audit trail had at its export")
+    c = re.search(r"Signedbycertificate\(SHA-256\)([0-9a-f]{64})", dense)
+    values["certificate"] = c.group(1) if c else None
+    return values, problems
+
+
+def _compare_rendering(session: Session, reader: Any, meta: dict[str, Any], flat: str,
+                       record: dict[str, Any]) -> list[str]:  # fmt: skip
+    """The record's whole printed content against a rendering of the stored decision with
+    the export-time values read from the PDF: page count, every page's text, and the
+    metadata title, subject and keywords. A stamped, added, removed or re-rendered page is
+    named."""
+    from pypdf import PdfReader
+
+    from reviewer.export.pdf import render_bytes
+
+    values, problems = _export_values(session, meta, flat, record)
+    if problems:
+        return problems
+    expected = PdfReader(io.BytesIO(render_bytes({**record, **values})))
+    want = [p.extract_text() or "" for p in expected.pages]
+    got = [p.extract_text() or "" for p in reader.pages]
+    if len(want) != len(got):
+        problems.append(f"{len(got)} pages, the stored decision renders to {len(want)}")
+    for i, (a, b) in enumerate(zip(got, want, strict=False), 1):
+        if _collapse(a) != _collapse(b):
+            problems.append(f"page {i} differs from a rendering of the stored decision")
+    wanted_meta: Any = expected.metadata or {}
+    for key in ("/Title", "/Subject", "/Keywords"):
+        if str(meta.get(key, "")) != str(wanted_meta.get(key, "")):
+            problems.append(f"its metadata {key[1:].lower()} differs from the record")
     return problems
 
 

@@ -155,3 +155,39 @@ def test_no_heading_sits_alone_at_the_bottom_of_a_page(decided, tmp_path):
             assert body and body[-1] not in HEADINGS, (path.name, body[-3:])
             checked += 1
     assert checked >= 5
+
+
+def test_verify_compares_every_page_with_a_rendering_and_stays_valid_after_later_events(decided, tmp_path):
+    from reviewer.export.pdf import render
+    from reviewer.models.db import Database
+    from reviewer.services.records import decision_record
+
+    ok(decided, "export-pdf", "R-GERMAN", "--out", str(tmp_path), user=ADMIN)
+    genuine = tmp_path / "R-GERMAN-d1.pdf"
+    _text, pages, _m = pdf_text(genuine)
+    history = " ".join(" ".join(pages).split())
+    assert "The request's history up to this decision" in history and "claim by" in history
+    # Later events: another request decided, the organisation renamed, this one reopened.
+    ok(decided, "settings", "set", "organisation_name", "Renamed Office", user=ADMIN)
+    ok(decided, "reopen", "R-GERMAN", "--reason", "Reopened to look at the new site list again.", user=ADMIN)
+    code, out, _ = decided("verify", "--pdf", str(genuine), user=ADMIN)
+    assert f"OK {genuine}" in out.splitlines(), out
+    # A re-render through the project's own renderer with one condition dropped.
+    db = Database(decided.url)
+    with db.read() as session:
+        did = session.execute(
+            __import__("sqlalchemy").text(
+                "select d.id from decisions d join requests r on r.id = d.request_id "
+                "where r.reference = 'R-GERMAN' and d.number = 1"
+            )
+        ).scalar_one()
+        record = decision_record(session, did)
+    db.dispose()
+    m = re.search(r"Chainheadatexport(\d+):([0-9a-f]{64})", "".join("".join(pages).split()))
+    assert m is not None
+    seq, digest = m.groups()
+    forged = dict(record, conditions=record["conditions"][1:], head_seq=int(seq), head_hash=digest,
+                  organisation="Contoso Responsible AI Office")  # fmt: skip
+    render(forged, str(tmp_path / "dropped.pdf"))
+    code, out, _ = decided("verify", "--pdf", str(tmp_path / "dropped.pdf"), user=ADMIN)
+    assert code == 1 and "differs from a rendering of the stored decision" in out
