@@ -6,7 +6,7 @@ import re
 
 from reviewer import request as rq
 from tests.helpers.documents import make
-from tests.helpers.pdf import LONG, pdf_text
+from tests.helpers.pdf import LONG, pdf_text, stored_record
 from tests.helpers.workflow import ADMIN, JUST, ok, refused
 
 
@@ -72,19 +72,8 @@ def test_verify_pdf_accepts_genuine_and_rejects_forgeries(decided, tmp_path):
 
     # a forger re-renders the record with another justification and the same hash
     from reviewer.export.pdf import render
-    from reviewer.models.db import Database
-    from reviewer.services.records import decision_record
 
-    db = Database(decided.url)
-    with db.read() as session:
-        did = session.execute(
-            __import__("sqlalchemy").text(
-                "select d.id from decisions d join requests r on r.id = d.request_id "
-                "where r.reference = 'R-GERMAN'"
-            )
-        ).scalar_one()
-        record = decision_record(session, did)
-    db.dispose()
+    record = stored_record(decided, "R-GERMAN")
     forged = dict(record, justification="Approved without any conditions at all, trust us.")
     render(forged, str(tmp_path / "forged.pdf"))
     code, out, _ = decided("verify", "--pdf", str(tmp_path / "forged.pdf"), user=ADMIN)
@@ -159,8 +148,6 @@ def test_no_heading_sits_alone_at_the_bottom_of_a_page(decided, tmp_path):
 
 def test_verify_compares_every_page_with_a_rendering_and_stays_valid_after_later_events(decided, tmp_path):
     from reviewer.export.pdf import render
-    from reviewer.models.db import Database
-    from reviewer.services.records import decision_record
 
     ok(decided, "export-pdf", "R-GERMAN", "--out", str(tmp_path), user=ADMIN)
     genuine = tmp_path / "R-GERMAN-d1.pdf"
@@ -173,16 +160,7 @@ def test_verify_compares_every_page_with_a_rendering_and_stays_valid_after_later
     code, out, _ = decided("verify", "--pdf", str(genuine), user=ADMIN)
     assert f"OK {genuine}" in out.splitlines(), out
     # A re-render through the project's own renderer with one condition dropped.
-    db = Database(decided.url)
-    with db.read() as session:
-        did = session.execute(
-            __import__("sqlalchemy").text(
-                "select d.id from decisions d join requests r on r.id = d.request_id "
-                "where r.reference = 'R-GERMAN' and d.number = 1"
-            )
-        ).scalar_one()
-        record = decision_record(session, did)
-    db.dispose()
+    record = stored_record(decided, "R-GERMAN")
     m = re.search(r"Chainheadatexport(\d+):([0-9a-f]{64})", "".join("".join(pages).split()))
     assert m is not None
     seq, digest = m.groups()
