@@ -176,7 +176,7 @@ def test_backup_and_restore(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_kill_during_a_large_import(tmp_path, capsys):
-    """kill -9 at ten moments spread over a 5,000-request import (about 7 MB, over the size that
+    """kill -9 at six moments spread over a 5,000-request import (about 7 MB, over the size that
     brings in worker processes, stored in one transaction): none or all of it."""
     src = jsonl(tmp_path / "large.jsonl", 5_000, seed=9, prefix="KILL")
     base = tmp_path / "base.db"
@@ -187,7 +187,7 @@ def test_kill_during_a_large_import(tmp_path, capsys):
     measured = time.monotonic() - started
     assert src.stat().st_size > PARALLEL_BYTES
     outcomes = []
-    for i in range(10):
+    for i in range(6):
         db = copy_database(base, tmp_path / f"k{i}.db")
         argv = [
             sys.executable,
@@ -203,7 +203,7 @@ def test_kill_during_a_large_import(tmp_path, capsys):
         proc = subprocess.Popen(
             argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        time.sleep(measured * (0.05 + 0.1 * i))
+        time.sleep(measured * (0.05 + 0.15 * i))  # 5% to 80% of the way
         finished = proc.poll() is not None
         if not finished:
             os.killpg(proc.pid, signal.SIGKILL)  # the importer and its workers
@@ -215,7 +215,7 @@ def test_kill_during_a_large_import(tmp_path, capsys):
         assert code == 0, err
         outcomes.append("finished" if finished else ("all" if n == 5_010 else "none"))
     print(f"import measured at {measured:.1f} s; kill outcomes: {outcomes}")
-    assert outcomes.count("none") >= 5  # most kills landed inside the transaction
+    assert outcomes.count("none") >= 3  # most kills landed inside the transaction
 
 
 @pytest.mark.slow
@@ -231,7 +231,7 @@ def test_kill_while_a_decision_is_written(tmp_path, capsys):
     assert reviewer("return", "DEMO-000011", "--reason", JUST, db=timing).returncode == 0
     measured = time.monotonic() - started
     outcomes = []
-    for i in range(10):
+    for i in range(6):
         db = copy_database(base, tmp_path / f"d{i}.db")
         cli = Cli(db, capsys)
         ref = f"DEMO-{i + 1:06d}"
