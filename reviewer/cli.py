@@ -15,7 +15,6 @@ import getpass
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,11 +31,11 @@ from reviewer.errors import (
     UsageError,
 )
 from reviewer.export.documents import write_export, write_export_file
-from reviewer.export.text import evaluation_text, explanation_text, information_request, show_text
+from reviewer.export.text import evaluation_text, explanation_text, show_text
 from reviewer.logs import setup_logging
 from reviewer.models import Decision, Request
 from reviewer.models.db import Database, head_revision
-from reviewer.request import json_safe, terminal_safe
+from reviewer.request import SHAPES, json_safe, terminal_safe
 from reviewer.rules.explain import explainer_for, public
 from reviewer.services import (
     accounts,
@@ -766,16 +765,10 @@ def cmd_return(args: argparse.Namespace) -> int:
         ctx = _context(args)
         with ctx.db.read() as session:
             e = evaluations.explain_stored(session, queries.get_request(session, args.ref))
-        asking = {r.id for r in e.ruleset.rules if r.outcome == rules.NEEDS_INFO}
-        text = information_request(e.explanation, e.document, _titles(e.ruleset), asking)
-        print(terminal_safe(text, lines=True))
+        print(terminal_safe(e.draft(), lines=True))
         return 0
     print(_act(args, workflow.return_request, reason=args.reason))
     return 0
-
-
-def _titles(ruleset: rules.RuleSet) -> dict[str, str]:
-    return {r.id: r.title for r in ruleset.rules}
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -792,15 +785,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if files:
         ruleset, limit = _rules_for_files(args, db)
         explainer = explainer_for(ruleset)
-        titles = _titles(ruleset)
         for path in files:  # each file on its own, so the output follows the arguments
-            results[path] = [(explainer.explain(doc), titles) for doc in importing.read_valid([path], limit)]
+            results[path] = [
+                (explainer.explain(doc), ruleset.titles) for doc in importing.read_valid([path], limit)
+            ]
     if refs:
         assert db is not None
         with db.read() as session:
             for ref in refs:
                 e = evaluations.explain_stored(session, queries.get_request(session, ref))
-                results[ref] = [(e.explanation, _titles(e.ruleset))]
+                results[ref] = [(e.explanation, e.ruleset.titles)]
     ordered = [r for item in dict.fromkeys(args.items) for r in results[item]]
     if args.format == "json":
         _dump([public(e) for e, _t in ordered])
@@ -809,15 +803,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{1,63}")
-
-
 def _names_a_file(item: str) -> bool:
     """An argument of `explain` is a file if it exists, or if it cannot be a reference or
     ends like a request file (a misspelt file name is reported as a file, exit 3)."""
     if os.path.exists(item):
         return True
-    return not _REFERENCE.fullmatch(item) or item.lower().endswith((".json", ".jsonl", ".csv"))
+    return not SHAPES["reference"].fullmatch(item) or item.lower().endswith((".json", ".jsonl", ".csv"))
 
 
 def cmd_check(args: argparse.Namespace) -> int:

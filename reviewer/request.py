@@ -244,6 +244,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _REGION = re.compile(r"[A-Z0-9]{1,3}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+SHAPES = {"reference": _REF, "date": _DATE, "country": _COUNTRY, "region": _REGION, "currency": _CURRENCY}
+"""The patterns the text kinds must match in full (`reference`, `country`, ...)."""
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
@@ -372,10 +374,7 @@ def _scalar(value: Any, path: str, t: FieldType, problems: Problems) -> Any:
                 problems.add(path, f"expected {t.describe()}, got {_show(value)}")
                 return None
             return value
-        pattern = {
-            "reference": _REF, "date": _DATE, "country": _COUNTRY, "region": _REGION,
-            "currency": _CURRENCY,
-        }.get(kind)  # fmt: skip
+        pattern = SHAPES.get(kind)
         if pattern is not None:
             if not pattern.fullmatch(value):
                 problems.add(path, f"expected {t.describe()}, got {_show(value)}")

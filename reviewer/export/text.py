@@ -119,42 +119,57 @@ def show_text(data: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- judgement
 
 
-def _value(value: Any) -> str:
+NO_LOWER = "no change of one or two known facts gives a lower recommendation."
+NOTHING = "Nothing stands in the way: no fact is needed and none would change it."
+TRUNCATED = ("Cut short: the request is too large to try every change; what is listed holds, "
+             "but more may exist.")  # fmt: skip
+
+
+def json_value(value: Any) -> str:
     """A request-format value as it is written in a file (JSON)."""
     return json.dumps(value, ensure_ascii=False)
 
 
 def _changes(changes: Mapping[str, Any]) -> str:
-    return " and ".join(f"{path} = {_value(v)}" for path, v in changes.items())
+    return " and ".join(f"{path} = {json_value(v)}" for path, v in changes.items())
+
+
+def rules_moved(w: Mapping[str, Any], arrow: str = "->", words: bool = False) -> list[str]:
+    """What a what-if does to the rules: `HR-19 stops`, `HR-27 starts`, and for a rule that
+    fires before and after with another outcome `HR-05 refuse -> escalate_senior`."""
+
+    def shown(outcome: str) -> str:
+        return value_label(outcome) if words else outcome
+
+    return ([f"{r} stops" for r in w["rules_stop"]] + [f"{r} starts" for r in w["rules_start"]]
+            + [f"{r} {shown(a)} {arrow} {shown(b)}" for r, a, b in w.get("_changed", ())])  # fmt: skip
 
 
 def explanation_lines(e: Mapping[str, Any], titles: Mapping[str, str]) -> list[str]:
     """Decisive facts, what would change it and what no change lifts, for a person (and the
     PDF record). `titles`: rule id -> title."""
     lines: list[str] = []
-    still = e.get("_still_missing", {})
     if e["decisive"]:
         lines.append("Decisive facts (ask sales for these):")
         for d in e["decisive"]:
             lines.append(f"  {d['field']} ({field_label(d['field'])}):")
-            for o, left in zip(d["options"], still.get(d["field"], [[]] * len(d["options"])),
-                               strict=False):  # fmt: skip
+            for o in d["options"]:
+                left = o.get("_missing", [])
                 settles = f"settles {', '.join(o['rules'])}" if o["rules"] else "settles nothing"
                 if o["recommendation"] == "needs_information":
                     open_ = left[:4]
                     more = f" ({', '.join(open_)}{', ...' if len(left) > 4 else ''})" if open_ else ""
-                    lines.append(f"    = {_value(o['value'])} -> needs_information still{more}; {settles}")
+                    lines.append(
+                        f"    = {json_value(o['value'])} -> needs_information still{more}; {settles}"
+                    )
                 else:
-                    lines.append(f"    = {_value(o['value'])} -> {o['recommendation']} ({settles})")
+                    lines.append(f"    = {json_value(o['value'])} -> {o['recommendation']} ({settles})")
     if e["what_if"]:
         lines.append("What would change it:")
         for w in e["what_if"]:
-            moved = [f"{r} stops" for r in w["rules_stop"]] + [f"{r} starts" for r in w["rules_start"]]
-            moved += [f"{r} {a} -> {b}" for r, a, b in w.get("_changed", ())]
-            lines.append(f"  {_changes(w['set'])} -> {w['recommendation']} ({', '.join(moved)})")
+            lines.append(f"  {_changes(w['set'])} -> {w['recommendation']} ({', '.join(rules_moved(w))})")
     elif e["recommendation"] != "approve":
-        lines.append("What would change it: no change of one or two known facts gives a lower "
-                     "recommendation.")  # fmt: skip
+        lines.append(f"What would change it: {NO_LOWER}")
     for n in e["no_change"]:
         title = titles.get(n["rule"], "")
         lines.append(f"No change: {n['rule']} {title}: {n['reason']}")
@@ -163,14 +178,9 @@ def explanation_lines(e: Mapping[str, Any], titles: Mapping[str, str]) -> list[s
     return lines
 
 
-TRUNCATED = ("Cut short: the request is too large to try every change; what is listed holds, "
-             "but more may exist.")  # fmt: skip
-
-
 def explanation_text(e: Mapping[str, Any], titles: Mapping[str, str]) -> str:
     head = f"{e['reference']}: recommendation {e['recommendation'].upper().replace('_', ' ')}"
-    body = explanation_lines(e, titles) or ["Nothing stands in the way: no fact is needed and none "
-                                            "would change it."]  # fmt: skip
+    body = explanation_lines(e, titles) or [NOTHING]
     return _joined([head, *("  " + line for line in body)])
 
 

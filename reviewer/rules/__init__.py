@@ -7,6 +7,7 @@ definitions and rules whose conditions are written in the language of `lang.py`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import operator
 import os
@@ -396,6 +397,16 @@ class RuleSet:
         findings = [r.evaluate(doc) for r in self.rules]
         return evaluation_of(self, [f for f in findings if f is not None])
 
+    @functools.cached_property
+    def titles(self) -> dict[str, str]:
+        """Rule id -> title (what explanations print beside an id)."""
+        return {r.id: r.title for r in self.rules}
+
+    @functools.cached_property
+    def asking(self) -> frozenset[str]:
+        """The rules that only ask for facts (outcome needs_information, as HR-29)."""
+        return frozenset(r.id for r in self.rules if r.outcome == NEEDS_INFO)
+
     def fields_read(self) -> list[str]:
         """Every request field a rule of this set reads, `list[].key` for fields of list
         items (for the benchmark floor and forms)."""
@@ -405,7 +416,8 @@ class RuleSet:
 # --------------------------------------------------------------------------- loading
 
 
-def _rule_sort_key(rule_id: str) -> tuple[str, int, str]:
+def rule_order(rule_id: str) -> tuple[str, int, str]:
+    """Rule ids in their natural order (HR-2 before HR-10)."""
     head, _, tail = rule_id.rpartition("-")
     return (head, int(tail), rule_id) if tail.isascii() and tail.isdigit() else (rule_id, 0, rule_id)
 
@@ -553,7 +565,7 @@ def _load(data: dict[str, Any], text: str, origin: str) -> RuleSet:
         )
     if errors:
         raise InvalidInput(errors)
-    rules.sort(key=lambda r: _rule_sort_key(r.id))
+    rules.sort(key=lambda r: rule_order(r.id))
     ruleset = RuleSet(
         id=rs_id, version=version, title=str(data.get("title", rs_id)),  # type: ignore[arg-type]
         effective_on=effective, description=str(data.get("description", "")),

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Protocol
 
-from reviewer.request import LEAF_FIELDS, MAX_WHOLE, FieldType, normalise
+from reviewer.request import LEAF_FIELDS, MAX_WHOLE, SHAPES, FieldType, normalise
+from reviewer.rules import NEEDS_INFO, RANK, rule_order
 from reviewer.rules.lang import (
     And,
     Compare,
@@ -63,17 +64,12 @@ MAX_PAIR_EVALUATIONS = 300
 """The most two-fact changes evaluated (the one-fact changes come first and are complete)."""
 MAX_PAIRED = 300
 """The most one-fact changes that two-fact changes are made of (pairs of these)."""
-NEEDS_INFO = "needs_information"
-RANKS = {"refuse": 6, "needs_information": 5, "escalate_senior": 4, "escalate_second": 3,
-         "conditions": 2, "approve": 1}  # fmt: skip
 IDENTITY = ("customer.org_type", "customer.country", "customer.name", "end_users")
 NO_CHANGE_REASON = "no change of the request's use makes this acceptable"
 # Codes that no rule names, for "somewhere else" (the first one the rule set leaves free).
 ELSEWHERE_COUNTRIES = ("GB", "CA", "JP", "CH", "NO", "AU", "NZ", "BR", "IN", "ZA")
 ELSEWHERE_REGIONS = ("WA", "TX", "NY", "ON", "BY", "QC")
 ELSEWHERE_CITY = "Springfield"
-_COUNTRY = re.compile(r"[A-Z]{2}")  # what request-format accepts (a rule set may hold anything)
-_REGION = re.compile(r"[A-Z0-9]{1,3}")
 NEUTRAL_NAME = "Example Organisation"
 
 
@@ -320,12 +316,11 @@ class Candidates:
             return self._distinct(path, [*singles, []])
         if kind in ("int", "number"):
             return self._numbers(path, t, what_if)
-        if kind == "country":
-            codes = [v for v in named if isinstance(v, str) and _COUNTRY.fullmatch(v)]
-            return self._distinct(path, [*codes, *ELSEWHERE_COUNTRIES])
-        if kind == "region":
-            codes = [v for v in named if isinstance(v, str) and _REGION.fullmatch(v)]
-            return self._distinct(path, [*codes, *ELSEWHERE_REGIONS])
+        if kind in ("country", "region"):
+            # Only codes the request format accepts (a rule set may hold anything).
+            codes = [v for v in named if isinstance(v, str) and SHAPES[kind].fullmatch(v)]
+            elsewhere = ELSEWHERE_COUNTRIES if kind == "country" else ELSEWHERE_REGIONS
+            return self._distinct(path, [*codes, *elsewhere])
         if kind == "objlist":
             return [[]] if what_if else [[], [{}]]
         if kind == "str":
@@ -368,7 +363,7 @@ class _Outcome:
 def _outcome(ev: Any) -> _Outcome:
     """What a what-if compares of an evaluation (`reviewer.rules.Evaluation`)."""
     rules = {f.rule.id: f.outcome for f in ev.findings}
-    return _Outcome(ev.recommendation, RANKS[ev.recommendation], rules, ev.missing)
+    return _Outcome(ev.recommendation, RANK[ev.recommendation], rules, ev.missing)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -449,9 +444,9 @@ class Explainer:
                 got = None if listed else by_signature.get(sig)
                 if got is None:
                     got = by_signature[sig] = self.evaluate(doc, {path: value}, budget)
-                settled = sorted((r for r in asking if got.rules.get(r) != NEEDS_INFO), key=_rule_order)
+                settled = sorted((r for r in asking if got.rules.get(r) != NEEDS_INFO), key=rule_order)
                 options.append({"value": value, "recommendation": got.recommendation, "rules": settled,
-                                "missing": got.missing})  # fmt: skip
+                                "_missing": got.missing})  # what is still unknown: for the text  # fmt: skip
             if any(o["rules"] for o in options):
                 out.append({"field": path, "options": options})
         return out
@@ -477,7 +472,7 @@ class Explainer:
                  and now.rules.get(r.id) in ("refuse", NEEDS_INFO)
                  and any(is_identity(f) for f in self.rule_fields[r.id])]  # fmt: skip
         resting = [r for r in never if now.rules.get(r.id) == "refuse"]
-        top = [r for r, o in now.rules.items() if RANKS[o] == now.rank]
+        top = [r for r, o in now.rules.items() if RANK[o] == now.rank]
         top_fields = set().union(*(self.rule_fields[r] for r in top))
         # A finding depends only on the facts its rule reads: a change of a fact that no
         # top finding reads leaves them all, and so the rank, as they are.
@@ -490,12 +485,12 @@ class Explainer:
             try:
                 got = self.evaluate(doc, {path: value}, budget)
             except _Exhausted:
-                budget.partial = sorted(singles, key=lambda e: RANKS[e["recommendation"]])[:MAX_WHAT_IFS]
+                budget.partial = sorted(singles, key=lambda e: RANK[e["recommendation"]])[:MAX_WHAT_IFS]
                 raise
             tried.append((path, value, got))
             if got.rank < now.rank and got.recommendation != NEEDS_INFO:
                 singles.append(self._entry(now, {path: value}, got))
-        singles.sort(key=lambda e: RANKS[e["recommendation"]])
+        singles.sort(key=lambda e: RANK[e["recommendation"]])
         out = singles[:MAX_WHAT_IFS]
         stopped = {r.id for r in resting if any(r.id not in got.rules or got.rules[r.id] != "refuse"
                                                 for _p, _v, got in tried)}  # fmt: skip
@@ -509,7 +504,6 @@ class Explainer:
                 if pa == pb or paired >= MAX_PAIR_EVALUATIONS:
                     continue
                 ta, tb = template(pa), template(pb)
-                # Together the two facts reach every top finding (each fact reaches one).
                 # Together the two facts reach every top finding; one that only one of them
                 # reaches is then what that fact alone made it (its finding reads no other), so
                 # that fact alone must have moved it off the top rank.
@@ -524,7 +518,7 @@ class Explainer:
                 try:
                     got = self.evaluate(doc, {pa: va, pb: vb}, budget)
                 except _Exhausted:
-                    pairs.sort(key=lambda e: RANKS[e["recommendation"]])
+                    pairs.sort(key=lambda e: RANK[e["recommendation"]])
                     budget.partial = out + pairs[: MAX_WHAT_IFS - len(out)]
                     raise
                 for rid in lifts:
@@ -532,7 +526,7 @@ class Explainer:
                         stopped.add(rid)
                 if covers and got.rank < now.rank and got.recommendation != NEEDS_INFO:
                     pairs.append(self._entry(now, {pa: va, pb: vb}, got))
-        pairs.sort(key=lambda e: RANKS[e["recommendation"]])
+        pairs.sort(key=lambda e: RANK[e["recommendation"]])
         out += pairs[: MAX_WHAT_IFS - len(out)]
         no_change = [{"rule": r.id, "reason": NO_CHANGE_REASON} for r in resting if r.id not in stopped]
         return out, no_change
@@ -545,9 +539,9 @@ class Explainer:
         if ra and rb:
             return True
         if ra:
-            return RANKS.get(a.rules.get(rule, ""), 0) < rank
+            return RANK.get(a.rules.get(rule, ""), 0) < rank
         if rb:
-            return RANKS.get(b.rules.get(rule, ""), 0) < rank
+            return RANK.get(b.rules.get(rule, ""), 0) < rank
         return False
 
     @staticmethod
@@ -555,13 +549,13 @@ class Explainer:
         return {
             "set": dict(changes),
             "recommendation": got.recommendation,
-            "rules_stop": sorted((r for r in now.rules if r not in got.rules), key=_rule_order),
-            "rules_start": sorted((r for r in got.rules if r not in now.rules), key=_rule_order),
+            "rules_stop": sorted((r for r in now.rules if r not in got.rules), key=rule_order),
+            "rules_start": sorted((r for r in got.rules if r not in now.rules), key=rule_order),
             # Rules that fire before and after with another outcome (HR-05 refuse -> escalate_senior):
             # for the text forms; the JSON keeps the shape of the issue.
             "_changed": [
                 (r, now.rules[r], got.rules[r])
-                for r in sorted(now.rules, key=_rule_order)
+                for r in sorted(now.rules, key=rule_order)
                 if r in got.rules and got.rules[r] != now.rules[r]
             ],
         }
@@ -590,21 +584,11 @@ class Explainer:
         return {
             "reference": doc.get("reference"),
             "recommendation": now.recommendation,
-            "decisive": [
-                {
-                    "field": d["field"],
-                    "options": [
-                        {"value": o["value"], "recommendation": o["recommendation"], "rules": o["rules"]}
-                        for o in d["options"]
-                    ],
-                }
-                for d in decisive
-            ],  # fmt: skip
+            "decisive": decisive,
             "what_if": what_if,
             "no_change": no_change,
             "_missing": now.missing,
             "_truncated": budget.exhausted,
-            "_still_missing": {d["field"]: [o["missing"] for o in d["options"]] for d in decisive},
         }
 
 
@@ -627,14 +611,14 @@ class _Budget:
 
 def public(explanation: dict[str, Any]) -> dict[str, Any]:
     """The JSON shape of the judgement issue, without what only the text forms use."""
-    out = {k: v for k, v in explanation.items() if not k.startswith("_")}
-    out["what_if"] = [{k: v for k, v in w.items() if not k.startswith("_")} for w in out["what_if"]]
+    out = _shown(explanation)
+    out["what_if"] = [_shown(w) for w in out["what_if"]]
+    out["decisive"] = [{**d, "options": [_shown(o) for o in d["options"]]} for d in out["decisive"]]
     return out
 
 
-def _rule_order(rule_id: str) -> tuple[str, int, str]:
-    head, _, tail = rule_id.rpartition("-")
-    return (head, int(tail), rule_id) if tail.isdigit() else (rule_id, 0, rule_id)
+def _shown(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if not k.startswith("_")}
 
 
 def explainer_for(ruleset: Any) -> Explainer:

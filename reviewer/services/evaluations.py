@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from reviewer import request as rq
 from reviewer.errors import IntegrityProblem, NotFound
+from reviewer.export.text import information_request
 from reviewer.models import AuditEvent, Request, RuleSetState, RuleSetVersion
 from reviewer.rules import RuleSet, compiled, load_bundled
 from reviewer.rules.explain import explainer_for
@@ -93,6 +94,11 @@ class Explained:
     explanation: dict[str, Any]
     document: dict[str, Any]
     ruleset: RuleSet
+
+    def draft(self) -> str:
+        """The drafted request for information to sales (`export.text.information_request`)."""
+        return information_request(self.explanation, self.document, self.ruleset.titles,
+                                   self.ruleset.asking)  # fmt: skip
 
 
 def explain_stored(session: Session, req: Request) -> Explained:

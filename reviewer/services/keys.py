@@ -41,7 +41,7 @@ class Recorded:
     fingerprint: str
     subject: str
     not_after: str
-    pem: str
+    cert: Any  # the parsed certificate (cryptography's x509.Certificate)
 
 
 def recorded(session: Session) -> list[Recorded]:
@@ -57,7 +57,7 @@ def recorded(session: Session) -> list[Recorded]:
         if not row.key.endswith(digest[:48]):
             continue  # a row whose name is not its certificate's: verify names it
         out.append(Recorded(digest, cert.subject.rfc4514_string(),
-                            cert.not_valid_after_utc.strftime("%Y-%m-%d"), row.value))  # fmt: skip
+                            cert.not_valid_after_utc.strftime("%Y-%m-%d"), cert))  # fmt: skip
     return out
 
 

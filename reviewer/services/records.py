@@ -36,6 +36,7 @@ from reviewer.services import keys
 from reviewer.services.audit import record_hash
 from reviewer.services.evaluations import verified_rules
 from reviewer.services.settings import get_setting
+from reviewer.vocabulary import ORG_SETTINGS
 
 PDF_OUTCOMES = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS, Outcome.REFUSE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -83,7 +84,7 @@ def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
     if rule_set is not None:  # what the facts needed and what would have changed it
         ruleset = verified_rules(session, rule_set)
         e = explainer_for(ruleset).explain(document)
-        judgement = explanation_lines(e, {r.id: r.title for r in ruleset.rules})
+        judgement = explanation_lines(e, ruleset.titles)
     return {
         "judgement": judgement,
         "history": history,
@@ -265,9 +266,9 @@ def verify_pdf(session: Session, path: str) -> list[str]:
     problems = []
     certs = keys.recorded(session)
     if certs or b"/ByteRange" in data:
-        from reviewer.export.signing import check_signature, load_pem
+        from reviewer.export.signing import check_signature
 
-        problems += check_signature(data, [load_pem(c.pem) for c in certs]).problems
+        problems += check_signature(data, [c.cert for c in certs]).problems
     keywords = str(meta.get("/Keywords", ""))
     m = re.search(r"record-hash:([0-9a-f]{64})", keywords)
     if not m:
@@ -316,7 +317,7 @@ def _export_values(session: Session, meta: dict[str, Any], flat: str, record: di
         if event is None or event.hash != digest or seq < (record["event_seq"] or 0):
             problems.append(f"the chain head it prints ({seq}:{digest[:16]}...) is not this database's")
         values["head_seq"], values["head_hash"] = seq, digest
-        organisation = "Reviewer"
+        organisation = ORG_SETTINGS["organisation_name"].default
         for (payload,) in session.execute(
             select(AuditEvent.payload).where(AuditEvent.action == "settings", AuditEvent.seq <= seq)
             .order_by(AuditEvent.seq)
@@ -363,7 +364,7 @@ def _compare_rendering(session: Session, reader: Any, meta: dict[str, Any], flat
 def verify_pdf_offline(path: str, cert: str) -> list[str]:
     """What can be checked without the database: the signature, against the organisation's
     certificate given as a PEM file or as its SHA-256 fingerprint."""
-    from reviewer.export.signing import check_signature, load_pem
+    from reviewer.export.signing import check_signature, embedded_certificate, load_pem
 
     try:
         with open(path, "rb") as fh:
@@ -377,8 +378,6 @@ def verify_pdf_offline(path: str, cert: str) -> list[str]:
             return first.problems
         if first.signer_fingerprint != wanted:
             return [f"signed with certificate {first.signer_fingerprint[:16]}..., not {wanted[:16]}..."]
-        from reviewer.export.signing import embedded_certificate
-
         trusted = [embedded_certificate(data)]
     else:
         try:

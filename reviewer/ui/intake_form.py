@@ -117,7 +117,6 @@ class IntakeForm(QWidget):
                                    "facts to ask for and what would change it.</i></p>")  # fmt: skip
             return
         e = explainer_for(self.ruleset).explain(doc)
-        titles = {r.id: r.title for r in self.ruleset.rules}
         rec = e["recommendation"]
         findings = "".join(
             f"<li>{escape(f.rule.id)} {escape(f.outcome.replace('_', ' '))}: {escape(f.rule.title)}</li>"
@@ -125,7 +124,7 @@ class IntakeForm(QWidget):
         )
         self.judgement.setHtml(f"<h3>Recommendation: {rec.replace('_', ' ')}</h3>"
                                + (f"<ul>{findings}</ul>" if findings else "")
-                               + judgement_html(e, titles))  # fmt: skip
+                               + judgement_html(e, self.ruleset.titles))  # fmt: skip
 
     def _editor(self, path: str, t: rq.FieldType) -> Any:
         name = path.replace(".", " ").replace("_", " ")

@@ -4,19 +4,18 @@ escaped."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from reviewer.export.text import TRUNCATED
+from reviewer.export.text import NO_LOWER, NOTHING, TRUNCATED, json_value, rules_moved
 from reviewer.vocabulary import Recommendation, field_label
 
 COLOURS = {r.value: r.colour for r in Recommendation}
 
 
 def _value(value: Any) -> str:
-    return escape(json.dumps(value, ensure_ascii=False))
+    return escape(json_value(value))
 
 
 def _outcome(outcome: str) -> str:
@@ -48,18 +47,14 @@ def judgement_html(e: Mapping[str, Any] | None, titles: Mapping[str, str]) -> st
         parts.append("<h3>What would change it</h3><ul>")
         for w in e["what_if"]:
             change = " and ".join(f"<code>{escape(p)}</code> = {_value(v)}" for p, v in w["set"].items())
-            moved = [f"{r} stops" for r in w["rules_stop"]] + [f"{r} starts" for r in w["rules_start"]]
-            moved += [
-                f"{r} {a.replace('_', ' ')} → {b.replace('_', ' ')}" for r, a, b in w.get("_changed", ())
-            ]
+            moved = rules_moved(w, "→", words=True)
             parts.append(f"<li>{change} → {_outcome(w['recommendation'])} ({escape(', '.join(moved))})</li>")
         parts.append("</ul>")
     elif e["recommendation"] != "approve":
-        parts.append("<h3>What would change it</h3><p>No change of one or two known facts gives a "
-                     "lower recommendation.</p>")  # fmt: skip
+        parts.append(f"<h3>What would change it</h3><p>{escape(NO_LOWER.capitalize())}</p>")
     for n in e["no_change"]:
         parts.append(f"<p><b>{escape(n['rule'])}</b> {escape(titles.get(n['rule'], ''))}: "
                      f"{escape(n['reason'])}.</p>")  # fmt: skip
     if e.get("_truncated"):
         parts.append(f"<p><i>{escape(TRUNCATED)}</i></p>")
-    return "".join(parts) or "<p>Nothing stands in the way: no fact is needed and none would change it.</p>"
+    return "".join(parts) or f"<p>{escape(NOTHING)}</p>"

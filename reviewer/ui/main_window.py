@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 from reviewer import settings
 from reviewer.context import Context, open_database
 from reviewer.errors import IntegrityProblem, ReviewerError
-from reviewer.export.text import information_request
 from reviewer.rules import RuleSet
 from reviewer.services import evaluations, importing, queries, records, rulesets, workflow
 from reviewer.services.queries import QueueQuery
@@ -668,7 +667,4 @@ def _explain_into(session: Any, data: Any) -> None:
         e = evaluations.explain_stored(session, queries.get_request(session, data["reference"]))
     except ReviewerError:  # an integrity problem is the evaluation's to report
         return
-    titles = {r.id: r.title for r in e.ruleset.rules}
-    asking = {r.id for r in e.ruleset.rules if r.outcome == "needs_information"}
-    data["explanation"], data["titles"] = e.explanation, titles
-    data["draft"] = information_request(e.explanation, e.document, titles, asking)
+    data["explanation"], data["titles"], data["draft"] = e.explanation, e.ruleset.titles, e.draft()
