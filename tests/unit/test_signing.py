@@ -173,3 +173,10 @@ def test_a_wrong_passphrase_or_an_open_key_file_stops_the_export(signed, tmp_pat
     os.chmod(settings.signing_key_file(), 0o644)
     code, _out, err = signed("export-pdf", "R-CJK", "--out", str(tmp_path / "x"), user=ADMIN)
     assert code == 7 and "readable by others" in err
+
+
+def test_a_certificate_edited_in_the_database_is_named_and_trusted_no_more(signed):
+    signed.sql("UPDATE settings SET value = replace(value, 'A', 'B') WHERE key LIKE 'signing_cert.%'")
+    code, out, _ = signed("verify", "--pdf", str(signed.record), user=ADMIN)
+    assert code == 1 and "setting signing_cert." in out
+    assert f"PROBLEM {signed.record}: signed with certificate" in out
