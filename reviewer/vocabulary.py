@@ -257,3 +257,44 @@ def field_label(path: str) -> str:
 def value_label(value: str) -> str:
     """A stored enumeration value in words (`government_agency` -> `government agency`)."""
     return value.replace("_", " ")
+
+
+# --------------------------------------------------------------------------- findings and events
+
+OVERRIDE_WORDS = {
+    "never": "no one may approve",
+    "committee": "approval needs two seniors",
+}
+
+
+def finding_words(outcome: str, override: str | None = None) -> str:
+    """A finding's outcome in words, with its override level: `Refuse (no one may approve)`."""
+    words = Recommendation.label_of(outcome)
+    if override:
+        words += f" ({OVERRIDE_WORDS.get(override, 'override ' + override)})"
+    return words
+
+
+def event_words(action: str, payload: dict[str, object]) -> str:
+    """An audit event of a request in words, for its history (window and PDF record)."""
+    decision = f" {payload['decision']}" if "decision" in payload else ""
+    if action == "import":
+        return "received"
+    if action == "update":
+        return f"new version {payload.get('version', '')}".rstrip()
+    if action == "decide":
+        outcome = Outcome.label_of(str(payload.get("outcome", "")))
+        checked = ", awaiting a second check" if payload.get("checker_needed") else ""
+        return f"decided{decision}: {outcome}{checked}"
+    if action == "return":
+        return f"returned for information (decision{decision})"
+    if action == "check":
+        if payload.get("result") == "confirm":
+            return f"checked: decision{decision} confirmed"
+        return f"checked: decision{decision} refused, back to its decider"
+    if action == "condition":
+        status = ConditionStatus.label_of(str(payload.get("status", "")))
+        return f"condition {payload.get('condition', '')} marked {status.lower()}"
+    words = {"claim": "claimed", "release": "released", "take_over": "taken over",
+             "reopen": "reopened", "reevaluate": "evaluated again after a rule-engine upgrade"}  # fmt: skip
+    return words.get(action, action.replace("_", " "))

@@ -33,9 +33,13 @@ from reportlab.platypus import (
 )
 
 from reviewer.export.text import roles_text, utc_text
-from reviewer.vocabulary import Outcome, Recommendation, field_label
+from reviewer.vocabulary import Outcome, Recommendation, field_label, finding_words
 
 FONT, BOLD, FALLBACK = "Reviewer-Sans", "Reviewer-Sans-Bold", "Reviewer-CJK"
+RENDERER = 2
+"""The layout's version, in every record's keywords (`renderer:2`): `verify --pdf` compares a
+record page by page with a rendering of the same layout, so a change to what a record prints
+or where raises it. Records without the mark are version 1 (before the mark existed)."""
 OUTCOME_WORDS = {o.value: (o.label, colors.HexColor(o.colour)) for o in Outcome}
 FINDING_COLOURS = {r.value: r.colour for r in Recommendation}
 
@@ -331,6 +335,11 @@ def _show(value: Any) -> str:
     )
 
 
+def missing_words(fields: list[str]) -> str:
+    """Missing facts in words with their field names: `Organisation type (customer.org_type)`."""
+    return ", ".join(f"{field_label(m)} ({m})" for m in fields)
+
+
 def _section(doc: dict[str, Any], name: str, fields: list[str]) -> list[tuple[str, Any]]:
     section = doc.get(name)
     return [(field_label(f"{name}.{f}"), _show(section.get(f) if section else None)) for f in fields]
@@ -405,7 +414,7 @@ def build_story(record: dict[str, Any]) -> list[Any]:
                 ("Customer", doc["customer"]["name"]),
                 (
                     "Recommendation",
-                    f"{ev['recommendation'].replace('_', ' ')} "
+                    f"{Recommendation.label_of(ev['recommendation'])} "
                     f"({len(ev['findings'])} findings, rule set {ev['rule_set']})",
                 ),
                 ("Decided by", record["decider"]),
@@ -518,26 +527,25 @@ def build_story(record: dict[str, Any]) -> list[Any]:
     story.append(Lines("2. The evaluation", st["h2"]))
     story.append(
         Paragraph(
-            f"Recommendation: <b>{escape(ev['recommendation'].replace('_', ' '))}</b> under rule set "
+            f"Recommendation: <b>{escape(Recommendation.label_of(ev['recommendation']))}</b> under rule set "
             f"{escape(ev['rule_set'])} ({len(ev['findings'])} findings)",
             st["body"],
         )
     )
     for f in ev["findings"]:
         colour_hex = FINDING_COLOURS.get(f["outcome"], "#101828")
-        override = f" (override {f['override']})" if f["override"] else ""
+        words = escape(finding_words(f["outcome"], f["override"]))
         parts: list[Flowable] = [
             Paragraph(f"<b>{escape(f['rule'])} {text(f['title'])}</b> — "
-                      f'<font color="{colour_hex}"><b>{escape(f["outcome"])}{override}</b>'
-                      "</font>", st["body"]),
+                      f'<font color="{colour_hex}"><b>{words}</b></font>', st["body"]),
             para(f["explanation"], st["cell"])]  # fmt: skip
         if f["missing"]:
-            parts.append(para("Missing: " + ", ".join(f["missing"]), st["cell"]))
+            parts.append(para("Missing: " + missing_words(f["missing"]), st["cell"]))
         parts.append(para("Source: " + f["source"], st["small"]))
         parts.append(Spacer(1, 1.5 * mm))
         story.append(KeepTogether(parts))
     missing = list(dict.fromkeys(m for f in ev["findings"] for m in f["missing"]))
-    story.append(para("Missing facts: " + (", ".join(missing) if missing else "none"), st["body"]))
+    story.append(para("Missing facts: " + (missing_words(missing) if missing else "none"), st["body"]))
     if record.get("judgement"):
         story.append(Lines("What the facts decide", st["sub"]))
         for line in record["judgement"]:
@@ -563,7 +571,7 @@ def build_story(record: dict[str, Any]) -> list[Any]:
     ], st))  # fmt: skip
     if record.get("history"):
         story.append(Lines("The request's history up to this decision", st["sub"]))
-        story.append(_table([(f"{utc_text(e['time'])}", f"{e['action'].replace('_', ' ')} by {e['actor']}")
+        story.append(_table([(f"{utc_text(e['time'])}", f"{e['words']} by {e['actor']}")
                              for e in record["history"]], st))  # fmt: skip
     drawing = QrCode(record["record_hash"], 32 * mm)
     integrity = _table([
@@ -613,7 +621,7 @@ def render(record: dict[str, Any], path: str | io.BytesIO) -> None:
         subject=f"{OUTCOME_WORDS[record['outcome']][0]}: {record['reference']} "
                 f"(record hash {record['record_hash']})",
         # The stubs type keywords as a list; ReportLab hands them to Canvas.setKeywords, a text.
-        keywords=f"record-hash:{record['record_hash']}",  # type: ignore[arg-type]
+        keywords=f"record-hash:{record['record_hash']} renderer:{RENDERER}",  # type: ignore[arg-type]
         creator="Reviewer",
     )  # fmt: skip
     doc.build(build_story(record), canvasmaker=_page_numbers(label))

@@ -15,7 +15,7 @@ from typing import Any
 
 from reviewer.request import terminal_safe
 from reviewer.rules import RANK
-from reviewer.vocabulary import field_label, value_label
+from reviewer.vocabulary import Recommendation, field_label, value_label
 
 
 def roles_text(roles: str | None) -> str:
@@ -139,15 +139,20 @@ def rules_moved(w: Mapping[str, Any], arrow: str = "->", words: bool = False) ->
     fires before and after with another outcome `HR-05 refuse -> escalate_senior`."""
 
     def shown(outcome: str) -> str:
-        return value_label(outcome) if words else outcome
+        return Recommendation.label_of(outcome) if words else outcome
 
     return ([f"{r} stops" for r in w["rules_stop"]] + [f"{r} starts" for r in w["rules_start"]]
             + [f"{r} {shown(a)} {arrow} {shown(b)}" for r, a, b in w.get("_changed", ())])  # fmt: skip
 
 
-def explanation_lines(e: Mapping[str, Any], titles: Mapping[str, str]) -> list[str]:
+def explanation_lines(e: Mapping[str, Any], titles: Mapping[str, str], words: bool = False) -> list[str]:
     """Decisive facts, what would change it and what no change lifts, for a person (and the
-    PDF record). `titles`: rule id -> title."""
+    PDF record, `words`: recommendations in the vocabulary's words, not their codes).
+    `titles`: rule id -> title."""
+
+    def rec(code: str) -> str:
+        return Recommendation.label_of(code) if words else code
+
     lines: list[str] = []
     if e["decisive"]:
         lines.append("Decisive facts (ask sales for these):")
@@ -160,14 +165,15 @@ def explanation_lines(e: Mapping[str, Any], titles: Mapping[str, str]) -> list[s
                     open_ = left[:4]
                     more = f" ({', '.join(open_)}{', ...' if len(left) > 4 else ''})" if open_ else ""
                     lines.append(
-                        f"    = {json_value(o['value'])} -> needs_information still{more}; {settles}"
+                        f"    = {json_value(o['value'])} -> {rec('needs_information')} still{more}; {settles}"
                     )
                 else:
-                    lines.append(f"    = {json_value(o['value'])} -> {o['recommendation']} ({settles})")
+                    lines.append(f"    = {json_value(o['value'])} -> {rec(o['recommendation'])} ({settles})")
     if e["what_if"]:
         lines.append("What would change it:")
         for w in e["what_if"]:
-            lines.append(f"  {_changes(w['set'])} -> {w['recommendation']} ({', '.join(rules_moved(w))})")
+            moved = ", ".join(rules_moved(w, words=words))
+            lines.append(f"  {_changes(w['set'])} -> {rec(w['recommendation'])} ({moved})")
     elif e["recommendation"] != "approve":
         lines.append(f"What would change it: {NO_LOWER}")
     for n in e["no_change"]:

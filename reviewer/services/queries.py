@@ -28,7 +28,7 @@ from reviewer.models import (
 )
 from reviewer.request import fold
 from reviewer.rules import compiled, expand_evaluation
-from reviewer.vocabulary import View
+from reviewer.vocabulary import View, event_words
 
 COLUMNS: list[tuple[str, Any]] = [
     ("Reference", Request.reference),
@@ -243,6 +243,7 @@ class EventRow(TypedDict):
     time: str
     actor: str
     action: str
+    words: str  # the event in words (vocabulary.event_words)
 
 
 class RequestData(TypedDict):
@@ -298,7 +299,13 @@ def show(session: Session, reference: str) -> RequestData:
                     RequestVersion.request_id == req.id).order_by(RequestVersion.version)
                 ).scalars()]  # fmt: skip
     events = [
-        EventRow(seq=e.seq, time=e.time, actor=e.actor, action=e.action)
+        EventRow(
+            seq=e.seq,
+            time=e.time,
+            actor=e.actor,
+            action=e.action,
+            words=event_words(e.action, json.loads(e.payload)),
+        )
         for e in session.execute(
             select(AuditEvent).where(AuditEvent.reference == reference).order_by(AuditEvent.seq)
         ).scalars()

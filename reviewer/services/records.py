@@ -36,7 +36,7 @@ from reviewer.services import keys
 from reviewer.services.audit import record_hash
 from reviewer.services.evaluations import verified_rules
 from reviewer.services.settings import get_setting
-from reviewer.vocabulary import ORG_SETTINGS
+from reviewer.vocabulary import ORG_SETTINGS, event_words
 
 PDF_OUTCOMES = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS, Outcome.REFUSE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -74,7 +74,8 @@ def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
     # The request's history in brief, up to the event that made this decision final: later
     # events (a reopening, a new decision) never change a record once exported.
     history = [
-        {"seq": e.seq, "time": e.time, "actor": e.actor, "action": e.action}
+        {"seq": e.seq, "time": e.time, "actor": e.actor, "action": e.action,
+         "words": event_words(e.action, json.loads(e.payload))}
         for e in session.execute(
             select(AuditEvent).where(AuditEvent.reference == req.reference,
                                      AuditEvent.seq <= (d.event_seq or 0)).order_by(AuditEvent.seq)
@@ -84,7 +85,7 @@ def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
     if rule_set is not None:  # what the facts needed and what would have changed it
         ruleset = verified_rules(session, rule_set)
         e = explainer_for(ruleset).explain(document)
-        judgement = explanation_lines(e, ruleset.titles)
+        judgement = explanation_lines(e, ruleset.titles, words=True)
     return {
         "judgement": judgement,
         "history": history,
@@ -265,10 +266,12 @@ def verify_pdf(session: Session, path: str) -> list[str]:
         return [f"not a readable PDF ({exc})"]
     problems = []
     certs = keys.recorded(session)
+    signed_ok = False
     if certs or b"/ByteRange" in data:
         from reviewer.export.signing import check_signature
 
         problems += check_signature(data, [c.cert for c in certs]).problems
+        signed_ok = bool(certs) and not problems
     keywords = str(meta.get("/Keywords", ""))
     m = re.search(r"record-hash:([0-9a-f]{64})", keywords)
     if not m:
@@ -286,7 +289,7 @@ def verify_pdf(session: Session, path: str) -> list[str]:
         problems.append("the decision in the database no longer matches its record hash "
                         "(changed after export)")  # fmt: skip
     record = decision_record(session, decision.id)
-    problems += _compare_rendering(session, reader, meta, flat, record)
+    problems += _compare_rendering(session, reader, meta, flat, record, signed_ok)
     checks = {
         "reference": record["reference"],
         "outcome": Outcome(record["outcome"]).label,
@@ -334,15 +337,26 @@ def _export_values(session: Session, meta: dict[str, Any], flat: str, record: di
 
 
 def _compare_rendering(session: Session, reader: Any, meta: dict[str, Any], flat: str,
-                       record: dict[str, Any]) -> list[str]:  # fmt: skip
+                       record: dict[str, Any], signed_ok: bool) -> list[str]:  # fmt: skip
     """The record's whole printed content against a rendering of the stored decision with
     the export-time values read from the PDF: page count, every page's text, and the
     metadata title, subject and keywords. A stamped, added, removed or re-rendered page is
-    named."""
+    named. A record of an earlier layout (an earlier version of Reviewer) cannot be rendered
+    again: a valid signature by one of the organisation's certificates vouches for it."""
     from pypdf import PdfReader
 
-    from reviewer.export.pdf import render_bytes
+    from reviewer.export.pdf import RENDERER, render_bytes
 
+    m = re.search(r"renderer:(\d+)", str(meta.get("/Keywords", "")))
+    made_by = int(m.group(1)) if m else 1
+    if made_by > RENDERER:
+        return [f"made by a later version of Reviewer (layout {made_by}; this one has {RENDERER}): "
+                "check it with that version"]  # fmt: skip
+    if made_by < RENDERER:  # an earlier layout: its signature vouches for the pages
+        if signed_ok:
+            return []
+        return [f"made with an earlier layout ({made_by}), which this version cannot render page "
+                "by page, and not validly signed: its pages cannot be checked"]  # fmt: skip
     values, problems = _export_values(session, meta, flat, record)
     if problems:
         return problems

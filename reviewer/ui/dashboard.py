@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QTextBrowser, QVBoxLayout, QW
 
 from reviewer.rules import RuleSet
 from reviewer.ui.request_view import COLOURS
+from reviewer.vocabulary import Recommendation, Status
 
 STATUS_COLOURS = {"new": "#175cd3", "in_review": "#9a6700", "awaiting_second": "#c4320a",
                   "decided": "#1b7f3b", "returned": "#6941c6"}  # fmt: skip
@@ -80,10 +81,10 @@ class Dashboard(QWidget):
     def show_data(self, data: dict[str, Any]) -> None:
         order = ["refuse", "needs_information", "escalate_senior", "escalate_second", "conditions", "approve"]
         recs = data["recommendation"]
-        self.by_rec.set_items([(k.replace("_", " "), recs.get(k, 0), COLOURS[k]) for k in order])
+        self.by_rec.set_items([(Recommendation.label_of(k), recs.get(k, 0), COLOURS[k]) for k in order])
         statuses = data["status"]
         self.by_status.set_items(
-            [(k.replace("_", " "), statuses.get(k, 0), STATUS_COLOURS[k]) for k in STATUS_COLOURS]
+            [(Status.label_of(k), statuses.get(k, 0), STATUS_COLOURS[k]) for k in STATUS_COLOURS]
         )
         self.per_week.set_items([(k, v, "#475467") for k, v in data["decisions_per_week"].items()])
         colour = "#b42318" if data["conditions_overdue"] else "#1b7f3b"

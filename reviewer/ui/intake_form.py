@@ -31,6 +31,7 @@ from reviewer.export.documents import csv_cell
 from reviewer.rules import RuleSet
 from reviewer.rules.explain import explainer_for
 from reviewer.ui.judgement import judgement_html
+from reviewer.vocabulary import Recommendation, field_label, finding_words
 
 UNKNOWN = "unknown"
 
@@ -71,7 +72,7 @@ class IntakeForm(QWidget):
             row = QVBoxLayout()
             row.addWidget(editor)
             row.addWidget(message)
-            label = path.split(".")[-1].replace("_", " ") + (" *" if t.required else "")
+            label = field_label(path) + (" *" if t.required else "")
             form.addRow(label, row)
             self.editors[path] = editor
             self.messages[path] = message
@@ -119,10 +120,10 @@ class IntakeForm(QWidget):
         e = explainer_for(self.ruleset).explain(doc)
         rec = e["recommendation"]
         findings = "".join(
-            f"<li>{escape(f.rule.id)} {escape(f.outcome.replace('_', ' '))}: {escape(f.rule.title)}</li>"
+            f"<li>{escape(f.rule.id)} {escape(finding_words(f.outcome))}: {escape(f.rule.title)}</li>"
             for f in self.ruleset.evaluate(doc).findings
         )
-        self.judgement.setHtml(f"<h3>Recommendation: {rec.replace('_', ' ')}</h3>"
+        self.judgement.setHtml(f"<h3>Recommendation: {escape(Recommendation.label_of(rec))}</h3>"
                                + (f"<ul>{findings}</ul>" if findings else "")
                                + judgement_html(e, self.ruleset.titles))  # fmt: skip
 

@@ -19,7 +19,8 @@ def _value(value: Any) -> str:
 
 
 def _outcome(outcome: str) -> str:
-    return f'<b style="color:{COLOURS.get(outcome, "#101828")}">{escape(outcome.replace("_", " "))}</b>'
+    colour = COLOURS.get(outcome, "#101828")
+    return f'<b style="color:{colour}">{escape(Recommendation.label_of(outcome))}</b>'
 
 
 def judgement_html(e: Mapping[str, Any] | None, titles: Mapping[str, str]) -> str:

@@ -10,8 +10,9 @@ from typing import Any
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from reviewer import request as rq
+from reviewer.export.text import utc_text
 from reviewer.ui.judgement import judgement_html
-from reviewer.vocabulary import SECTION_LABELS, Recommendation, field_label
+from reviewer.vocabulary import SECTION_LABELS, Outcome, Recommendation, field_label, finding_words
 
 COLOURS = {r.value: r.colour for r in Recommendation}
 ICONS = {"refuse": "✖", "needs_information": "?", "escalate_senior": "▲", "escalate_second": "◆",
@@ -44,7 +45,7 @@ def render(data: dict[str, Any]) -> str:
         f"<p>Status <b>{escape(data['status'])}</b> · version {data['version']} · assignee "
         f"{escape(data['assignee'] or '—')}</p>",
         f'<p style="background:{COLOURS[rec]};color:white;padding:6px;font-size:14pt">'
-        f"{ICONS[rec]} Recommendation: <b>{escape(rec.replace('_', ' '))}</b> "
+        f"{ICONS[rec]} Recommendation: <b>{escape(Recommendation.label_of(rec))}</b> "
         f"({len(ev['findings'])} findings, {escape(ev['rule_set'])})</p>",
         "<h3>Findings</h3>",
     ]
@@ -52,10 +53,9 @@ def render(data: dict[str, Any]) -> str:
         parts.append("<p>No rule fired: nothing stands in the way.</p>")
     for f in ev["findings"]:
         colour = COLOURS.get(f["outcome"], "#101828")
-        override = f" (override {escape(f['override'])})" if f["override"] else ""
         parts.append(
             f'<p><span style="color:{colour}"><b>{ICONS.get(f["outcome"], "")} {escape(f["rule"])} '
-            f"{escape(f['outcome'].replace('_', ' '))}{override}</b></span> — "
+            f"{escape(finding_words(f['outcome'], f['override']))}</b></span> — "
             f"{escape(f['title'])}<br>{escape(f['explanation'])}"
             + (f"<br><i>missing: {escape(', '.join(f['missing']))}</i>" if f["missing"] else "")
             + f'<br><span style="color:#667085">source: {escape(f["source"])}</span></p>'
@@ -87,7 +87,7 @@ def render(data: dict[str, Any]) -> str:
     for d in data["decisions"]:
         state = "final" if d["final"] else ("rejected at check" if d["rejected"] else "awaiting check")
         parts.append(
-            f"<p><b>#{d['number']} {escape(d['outcome'].replace('_', ' '))}</b> ({state}) by "
+            f"<p><b>#{d['number']} {escape(Outcome.label_of(d['outcome']))}</b> ({state}) by "
             f"{escape(d['decider'] or '')}"
             + (f", checked by {escape(d['checker'])}" if d["checker"] else "")
             + f" — on version {d['request_version']} under {escape(d['rule_set'])}<br>"
@@ -114,7 +114,8 @@ def render(data: dict[str, Any]) -> str:
     parts.append(
         "<h3>Audit events</h3><ul>"
         + "".join(
-            f"<li>{e['seq']} · {escape(e['time'][:19])} · {escape(e['actor'])} · {escape(e['action'])}</li>"
+            f"<li>{e['seq']} · {escape(utc_text(e['time']))} · {escape(e['actor'])} · "
+            f"{escape(e['words'])}</li>"
             for e in data["events"]
         )
         + "</ul>"

@@ -132,10 +132,10 @@ def test_dashboard_and_rule_set_tabs(qtbot, cli):
     window, _ = window_for(qtbot, cli.url, "rev1")
     qtbot.waitUntil(lambda: bool(window.dashboard.by_rec.items), timeout=10_000)
     recs = {label: value for label, value, _c in window.dashboard.by_rec.items}
-    assert sum(recs.values()) == 12 and recs["refuse"] == 3
+    assert sum(recs.values()) == 12 and recs["Refuse"] == 3
     statuses = {label: value for label, value, _c in window.dashboard.by_status.items}
-    assert statuses["new"] == 12
-    assert "refuse: 3" in window.dashboard.by_rec.accessibleDescription()
+    assert statuses["New"] == 12
+    assert "Refuse: 3" in window.dashboard.by_rec.accessibleDescription()
     qtbot.waitUntil(lambda: "HR-29" in window.rules_view.toPlainText(), timeout=10_000)
     text = window.rules_view.toPlainText()
     assert "human-rights@1" in text and "moratorium_countries" in text

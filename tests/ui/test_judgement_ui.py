@@ -21,7 +21,7 @@ def test_the_request_view_shows_decisive_facts_and_what_ifs(qtbot, cli):
     open_reference(qtbot, window, "EX-0005")
     text = window.view.toPlainText()
     assert "Decisive facts — ask sales" in text
-    assert "Cameras scale.cameras" in text and "51 → needs information; settles HR-19" in text
+    assert "Cameras scale.cameras" in text and "51 → Needs information; settles HR-19" in text
     # The same explanation the command prints.
     code, out, _ = cli("explain", "EX-0005", "--format", "json", user="rev1")
     assert code == 0
@@ -31,7 +31,7 @@ def test_the_request_view_shows_decisive_facts_and_what_ifs(qtbot, cli):
     open_reference(qtbot, window, "EX-0008")
     text = window.view.toPlainText()
     assert "What would change it" in text
-    assert "sites[0].public_accommodation = false → conditions (HR-13 stops)" in text
+    assert "sites[0].public_accommodation = false → With conditions (HR-13 stops)" in text
 
 
 def test_returning_proposes_the_drafted_request_for_information_and_keeps_it(qtbot, cli):
@@ -73,13 +73,13 @@ def test_the_intake_form_explains_as_you_type(qtbot, cli):
     qtbot.keyClicks(form.editors["received_on"], "2026-11-30")
     qtbot.keyClicks(form.editors["customer.name"], "Corner Shop")
     qtbot.waitUntil(
-        lambda: "Recommendation: needs information" in form.judgement.toPlainText(), timeout=5_000
+        lambda: "Recommendation: Needs information" in form.judgement.toPlainText(), timeout=5_000
     )
     assert "Org type customer.org_type" in form.judgement.toPlainText() or "customer.org_type" in (
         form.judgement.toPlainText())  # fmt: skip
     org = form.editors["customer.org_type"]
     org.setCurrentIndex(org.findData("police"))
     form.editors["customer.country"].setText("US")
-    qtbot.waitUntil(lambda: "Recommendation: refuse" in form.judgement.toPlainText(), timeout=5_000)
+    qtbot.waitUntil(lambda: "Recommendation: Refuse" in form.judgement.toPlainText(), timeout=5_000)
     assert "HR-01" in form.judgement.toPlainText()
     assert "no change of the request's use makes this acceptable" in form.judgement.toPlainText()

@@ -126,7 +126,7 @@ def test_the_record_says_what_would_have_changed_the_outcome(decided, tmp_path):
     text, _p, _m = pdf_text(tmp_path / "w" / "R-WHATIF-d1.pdf")
     flat = " ".join(text.split())
     assert "What the facts decide" in flat and "What would change it:" in flat
-    assert "scale.cameras = 50 -> conditions (HR-19 stops)" in flat
+    assert "scale.cameras = 50 -> With conditions (HR-19 stops)" in flat
 
 
 HEADINGS = {"1. The request", "2. The evaluation", "3. The decision", "4. Sign-off", "5. Integrity",
@@ -153,7 +153,7 @@ def test_verify_compares_every_page_with_a_rendering_and_stays_valid_after_later
     genuine = tmp_path / "R-GERMAN-d1.pdf"
     _text, pages, _m = pdf_text(genuine)
     history = " ".join(" ".join(pages).split())
-    assert "The request's history up to this decision" in history and "claim by" in history
+    assert "The request's history up to this decision" in history and "claimed by" in history
     # Later events: another request decided, the organisation renamed, this one reopened.
     ok(decided, "settings", "set", "organisation_name", "Renamed Office", user=ADMIN)
     ok(decided, "reopen", "R-GERMAN", "--reason", "Reopened to look at the new site list again.", user=ADMIN)
@@ -169,3 +169,39 @@ def test_verify_compares_every_page_with_a_rendering_and_stays_valid_after_later
     render(forged, str(tmp_path / "dropped.pdf"))
     code, out, _ = decided("verify", "--pdf", str(tmp_path / "dropped.pdf"), user=ADMIN)
     assert code == 1 and "differs from a rendering of the stored decision" in out
+
+
+SNAKE = re.compile(r"\b(needs_information|escalate_senior|escalate_second|approve_with_conditions|"
+                   r"take_over|override never)\b")  # fmt: skip
+
+
+def test_the_record_speaks_in_words_not_codes(decided, tmp_path):
+    """Outcomes, override levels, missing facts and the history in the words of the shared
+    vocabulary (the window prints the same), field labels as in the request format."""
+    from reviewer.vocabulary import event_words, field_label, finding_words
+
+    police = make({"customer.org_type": "police", "customer.country": "US", "customer.region": "WA"})
+    police["reference"] = "R-WORDS"
+    unknown = make({"customer.org_type": None})
+    unknown["reference"] = "R-UNKNOWN"
+    f = tmp_path / "w.jsonl"
+    f.write_text(rq.canonical_json(police) + "\n" + rq.canonical_json(unknown) + "\n")
+    ok(decided, "import", str(f), user=ADMIN)
+    for ref in ("R-WORDS", "R-UNKNOWN"):
+        ok(decided, "claim", ref, user=ADMIN)
+        ok(decided, "decide", ref, "--outcome", "refuse", "--justification", JUST, user=ADMIN)
+    ok(decided, "export-pdf", "R-WORDS", "R-UNKNOWN", "--out", str(tmp_path / "w"), user=ADMIN)
+    text, _p, _m = pdf_text(tmp_path / "w" / "R-WORDS-d1.pdf")
+    flat = " ".join(text.split())
+    text, _p, _m = pdf_text(tmp_path / "w" / "R-UNKNOWN-d1.pdf")
+    asking = " ".join(text.split())
+    assert f"Missing: {field_label('customer.org_type')} (customer.org_type)" in asking
+    assert "Needs information" in asking and not SNAKE.search(asking)
+    assert f"HR-01 Police department in a moratorium country — {finding_words('refuse', 'never')}" in flat
+    assert "Refuse (no one may approve)" in flat
+    assert "DPIA completed" in flat and "EU AI Act Art. 5 objective" in flat
+    assert event_words("decide", {"decision": 1, "outcome": "refuse"}) == "decided 1: Refused"
+    assert "received by" in flat and "claimed by" in flat and "decided 1: Refused by" in flat
+    assert not SNAKE.search(flat), SNAKE.search(flat)
+    shown = ok(decided, "show", "R-WORDS", "--format", "json", user=ADMIN)
+    assert '"words": "decided 1: Refused"' in shown.replace('":"', '": "')

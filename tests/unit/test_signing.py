@@ -180,3 +180,36 @@ def test_a_certificate_edited_in_the_database_is_named_and_trusted_no_more(signe
     code, out, _ = signed("verify", "--pdf", str(signed.record), user=ADMIN)
     assert code == 1 and "setting signing_cert." in out
     assert f"PROBLEM {signed.record}: signed with certificate" in out
+
+
+def test_a_record_of_an_earlier_layout_is_vouched_for_by_its_signature(signed, tmp_path, monkeypatch):
+    from reviewer.export import pdf
+
+    monkeypatch.setattr(pdf, "RENDERER", pdf.RENDERER - 1)  # as an earlier version exported it
+    ok(signed, "export-pdf", "R-CJK", "--out", str(tmp_path / "early"), user=ADMIN)
+    early = tmp_path / "early" / "R-CJK-d1.pdf"
+    assert f"renderer:{pdf.RENDERER}" in str(PdfReader(early).metadata["/Keywords"])
+    monkeypatch.undo()
+    assert f"OK {early}" in ok(signed, "verify", "--pdf", str(early), user=ADMIN).splitlines()
+    # Unsigned, nothing vouches for its pages: said so, not passed.
+    plain = PdfWriter(clone_from=str(early))
+    plain.write(tmp_path / "early-unsigned.pdf")
+    code, out, _ = signed("verify", "--pdf", str(tmp_path / "early-unsigned.pdf"), user=ADMIN)
+    assert code == 1 and "PROBLEM" in out
+
+
+def test_a_record_of_a_later_layout_asks_for_that_version(signed, tmp_path, monkeypatch):
+    from reviewer.export import pdf
+
+    monkeypatch.setattr(pdf, "RENDERER", pdf.RENDERER + 1)
+    ok(signed, "export-pdf", "R-CJK", "--out", str(tmp_path / "later"), user=ADMIN)
+    monkeypatch.undo()
+    code, out, _ = signed("verify", "--pdf", str(tmp_path / "later" / "R-CJK-d1.pdf"), user=ADMIN)
+    assert code == 1 and "made by a later version of Reviewer" in out
+
+
+def test_every_record_carries_its_layout_version(signed):
+    from reviewer.export import pdf
+
+    keywords = str(PdfReader(signed.record).metadata["/Keywords"])
+    assert keywords.endswith(f" renderer:{pdf.RENDERER}")
