@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 
 from reviewer.errors import InvalidInput, NotFound, NotPermitted
 from reviewer.models import Setting
-from reviewer.services.accounts import require_admin, team_mode
+from reviewer.services.accounts import find_account, require_admin, team_mode
 from reviewer.services.audit import Actor, Chain, utc_now
-from reviewer.vocabulary import ORG_SETTINGS, OrgSetting, certificate_setting
+from reviewer.vocabulary import ORG_SETTINGS, OrgSetting, Role, certificate_setting
 
 # Settings that hold a whole number, and its bounds.
 WHOLE_NUMBERS: dict[str, tuple[int, int]] = {"max_import_mb": (1, 4096)}
@@ -29,6 +29,15 @@ def get_setting(session: Session, key: str) -> str:
     declared = _declared(key)
     row = session.get(Setting, key)
     return row.value if row else declared.default
+
+
+def unset_for_admin(session: Session, actor: Actor, key: str) -> bool:
+    """True when the setting was never set and the actor is an admin, who can set it (the
+    window asks an admin for the organisation name instead of printing the default)."""
+    if session.get(Setting, key) is not None:
+        return False
+    account = find_account(session, actor.name)
+    return account is not None and account.active and Role.ADMIN in account.role_names
 
 
 def set_setting(session: Session, actor: Actor, key: str, value: str, internal: bool = False) -> str:

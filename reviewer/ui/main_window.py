@@ -34,7 +34,7 @@ from reviewer.rules import RuleSet
 from reviewer.services import evaluations, importing, queries, records, rulesets, workflow
 from reviewer.services.queries import QueueQuery
 from reviewer.services.rulesets import BacktestReport, VersionInfo
-from reviewer.services.settings import get_setting, set_setting
+from reviewer.services.settings import get_setting, set_setting, unset_for_admin
 from reviewer.services.verify import VerifyReport, verify
 from reviewer.ui import state
 from reviewer.ui.dashboard import Dashboard, RuleSetView
@@ -50,7 +50,7 @@ from reviewer.vocabulary import Recommendation, Status, View
 
 log = logging.getLogger(__name__)
 Loaded = tuple[int, list[int], list[Row], str]  # seq, ids, first page, status line
-Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo]]
+Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo], bool]
 Opened = tuple[int, queries.RequestData, dict[str, workflow.Allowed]]
 
 
@@ -343,19 +343,25 @@ class MainWindow(QMainWindow):
         def overview(_p: Progress) -> Overview:
             with ctx.db.read() as session:
                 return (queries.dashboard(session), rulesets.active_rules(session).ruleset,
-                        rulesets.list_versions(session))  # fmt: skip
+                        rulesets.list_versions(session),
+                        unset_for_admin(session, ctx.actor, "organisation_name"))  # fmt: skip
 
         self.op(work, title="Loading").success(self._loaded).run()
         self.op(overview, title="Dashboard").success(self._overview_loaded).run()
 
     def _overview_loaded(self, result: Overview) -> None:
-        data, ruleset, versions = result
+        data, ruleset, versions, ask_organisation = result
         self.dashboard.show_data(data)
         self.rulesets.show_versions(versions)  # type: ignore[arg-type]
         self.intake.set_ruleset(ruleset)
         if self._shown_rules != ruleset.sha256:
             self._shown_rules = ruleset.sha256
             self.rules_view.show_rules(ruleset)
+        # An admin is asked once (per database, on this machine) for the organisation's name,
+        # which every record prints at its top, instead of records printing the default.
+        if ask_organisation and state.load_text(state.ASKED_ORGANISATION) != self.ctx.db.url:
+            state.save(state.ASKED_ORGANISATION, self.ctx.db.url)
+            self.set_organisation(first=True)
 
     def _loaded(self, result: Loaded) -> None:
         seq, ids, first, line = result
@@ -476,7 +482,9 @@ class MainWindow(QMainWindow):
 
         return failed
 
-    def set_organisation(self) -> None:
+    def set_organisation(self, first: bool = False) -> None:
+        """Ask for the organisation name printed on every record; `first`: it was never set,
+        and records would print the default."""
         ctx = self.ctx
 
         def read(_p: Progress) -> str:
@@ -484,8 +492,13 @@ class MainWindow(QMainWindow):
                 return get_setting(session, "organisation_name")
 
         def ask(current: str) -> None:
-            name = self.dialogs.ask_text("Organisation name", "Printed at the top of every "
-                                         "PDF record (admins only):", current)  # fmt: skip
+            if first:
+                label = (f"Your organisation's name is not set: records print \"{current}\" at "
+                         "their top. The name to print on every PDF record:")  # fmt: skip
+                current = ""
+            else:
+                label = "Printed at the top of every PDF record (admins only):"
+            name = self.dialogs.ask_text("Organisation name", label, current)
             if not name or self._refuse_if_read_only("settings"):
                 return
 

@@ -8,6 +8,7 @@ from PySide6.QtCore import QByteArray, QSettings
 WINDOW_GEOMETRY = "window/geometry"  # QByteArray: saveGeometry()
 QUEUE_HEADER = "queue/header"  # QByteArray: the queue header's saveState()
 DARK_THEME = "view/dark"  # bool; unset: follow the system
+ASKED_ORGANISATION = "prompt/organisation"  # str: the database an admin was asked the name for
 
 
 def load_bytes(key: str) -> QByteArray | None:
@@ -17,6 +18,11 @@ def load_bytes(key: str) -> QByteArray | None:
 
 def save(key: str, value: object) -> None:
     QSettings().setValue(key, value)
+
+
+def load_text(key: str) -> str | None:
+    value = QSettings().value(key)
+    return value if isinstance(value, str) else None
 
 
 def dark_theme() -> bool | None:

@@ -12,6 +12,12 @@ class FakeDialogs:
         self.errors: list[tuple[str, str]] = []
         self.files: list[str] = []
         self.folder: str | None = None
+        self.asked: list[tuple[str, str, str]] = []
+        self.answer: str | None = None  # what the user types when asked for a text
+
+    def ask_text(self, title: str, label: str, text: str = "") -> str | None:
+        self.asked.append((title, label, text))
+        return self.answer
 
     def info(self, title: str, text: str) -> None:
         self.infos.append((title, text))

@@ -287,3 +287,28 @@ def test_rule_set_versions_diff_backtest_propose_and_approve(qtbot, cli, tmp_pat
         other.rulesets.changes.cellDoubleClicked.emit(0, 0)
     assert "EX-0003" in other.view.toPlainText()
     assert "human-rights@2" in other.view.toPlainText()
+
+
+def test_an_admin_is_asked_once_for_the_organisation_name(qtbot, cli):
+    """Records print the organisation's name at their top: a window opened by an admin on a
+    database where it was never set asks for it, once; a reviewer is not asked."""
+    assert cli("db", "upgrade", user="rev1")[0] == 0  # rev1, the first account, is an admin
+    assert cli("users", "add", "rev2", "--role", "reviewer", user="rev1")[0] == 0
+    window, dialogs = window_for(qtbot, cli.url, "rev2")
+    qtbot.wait(300)
+    assert dialogs.asked == []
+    window.close()
+    dialogs = FakeDialogs()
+    dialogs.answer = "Contoso Responsible AI Office"
+    window = MainWindow(open_context(cli.url, "rev1", write=True), dialogs)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.action_done, timeout=20_000) as done:
+        window.show()
+    assert done.args[0] == "settings"
+    (title, label, prefilled), = dialogs.asked
+    assert title == "Organisation name" and "is not set" in label and prefilled == ""
+    assert cli("settings", "get", "organisation_name", user="rev1")[1].strip() == dialogs.answer
+    window.close()
+    again, dialogs = window_for(qtbot, cli.url, "rev1")
+    qtbot.wait(300)
+    assert dialogs.asked == []  # set now, and asked before: never again
