@@ -3,6 +3,9 @@ ReportLab document of the same pages, in one run and one process.
 
     python bench/sign_records.py [N]      (default 200 records)
 
+It then runs itself again without ReportLab's C accelerator (rl-accel blocked from import)
+and prints the export time with the accelerator as a ratio of the time without it.
+
 Seeds demo decisions in a temporary database, reads N final decisions' records, then times
 for each record: (a) a bare ReportLab document with the same number of pages (one paragraph
 of the record's text per page, the same fonts), (b) the record rendered (`export.pdf`),
@@ -12,11 +15,15 @@ Prints median and p95 of each. Target: (c) under 40 ms.
 
 from __future__ import annotations
 
+import sys
+
+if "--no-accel" in sys.argv:  # before ReportLab is imported: its pure-Python functions instead
+    sys.modules["_rl_accel"] = None  # type: ignore[assignment]
+
 import io
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,7 +38,8 @@ from reviewer.services.records import decision_record, select_decisions
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(args[0]) if args else 200
     work = Path(tempfile.mkdtemp(prefix="reviewer-sign-bench-"))
     url = f"sqlite:///{work / 'bench.db'}"
     env = dict(os.environ, XDG_DATA_HOME=str(work), XDG_CONFIG_HOME=str(work))
@@ -77,12 +85,24 @@ def main() -> None:
             times.append((time.perf_counter() - t0) * 1000)
         times.sort()
         results[name] = (statistics.median(times), times[int(0.95 * (len(times) - 1))])
-    print(f"records: {len(records)}; pages per record: {page_count} on average (first 20: {pages})")
+    from reportlab.lib import rl_accel
+
+    accel = "with" if rl_accel._c_funcs else "without"
+    print(f"records: {len(records)}; pages per record: {page_count} on average (first 20: {pages}); "
+          f"{accel} rl-accel")  # fmt: skip
     for name, (median, p95) in results.items():
         print(f"{name:<30} median {median:6.2f} ms   p95 {p95:6.2f} ms")
     base = results["bare ReportLab, same pages"][0]
     signed = results["record rendered and signed"][0]
     print(f"signed record / bare document: {signed / base:.1f}x")
+    if "--no-accel" in sys.argv:
+        print(f"SIGNED-MEDIAN {signed}")
+        return
+    child = subprocess.run([sys.executable, __file__, str(n), "--no-accel"], env=env, check=True,
+                           capture_output=True, text=True).stdout  # fmt: skip
+    print("\n".join(x for x in child.splitlines() if not x.startswith("SIGNED-MEDIAN")))
+    without = float(next(x for x in child.splitlines() if x.startswith("SIGNED-MEDIAN")).split()[1])
+    print(f"signed record with rl-accel / without: {signed / without:.2f}x")
 
 
 if __name__ == "__main__":
