@@ -582,6 +582,7 @@ def build_story(record: dict[str, Any]) -> list[Any]:
         ("Record hash", record["record_hash"]),
         ("Finalising event", str(record["event_seq"])),
         ("Chain head at export", f"{record['head_seq']}:{record['head_hash']}"),
+        ("Exported at", utc_text(record.get("exported_at"))),
         ("Signed by certificate (SHA-256)", record.get("certificate") or "not signed"),
     ], st)  # fmt: skip
     story.append(

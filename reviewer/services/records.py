@@ -33,7 +33,7 @@ from reviewer.models import (
 from reviewer.models.db import Database
 from reviewer.rules.explain import explainer_for
 from reviewer.services import keys
-from reviewer.services.audit import record_hash
+from reviewer.services.audit import record_hash, utc_now
 from reviewer.services.evaluations import verified_rules
 from reviewer.services.settings import get_setting
 from reviewer.vocabulary import ORG_SETTINGS, event_words
@@ -105,6 +105,9 @@ def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
         "record_hash": d.record_hash, "event_seq": d.event_seq,
         "head_seq": head.seq if head else 0, "head_hash": head.hash if head else "0" * 64,
         "organisation": get_setting(session, "organisation_name"),
+        # The one value that differs between two exports of the same decision at the same
+        # chain head: printed once, in the integrity block (verify reads it back).
+        "exported_at": utc_now(),
     }  # fmt: skip
 
 
@@ -320,6 +323,17 @@ def _export_values(session: Session, meta: dict[str, Any], flat: str, record: di
         if event is None or event.hash != digest or seq < (record["event_seq"] or 0):
             problems.append(f"the chain head it prints ({seq}:{digest[:16]}...) is not this database's")
         values["head_seq"], values["head_hash"] = seq, digest
+        t = re.search(r"Exportedat(\d{4}-\d{2}-\d{2})(\d{2}:\d{2})UTC", dense)
+        if t is None:
+            problems.append("no export time printed")
+        else:
+            values["exported_at"] = f"{t.group(1)}T{t.group(2)}:00.000000Z"
+            # Exported after the chain head it prints was written, and not in the future.
+            if event is not None and values["exported_at"][:16] < event.time[:16]:
+                problems.append(f"its export time ({t.group(1)} {t.group(2)} UTC) is before the "
+                                f"chain head it prints ({seq}) was written")  # fmt: skip
+            if values["exported_at"][:16] > utc_now()[:16]:
+                problems.append(f"its export time ({t.group(1)} {t.group(2)} UTC) is in the future")
         organisation = ORG_SETTINGS["organisation_name"].default
         for (payload,) in session.execute(
             select(AuditEvent.payload).where(AuditEvent.action == "settings", AuditEvent.seq <= seq)

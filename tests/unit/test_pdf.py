@@ -169,6 +169,17 @@ def test_verify_compares_every_page_with_a_rendering_and_stays_valid_after_later
     render(forged, str(tmp_path / "dropped.pdf"))
     code, out, _ = decided("verify", "--pdf", str(tmp_path / "dropped.pdf"), user=ADMIN)
     assert code == 1 and "differs from a rendering of the stored decision" in out
+    # The export time is the one value two exports differ in: the same content with the
+    # printed export time renders to the same pages; backdated before its chain head, named.
+    stamp = re.search(r"Exportedat(\d{4}-\d{2}-\d{2})(\d{2}:\d{2})UTC", "".join("".join(pages).split()))
+    assert stamp is not None
+    same = dict(record, head_seq=int(seq), head_hash=digest, organisation="Contoso Responsible AI Office",
+                exported_at=f"{stamp.group(1)}T{stamp.group(2)}:59.999999Z")  # fmt: skip
+    render(same, str(tmp_path / "again.pdf"))
+    assert pdf_text(tmp_path / "again.pdf")[1] == pages
+    render(dict(same, exported_at="2001-01-01T00:00:00.000000Z"), str(tmp_path / "backdated.pdf"))
+    code, out, _ = decided("verify", "--pdf", str(tmp_path / "backdated.pdf"), user=ADMIN)
+    assert code == 1 and "before the chain head it prints" in out
 
 
 SNAKE = re.compile(r"\b(needs_information|escalate_senior|escalate_second|approve_with_conditions|"
