@@ -49,6 +49,7 @@ from reviewer.services import (
     seeding,
     workflow,
 )
+from reviewer.services import report as transparency
 from reviewer.services.settings import get_setting, set_setting
 from reviewer.services.verify import VerifyReport, verify
 from reviewer.vocabulary import ORG_SETTINGS, ConditionStatus, Outcome, Role
@@ -320,6 +321,15 @@ def _parser(epilog: str) -> argparse.ArgumentParser:
     s.add_argument("--overwrite", action="store_true", help="replace existing files")
     s.add_argument("--jobs", type=int, default=None, metavar="N", help="processes (default: one per core)")
 
+    s = command("report", "the transparency report of a period, as a PDF")
+    s.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD",
+                   help="the period's first day (UTC)")  # fmt: skip
+    s.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD",
+                   help="the period's last day (UTC), included")  # fmt: skip
+    s.add_argument("--out", required=True, metavar="FILE.pdf",
+                   help="the PDF to write (an existing file is replaced)")  # fmt: skip
+    _format(s)
+
     s = command("rules", "rule-set versions and their lifecycle")
     rsub = s.add_subparsers(dest="rules_command", required=True, parser_class=_Parser,
                             metavar="COMMAND")  # fmt: skip
@@ -587,6 +597,35 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
                             jobs=max(1, jobs), progress=progress, passphrase=passphrase)  # fmt: skip
     print(f"wrote {n} PDF records to {out}" + ("" if passphrase else
           " (not signed: an admin runs `reviewer keys init` to sign records)"))  # fmt: skip
+    return 0
+
+
+def _day(option: str, value: str) -> dt.date:
+    """A date option: YYYY-MM-DD exactly (a usage error naming the option otherwise)."""
+    try:
+        if len(value) != 10 or value[4] != "-" or value[7] != "-":
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} takes a date YYYY-MM-DD, got {value!r}") from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    start, end = _day("--from", args.start), _day("--to", args.end)
+    ctx = _context(args)
+    with ctx.db.read() as session:
+        data = transparency.report_data(session, start, end)
+    passphrase = _passphrase() if keys.has_key() else None
+    key = keys.load(passphrase) if passphrase is not None else None
+    transparency.write_report(data, Path(args.out), key)
+    signed = (f"signed by certificate {key.fingerprint}" if key is not None else
+              "not signed: an admin runs `reviewer keys init` to sign records")  # fmt: skip
+    if args.format == "json":
+        _dump({**data, "file": args.out, "certificate": key.fingerprint if key is not None else None})
+        print(f"wrote {args.out} ({signed})", file=sys.stderr)
+    else:
+        print(terminal_safe(transparency.summary_text(data), lines=True))
+        print(terminal_safe(f"wrote {args.out} ({signed})"))
     return 0
 
 
@@ -891,6 +930,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "conditions": cmd_conditions,
     "users": cmd_users,
     "export-pdf": cmd_export_pdf,
+    "report": cmd_report,
     "settings": cmd_settings,
     "rules": cmd_rules,
     "import": cmd_import,
