@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from reviewer import settings
 from reviewer.errors import ReviewerError
@@ -48,6 +48,14 @@ class Dialogs:
     def ask_text(self, title: str, label: str, text: str = "") -> str | None:
         value, ok = QInputDialog.getText(self.parent, title, label, text=text)
         return value if ok else None
+
+    def ask_secret(self, title: str, label: str) -> str | None:
+        value, ok = QInputDialog.getText(self.parent, title, label, QLineEdit.EchoMode.Password)
+        return value if ok and value else None
+
+    def save_file(self, title: str, name: str, pattern: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, name, pattern)
+        return path or None
 
     def choose_folder(self, title: str) -> str | None:
         folder = QFileDialog.getExistingDirectory(self.parent, title)

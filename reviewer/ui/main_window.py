@@ -4,6 +4,7 @@ calling a service; nothing here speaks SQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 from pathlib import Path
@@ -29,9 +30,10 @@ from PySide6.QtWidgets import (
 
 from reviewer import settings
 from reviewer.context import Context, open_database
-from reviewer.errors import IntegrityProblem, ReviewerError
+from reviewer.errors import IntegrityProblem, InvalidInput, ReviewerError
 from reviewer.rules import RuleSet
-from reviewer.services import evaluations, importing, queries, records, rulesets, workflow
+from reviewer.services import evaluations, importing, keys, queries, records, rulesets, workflow
+from reviewer.services import report as transparency
 from reviewer.services.queries import QueueQuery
 from reviewer.services.rulesets import BacktestReport, VersionInfo
 from reviewer.services.settings import get_setting, set_setting, unset_for_admin
@@ -194,6 +196,7 @@ class MainWindow(QMainWindow):
         for text, shortcut, slot in (("&Import requests…", "Ctrl+I", self.import_dialog),
                                      ("&Export PDF of the selected request…", "Ctrl+E",
                                       self.export_dialog),
+                                     ("&Transparency report…", "Ctrl+Shift+R", self.report_dialog),
                                      ("&Reload", "F5", self.reload),
                                      ("&Quit", "Ctrl+Q", self.close)):  # fmt: skip
             action = QAction(text, self)
@@ -640,23 +643,81 @@ class MainWindow(QMainWindow):
         if folder:
             self.export_pdfs([self.current], folder)
 
+    def _signing_passphrase(self, what: str) -> tuple[bool, bytes | None]:
+        """(go on, passphrase): records and reports are signed when this workstation has the
+        organisation's key; its passphrase from REVIEWER_KEY_PASSPHRASE or asked for here."""
+        if not keys.has_key():
+            return True, None
+        passphrase = keys.passphrase_from_environment()
+        if passphrase is None:
+            typed = self.dialogs.ask_secret(what, "Passphrase of the organisation's signing key:")
+            if typed is None:
+                return False, None
+            passphrase = typed.encode("utf-8")
+        return True, passphrase
+
     def export_pdfs(self, references: list[str], folder: str) -> None:
         url = self.ctx.db.url
         ctx = self.ctx
+        go, passphrase = self._signing_passphrase("Export PDF")
+        if not go:
+            return
 
         def work(progress: Progress) -> int:
             with ctx.db.read() as session:
                 rows = records.select_decisions(session, references, False)
             targets = records.plan(rows, Path(folder), overwrite=False)
             return records.export_pdfs(functools.partial(open_database, url), targets, jobs=1,
-                                       progress=progress)  # fmt: skip
+                                       progress=progress, passphrase=passphrase)  # fmt: skip
 
         def done(n: int) -> None:
-            self.dialogs.info("Export PDF", f"Wrote {n} PDF record(s) to {folder}.")
+            signed = "signed" if passphrase is not None else "not signed: an admin makes the key"
+            self.dialogs.info("Export PDF", f"Wrote {n} PDF record(s) to {folder} ({signed}).")
             self.action_done.emit("export")
 
         self.op(work).with_progress(cancel=True).success(done).failure(
             self._failed("Export PDF", "export")
+        ).run()
+
+    def report_dialog(self) -> None:
+        """The transparency report of a period (`reviewer report`), signed like the records."""
+        today = dt.date.today()
+        period = self.dialogs.ask_text("Transparency report", "Period (UTC days, both included), "
+                                       "FROM TO:", f"{today.year}-01-01 {today.isoformat()}")  # fmt: skip
+        if not period:
+            return
+        try:
+            start, end = (dt.date.fromisoformat(p) for p in period.split())
+        except ValueError:
+            self.dialogs.error("Transparency report", InvalidInput(
+                [f"the period {period!r}: two dates YYYY-MM-DD, the first day and the last"]))  # fmt: skip
+            return
+        path = self.dialogs.save_file("Save the transparency report",
+                                      f"transparency-{start}-{end}.pdf", "PDF (*.pdf)")  # fmt: skip
+        if not path:
+            return
+        self.write_report(start, end, path)
+
+    def write_report(self, start: dt.date, end: dt.date, path: str) -> None:
+        ctx = self.ctx
+        go, passphrase = self._signing_passphrase("Transparency report")
+        if not go:
+            return
+
+        def work(_p: Progress) -> str:
+            key = keys.load(passphrase) if passphrase is not None else None
+            with ctx.db.read() as session:
+                data = transparency.report_data(session, start, end)
+            transparency.write_report(data, Path(path), key)
+            return transparency.summary_text(data)
+
+        def done(summary: str) -> None:
+            signed = "signed" if passphrase is not None else "not signed: an admin makes the key"
+            self.dialogs.info("Transparency report", f"Wrote {path} ({signed}).\n\n{summary}")
+            self.action_done.emit("report")
+
+        self.op(work, title="Transparency report").success(done).failure(
+            self._failed("Transparency report", "report")
         ).run()
 
     def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 - Qt override

@@ -15,6 +15,16 @@ class FakeDialogs:
         self.asked: list[tuple[str, str, str]] = []
         self.answer: str | None = None  # what the user types when asked for a text
 
+    secret: str | None = None  # the passphrase the user types
+    save_path: str | None = None  # the file the user chooses to save to
+
+    def ask_secret(self, title: str, label: str) -> str | None:
+        self.asked.append((title, label, ""))
+        return self.secret
+
+    def save_file(self, title: str, name: str, pattern: str) -> str | None:
+        return self.save_path
+
     def ask_text(self, title: str, label: str, text: str = "") -> str | None:
         self.asked.append((title, label, text))
         return self.answer

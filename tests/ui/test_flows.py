@@ -305,10 +305,48 @@ def test_an_admin_is_asked_once_for_the_organisation_name(qtbot, cli):
     with qtbot.waitSignal(window.action_done, timeout=20_000) as done:
         window.show()
     assert done.args[0] == "settings"
-    (title, label, prefilled), = dialogs.asked
+    ((title, label, prefilled),) = dialogs.asked
     assert title == "Organisation name" and "is not set" in label and prefilled == ""
     assert cli("settings", "get", "organisation_name", user="rev1")[1].strip() == dialogs.answer
     window.close()
     again, dialogs = window_for(qtbot, cli.url, "rev1")
     qtbot.wait(300)
     assert dialogs.asked == []  # set now, and asked before: never again
+
+
+def test_the_window_signs_records_and_writes_the_transparency_report(qtbot, cli, tmp_path, monkeypatch):
+    """With the organisation's key on this workstation the window signs what it exports,
+    asking for the passphrase when REVIEWER_KEY_PASSPHRASE is not set."""
+    from reviewer.export.signing import check_signature, load_pem
+    from tests.helpers.workflow import JUST as JUSTIFICATION
+
+    assert cli("db", "upgrade", user="rev1")[0] == 0
+    assert cli("settings", "set", "organisation_name", "Contoso Responsible AI Office", user="rev1")[0] == 0
+    assert cli("import", str(EXAMPLES / "p02-us-sheriff.json"), user="rev1")[0] == 0
+    assert cli("claim", "EX-0002", user="rev1")[0] == 0
+    assert (
+        cli("decide", "EX-0002", "--outcome", "refuse", "--justification", JUSTIFICATION, user="rev1")[0] == 0
+    )
+    monkeypatch.setenv("REVIEWER_KEY_PASSPHRASE", "window passphrase")
+    code, out, _ = cli("keys", "init", user="rev1")
+    assert code == 0, out
+    fingerprint = out.split("certificate ")[1].split()[0]
+    pem = cli("settings", "get", "signing_cert." + fingerprint[:48], user="rev1")[1]
+    monkeypatch.delenv("REVIEWER_KEY_PASSPHRASE")
+    window, dialogs = window_for(qtbot, cli.url, "rev1")
+    dialogs.secret = "window passphrase"
+    dialogs.answer = "2020-01-01 2030-12-31"
+    dialogs.save_path = str(tmp_path / "report.pdf")
+    assert wait_action(qtbot, window, window.report_dialog) == "report"
+    assert ("Transparency report", "Passphrase of the organisation's signing key:", "") in dialogs.asked
+    assert "(signed)" in dialogs.infos[-1][1] and "decisions made: 1" in dialogs.infos[-1][1]
+    report = (tmp_path / "report.pdf").read_bytes()
+    assert check_signature(report, [load_pem(pem)]).problems == []
+    window.export_pdfs(["EX-0002"], str(tmp_path))
+    qtbot.waitUntil(lambda: (tmp_path / "EX-0002-d1.pdf").exists(), timeout=20_000)
+    code, out, _ = cli("verify", "--pdf", str(tmp_path / "EX-0002-d1.pdf"), user="rev1")
+    assert code == 0 and f"OK {tmp_path / 'EX-0002-d1.pdf'}" in out
+    dialogs.secret = "not the passphrase"  # a wrong one: an error, and no file
+    dialogs.save_path = str(tmp_path / "wrong.pdf")
+    assert wait_action(qtbot, window, window.report_dialog) == "failed:report"
+    assert "wrong passphrase" in dialogs.errors[-1][1] and not (tmp_path / "wrong.pdf").exists()
