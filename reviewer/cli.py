@@ -50,6 +50,7 @@ from reviewer.services import (
     workflow,
 )
 from reviewer.services import report as transparency
+from reviewer.services import settings as settings_service
 from reviewer.services.settings import get_setting, set_setting
 from reviewer.services.verify import VerifyReport, verify
 from reviewer.vocabulary import ORG_SETTINGS, ConditionStatus, Outcome, Role
@@ -585,6 +586,10 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
         raise EnvironmentProblem(f"cannot create {out}: {exc.strerror or exc}") from exc
     with ctx.db.read() as session:
         rows = records.select_decisions(session, args.refs, args.all_decided)
+        named = settings_service.is_set(session, "organisation_name")
+    if not named:
+        print("note: " + settings_service.UNNAMED.format(default=ORG_SETTINGS["organisation_name"].default),
+              file=sys.stderr)  # fmt: skip
     targets = records.plan(rows, out, args.overwrite)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
 

@@ -31,10 +31,18 @@ def get_setting(session: Session, key: str) -> str:
     return row.value if row else declared.default
 
 
+def is_set(session: Session, key: str) -> bool:
+    return session.get(Setting, key) is not None
+
+
+UNNAMED = ("the organisation name is not set, so records print \"{default}\" at their top: an admin "
+           "sets it with `reviewer settings set organisation_name NAME` (or in the window)")  # fmt: skip
+
+
 def unset_for_admin(session: Session, actor: Actor, key: str) -> bool:
     """True when the setting was never set and the actor is an admin, who can set it (the
     window asks an admin for the organisation name instead of printing the default)."""
-    if session.get(Setting, key) is not None:
+    if is_set(session, key):
         return False
     account = find_account(session, actor.name)
     return account is not None and account.active and Role.ADMIN in account.role_names

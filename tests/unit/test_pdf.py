@@ -216,3 +216,18 @@ def test_the_record_speaks_in_words_not_codes(decided, tmp_path):
     assert not SNAKE.search(flat), SNAKE.search(flat)
     shown = ok(decided, "show", "R-WORDS", "--format", "json", user=ADMIN)
     assert '"words": "decided 1: Refused"' in shown.replace('":"', '": "')
+
+
+def test_an_unset_organisation_name_is_pointed_out_at_export(cli, tmp_path):
+    cli.tmp = tmp_path
+    doc = make({})
+    doc["reference"] = "R-UNNAMED"
+    (tmp_path / "u.jsonl").write_text(rq.canonical_json(doc) + "\n")
+    ok(cli, "import", str(tmp_path / "u.jsonl"), user=ADMIN)
+    ok(cli, "claim", "R-UNNAMED", user=ADMIN)
+    ok(cli, "decide", "R-UNNAMED", "--outcome", "refuse", "--justification", JUST, user=ADMIN)
+    code, _out, err = cli("export-pdf", "R-UNNAMED", "--out", str(tmp_path / "a"), user=ADMIN)
+    assert code == 0 and "the organisation name is not set" in err and "settings set organisation_name" in err
+    ok(cli, "settings", "set", "organisation_name", "Contoso Responsible AI Office", user=ADMIN)
+    code, _out, err = cli("export-pdf", "R-UNNAMED", "--out", str(tmp_path / "b"), user=ADMIN)
+    assert code == 0 and "organisation name" not in err
