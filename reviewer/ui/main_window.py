@@ -14,6 +14,7 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -48,7 +49,7 @@ from reviewer.ui.queue_model import QueueModel, Row, fetch_page
 from reviewer.ui.request_view import RequestView
 from reviewer.ui.rulesets import RuleSetsPanel
 from reviewer.ui.theme import apply_theme, system_is_dark
-from reviewer.vocabulary import Recommendation, Status, View
+from reviewer.vocabulary import ORG_SETTINGS, Recommendation, Status, View
 
 log = logging.getLogger(__name__)
 Loaded = tuple[int, list[int], list[Row], str]  # seq, ids, first page, status line
@@ -130,11 +131,30 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet("QLabel { background: #b42318; color: white; padding: 6px; "
                                   "font-weight: bold; }")  # fmt: skip
         self.banner.hide()
+        # Asks an admin for the organisation's name when it was never set (not modal: the
+        # window stays usable, and a screenshot or a script never waits on it).
+        self.unnamed = QWidget(self)
+        self.unnamed.setObjectName("organisation-prompt")
+        self.unnamed.setStyleSheet("#organisation-prompt { background: #fef0c7; }")
+        row = QHBoxLayout(self.unnamed)
+        row.setContentsMargins(8, 4, 8, 4)
+        self.unnamed_text = QLabel(self.unnamed)
+        self.unnamed_text.setWordWrap(True)
+        row.addWidget(self.unnamed_text, 1)
+        self.name_button = QPushButton("Set the name…", self.unnamed)
+        self.name_button.clicked.connect(lambda: self.set_organisation(first=True))
+        row.addWidget(self.name_button)
+        later = QPushButton("Not now", self.unnamed)
+        later.setAccessibleName("Do not set the organisation name now")
+        later.clicked.connect(self.unnamed.hide)
+        row.addWidget(later)
+        self.unnamed.hide()
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
+        layout.addWidget(self.unnamed)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
         self._build_toolbar()
@@ -364,7 +384,10 @@ class MainWindow(QMainWindow):
         # which every record prints at its top, instead of records printing the default.
         if ask_organisation and state.load_text(state.ASKED_ORGANISATION) != self.ctx.db.url:
             state.save(state.ASKED_ORGANISATION, self.ctx.db.url)
-            self.set_organisation(first=True)
+            default = ORG_SETTINGS["organisation_name"].default
+            self.unnamed_text.setText(f"Your organisation's name is not set: PDF records and "
+                                      f"reports print \"{default}\" at their top.")  # fmt: skip
+            self.unnamed.show()
 
     def _loaded(self, result: Loaded) -> None:
         seq, ids, first, line = result
@@ -504,6 +527,7 @@ class MainWindow(QMainWindow):
             name = self.dialogs.ask_text("Organisation name", label, current)
             if not name or self._refuse_if_read_only("settings"):
                 return
+            self.unnamed.hide()
 
             def write(_p: Progress) -> str:
                 with ctx.db.write() as session:
