@@ -12,6 +12,7 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
+from reviewer.export.pdf import RENDERER
 from tests.helpers.pdf import NAMES, pdf_text
 from tests.helpers.workflow import ADMIN, JUST, ok
 
@@ -32,7 +33,7 @@ def test_records_carry_the_facts_and_customer_text_exactly(decided, tmp_path):
             assert c["text"] in " ".join(text.split())
         assert f"{ADMIN} (admin, reviewer, senior) at 20" in text and " UTC" in text
         digest = data["decisions"][0]["record_hash"]
-        assert meta["/Keywords"] == f"record-hash:{digest}"
+        assert meta["/Keywords"] == f"record-hash:{digest} renderer:{RENDERER}"
         assert meta["/Author"] == "Contoso Responsible AI Office"
         assert meta["/Title"] == f"Decision record {ref} #1" and "/CreationDate" in meta
         assert "Ελληνικά" in text
@@ -73,5 +74,5 @@ def test_qr_code_reads_back_as_the_record_hash(decided, tmp_path):
     )
     png = next(tmp_path.glob("last*.png"))
     out = subprocess.run(["zbarimg", "-q", str(png)], capture_output=True, text=True, check=True)
-    digest = PdfReader(pdf).metadata["/Keywords"].split(":", 1)[1]
+    digest = PdfReader(pdf).metadata["/Keywords"].split()[0].split(":", 1)[1]
     assert out.stdout.strip() == f"QR-Code:{digest}"
