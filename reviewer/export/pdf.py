@@ -534,10 +534,10 @@ def build_story(record: dict[str, Any]) -> list[Any]:
     )
     for f in ev["findings"]:
         colour_hex = FINDING_COLOURS.get(f["outcome"], "#101828")
-        words = escape(finding_words(f["outcome"], f["override"]))
+        said = escape(finding_words(f["outcome"], f["override"]))
         parts: list[Flowable] = [
             Paragraph(f"<b>{escape(f['rule'])} {text(f['title'])}</b> — "
-                      f'<font color="{colour_hex}"><b>{words}</b></font>', st["body"]),
+                      f'<font color="{colour_hex}"><b>{said}</b></font>', st["body"]),
             para(f["explanation"], st["cell"])]  # fmt: skip
         if f["missing"]:
             parts.append(para("Missing: " + missing_words(f["missing"]), st["cell"]))
@@ -571,7 +571,7 @@ def build_story(record: dict[str, Any]) -> list[Any]:
     ], st))  # fmt: skip
     if record.get("history"):
         story.append(Lines("The request's history up to this decision", st["sub"]))
-        story.append(_table([(f"{utc_text(e['time'])}", f"{e['words']} by {e['actor']}")
+        story.append(_table([(f"{utc_text(e['time'])}", f"{e['actor']}: {e['words']}")
                              for e in record["history"]], st))  # fmt: skip
     drawing = QrCode(record["record_hash"], 32 * mm)
     integrity = _table([

@@ -153,7 +153,7 @@ def test_verify_compares_every_page_with_a_rendering_and_stays_valid_after_later
     genuine = tmp_path / "R-GERMAN-d1.pdf"
     _text, pages, _m = pdf_text(genuine)
     history = " ".join(" ".join(pages).split())
-    assert "The request's history up to this decision" in history and "claimed by" in history
+    assert "The request's history up to this decision" in history and f"{ADMIN}: claimed" in history
     # Later events: another request decided, the organisation renamed, this one reopened.
     ok(decided, "settings", "set", "organisation_name", "Renamed Office", user=ADMIN)
     ok(decided, "reopen", "R-GERMAN", "--reason", "Reopened to look at the new site list again.", user=ADMIN)
@@ -212,7 +212,9 @@ def test_the_record_speaks_in_words_not_codes(decided, tmp_path):
     assert "Refuse (no one may approve)" in flat
     assert "DPIA completed" in flat and "EU AI Act Art. 5 objective" in flat
     assert event_words("decide", {"decision": 1, "outcome": "refuse"}) == "decided 1: Refused"
-    assert "received by" in flat and "claimed by" in flat and "decided 1: Refused by" in flat
+    assert f"{ADMIN}: received" in flat and f"{ADMIN}: claimed" in flat
+    assert f"{ADMIN}: decided 1: Refused" in flat
+    assert "3. The decision Outcome Refused Justification" in flat  # the decision's, not a finding's
     assert not SNAKE.search(flat), SNAKE.search(flat)
     shown = ok(decided, "show", "R-WORDS", "--format", "json", user=ADMIN)
     assert '"words": "decided 1: Refused"' in shown.replace('":"', '": "')
