@@ -277,6 +277,8 @@ def verify_pdf(session: Session, path: str) -> list[str]:
         problems += check_signature(data, [c.cert for c in certs]).problems
         signed_ok = bool(certs) and not problems
     keywords = str(meta.get("/Keywords", ""))
+    if keywords.startswith("transparency-report"):
+        return problems + _report_problems(session, keywords, pages_text)
     m = re.search(r"record-hash:([0-9a-f]{64})", keywords)
     if not m:
         return [*problems, "no record hash in the PDF metadata"]
@@ -390,6 +392,22 @@ def _compare_rendering(session: Session, reader: Any, got: list[str], meta: dict
         if str(meta.get(key, "")) != str(wanted_meta.get(key, "")):
             problems.append(f"its metadata {key[1:].lower()} differs from the record")
     return problems
+
+
+def _report_problems(session: Session, keywords: str, text: str) -> list[str]:
+    """A transparency report counts what the database held when it was made (current statuses
+    then), so it cannot be made again later: its signature vouches for its figures, and the
+    chain head it was made at, in its metadata and its text, must be this database's."""
+    m = re.search(r"chain-head:(\d+):([0-9a-f]{64})", keywords)
+    if m is None:
+        return ["a transparency report without the chain head it was made at"]
+    seq, digest = int(m.group(1)), m.group(2)
+    if f"{seq}:{digest}" not in _collapse(text).replace(" ", ""):
+        return ["the chain head printed in the report differs from its metadata"]
+    event = session.execute(select(AuditEvent).where(AuditEvent.seq == seq)).scalar_one_or_none()
+    if seq and (event is None or event.hash != digest):
+        return [f"the chain head it was made at ({seq}:{digest[:16]}...) is not this database's"]
+    return []
 
 
 def _drawn(page: Any) -> bytes | None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 
 import pytest
 
 from reviewer import request as rq
+from reviewer import settings
 from reviewer.services import workflow
 from tests.helpers.cli import Cli
 from tests.helpers.documents import make
@@ -453,3 +455,14 @@ def test_the_signed_report_validates_against_the_recorded_certificate(known, mon
     changed[len(data) // 3] ^= 0x01
     assert check_signature(bytes(changed), [load_pem(pem.strip() + "\n")]).problems
     assert re.fullmatch(r"[0-9a-f]{64}", fingerprint)
+    # verify --pdf knows a report: its signature, and the chain head it was made at.
+    (known.tmp / "changed.pdf").write_bytes(bytes(changed))
+    code, out, _ = known("verify", "--pdf", str(path), str(known.tmp / "changed.pdf"), user=ADMIN)
+    assert code == 1 and f"OK {path}" in out.splitlines()
+    assert f"PROBLEM {known.tmp / 'changed.pdf'}: " in out
+    monkeypatch.delenv("REVIEWER_KEY_PASSPHRASE")
+    os.replace(settings.signing_key_file(), known.tmp / "away.p12")  # no key: an unsigned report
+    unsigned = known.tmp / "unsigned.pdf"
+    ok(known, "report", "--from", "2024-01-01", "--to", "2024-12-31", "--out", str(unsigned), user=ADMIN)
+    code, out, _ = known("verify", "--pdf", str(unsigned), user=ADMIN)
+    assert code == 1 and "not signed" in out
