@@ -8,6 +8,7 @@ import errno
 import json
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
 from reviewer import request as rq
@@ -60,6 +61,28 @@ def write_problem(path: str, exc: OSError) -> EnvironmentProblem:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         reason += " (free some space and try again)"
     return EnvironmentProblem(f"cannot write {path}: {reason}; nothing was written")
+
+
+def part_of(path: Path) -> Path:
+    """Where a PDF is written before it is renamed into place: `.NAME.part` beside it."""
+    return path.with_name(f".{path.name}.part")
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Write `data` to `.NAME.part` beside the file and rename it: the file appears whole or
+    not at all. A folder that cannot be written or a full disk is an EnvironmentProblem
+    (exit 7), and no part stays."""
+    tmp = part_of(path)
+    try:
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        finally:
+            if os.path.lexists(tmp):
+                tmp.unlink()
+    except OSError as exc:
+        raise write_problem(str(path), exc) from exc
 
 
 def write_export_file(docs: Iterable[dict[str, Any]], fmt: str, path: str) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reviewer.errors import InvalidInput, NotFound
-from reviewer.export.documents import write_problem
+from reviewer.export.documents import part_of, write_whole
 from reviewer.export.text import explanation_lines, roles_text
 from reviewer.models import (
     Account,
@@ -153,34 +153,18 @@ def plan(rows: Iterable[tuple[int, str, int]], out_dir: Path, overwrite: bool) -
     return targets
 
 
-def _part(path: Path) -> Path:
-    return path.with_name(f".{path.name}.part")
-
-
 def _write(record: dict[str, Any], path: Path, key: Any = None) -> None:
-    """Render one PDF (signed with `key`, a `signing.Key`, when there is one) to
-    `.NAME.part` beside it and rename it: a file appears whole or not at all. A folder that
-    cannot be written or a full disk is an EnvironmentProblem (exit 7)."""
+    """Render one PDF (signed with `key`, a `signing.Key`, when there is one) and write it
+    whole or not at all (`documents.write_whole`)."""
     # ReportLab (and pyHanko) are loaded on the first PDF only: most commands never render one.
-    from reviewer.export.pdf import render, render_bytes
+    from reviewer.export.pdf import render_bytes
 
-    tmp = _part(path)
-    try:
-        try:
-            if key is None:
-                render(record, str(tmp))
-            else:
-                from reviewer.export.signing import sign
+    if key is None:
+        write_whole(path, render_bytes(record))
+        return
+    from reviewer.export.signing import sign
 
-                record = {**record, "certificate": key.fingerprint}
-                with open(tmp, "wb") as fh:
-                    fh.write(sign(render_bytes(record), key))
-            os.replace(tmp, path)
-        finally:
-            if os.path.lexists(tmp):
-                tmp.unlink()
-    except OSError as exc:
-        raise write_problem(str(path), exc) from exc
+    write_whole(path, sign(render_bytes({**record, "certificate": key.fingerprint}), key))
 
 
 _WORKER_DB: list[Database] = []
@@ -239,8 +223,8 @@ def export_pdfs(
     except BaseException:
         # The pool's end stopped the other workers wherever they were: no part stays.
         for t in targets:
-            if os.path.lexists(_part(t.path)):
-                _part(t.path).unlink()
+            if os.path.lexists(part_of(t.path)):
+                part_of(t.path).unlink()
         raise
     return done
 

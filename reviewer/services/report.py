@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import statistics
 from collections import Counter
@@ -44,7 +43,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from reviewer.errors import InvalidInput
-from reviewer.export.documents import write_problem
+from reviewer.export.documents import write_whole
 from reviewer.models import ChainHead, Condition, ConditionStatus, Decision, Outcome, Request, Status
 from reviewer.services.audit import GENESIS
 from reviewer.services.evaluations import active_rules
@@ -286,10 +285,6 @@ def summary_text(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _part(path: Path) -> Path:
-    return path.with_name(f".{path.name}.part")
-
-
 def write_report(data: dict[str, Any], path: Path, key: Any = None) -> None:
     """Render the report (signed with `key`, a `signing.Key`, when there is one) to
     `.NAME.part` beside the file and rename it: the file appears whole or not at all. A folder
@@ -302,14 +297,4 @@ def write_report(data: dict[str, Any], path: Path, key: Any = None) -> None:
         from reviewer.export.signing import sign
 
         pdf = sign(pdf, key)
-    tmp = _part(path)
-    try:
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(pdf)
-            os.replace(tmp, path)
-        finally:
-            if os.path.lexists(tmp):
-                tmp.unlink()
-    except OSError as exc:
-        raise write_problem(str(path), exc) from exc
+    write_whole(path, pdf)
