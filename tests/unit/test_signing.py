@@ -213,3 +213,43 @@ def test_every_record_carries_its_layout_version(signed):
 
     keywords = str(PdfReader(signed.record).metadata["/Keywords"])
     assert keywords.endswith(f" renderer:{pdf.RENDERER}")
+
+
+def test_a_re_render_with_changed_content_is_named_whoever_signed_it(signed, tmp_path):
+    """The customer renamed and a condition dropped, re-rendered through the project's own
+    renderer with the genuine export-time values: signed with another key, the certificate
+    is named; signed with the organisation's own key (an insider), the changed page is."""
+    import re
+
+    from reviewer.export import signing
+    from reviewer.export.pdf import render_bytes
+    from reviewer.services import keys
+    from tests.helpers.pdf import pdf_text, stored_record
+
+    dense = "".join(" ".join(pdf_text(signed.record)[1]).split())
+    head = re.search(r"Chainheadatexport(\d+):([0-9a-f]{64})", dense)
+    stamp = re.search(r"Exportedat(\d{4}-\d{2}-\d{2})(\d{2}:\d{2})UTC", dense)
+    assert head and stamp
+    record = stored_record(signed, "R-GERMAN")
+    forged = dict(record, head_seq=int(head.group(1)), head_hash=head.group(2),
+                  exported_at=f"{stamp.group(1)}T{stamp.group(2)}:00.000000Z",
+                  organisation="Contoso Responsible AI Office", certificate=signed.fingerprint,
+                  conditions=record["conditions"][1:],
+                  document={**record["document"], "customer": {**record["document"]["customer"],
+                                                               "name": "Someone Else GmbH"}})  # fmt: skip
+    p12, _cert = signing.make_key("Forger", b"forger")
+    other = signing.load_key(p12, b"forger", "forger")
+    (tmp_path / "other-key.pdf").write_bytes(signing.sign(render_bytes(forged), other))
+    own = keys.load(PASS.encode())
+    (tmp_path / "own-key.pdf").write_bytes(signing.sign(render_bytes(forged), own))
+    code, out, _ = signed("verify", "--pdf", str(tmp_path / "other-key.pdf"), str(tmp_path / "own-key.pdf"),
+                          user=ADMIN)  # fmt: skip
+    lines = out.splitlines()
+    assert code == 1
+    other_line = next(x for x in lines if "other-key.pdf" in x)
+    assert other_line.startswith("PROBLEM") and "not one of the organisation's" in other_line
+    own_line = next(x for x in lines if "own-key.pdf" in x)
+    assert (
+        own_line.startswith("PROBLEM")
+        and "page 1 differs from a rendering of the stored decision" in own_line
+    )
