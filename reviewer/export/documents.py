@@ -72,10 +72,18 @@ def write_whole(path: Path, data: bytes) -> None:
     """Write `data` to `.NAME.part` beside the file and rename it: the file appears whole or
     not at all. A folder that cannot be written or a full disk is an EnvironmentProblem
     (exit 7), and no part stays."""
+    if not path.name or path.name in (".", ".."):
+        raise EnvironmentProblem(f"cannot write {str(path)!r}: not a file name; nothing was written")
+    if os.path.lexists(path) and not path.is_symlink() and not path.is_file():
+        raise EnvironmentProblem(f"cannot write {path}: it exists and is not a regular file; "
+                                 "nothing was written")  # fmt: skip
     tmp = part_of(path)
     try:
         try:
-            with open(tmp, "wb") as fh:
+            if os.path.lexists(tmp):
+                tmp.unlink()  # a part left by a kill, or planted: removed, never followed
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+            with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, path)
         finally:

@@ -9,6 +9,7 @@ pyHanko and cryptography are loaded here only when a key is made, read or used
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from reviewer import settings
 from reviewer.errors import ConflictError, EnvironmentProblem, InvalidInput, NotFound
-from reviewer.models import Setting
+from reviewer.models import AuditEvent, Setting
 from reviewer.services.accounts import require_admin
 from reviewer.services.audit import Actor
 from reviewer.services.settings import get_setting, set_setting
@@ -45,13 +46,28 @@ class Recorded:
 
 
 def recorded(session: Session) -> list[Recorded]:
-    """Every certificate recorded in the database, oldest first by key."""
+    """Every certificate recorded in the database, oldest first by key: only those the audit
+    trail vouches for (the last settings event of the key holds the same PEM), so a row
+    written into the table by hand is never trusted (`reviewer verify` names it)."""
     signing = _signing()
+    audited: dict[str, str] = {}
+    for (payload,) in session.execute(
+        select(AuditEvent.payload).where(AuditEvent.action == "settings",
+                                         AuditEvent.payload.contains(CERTIFICATE_PREFIX))
+        .order_by(AuditEvent.seq)
+    ):  # fmt: skip
+        try:
+            change = json.loads(payload)
+            audited[str(change["key"])] = str(change["value"])
+        except (ValueError, KeyError, TypeError):
+            continue  # a damaged event: verify names it
     out = []
     rows = session.execute(
         select(Setting).where(Setting.key.startswith(CERTIFICATE_PREFIX)).order_by(Setting.key)
     ).scalars()
     for row in rows:
+        if not isinstance(row.value, str) or audited.get(row.key) != row.value:
+            continue  # not what the audit trail recorded: not trusted, and verify names it
         try:
             cert = signing.load_pem(row.value)
         except InvalidInput:

@@ -9,14 +9,16 @@ import json
 import multiprocessing
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reviewer import request as rq
 from reviewer.errors import InvalidInput, NotFound
 from reviewer.export.documents import part_of, write_whole
 from reviewer.export.text import explanation_lines, roles_text
@@ -33,10 +35,10 @@ from reviewer.models import (
 from reviewer.models.db import Database
 from reviewer.rules.explain import explainer_for
 from reviewer.services import keys
-from reviewer.services.audit import record_hash, utc_now
+from reviewer.services.audit import GENESIS, record_hash, utc_now
 from reviewer.services.evaluations import verified_rules
 from reviewer.services.settings import get_setting
-from reviewer.vocabulary import ORG_SETTINGS, event_words
+from reviewer.vocabulary import CERTIFICATE_PREFIX, ORG_SETTINGS, event_words
 
 PDF_OUTCOMES = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS, Outcome.REFUSE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -236,6 +238,11 @@ def _collapse(s: str) -> str:
     return " ".join(s.split())
 
 
+MAX_PDF_BYTES = 64 * 1024 * 1024  # far above any record or report: a larger file is not one
+RECORD_KEYWORDS = re.compile(r"record-hash:([0-9a-f]{64})(?: renderer:([1-9][0-9]{0,3}))?")
+REPORT_KEYWORDS = re.compile(r"transparency-report chain-head:([0-9]{1,12}):([0-9a-f]{64})")
+
+
 def verify_pdf(session: Session, path: str) -> list[str]:
     """Problems with one exported PDF against the database ([] when it is genuine); each
     message is about the file, which the caller names."""
@@ -244,6 +251,11 @@ def verify_pdf(session: Session, path: str) -> list[str]:
     from pypdf.errors import PdfReadError
 
     try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return ["not a regular file"]  # a FIFO or a device would be read forever
+        if info.st_size > MAX_PDF_BYTES:
+            return [f"{info.st_size / 2**20:,.0f} MB: larger than any record or report"]
         with open(path, "rb") as fh:
             data = fh.read()
         reader = PdfReader(io.BytesIO(data))
@@ -252,34 +264,62 @@ def verify_pdf(session: Session, path: str) -> list[str]:
         pages_text = "\n".join(got)
     except (OSError, PdfReadError, ValueError) as exc:
         return [f"not a readable PDF ({exc})"]
+    except Exception as exc:  # noqa: BLE001 - a damaged PDF makes the reader raise anything
+        return [f"not a readable PDF ({type(exc).__name__})"]
+    try:
+        return _verify_read_pdf(session, data, reader, got, pages_text, meta)
+    except Exception as exc:  # noqa: BLE001 - a database edited by hand: named, not a crash
+        return [f"cannot be compared with the stored decision ({type(exc).__name__}: {exc}): the "
+                "database holds a value Reviewer never wrote; run `reviewer verify`"]  # fmt: skip
+
+
+def _verify_read_pdf(session: Session, data: bytes, reader: Any, got: list[str], pages_text: str,
+                     meta: dict[str, Any]) -> list[str]:  # fmt: skip
     problems = []
     certs = keys.recorded(session)
     signed_ok = False
+    signature_problems: list[str] = []
     if certs or b"/ByteRange" in data:
         from reviewer.export.signing import check_signature
 
-        problems += check_signature(data, [c.cert for c in certs]).problems
-        signed_ok = bool(certs) and not problems
+        signature_problems = check_signature(data, [c.cert for c in certs]).problems
+        signed_ok = bool(certs) and not signature_problems
     keywords = str(meta.get("/Keywords", ""))
-    if keywords.startswith("transparency-report"):
-        return problems + _report_problems(session, keywords, pages_text)
-    m = re.search(r"record-hash:([0-9a-f]{64})", keywords)
+    report = REPORT_KEYWORDS.fullmatch(keywords)
+    if report is not None:
+        if not signed_ok:  # its figures cannot be counted again later: only a signature vouches
+            return signature_problems or ["not signed: a report's figures are vouched for by the "
+                                          "organisation's signature only"]  # fmt: skip
+        return _report_problems(session, int(report.group(1)), report.group(2), pages_text)
+    m = RECORD_KEYWORDS.fullmatch(keywords)
     if not m:
-        return [*problems, "no record hash in the PDF metadata"]
-    digest = m.group(1)
+        return [*signature_problems, "its metadata keywords are neither a record's nor a report's"]
+    digest, layout = m.group(1), int(m.group(2) or 1)
     flat = _collapse(pages_text)
+    if not signed_ok and signature_problems == ["not signed"] and _exported_before_signing(
+        session, flat, certs
+    ):  # fmt: skip
+        signature_problems = []  # exported before the organisation had a key: pages still compared
+    problems += signature_problems
     if digest not in flat.replace(" ", ""):
         return [*problems, "the record hash printed in the text differs from the metadata"]
-    decision = session.execute(select(Decision).where(Decision.record_hash == digest)).scalar_one_or_none()
+    found = session.execute(select(Decision).where(Decision.record_hash == digest)).scalars().all()
+    if len(found) > 1:
+        return [*problems, f"record hash {digest[:16]}... belongs to {len(found)} decisions in this "
+                "database (it was changed: run `reviewer verify`)"]  # fmt: skip
+    decision = found[0] if found else None
     if decision is None:
         return [*problems, f"record hash {digest[:16]}... is not in this database"]
     req = session.get(Request, decision.request_id)
     assert req is not None
+    if rq.sha256_hex(decision.snapshot) != decision.snapshot_sha256:
+        return [*problems, "the request snapshot stored with the decision differs from its SHA-256 "
+                "(the database was changed after the decision: run `reviewer verify`)"]  # fmt: skip
     if record_hash(session, decision, req.reference) != digest:
         problems.append("the decision in the database no longer matches its record hash "
                         "(changed after export)")  # fmt: skip
     record = decision_record(session, decision.id)
-    problems += _compare_rendering(session, reader, got, meta, flat, record, signed_ok)
+    problems += _compare_rendering(session, reader, got, meta, flat, record, layout, signed_ok)
     checks = {
         "reference": record["reference"],
         "outcome": Outcome(record["outcome"]).label,
@@ -292,6 +332,20 @@ def verify_pdf(session: Session, path: str) -> list[str]:
         if _collapse(expected) not in flat:
             problems.append(f"the printed {what} differs from the record")
     return problems
+
+
+def _exported_before_signing(session: Session, flat: str, certs: list[Any]) -> bool:
+    """An unsigned record whose printed chain head comes before the first certificate was
+    recorded: exported before the organisation had a key, so unsigned is no fault of its own
+    (its pages are compared all the same)."""
+    m = re.search(r"Chainheadatexport(\d+):", flat.replace(" ", ""))
+    if m is None or not certs:
+        return False
+    first = session.execute(
+        select(func.min(AuditEvent.seq)).where(AuditEvent.action == "settings",
+                                               AuditEvent.payload.contains(CERTIFICATE_PREFIX))
+    ).scalar_one_or_none()  # fmt: skip
+    return first is not None and int(m.group(1)) < first
 
 
 def _export_values(session: Session, meta: dict[str, Any], flat: str, record: dict[str, Any]
@@ -338,7 +392,8 @@ def _export_values(session: Session, meta: dict[str, Any], flat: str, record: di
 
 
 def _compare_rendering(session: Session, reader: Any, got: list[str], meta: dict[str, Any],
-                       flat: str, record: dict[str, Any], signed_ok: bool) -> list[str]:  # fmt: skip
+                       flat: str, record: dict[str, Any], made_by: int, signed_ok: bool
+                       ) -> list[str]:  # fmt: skip
     """The record's whole printed content against a rendering of the stored decision with
     the export-time values read from the PDF: page count, every page's text, and the
     metadata title, subject and keywords. A stamped, added, removed or re-rendered page is
@@ -348,8 +403,6 @@ def _compare_rendering(session: Session, reader: Any, got: list[str], meta: dict
 
     from reviewer.export.pdf import RENDERER, render_bytes
 
-    m = re.search(r"renderer:(\d+)", str(meta.get("/Keywords", "")))
-    made_by = int(m.group(1)) if m else 1
     if made_by > RENDERER:
         return [f"made by a later version of Reviewer (layout {made_by}; this one has {RENDERER}): "
                 "check it with that version"]  # fmt: skip
@@ -364,7 +417,13 @@ def _compare_rendering(session: Session, reader: Any, got: list[str], meta: dict
     expected = PdfReader(io.BytesIO(render_bytes({**record, **values})))
     if len(expected.pages) != len(got):
         problems.append(f"{len(got)} pages, the stored decision renders to {len(expected.pages)}")
+    problems += _document_extras(reader)
     for i, (page, mine) in enumerate(zip(reader.pages, expected.pages, strict=False), 1):
+        if _page_setup(page) != _page_setup(mine):
+            problems.append(
+                f"page {i} is set up otherwise than the record (boxes, rotation, "
+                "annotations or fonts): a reader may show what its text does not say"
+            )
         # The renderer is deterministic: a page drawn by the same instructions prints the same
         # text, and only a page drawn otherwise has its text extracted and compared.
         if _drawn(page) == _drawn(mine):
@@ -378,20 +437,42 @@ def _compare_rendering(session: Session, reader: Any, got: list[str], meta: dict
     return problems
 
 
-def _report_problems(session: Session, keywords: str, text: str) -> list[str]:
+def _report_problems(session: Session, seq: int, digest: str, text: str) -> list[str]:
     """A transparency report counts what the database held when it was made (current statuses
-    then), so it cannot be made again later: its signature vouches for its figures, and the
-    chain head it was made at, in its metadata and its text, must be this database's."""
-    m = re.search(r"chain-head:(\d+):([0-9a-f]{64})", keywords)
-    if m is None:
-        return ["a transparency report without the chain head it was made at"]
-    seq, digest = int(m.group(1)), m.group(2)
+    then), so it cannot be made again later: its signature vouches for its figures (checked
+    before), and the chain head it was made at, in its metadata and its text, must be this
+    database's."""
     if f"{seq}:{digest}" not in _collapse(text).replace(" ", ""):
         return ["the chain head printed in the report differs from its metadata"]
     event = session.execute(select(AuditEvent).where(AuditEvent.seq == seq)).scalar_one_or_none()
-    if seq and (event is None or event.hash != digest):
+    if (event.hash if event is not None else GENESIS if seq == 0 else None) != digest:
         return [f"the chain head it was made at ({seq}:{digest[:16]}...) is not this database's"]
     return []
+
+
+def _page_setup(page: Any) -> tuple[Any, ...]:
+    """What a page shows besides its drawing instructions: its boxes and rotation, the fonts
+    its text is set in, and its annotations (but for the signature's invisible field)."""
+    boxes = tuple(str(page.get(k)) for k in ("/MediaBox", "/CropBox", "/TrimBox", "/ArtBox", "/BleedBox",
+                                             "/Rotate", "/UserUnit"))  # fmt: skip
+    fonts = page.get("/Resources", {}).get_object().get("/Font", {})
+    names = tuple(sorted(str(f.get_object().get("/BaseFont")) for f in fonts.get_object().values()))
+    annotations = []
+    for ref in page.get("/Annots", []) or []:
+        annot = ref.get_object()
+        if annot.get("/FT") == "/Sig" and annot.get("/Subtype") == "/Widget":
+            continue  # the record's own signature field
+        annotations.append(str(annot.get("/Subtype")))
+    return boxes, names, tuple(annotations)
+
+
+def _document_extras(reader: Any) -> list[str]:
+    """Actions, scripts or attached files a record never carries."""
+    root = reader.trailer["/Root"].get_object()
+    names = root.get("/Names", {}).get_object() if "/Names" in root else {}
+    found = [k[1:] for k in ("/OpenAction", "/AA") if k in root]
+    found += [k[1:] for k in ("/JavaScript", "/EmbeddedFiles") if k in names]
+    return [f"it carries what a record never does: {', '.join(found)}"] if found else []
 
 
 def _drawn(page: Any) -> bytes | None:

@@ -389,6 +389,11 @@ def _verify_decisions(session: Session, out: _Problems, replay: Replay | None) -
     )  # fmt: skip
     for decision, ref in rows:
         label = f"{ref} decision {decision.number}"
+        if rq.sha256_hex(decision.snapshot) != decision.snapshot_sha256:
+            # The record hash covers the snapshot's hash: the text must still be what it hashes.
+            out.add("decision", ref, f"{label}: the request snapshot it was made on differs "
+                    "from its SHA-256 (changed after the decision)")  # fmt: skip
+            continue
         if decision.final:
             count += 1
             if decision.record_hash != record_hash(session, decision, ref, names):

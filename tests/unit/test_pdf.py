@@ -233,3 +233,32 @@ def test_an_unset_organisation_name_is_pointed_out_at_export(cli, tmp_path):
     ok(cli, "settings", "set", "organisation_name", "Contoso Responsible AI Office", user=ADMIN)
     code, _out, err = cli("export-pdf", "R-UNNAMED", "--out", str(tmp_path / "b"), user=ADMIN)
     assert code == 0 and "organisation name" not in err
+
+
+def test_what_a_reader_shows_beyond_the_text_is_compared_too(decided, tmp_path):
+    """Without a signature the pages are all there is: an annotation drawn over the outcome,
+    a crop box that hides it, or a script are named, though the page text is unchanged."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import FreeText
+    from pypdf.generic import DictionaryObject, NameObject, RectangleObject, TextStringObject
+
+    ok(decided, "export-pdf", "R-GERMAN", "--out", str(tmp_path), user=ADMIN)
+    genuine = tmp_path / "R-GERMAN-d1.pdf"
+    forged = {}
+    w = PdfWriter(clone_from=PdfReader(genuine))
+    w.add_annotation(0, FreeText(text="APPROVED", rect=(50, 700, 400, 760)))
+    forged["annotation"] = w
+    w = PdfWriter(clone_from=PdfReader(genuine))
+    w.pages[0][NameObject("/CropBox")] = RectangleObject((0, 0, 595, 500))
+    forged["crop"] = w
+    w = PdfWriter(clone_from=PdfReader(genuine))
+    w._root_object[NameObject("/OpenAction")] = DictionaryObject(
+        {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(1)")}
+    )
+    forged["script"] = w
+    for name, writer in forged.items():
+        path = tmp_path / f"{name}.pdf"
+        writer.write(path)
+        code, out, _ = decided("verify", "--pdf", str(path), user=ADMIN)
+        assert code == 1 and out.splitlines()[-1].startswith(f"PROBLEM {path}: "), (name, out)
+    assert f"OK {genuine}" in ok(decided, "verify", "--pdf", str(genuine), user=ADMIN).splitlines()

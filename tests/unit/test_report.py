@@ -466,3 +466,29 @@ def test_the_signed_report_validates_against_the_recorded_certificate(known, mon
     ok(known, "report", "--from", "2024-01-01", "--to", "2024-12-31", "--out", str(unsigned), user=ADMIN)
     code, out, _ = known("verify", "--pdf", str(unsigned), user=ADMIN)
     assert code == 1 and "not signed" in out
+
+
+def test_the_output_never_follows_a_planted_link_nor_replaces_a_device(known):
+    folder = known.tmp / "k"
+    folder.mkdir()
+    victim = known.tmp / "victim.txt"
+    victim.write_text("keep me")
+    (folder / ".r.pdf.part").symlink_to(victim)
+    ok(
+        known,
+        "report",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-12-31",
+        "--out",
+        str(folder / "r.pdf"),
+        user=ADMIN,
+    )
+    assert victim.read_text() == "keep me" and (folder / "r.pdf").read_bytes().startswith(b"%PDF")
+    for out in ("/dev/null", ""):
+        code, _out, err = known(
+            "report", "--from", "2024-01-01", "--to", "2024-12-31", "--out", out, user=ADMIN
+        )
+        assert code == 7 and "nothing was written" in err, (out, err)
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")

@@ -15,6 +15,7 @@ from reportlab.pdfgen import canvas
 from reviewer import settings
 from tests.conftest import _decided
 from tests.helpers.cli import Cli
+from tests.helpers.pdf import stored_record
 from tests.helpers.workflow import ADMIN, ok, refused
 
 PASS = "correct horse battery"
@@ -224,7 +225,7 @@ def test_a_re_render_with_changed_content_is_named_whoever_signed_it(signed, tmp
     from reviewer.export import signing
     from reviewer.export.pdf import render_bytes
     from reviewer.services import keys
-    from tests.helpers.pdf import pdf_text, stored_record
+    from tests.helpers.pdf import pdf_text
 
     dense = "".join(" ".join(pdf_text(signed.record)[1]).split())
     head = re.search(r"Chainheadatexport(\d+):([0-9a-f]{64})", dense)
@@ -253,3 +254,58 @@ def test_a_re_render_with_changed_content_is_named_whoever_signed_it(signed, tmp
         own_line.startswith("PROBLEM")
         and "page 1 differs from a rendering of the stored decision" in own_line
     )
+
+
+def test_hand_edits_and_odd_files_are_named_never_trusted_nor_a_crash(signed, tmp_path, monkeypatch):
+    """What a hostile review found: each is a PROBLEM line (exit 1), none an OK or a crash."""
+    from reviewer.export import pdf, signing
+
+    record = str(signed.record)
+    # A certificate written into the settings table by hand (no audit event) is not trusted.
+    p12, cert = signing.make_key("Intruder", b"intruder")
+    intruder = signing.load_key(p12, b"intruder", "intruder")
+    forged = tmp_path / "intruder.pdf"
+    body = pdf.render_bytes({**stored_record(signed, "R-GERMAN"), "certificate": intruder.fingerprint})
+    forged.write_bytes(signing.sign(body, intruder))
+    signed.sql("INSERT INTO settings (key, value) VALUES (:k, :v)",
+               {"k": "signing_cert." + intruder.fingerprint[:48], "v": signing.pem_of(cert)})  # fmt: skip
+    code, out, _ = signed("verify", "--pdf", str(forged), user=ADMIN)
+    assert code == 1 and f"PROBLEM {forged}: " in out and "not one of the organisation's" in out
+    signed.sql("DELETE FROM settings WHERE key = :k", {"k": "signing_cert." + intruder.fingerprint[:48]})
+    # Keywords of a layout that never existed.
+    monkeypatch.setattr(pdf, "RENDERER", 0)
+    ok(signed, "export-pdf", "R-CJK", "--out", str(tmp_path / "zero"), user=ADMIN)
+    monkeypatch.undo()
+    monkeypatch.setenv("REVIEWER_KEY_PASSPHRASE", PASS)
+    code, out, _ = signed("verify", "--pdf", str(tmp_path / "zero" / "R-CJK-d1.pdf"), user=ADMIN)
+    assert code == 1 and "neither a record's nor a report's" in out
+    # A FIFO is not read forever.
+    fifo = tmp_path / "fifo.pdf"
+    os.mkfifo(fifo)
+    code, out, _ = signed("verify", "--pdf", str(fifo), user=ADMIN)
+    assert code == 1 and f"PROBLEM {fifo}: not a regular file" in out
+    # A decision's evaluation edited into something Reviewer never writes: named, no crash.
+    signed.sql("UPDATE decisions SET evaluation = 'nope' WHERE record_hash IS NOT NULL")
+    code, out, _ = signed("verify", "--pdf", record, user=ADMIN)
+    assert code == 1 and f"PROBLEM {record}: " in out
+
+
+def test_a_request_snapshot_edited_after_the_decision_is_named(signed):
+    signed.sql("UPDATE decisions SET snapshot = snapshot || ' '")  # one byte more: looks the same
+    code, out, _ = signed("verify", user=ADMIN)
+    assert code == 1 and "the request snapshot it was made on differs from its SHA-256" in out
+    code, out, _ = signed("verify", "--pdf", str(signed.record), user=ADMIN)
+    assert code == 1 and "the request snapshot stored with the decision differs" in out
+
+
+def test_a_record_exported_before_the_organisation_had_a_key_stays_valid(decided, tmp_path, monkeypatch):
+    ok(decided, "export-pdf", "R-GERMAN", "--out", str(tmp_path / "early"), user=ADMIN)
+    early = tmp_path / "early" / "R-GERMAN-d1.pdf"
+    monkeypatch.setenv("REVIEWER_KEY_PASSPHRASE", PASS)
+    ok(decided, "keys", "init", user=ADMIN)
+    assert f"OK {early}" in ok(decided, "verify", "--pdf", str(early), user=ADMIN).splitlines()
+    ok(decided, "export-pdf", "R-CJK", "--out", str(tmp_path / "late"), user=ADMIN)
+    plain = tmp_path / "late-unsigned.pdf"  # the signature stripped by a rewrite: not valid
+    PdfWriter(clone_from=str(tmp_path / "late" / "R-CJK-d1.pdf")).write(plain)
+    code, out, _ = decided("verify", "--pdf", str(plain), user=ADMIN)
+    assert code == 1 and f"PROBLEM {plain}" in out
