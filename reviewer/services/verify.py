@@ -370,11 +370,17 @@ def verify(session: Session, anchor: tuple[int, str] | None = None, jobs: int | 
                          f"last event (seq {expected_seq})")  # fmt: skip
     if anchor and not anchor_seen:
         problems.add("anchor", str(anchor[0]), "no event with that number")
-    _verify_versions(session, problems, current_too=not chain_ok)
-    decisions = _verify_decisions(session, problems, replay if chain_ok else None)
-    if chain_ok:
-        _verify_state(session, replay, problems)
-        _verify_requests(session, replay, problems, jobs)
+    decisions = 0
+    try:
+        _verify_versions(session, problems, current_too=not chain_ok)
+        decisions = _verify_decisions(session, problems, replay if chain_ok else None)
+        if chain_ok:
+            _verify_state(session, replay, problems)
+            _verify_requests(session, replay, problems, jobs)
+    except (LookupError, ValueError) as exc:
+        # A column holding what its type cannot read back (a status, an outcome or a date
+        # edited by hand): the database was changed outside Reviewer.
+        problems.add("database", "-", f"a stored value Reviewer never writes: {exc}")
     return VerifyReport(not problems, count, decisions, list(problems))
 
 

@@ -309,3 +309,12 @@ def test_a_record_exported_before_the_organisation_had_a_key_stays_valid(decided
     PdfWriter(clone_from=str(tmp_path / "late" / "R-CJK-d1.pdf")).write(plain)
     code, out, _ = decided("verify", "--pdf", str(plain), user=ADMIN)
     assert code == 1 and f"PROBLEM {plain}" in out
+
+
+@pytest.mark.parametrize("edit", ["UPDATE decisions SET outcome = 'maybe'",
+                                  "UPDATE requests SET status = 'limbo'",
+                                  "UPDATE conditions SET due_on = 'soon'"])  # fmt: skip
+def test_a_value_no_type_can_read_is_a_problem_not_a_crash(signed, edit):
+    signed.sql(edit)
+    code, out, _ = signed("verify", user=ADMIN)
+    assert code == 1 and "PROBLEM" in out, out
