@@ -84,10 +84,13 @@ def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
         ).scalars()
     ]  # fmt: skip
     judgement: list[str] = []
+    effective: str | None = None
     if rule_set is not None:  # what the facts needed and what would have changed it
-        ruleset = verified_rules(session, rule_set)
+        ruleset = verified_rules(session, rule_set)  # its text checked against its SHA-256
         e = explainer_for(ruleset).explain(document)
         judgement = explanation_lines(e, ruleset.titles, words=True)
+        # From the verified text, not the column beside it (which nothing else vouches for).
+        effective = ruleset.effective_on.isoformat() if ruleset.effective_on else None
     return {
         "judgement": judgement,
         "history": history,
@@ -101,8 +104,7 @@ def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
         "decided_at": d.decided_at, "checker": checker.name if checker else None,
         "checker_roles": d.checker_roles, "checked_at": d.checked_at,
         "rule_set": d.rule_set_key, "rule_set_sha256": d.rule_set_sha256,
-        "rule_set_effective": rule_set.effective_on.isoformat()
-        if rule_set and rule_set.effective_on else None,
+        "rule_set_effective": effective,
         "request_version": d.request_version, "snapshot_sha256": d.snapshot_sha256,
         "record_hash": d.record_hash, "event_seq": d.event_seq,
         "head_seq": head.seq if head else 0, "head_hash": head.hash if head else "0" * 64,

@@ -318,3 +318,9 @@ def test_a_value_no_type_can_read_is_a_problem_not_a_crash(signed, edit):
     signed.sql(edit)
     code, out, _ = signed("verify", user=ADMIN)
     assert code == 1 and "PROBLEM" in out, out
+
+
+def test_a_rule_sets_effective_date_edited_in_its_column_changes_no_record(signed):
+    signed.sql("UPDATE rule_sets SET effective_on = '1999-01-01'")
+    code, out, _ = signed("verify", "--pdf", str(signed.record), user=ADMIN)
+    assert f"OK {signed.record}" in out.splitlines(), out
