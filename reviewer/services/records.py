@@ -281,10 +281,12 @@ def _verify_read_pdf(session: Session, data: bytes, reader: Any, got: list[str],
     certs = keys.recorded(session)
     signed_ok = False
     signature_problems: list[str] = []
+    signer: str | None = None
     if certs or b"/ByteRange" in data:
         from reviewer.export.signing import check_signature
 
-        signature_problems = check_signature(data, [c.cert for c in certs]).problems
+        check = check_signature(data, [c.cert for c in certs])
+        signature_problems, signer = check.problems, check.signer_fingerprint
         signed_ok = bool(certs) and not signature_problems
     keywords = str(meta.get("/Keywords", ""))
     report = REPORT_KEYWORDS.fullmatch(keywords)
@@ -322,6 +324,9 @@ def _verify_read_pdf(session: Session, data: bytes, reader: Any, got: list[str],
                         "(changed after export)")  # fmt: skip
     record = decision_record(session, decision.id)
     problems += _compare_rendering(session, reader, got, meta, flat, record, layout, signed_ok)
+    printed = re.search(r"Signedbycertificate\(SHA-256\)([0-9a-f]{64})", flat.replace(" ", ""))
+    if signer is not None and (printed is None or printed.group(1) != signer):
+        problems.append("the certificate it prints is not the one that signed it")
     checks = {
         "reference": record["reference"],
         "outcome": Outcome(record["outcome"]).label,
@@ -457,8 +462,8 @@ def _page_setup(page: Any) -> tuple[Any, ...]:
     its text is set in, and its annotations (but for the signature's invisible field)."""
     boxes = tuple(str(page.get(k)) for k in ("/MediaBox", "/CropBox", "/TrimBox", "/ArtBox", "/BleedBox",
                                              "/Rotate", "/UserUnit"))  # fmt: skip
-    fonts = page.get("/Resources", {}).get_object().get("/Font", {})
-    names = tuple(sorted(str(f.get_object().get("/BaseFont")) for f in fonts.get_object().values()))
+    fonts = page.get("/Resources", {}).get_object().get("/Font", {}).get_object()
+    names = tuple(sorted((str(k), str(f.get_object().get("/BaseFont"))) for k, f in fonts.items()))
     annotations = []
     for ref in page.get("/Annots", []) or []:
         annot = ref.get_object()

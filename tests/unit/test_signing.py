@@ -324,3 +324,24 @@ def test_a_rule_sets_effective_date_edited_in_its_column_changes_no_record(signe
     signed.sql("UPDATE rule_sets SET effective_on = '1999-01-01'")
     code, out, _ = signed("verify", "--pdf", str(signed.record), user=ADMIN)
     assert f"OK {signed.record}" in out.splitlines(), out
+
+
+def test_a_signed_record_must_print_the_certificate_that_signed_it(signed, tmp_path):
+    import re
+
+    from reviewer.export.pdf import render_bytes
+    from reviewer.export.signing import sign
+    from reviewer.services import keys
+    from tests.helpers.pdf import pdf_text
+
+    dense = "".join(" ".join(pdf_text(signed.record)[1]).split())
+    head = re.search(r"Chainheadatexport(\d+):([0-9a-f]{64})", dense)
+    stamp = re.search(r"Exportedat(\d{4}-\d{2}-\d{2})(\d{2}:\d{2})UTC", dense)
+    assert head and stamp
+    same = dict(stored_record(signed, "R-GERMAN"), head_seq=int(head.group(1)), head_hash=head.group(2),
+                exported_at=f"{stamp.group(1)}T{stamp.group(2)}:00.000000Z",
+                organisation="Contoso Responsible AI Office", certificate=None)  # fmt: skip
+    path = tmp_path / "says-unsigned.pdf"  # prints "not signed", signed all the same
+    path.write_bytes(sign(render_bytes(same), keys.load(PASS.encode())))
+    code, out, _ = signed("verify", "--pdf", str(path), user=ADMIN)
+    assert code == 1 and "the certificate it prints is not the one that signed it" in out
