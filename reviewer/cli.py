@@ -217,6 +217,10 @@ def _parser(epilog: str) -> argparse.ArgumentParser:
         _ref(s)
         _expect(s)
 
+    s = command("note", "add a note to a request (an audit event; never edited, never deleted)")
+    _ref(s)
+    s.add_argument("--text", required=True, metavar="TEXT", help="the note (a correction is a new note)")
+
     s = command("decide", "decide a claimed request")
     _ref(s)
     s.add_argument(
@@ -788,6 +792,14 @@ def cmd_claim(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_note(args: argparse.Namespace) -> int:
+    ctx = _context(args, write=True)
+    with ctx.db.write() as session:
+        seq = workflow.add_note(session, ctx.actor, args.ref, args.text)
+    print(terminal_safe(f"note added to {args.ref} (event {seq})"))
+    return 0
+
+
 def cmd_decide(args: argparse.Namespace) -> int:
     try:
         re_review = dt.date.fromisoformat(args.re_review) if args.re_review else None
@@ -925,6 +937,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "show": cmd_show,
+    "note": cmd_note,
     "claim": cmd_claim,
     "release": cmd_claim,
     "take-over": cmd_claim,

@@ -292,6 +292,8 @@ def event_words(action: str, payload: dict[str, object]) -> str:
         if payload.get("result") == "confirm":
             return f"checked: decision{decision} confirmed"
         return f"checked: decision{decision} refused, back to its decider"
+    if action == "note":
+        return f"note: {payload.get('text', '')}"
     if action == "condition":
         status = ConditionStatus.label_of(str(payload.get("status", "")))
         return f"condition {payload.get('condition', '')} marked {status.lower()}"

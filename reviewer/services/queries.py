@@ -246,6 +246,12 @@ class EventRow(TypedDict):
     words: str  # the event in words (vocabulary.event_words)
 
 
+class NoteRow(TypedDict):
+    time: str
+    author: str
+    text: str
+
+
 class RequestData(TypedDict):
     """`reviewer show REF --format json`, and what the request view shows."""
 
@@ -259,6 +265,7 @@ class RequestData(TypedDict):
     versions: list[VersionRow]
     decisions: list[DecisionInfo]
     events: list[EventRow]
+    notes: list[NoteRow]
 
 
 def condition_info(cond: Condition) -> ConditionInfo:
@@ -298,24 +305,23 @@ def show(session: Session, reference: str) -> RequestData:
                 for v in session.execute(select(RequestVersion).where(
                     RequestVersion.request_id == req.id).order_by(RequestVersion.version)
                 ).scalars()]  # fmt: skip
-    events = [
-        EventRow(
-            seq=e.seq,
-            time=e.time,
-            actor=e.actor,
-            action=e.action,
-            words=event_words(e.action, json.loads(e.payload)),
-        )
-        for e in session.execute(
-            select(AuditEvent).where(AuditEvent.reference == reference).order_by(AuditEvent.seq)
-        ).scalars()
-    ]
+    rows = session.execute(
+        select(AuditEvent).where(AuditEvent.reference == reference).order_by(AuditEvent.seq)
+    ).scalars()
+    events: list[EventRow] = []
+    notes: list[NoteRow] = []
+    for e in rows:
+        payload = json.loads(e.payload)
+        events.append(EventRow(seq=e.seq, time=e.time, actor=e.actor, action=e.action,
+                               words=event_words(e.action, payload)))  # fmt: skip
+        if e.action == "note":
+            notes.append(NoteRow(time=e.time, author=e.actor, text=str(payload.get("text", ""))))
     return RequestData(
         reference=req.reference, status=req.status.value, version=req.version,
         document_version=req.document_version,
         assignee=req.assignee.name if req.assignee else None,
         document=json.loads(req.document), evaluation=evaluation_of(session, req),
-        versions=versions, decisions=decisions, events=events,
+        versions=versions, decisions=decisions, events=events, notes=notes,
     )  # fmt: skip
 
 

@@ -174,6 +174,21 @@ def claim(session: Session, actor: Actor, reference: str, expect_version: int | 
     return s.req
 
 
+MAX_NOTE = 4000
+
+
+def add_note(session: Session, actor: Actor, reference: str, text: str) -> int:
+    """A note on a request by any account: an audit event (text, author, time), never edited
+    or deleted (a correction is a new note). It leaves the request's version as it is, so a
+    note never makes a reviewer's open decision conflict. Returns the event's number."""
+    s = _subject(session, actor, reference, lock=False)
+    text = text.strip()
+    if not text or len(text) > MAX_NOTE or "\x00" in text:
+        raise InvalidInput([f"note on {reference}: 1 to {MAX_NOTE} characters of text"])
+    with Chain(session, actor) as chain:
+        return chain.append("note", s.req.reference, {"text": text})
+
+
 def release(session: Session, actor: Actor, reference: str, expect_version: int | None = None
             ) -> Request:  # fmt: skip
     s = _begin(session, actor, reference, expect_version)

@@ -83,6 +83,10 @@ def render(data: dict[str, Any]) -> str:
                 f"<tr><td><b>{escape(field_label(key))}</b></td><td>{_value(doc.get(key))}</td></tr>"
             )
     parts.append("</table>")
+    if data.get("notes"):  # in time order, each with its author: never edited, never deleted
+        parts.append("<h3>Notes</h3>" + "".join(
+            f"<p><b>{escape(n['author'])}</b>, {escape(utc_text(n['time']))}<br>"
+            f"{escape(n['text']).replace(chr(10), '<br>')}</p>" for n in data["notes"]))  # fmt: skip
     parts.append("<h3>Decisions</h3>" + ("" if data["decisions"] else "<p>none yet</p>"))
     for d in data["decisions"]:
         state = "final" if d["final"] else ("rejected at check" if d["rejected"] else "awaiting check")

@@ -83,3 +83,15 @@ def test_the_intake_form_explains_as_you_type(qtbot, cli):
     qtbot.waitUntil(lambda: "Recommendation: Refuse" in form.judgement.toPlainText(), timeout=5_000)
     assert "HR-01" in form.judgement.toPlainText()
     assert "no change of the request's use makes this acceptable" in form.judgement.toPlainText()
+
+
+def test_the_request_view_shows_the_notes_in_time_order(qtbot, cli):
+    assert cli("db", "upgrade", user="rev1")[0] == 0
+    assert cli("import", str(EXAMPLES / "p05-unknown-scale.json"), user="rev1")[0] == 0
+    for text in ("Sales: the camera count follows next week.", "Sales: 40 cameras <b>, 2 sites."):
+        assert cli("note", "EX-0005", "--text", text, user="rev1")[0] == 0
+    window, _dialogs = window_for(qtbot, cli.url, "rev1")
+    open_reference(qtbot, window, "EX-0005")
+    text = window.view.toPlainText()
+    first, second = text.index("the camera count follows"), text.index("40 cameras <b>, 2 sites.")
+    assert "Notes" in text and first < second  # escaped, in time order
