@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -110,7 +111,23 @@ class MainWindow(QMainWindow):
         self.intake.save_requested.connect(self.save_request)
         self.dashboard = Dashboard(self)
         self.rules_view = RuleSetView(self)
-        self.tabs.addTab(self.view, "&Request")
+        # The request, and under it the box for a note (an audit event, never edited).
+        self.request_tab = QWidget(self)
+        column = QVBoxLayout(self.request_tab)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.view, 1)
+        self.note_text = QPlainTextEdit(self.request_tab)
+        self.note_text.setAccessibleName("New note")
+        self.note_text.setPlaceholderText("A note on this request: kept with it for good (a "
+                                          "correction is a new note)")  # fmt: skip
+        self.note_text.setMaximumHeight(64)
+        self.note_button = QPushButton("Add &note", self.request_tab)
+        self.note_button.clicked.connect(self.add_note)
+        notes = QHBoxLayout()
+        notes.addWidget(self.note_text, 1)
+        notes.addWidget(self.note_button)
+        column.addLayout(notes)
+        self.tabs.addTab(self.request_tab, "&Request")
         self.tabs.addTab(self.panel, "&Decide")
         self.tabs.addTab(self.intake, "&Intake")
         self.tabs.addTab(self.dashboard, "Das&hboard")
@@ -501,6 +518,24 @@ class MainWindow(QMainWindow):
 
         self.op(work, write=True).success(done).failure(failed).run()
 
+    def add_note(self) -> None:
+        reference, text = self.current, self.note_text.toPlainText().strip()
+        if reference is None or not text or self._refuse_if_read_only("note"):
+            return
+        ctx = self.ctx
+
+        def work(_p: Progress) -> str:
+            with ctx.db.write() as session:
+                workflow.add_note(session, ctx.actor, reference, text)
+            return "note"
+
+        def done(result: str) -> None:
+            self.note_text.clear()
+            self.open_request(reference)
+            self.action_done.emit(result)
+
+        self.op(work, write=True).success(done).failure(self._failed("Add a note", "note")).run()
+
     def _failed(self, title: str, tag: str) -> Any:
         def failed(exc: BaseException) -> None:
             self.dialogs.error(title, exc)
@@ -600,7 +635,7 @@ class MainWindow(QMainWindow):
         self.rec_filter.setCurrentIndex(0)
         self.view_filter.setCurrentIndex(0)
         self.open_request(reference)
-        self.tabs.setCurrentWidget(self.view)
+        self.tabs.setCurrentWidget(self.request_tab)
 
     def new_request(self) -> None:
         self.intake.clear()
@@ -628,7 +663,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{reference}: saved ({summary})", 5000)
             self.reload()
             self.open_request(str(reference))
-            self.tabs.setCurrentWidget(self.view)
+            self.tabs.setCurrentWidget(self.request_tab)
             self.action_done.emit("save")
 
         self.op(work, write=True).success(done).failure(self._failed("Saving the request", "save")).run()

@@ -95,3 +95,20 @@ def test_the_request_view_shows_the_notes_in_time_order(qtbot, cli):
     text = window.view.toPlainText()
     first, second = text.index("the camera count follows"), text.index("40 cameras <b>, 2 sites.")
     assert "Notes" in text and first < second  # escaped, in time order
+
+
+def test_the_note_box_adds_a_note_to_the_open_request(qtbot, cli):
+    assert cli("db", "upgrade", user="rev1")[0] == 0
+    assert cli("import", str(EXAMPLES / "p05-unknown-scale.json"), user="rev1")[0] == 0
+    window, _dialogs = window_for(qtbot, cli.url, "rev1")
+    open_reference(qtbot, window, "EX-0005")
+    qtbot.keyClicks(window.note_text, "Called sales: the scale follows on Monday.")
+    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
+        assert wait_action(qtbot, window, window.note_button.click) == "note"
+    assert window.note_text.toPlainText() == ""
+    assert "Called sales: the scale follows on Monday." in window.view.toPlainText()
+    code, out, _ = cli("show", "EX-0005", "--format", "json", user="rev1")
+    assert [n["text"] for n in json.loads(out)["notes"]] == ["Called sales: the scale follows on Monday."]
+    window.note_button.click()  # an empty box adds nothing
+    qtbot.wait(200)
+    assert len(json.loads(cli("show", "EX-0005", "--format", "json", user="rev1")[1])["notes"]) == 1
