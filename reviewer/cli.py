@@ -287,6 +287,10 @@ def _parser(epilog: str) -> argparse.ArgumentParser:
     )
     _expect(s)
 
+    s = command("rereview", "approvals due for re-review: their date has come or a condition is overdue")
+    s.add_argument("--due-by", metavar="YYYY-MM-DD", help="re-review dates up to this day (default: today)")
+    _format(s)
+
     s = command("conditions", "conditions of final decisions")
     s.add_argument("--overdue", action="store_true", help="only open conditions past their due date")
     _format(s)
@@ -890,6 +894,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rereview(args: argparse.Namespace) -> int:
+    due_by = _day("--due-by", args.due_by) if args.due_by else None
+    ctx = _context(args)
+    with ctx.db.read() as session:
+        rows = queries.rereview_due(session, due_by)
+    if args.format == "json":
+        _dump(rows)
+        return 0
+    for r in rows:
+        print(terminal_safe(f"{r['reference']:<20} decision {r['decision']} "
+                            f"{Outcome.label_of(r['outcome'])}: {r['why']} — {r['customer']}"))  # fmt: skip
+    print(f"{len(rows)} approvals due for re-review")
+    return 0
+
+
 def cmd_conditions(args: argparse.Namespace) -> int:
     if args.conditions_command == "mark":
         ctx = _context(args, write=True)
@@ -938,6 +957,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "show": cmd_show,
     "note": cmd_note,
+    "rereview": cmd_rereview,
     "claim": cmd_claim,
     "release": cmd_claim,
     "take-over": cmd_claim,

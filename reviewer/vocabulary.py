@@ -105,6 +105,8 @@ class View(Term):
                          "Decisions of others that you may check.")  # fmt: skip
     CONDITIONS_OVERDUE = ("conditions overdue", "Conditions overdue", "#b42318",
                           "Decided requests with an open condition past its due date.")  # fmt: skip
+    REREVIEW_DUE = ("re-review due", "Re-review due", "#c4320a",
+                    "Approvals whose re-review date has come or whose conditions are overdue.")  # fmt: skip
 
 
 ROLES = tuple(Role.values())

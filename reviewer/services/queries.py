@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from reviewer.errors import NotFound
@@ -20,6 +20,7 @@ from reviewer.models import (
     Condition,
     ConditionStatus,
     Decision,
+    Outcome,
     Request,
     RequestVersion,
     RuleSetState,
@@ -86,6 +87,9 @@ def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
                 Decision.decider_id != me,
             )
         )
+    elif q.view == View.REREVIEW_DUE:
+        today = dt.datetime.now(dt.UTC).date()
+        query = query.where(Request.id.in_(select(_due_approval(today, today).c.request_id)))
     elif q.view == View.CONDITIONS_OVERDUE:
         query = query.where(
             exists().where(
@@ -95,6 +99,69 @@ def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
             )
         )
     return list(session.execute(query.order_by(order, Request.id)).scalars())
+
+
+APPROVALS = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS)
+
+
+def _due_approval(due_by: dt.date, today: dt.date) -> Any:
+    """The approvals due for re-review: the final decision in force of a decided request (its
+    last final one, not since reopened) approves, and its re-review date is on or before
+    `due_by` or one of its conditions is open past its date (`today`)."""
+    latest = (select(func.max(Decision.number)).where(Decision.request_id == Request.id,
+                                                      Decision.final.is_(True),
+                                                      Decision.rejected.is_(False))
+              .correlate(Request).scalar_subquery())  # fmt: skip
+    overdue = exists().where(Condition.decision_id == Decision.id,
+                             Condition.status == ConditionStatus.OPEN, Condition.due_on < today)  # fmt: skip
+    return (
+        select(Decision.id.label("decision_id"), Decision.request_id.label("request_id"))
+        .join(Request, Request.id == Decision.request_id)
+        .where(Request.status == Status.DECIDED, Decision.number == latest,
+               Decision.outcome.in_(APPROVALS), or_(Decision.re_review_on <= due_by, overdue))
+        .subquery()
+    )  # fmt: skip
+
+
+class RereviewRow(TypedDict):
+    reference: str
+    customer: str
+    decision: int
+    outcome: str
+    decided_at: str
+    re_review_on: str | None
+    overdue_conditions: int
+    why: str
+
+
+def rereview_due(session: Session, due_by: dt.date | None = None) -> list[RereviewRow]:
+    """`reviewer rereview`: the approvals due for re-review by `due_by` (default today), the
+    earliest date first; each says why (its date, its overdue conditions)."""
+    today = dt.datetime.now(dt.UTC).date()
+    due = _due_approval(due_by or today, today)
+    rows = session.execute(
+        select(Decision, Request.reference, Request.customer_name)
+        .join(due, due.c.decision_id == Decision.id)
+        .join(Request, Request.id == Decision.request_id)
+        .order_by(Decision.re_review_on, Request.reference)
+    ).all()  # fmt: skip
+    out: list[RereviewRow] = []
+    for d, ref, customer in rows:
+        late = session.execute(
+            select(func.count()).select_from(Condition).where(
+                Condition.decision_id == d.id, Condition.status == ConditionStatus.OPEN,
+                Condition.due_on < today)
+        ).scalar_one()  # fmt: skip
+        reasons = []
+        if d.re_review_on is not None and d.re_review_on <= (due_by or today):
+            reasons.append(f"re-review date {d.re_review_on.isoformat()}")
+        if late:
+            reasons.append(f"{late} condition{'s' if late > 1 else ''} overdue")
+        out.append(RereviewRow(reference=ref, customer=customer, decision=d.number,
+                               outcome=d.outcome.value, decided_at=d.decided_at,
+                               re_review_on=d.re_review_on.isoformat() if d.re_review_on else None,
+                               overdue_conditions=late, why="; ".join(reasons)))  # fmt: skip
+    return out
 
 
 MIN_SEARCH = 2
