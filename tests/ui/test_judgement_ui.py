@@ -112,3 +112,26 @@ def test_the_note_box_adds_a_note_to_the_open_request(qtbot, cli):
     window.note_button.click()  # an empty box adds nothing
     qtbot.wait(200)
     assert len(json.loads(cli("show", "EX-0005", "--format", "json", user="rev1")[1])["notes"]) == 1
+
+
+def test_the_rereview_view_lists_the_approvals_due(qtbot, cli, monkeypatch):
+    import datetime as dt
+
+    from reviewer.services import workflow
+    from tests.helpers.workflow import JUST
+
+    assert cli("db", "upgrade", user="rev1")[0] == 0
+    assert cli("import", str(EXAMPLES / "p01-office-door-access.json"),
+               str(EXAMPLES / "p02-us-sheriff.json"), user="rev1")[0] == 0  # fmt: skip
+    today = dt.datetime.now(dt.UTC).date()
+    long_ago = today - dt.timedelta(days=400)
+    with monkeypatch.context() as mp:  # decided 400 days ago, due 35 days ago
+        mp.setattr(workflow, "_today", lambda: long_ago)
+        assert cli("claim", "EX-0001", user="rev1")[0] == 0
+        assert cli("decide", "EX-0001", "--outcome", "approve_with_conditions", "--justification", JUST,
+                   "--re-review", (today - dt.timedelta(days=35)).isoformat(), user="rev1")[0] == 0  # fmt: skip
+    window, _dialogs = window_for(qtbot, cli.url, "rev1")
+    assert window.model.rowCount() == 2
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        window.view_filter.setCurrentIndex(window.view_filter.findData("re-review due"))
+    assert window.model.rowCount() == 1 and window.model.reference(0) == "EX-0001"
