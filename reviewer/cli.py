@@ -490,7 +490,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     ctx = _context(args)
     with ctx.db.read() as session:
         report = verify(session, anchor)
-        pdfs = [(path, records.verify_pdf(session, path)) for path in args.pdf or []]
+        pdfs = records.verify_pdfs(session, args.pdf or [])
     return _pdf_report(pdfs, args.format, report)
 
 

@@ -308,13 +308,14 @@ class Rows(Flowable):
         canv.drawText(t)
 
 
-def _table(rows: list[tuple[str, Any]], st: dict[str, ParagraphStyle], value_style: str = "cell") -> Rows:
+def _table(rows: list[tuple[str, Any]], st: dict[str, ParagraphStyle], value_style: str = "cell",
+           label_width: float = 45 * mm) -> Rows:  # fmt: skip
     data: list[tuple[Flowable, Flowable]] = [
         (Lines(k, st["label"]), para(v, st[value_style])) for k, v in rows if v not in (None, "", [])
     ]
     if not data:
         data = [(Lines("—", st["cell"]), Lines("nothing stated", st["cell"]))]
-    return Rows(data, 45 * mm)
+    return Rows(data, label_width)
 
 
 def _show(value: Any) -> str:
@@ -610,19 +611,32 @@ def render_bytes(record: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
+SIDE_MARGIN, TOP_MARGIN, BOTTOM_MARGIN = 18 * mm, 16 * mm, 18 * mm
+
+
+def document(
+    out: str | io.BytesIO, title: str, author: str, subject: str, keywords: str
+) -> SimpleDocTemplate:
+    """The A4 page of every PDF Reviewer writes (records and reports), with its metadata."""
+    return SimpleDocTemplate(
+        out, pagesize=A4, leftMargin=SIDE_MARGIN, rightMargin=SIDE_MARGIN, topMargin=TOP_MARGIN,
+        bottomMargin=BOTTOM_MARGIN, title=title, author=author, subject=subject,
+        # The stubs type keywords as a list; ReportLab hands them to Canvas.setKeywords, a text.
+        keywords=keywords,  # type: ignore[arg-type]
+        creator="Reviewer",
+    )  # fmt: skip
+
+
 def render(record: dict[str, Any], path: str | io.BytesIO) -> None:
     """Write one decision record as a PDF file."""
     _fonts()
     label = f"{record['reference']} · decision {record['number']} · record hash {record['record_hash'][:16]}…"
-    doc = SimpleDocTemplate(
-        path, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-        bottomMargin=18 * mm,
+    doc = document(
+        path,
         title=f"Decision record {record['reference']} #{record['number']}",
         author=record["organisation"],
         subject=f"{OUTCOME_WORDS[record['outcome']][0]}: {record['reference']} "
-                f"(record hash {record['record_hash']})",
-        # The stubs type keywords as a list; ReportLab hands them to Canvas.setKeywords, a text.
-        keywords=f"record-hash:{record['record_hash']} renderer:{RENDERER}",  # type: ignore[arg-type]
-        creator="Reviewer",
-    )  # fmt: skip
+        f"(record hash {record['record_hash']})",
+        keywords=f"record-hash:{record['record_hash']} renderer:{RENDERER}",
+    )
     doc.build(build_story(record), canvasmaker=_page_numbers(label))

@@ -25,13 +25,26 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
-from reviewer.export.pdf import BOLD, FONT, RULE, Lines, Rows, _fonts, _page_numbers, _styles, para
+from reviewer.export.pdf import (
+    BOLD,
+    FONT,
+    RULE,
+    SIDE_MARGIN,
+    Lines,
+    Rows,
+    _fonts,
+    _page_numbers,
+    _styles,
+    _table,
+    document,
+    para,
+)
 from reviewer.export.text import utc_text
 from reviewer.vocabulary import Outcome, Recommendation, Role
 
-WIDTH = A4[0] - 36 * mm - 12  # the frame of SimpleDocTemplate: 18 mm margins, 6 pt padding
+WIDTH = A4[0] - 2 * SIDE_MARGIN - 12  # the frame of the page, less its 6 pt padding
 CHART_WIDTH = 88 * mm
 GAP = 6 * mm
 MAX_CHART = 160 * mm  # the tallest a chart (or a table beside it) gets: well within a page
@@ -252,8 +265,8 @@ def _beside(chart: Flowable, table_of: Callable[[float], Table]) -> list[Flowabl
     return [t]
 
 
-def _rows(items: list[tuple[str, str]], st: dict[str, ParagraphStyle], label_width: float = 62 * mm) -> Rows:
-    return Rows([(Lines(k, st["label"]), para(v, st["cell"])) for k, v in items], label_width)
+def _rows(items: list[tuple[str, str]], st: dict[str, ParagraphStyle]) -> Rows:
+    return _table(items, st, label_width=62 * mm)
 
 
 def counting_rules(data: dict[str, Any]) -> list[str]:
@@ -465,19 +478,12 @@ def render_report_bytes(data: dict[str, Any], certificate: str | None) -> bytes:
     period = data["period"]
     head = data["chain_head"]
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = document(
         buf,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=18 * mm,
         title=f"Transparency report {period['from']} to {period['to']}",
         author=data["organisation"],
         subject=f"Requests received and decisions made from {period['from']} to {period['to']}",
-        # The stubs type keywords as a list; ReportLab hands them to Canvas.setKeywords, a text.
-        keywords=f"transparency-report chain-head:{head['seq']}:{head['hash']}",  # type: ignore[arg-type]
-        creator="Reviewer",
+        keywords=f"transparency-report chain-head:{head['seq']}:{head['hash']}",
     )
     label = f"Transparency report {period['from']} to {period['to']} · chain head {head['seq']}"
     doc.build(build_story(data, certificate), canvasmaker=_page_numbers(label))

@@ -139,19 +139,18 @@ def rereview_due(session: Session, due_by: dt.date | None = None) -> list[Rerevi
     earliest date first; each says why (its date, its overdue conditions)."""
     today = dt.datetime.now(dt.UTC).date()
     due = _due_approval(due_by or today, today)
+    overdue = (select(func.count()).select_from(Condition)
+               .where(Condition.decision_id == Decision.id, Condition.status == ConditionStatus.OPEN,
+                      Condition.due_on < today)
+               .correlate(Decision).scalar_subquery())  # fmt: skip
     rows = session.execute(
-        select(Decision, Request.reference, Request.customer_name)
+        select(Decision, Request.reference, Request.customer_name, overdue)
         .join(due, due.c.decision_id == Decision.id)
         .join(Request, Request.id == Decision.request_id)
         .order_by(Decision.re_review_on, Request.reference)
     ).all()  # fmt: skip
     out: list[RereviewRow] = []
-    for d, ref, customer in rows:
-        late = session.execute(
-            select(func.count()).select_from(Condition).where(
-                Condition.decision_id == d.id, Condition.status == ConditionStatus.OPEN,
-                Condition.due_on < today)
-        ).scalar_one()  # fmt: skip
+    for d, ref, customer, late in rows:
         reasons = []
         if d.re_review_on is not None and d.re_review_on <= (due_by or today):
             reasons.append(f"re-review date {d.re_review_on.isoformat()}")

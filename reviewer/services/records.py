@@ -245,9 +245,17 @@ RECORD_KEYWORDS = re.compile(r"record-hash:([0-9a-f]{64})(?: renderer:([1-9][0-9
 REPORT_KEYWORDS = re.compile(r"transparency-report chain-head:([0-9]{1,12}):([0-9a-f]{64})")
 
 
-def verify_pdf(session: Session, path: str) -> list[str]:
-    """Problems with one exported PDF against the database ([] when it is genuine); each
-    message is about the file, which the caller names."""
+def verify_pdfs(session: Session, paths: list[str]) -> list[tuple[str, list[str]]]:
+    """Each file with its problems against the database; the organisation's certificates
+    (audited, parsed) are read once for all of them."""
+    certs = keys.recorded(session)
+    return [(path, verify_pdf(session, path, certs)) for path in paths]
+
+
+def verify_pdf(session: Session, path: str, certs: list[Any]) -> list[str]:
+    """Problems with one exported PDF against the database ([] when it is genuine), given
+    the certificates `keys.recorded` trusts; each message is about the file, which the
+    caller names."""
     # pypdf is loaded by `verify --pdf` only: no other command reads a PDF.
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -269,16 +277,15 @@ def verify_pdf(session: Session, path: str) -> list[str]:
     except Exception as exc:  # noqa: BLE001 - a damaged PDF makes the reader raise anything
         return [f"not a readable PDF ({type(exc).__name__})"]
     try:
-        return _verify_read_pdf(session, data, reader, got, pages_text, meta)
+        return _verify_read_pdf(session, data, reader, got, pages_text, meta, certs)
     except Exception as exc:  # noqa: BLE001 - a database edited by hand: named, not a crash
         return [f"cannot be compared with the stored decision ({type(exc).__name__}: {exc}): the "
                 "database holds a value Reviewer never wrote; run `reviewer verify`"]  # fmt: skip
 
 
 def _verify_read_pdf(session: Session, data: bytes, reader: Any, got: list[str], pages_text: str,
-                     meta: dict[str, Any]) -> list[str]:  # fmt: skip
+                     meta: dict[str, Any], certs: list[Any]) -> list[str]:  # fmt: skip
     problems = []
-    certs = keys.recorded(session)
     signed_ok = False
     signature_problems: list[str] = []
     signer: str | None = None
