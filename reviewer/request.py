@@ -648,6 +648,12 @@ def fold(text: str) -> str:
                    and unicodedata.category(c) != "Cf").casefold()  # fmt: skip
 
 
+def customer_key(name: str, country: str | None) -> str:
+    """What makes two requests one customer: the folded name, its words joined by single
+    spaces, and the country (`ACME  Gmbh` in DE is `acme gmbh|DE`; no country is its own)."""
+    return f"{' '.join(fold(name).split())}|{country or ''}"
+
+
 def search_key(doc: dict[str, Any]) -> str:
     parts = [doc["reference"], doc["customer"]["name"]]
     parts.extend(u["name"] for u in doc.get("end_users", ()) if u.get("name"))

@@ -11,7 +11,9 @@ import datetime as dt
 import enum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    LargeBinary,
     Date,
     Enum,
     ForeignKey,
@@ -30,11 +32,15 @@ __all__ = [
     "ROLES",
     "Account",
     "AccountRole",
+    "Attachment",
+    "AttachmentChunk",
     "AuditEvent",
     "Base",
     "ChainHead",
     "Condition",
     "ConditionStatus",
+    "Customer",
+    "CustomerKey",
     "Decision",
     "Outcome",
     "Request",
@@ -141,8 +147,69 @@ class Request(Base):
     document_sha256: Mapped[str] = mapped_column(String(64))
     evaluation: Mapped[str | None] = mapped_column(Text)
     rule_set_pk: Mapped[int | None] = mapped_column(ForeignKey("rule_sets.id"))
+    # The customer record this request belongs to (`services.customers`): matched on the
+    # folded name and country, or linked by hand (pinned: later versions keep the link).
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     assignee: Mapped[Account | None] = relationship()
+
+
+class Customer(Base):
+    """One customer seen whole: the requests matched to it or linked to it by hand. A merged
+    customer keeps its row (and its number) and points to the one it was merged into."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(128))
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+
+
+class CustomerKey(Base):
+    """A match key (folded name and country) and the customer a new request with it joins."""
+
+    __tablename__ = "customer_keys"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+
+
+class Attachment(Base):
+    """Evidence kept with a request, numbered 1, 2, ... in the order attached. Its bytes are
+    in `attachment_chunks`; a redaction removes them and keeps name, size and hash."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("request_id", "number", name="uq_attachments_request_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(128))
+    added_at: Mapped[str] = mapped_column(String(32))
+    redacted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    redacted_by: Mapped[str | None] = mapped_column(String(128))
+    redacted_at: Mapped[str | None] = mapped_column(String(32))
+    redact_reason: Mapped[str | None] = mapped_column(Text)
+    event_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class AttachmentChunk(Base):
+    """A piece (at most `services.attachments.CHUNK` bytes) of an attachment's content:
+    files are written and read a chunk at a time, never whole in memory."""
+
+    __tablename__ = "attachment_chunks"
+
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RequestVersion(Base):

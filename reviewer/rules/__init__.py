@@ -23,7 +23,17 @@ from reviewer.errors import IntegrityProblem, InvalidInput
 from reviewer.intake import file_kind
 from reviewer.request import canonical_json, sha256_hex
 from reviewer.rules.codegen import compile_rules
-from reviewer.rules.lang import Add, Instead, LanguageError, Node, Result, compile_condition
+from reviewer.rules.lang import (
+    CUSTOMER_TOTAL,
+    TOTAL_FIELDS,
+    Add,
+    Instead,
+    LanguageError,
+    Node,
+    Result,
+    Total,
+    compile_condition,
+)
 
 RANK = {
     "refuse": 6, "needs_information": 5, "escalate_senior": 4, "escalate_second": 3,
@@ -322,15 +332,76 @@ def evaluation_of(ruleset: RuleSet, findings: list[Finding]) -> Evaluation:
     )
 
 
-def stored_evaluation(evaluation: Evaluation) -> dict[str, Any]:
+def stored_evaluation(evaluation: Evaluation, totals: Parts | None = None) -> dict[str, Any]:
     """The evaluation as the requests table keeps it: titles, sources and the combined
-    conditions are left out, since the rule set (stored beside it) gives them back."""
-    return {
+    conditions are left out, since the rule set (stored beside it) gives them back. With
+    `totals`, the customer totals it was made with (see `evaluate_with`)."""
+    out = {
         "recommendation": evaluation.recommendation,
         "rule_set": evaluation.ruleset.key,
         "rule_set_sha256": evaluation.ruleset.sha256,
         "findings": [f._stored for f in evaluation.findings],
     }
+    if totals is not None:
+        out[CUSTOMER_TOTAL] = totals
+    return out
+
+
+# --------------------------------------------------------------------------- customer totals
+
+Parts = dict[str, list[list[Any]]]
+"""The parts of each customer total: figure name (`cameras`, ...) -> [[reference, figure or
+None when unknown], ...] in reference order, over the customer's requests that count (open or
+approved), the evaluated one included. Stored in its evaluation, so it stays reproducible."""
+
+
+def own_parts(doc: dict[str, Any]) -> Parts:
+    """The totals of a request that is its customer's only one."""
+    scale = doc.get("scale") or {}
+    return {name: [[doc["reference"], scale.get(name)]] for name in TOTAL_FIELDS}
+
+
+def parts_of(docs: list[dict[str, Any]]) -> Parts:
+    """The totals over these requests (documents with a reference)."""
+    ordered = sorted(docs, key=lambda d: str(d["reference"]))
+    return {name: [[d["reference"], (d.get("scale") or {}).get(name)] for d in ordered]
+            for name in TOTAL_FIELDS}  # fmt: skip
+
+
+def totals_section(parts: Parts) -> dict[str, Total]:
+    """What the rule language reads as `customer_total.scale.<name>`."""
+    return {f"scale.{name}": Total(tuple((str(r), v) for r, v in parts.get(name, ())))
+            for name in TOTAL_FIELDS}  # fmt: skip
+
+
+def evaluate_with(ruleset: RuleSet, doc: dict[str, Any], parts: Parts | None) -> Evaluation:
+    """Evaluate a request with its customer totals (its own figures alone when `parts` is
+    None); a rule set that reads no customer total evaluates the document as it is."""
+    if not ruleset.reads_totals:
+        return ruleset.evaluate(doc)
+    full = dict(doc)
+    full[CUSTOMER_TOTAL] = totals_section(parts if parts is not None else own_parts(doc))
+    return ruleset.evaluate(full)
+
+
+def stored_with(ruleset: RuleSet, evaluation: Evaluation, parts: Parts | None,
+                doc: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """`stored_evaluation` with the totals the evaluation was made with, when it read any."""
+    if not ruleset.reads_totals:
+        return stored_evaluation(evaluation)
+    return stored_evaluation(evaluation, parts if parts is not None else own_parts(doc))
+
+
+def _example_totals(raw: Any) -> dict[str, Total]:
+    """A rule example's `customer_total = { cameras = [40, 40, "unknown"] }`."""
+    if not isinstance(raw, dict):
+        raise ValueError("customer_total lists figures by name")
+    parts: Parts = {}
+    for name, figures in raw.items():
+        if name not in TOTAL_FIELDS or not isinstance(figures, list):
+            raise ValueError(f"customer_total.{name}: not a list of figures of a known total")
+        parts[name] = [[f"#{i + 1}", None if v == "unknown" else v] for i, v in enumerate(figures)]
+    return totals_section(parts)
 
 
 def expand_evaluation(stored: dict[str, Any], ruleset: RuleSet, reference: str | None) -> dict[str, Any]:
@@ -371,6 +442,8 @@ class RuleSet:
     def __post_init__(self) -> None:
         self.key = f"{self.id}@{self.version}"
         self.fields = sorted(set().union(*(rule.fields for rule in self.rules)))
+        # Whether an evaluation needs the customer's other requests (`evaluate_with`).
+        self.reads_totals = any(f.startswith(CUSTOMER_TOTAL + ".") for f in self.fields)
         self.budget = _Budget(self.rules)
         for rule in self.rules:
             rule.budget = self.budget
@@ -410,7 +483,7 @@ class RuleSet:
     def fields_read(self) -> list[str]:
         """Every request field a rule of this set reads, `list[].key` for fields of list
         items (for the benchmark floor and forms)."""
-        return sorted({f.rstrip("?") for f in self.fields})
+        return sorted({f.rstrip("?") for f in self.fields if not f.startswith(CUSTOMER_TOTAL + ".")})
 
 
 # --------------------------------------------------------------------------- loading
@@ -676,6 +749,12 @@ def _run_examples(rule: Rule, label: str, errors: list[str]) -> None:
         name = ex.get("name", f"#{j + 1}")
         expect = ex.get("expect")
         request = ex.get("request", {})
+        if isinstance(request, dict) and CUSTOMER_TOTAL in request:
+            try:
+                request = {**request, CUSTOMER_TOTAL: _example_totals(request[CUSTOMER_TOTAL])}
+            except ValueError as exc:
+                errors.append(f"{label}: example {name!r}: {exc}")
+                continue
         if expect not in (*OUTCOMES, "none"):
             errors.append(f"{label}: example {name!r}: expect must be an outcome or 'none'")
             continue

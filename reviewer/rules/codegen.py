@@ -70,7 +70,7 @@ class RuleSet(Protocol):
     def budget(self) -> Any: ...  # its `evaluations` counter is bound into the code
 
 
-_KEY = re.compile(r"[a-z][a-z0-9_]*")
+_KEY = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?")  # scale.cameras: a customer total
 
 # The shape of the generated code stays within Python's limits (100 levels of indentation,
 # about 200 of nested brackets) and grows linearly with the conditions, however they nest:
@@ -270,7 +270,7 @@ class _Function:
             return section
         var = self.fields.get(path)
         if var is None:
-            var = self.fields[path] = f"v_{head}_{_key(tail)[1:-1]}"
+            var = self.fields[path] = f"v_{head}_{_key(tail)[1:-1].replace('.', '_')}"
         if ind <= 2:
             # Read at the top level (on every call) or under one test: read at the start,
             # which costs less than checking for MISS at each of its places.

@@ -63,7 +63,56 @@ PARTY_FIELDS = ITEM_FIELDS["end_users"]
 LISTS = {**{p: p for p in ITEM_FIELDS}, "parties": "parties"}
 
 
+# `customer_total.scale.<field>`: the sum of a figure over the customer's requests that are
+# open or approved, this one included (see `Total`); not part of any request document.
+CUSTOMER_TOTAL = "customer_total"
+TOTAL_FIELDS = ("cameras", "enrolled_identities", "people_scanned_per_day",
+                "identifications_per_day", "sites")  # fmt: skip
+TOTAL_PATHS = {f"{CUSTOMER_TOTAL}.scale.{name}": f"scale.{name}" for name in TOTAL_FIELDS}
+
+
+class Total:
+    """A figure summed over a customer's requests, in three-valued logic: `parts` are
+    (reference, figure or None when unknown). A known part already above a threshold puts
+    the sum above it (figures are whole numbers >= 0); otherwise an unknown part makes a
+    comparison unknown (None, as an unknown field)."""
+
+    __slots__ = ("complete", "known", "parts")
+
+    def __init__(self, parts: tuple[tuple[str, int | None], ...]) -> None:
+        self.parts = parts
+        self.known = sum(v for _r, v in parts if v is not None)
+        self.complete = all(v is not None for _r, v in parts)
+
+    def __gt__(self, other: Any) -> bool | None:  # type: ignore[override]
+        return True if self.known > other else (False if self.complete else None)
+
+    def __ge__(self, other: Any) -> bool | None:  # type: ignore[override]
+        return True if self.known >= other else (False if self.complete else None)
+
+    def __lt__(self, other: Any) -> bool | None:  # type: ignore[override]
+        return self.known < other if self.complete else (False if self.known >= other else None)
+
+    def __le__(self, other: Any) -> bool | None:  # type: ignore[override]
+        return self.known <= other if self.complete else (False if self.known > other else None)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Total) and self.parts == other.parts
+
+    def __hash__(self) -> int:
+        return hash(self.parts)
+
+    def __str__(self) -> str:
+        listed = ", ".join(f"{r}: {'unknown' if v is None else v}" for r, v in self.parts)
+        return f"{self.known} ({listed})" if self.complete else f"at least {self.known} ({listed})"
+
+    def __repr__(self) -> str:
+        return f"Total({self.parts!r})"
+
+
 def field_type(path: str) -> FieldType | None:
+    if path in TOTAL_PATHS:
+        return LEAF_FIELDS[TOTAL_PATHS[path]]
     if path in LEAF_FIELDS:
         return LEAF_FIELDS[path]
     head, _, rest = path.partition(".")
@@ -122,7 +171,7 @@ def show(value: Any) -> str:
         return "[" + ", ".join(show(v) for v in items) + "]"
     if isinstance(value, dict):
         return ", ".join(str(v) for v in value.values() if v is not None)
-    return str(value)
+    return str(value)  # a Total prints its sum and its parts
 
 
 class Operand:
@@ -141,7 +190,7 @@ class Operand:
 
 
 def _root_getter(path: str) -> Callable[[dict[str, Any], Any], Any]:
-    parts = path.split(".")
+    parts = path.split(".", 1)
     if len(parts) == 1:
         key = parts[0]
         return lambda d, it: d.get(key)
@@ -530,7 +579,7 @@ class Compare(Node):
         rname = self.right.display(prefix)
         if value is None:
             missing = [o.display(prefix) for o, v in ((self.left, lv), (self.right, rv))
-                       if v is None and o.kind != "const"]  # fmt: skip
+                       if (v is None or type(v) is Total) and o.kind != "const"]  # fmt: skip
             return Result(None, [], missing)
         return Result(value, [self._fact(value, lname, lv, rname, rv)])
 
@@ -592,7 +641,7 @@ def _field_vs_const(left: Operand, op: str, rv: Any, test: Callable[[Any, Any], 
 
         return item_fn
     if left.kind == "field" and "." in left.label:
-        sec, key = left.label.split(".")
+        sec, key = left.label.split(".", 1)
 
         def field_fn(d: dict[str, Any], it: Any) -> bool | None:
             s = d.get(sec)
@@ -613,7 +662,7 @@ def _field_vs_const(left: Operand, op: str, rv: Any, test: Callable[[Any, Any], 
 
 def _const_in_field(value: Any, path: str) -> Fn:
     """`'identification' in use.operations`: a value in a set-valued field."""
-    sec, key = path.split(".")
+    sec, key = path.split(".", 1)
 
     def fn(d: dict[str, Any], it: Any) -> bool | None:
         s = d.get(sec)
@@ -964,6 +1013,11 @@ class Parser:
                     raise LanguageError(f"unknown parameter {name!r}")
                 value = value[rest]
             return self._param_operand(name, value)
+        if name.startswith(CUSTOMER_TOTAL + ".") or name == CUSTOMER_TOTAL:
+            if name not in TOTAL_PATHS:
+                raise LanguageError(f"unknown field path {name!r} (a customer total is one of "
+                                    f"{', '.join(sorted(TOTAL_PATHS))})")  # fmt: skip
+            return field_operand(name, LEAF_FIELDS[TOTAL_PATHS[name]])
         if "." in name or name in SCHEMA:
             ftype = field_type(name)
             if ftype is None or isinstance(SCHEMA.get(name), dict):
@@ -990,6 +1044,9 @@ class Parser:
             r.terms = terms  # type: ignore[attr-defined]
             return self.count(Compare(left, op, r))
         _check_types(left, op, right)
+        totals = [o.label for o in (left, right) if o.kind == "field" and o.label in TOTAL_PATHS]
+        if totals and op not in ("<", "<=", ">", ">="):
+            raise LanguageError(f"{totals[0]} is a sum: it is compared with < <= > >=, not {op}")
         if op == "meets" and right.kind == "const" and not right.value:
             return self.count(Compare(left, "in", const_operand(right.label, frozenset())))
         return self.count(Compare(left, op, right))

@@ -46,4 +46,4 @@ def test_a_restored_state_is_the_built_one_and_a_changed_schema_is_rebuilt(pg, t
     snaps.prepared("s", pg, build)
     assert len(built) == 2
     assert pg.sql("SELECT count(*) FROM requests") == [(5,)]
-    assert pg.sql("SELECT count(*) FROM pg_policy WHERE polname = 'reviewer_update'") == [(3,)]
+    assert pg.sql("SELECT count(*) FROM pg_policy WHERE polname = 'reviewer_update'") == [(6,)]

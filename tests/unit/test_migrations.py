@@ -80,4 +80,4 @@ def test_a_version_table_with_two_rows_is_refused(cli):
     assert cli("db", "upgrade")[0] == 0
     cli.sql("INSERT INTO alembic_version (version_num) VALUES ('9999')")
     code, _out, err = cli("users", "list", user="admin1")
-    assert code == 7 and "several schema revisions (0006, 9999)" in err
+    assert code == 7 and "several schema revisions (0007, 9999)" in err
