@@ -107,6 +107,8 @@ class View(Term):
                           "Decided requests with an open condition past its due date.")  # fmt: skip
     REREVIEW_DUE = ("re-review due", "Re-review due", "#c4320a",
                     "Approvals whose re-review date has come or whose conditions are overdue.")  # fmt: skip
+    PAST_SERVICE_LEVEL = ("past service level", "Past service level", "#b42318",
+                          "Requests waiting on us longer than the service level allows.")  # fmt: skip
 
 
 ROLES = tuple(Role.values())
@@ -152,6 +154,13 @@ ORG_SETTINGS: dict[str, OrgSetting] = {
             "256",
             "The largest request file an import reads, in megabytes: a whole number "
             "from 1 to 4096. A larger file is refused before anything is read.",
+        ),
+        OrgSetting(
+            "service_level_days",
+            "Service level (working days)",
+            "10",
+            "How many working days (Monday to Friday) a request may wait on the review team "
+            "before the queue flags it: a whole number from 1 to 365.",
         ),
     )
 }

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from reviewer import ageing
 from reviewer.errors import NotFound
 from reviewer.models import (
     Account,
@@ -29,8 +30,12 @@ from reviewer.models import (
 )
 from reviewer.request import fold
 from reviewer.rules import compiled, expand_evaluation
+from reviewer.services.settings import get_setting
 from reviewer.vocabulary import View, event_words
 
+# The day a request started waiting on us (its received_on) while it does, else NULL: the
+# queue's "Waiting" column shows its age in working days (`ageing`).
+WAITING_SINCE = case((Request.status.in_(ageing.WAITING), Request.received_on), else_=None)
 COLUMNS: list[tuple[str, Any]] = [
     ("Reference", Request.reference),
     ("Received", Request.received_on),
@@ -41,7 +46,9 @@ COLUMNS: list[tuple[str, Any]] = [
     ("Status", Request.status),
     ("Assignee", Account.name),
     ("Updated", Request.updated_at),
+    ("Waiting", WAITING_SINCE),
 ]
+WAITING_COLUMN = len(COLUMNS) - 1
 FILTERS = tuple(View.values())
 
 
@@ -60,7 +67,12 @@ class QueueQuery:
 def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
     """The ordered ids of the requests the query selects (one indexed query)."""
     column = COLUMNS[q.sort_column][1]
-    order = column.desc() if q.descending else column.asc()
+    order: Any = column.desc() if q.descending else column.asc()
+    if q.sort_column == WAITING_COLUMN:
+        # The longest wait first when descending: the earliest received_on of the requests
+        # waiting on us, then those without an age (both ways), on the received_on index.
+        waits = case((Request.status.in_(ageing.WAITING), 0), else_=1)
+        order = (waits, Request.received_on.asc() if q.descending else Request.received_on.desc())
     query = select(Request.id).outerjoin(Account, Account.id == Request.assignee_id)
     if q.status:
         query = query.where(Request.status == Status(q.status))
@@ -90,6 +102,8 @@ def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
     elif q.view == View.REREVIEW_DUE:
         today = dt.datetime.now(dt.UTC).date()
         query = query.where(Request.id.in_(select(_due_approval(today, today).c.request_id)))
+    elif q.view == View.PAST_SERVICE_LEVEL:
+        query = query.where(_past_level(session))
     elif q.view == View.CONDITIONS_OVERDUE:
         query = query.where(
             exists().where(
@@ -98,7 +112,56 @@ def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
                 Condition.due_on < dt.datetime.now(dt.UTC).date(),
             )
         )
-    return list(session.execute(query.order_by(order, Request.id)).scalars())
+    orders = order if isinstance(order, tuple) else (order,)
+    return list(session.execute(query.order_by(*orders, Request.id)).scalars())
+
+
+def service_level(session: Session) -> int:
+    """The organisation's service level in working days (the setting service_level_days)."""
+    return ageing.service_level(get_setting(session, "service_level_days"))
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _past_level(session: Session, level: int | None = None) -> Any:
+    """Waiting on us for more working days than the service level: received on or before
+    the day from which that many plus one working days have passed (an indexed compare)."""
+    level = service_level(session) if level is None else level
+    since = ageing.received_by(_today(), level + 1)
+    return Request.status.in_(ageing.WAITING) & (Request.received_on <= since)
+
+
+def past_level_count(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(Request).where(_past_level(session))).scalar_one()
+
+
+class AgeDistribution(TypedDict):
+    level: int
+    labels: list[str]  # the buckets, youngest first (`ageing.bucket_labels`)
+    counts: list[int]
+    past: list[bool]  # whether each bucket is past the service level
+    past_level: int  # requests waiting longer than the service level
+    waiting: int
+
+
+def age_distribution(session: Session) -> AgeDistribution:
+    """The ages of the requests waiting on us in buckets, with the boundary of the service
+    level: counted by day of receipt in SQL (a few hundred rows at most), bucketed here."""
+    level, today = service_level(session), _today()
+    edges = ageing.bucket_edges(level)
+    counts = [0] * (len(edges) + 1)
+    rows = session.execute(
+        select(Request.received_on, func.count()).where(Request.status.in_(ageing.WAITING))
+        .group_by(Request.received_on)
+    )  # fmt: skip
+    for received, n in rows:
+        counts[ageing.bucket_of(ageing.working_days(received, today), edges)] += n
+    past = [i > 0 and edges[i - 1] >= level for i in range(len(counts))]
+    return AgeDistribution(level=level, labels=ageing.bucket_labels(level), counts=counts, past=past,
+                           past_level=sum(n for n, p in zip(counts, past, strict=True) if p),
+                           waiting=sum(counts))  # fmt: skip
 
 
 APPROVALS = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS)
@@ -197,7 +260,8 @@ def counts(session: Session) -> dict[str, dict[str, int]]:
 
 def dashboard(session: Session, weeks: int = 12) -> dict[str, Any]:
     """The figures of the dashboard: requests by recommendation and status, final decisions
-    per ISO week (the last `weeks`), and open conditions past due."""
+    per ISO week (the last `weeks`), open conditions past due, and the ages of the requests
+    waiting on us (`age_distribution`)."""
     data: dict[str, Any] = counts(session)
     today = dt.datetime.now(dt.UTC).date()
     start = today - dt.timedelta(weeks=weeks - 1, days=today.weekday())
@@ -223,6 +287,7 @@ def dashboard(session: Session, weeks: int = 12) -> dict[str, Any]:
     data["conditions_open"] = session.execute(
         select(func.count()).select_from(Condition).where(Condition.status == ConditionStatus.OPEN)
     ).scalar_one()
+    data["ages"] = age_distribution(session)
     return data
 
 
@@ -437,5 +502,7 @@ def status_line(session: Session, user: str, database: str) -> str:
     ).scalar_one_or_none()
     roles = ", ".join(account.role_names) if account else "no account"
     rules = active.key if active else "none"
-    return (f"{request_count(session):,} requests  |  database: {database}  |  "
+    past = past_level_count(session)
+    return (f"{request_count(session):,} requests ({past:,} past the service level of "
+            f"{service_level(session)} working days)  |  database: {database}  |  "
             f"user: {user} ({roles})  |  rule set: {rules}")  # fmt: skip

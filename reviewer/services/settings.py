@@ -12,7 +12,10 @@ from reviewer.services.audit import Actor, Chain, utc_now
 from reviewer.vocabulary import ORG_SETTINGS, OrgSetting, Role, certificate_setting
 
 # Settings that hold a whole number, and its bounds.
-WHOLE_NUMBERS: dict[str, tuple[int, int]] = {"max_import_mb": (1, 4096)}
+WHOLE_NUMBERS: dict[str, tuple[int, int]] = {
+    "max_import_mb": (1, 4096),
+    "service_level_days": (1, 365),
+}
 
 
 def _declared(key: str) -> OrgSetting:

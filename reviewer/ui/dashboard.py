@@ -1,5 +1,6 @@
 """The dashboard (requests by recommendation and status, decisions per week, conditions
-overdue) and the rule-set view. Charts are painted with QPainter: no chart library needed."""
+overdue, how long the requests waiting on us have waited) and the rule-set view. Charts are
+painted with QPainter: no chart library needed."""
 
 from __future__ import annotations
 
@@ -74,8 +75,14 @@ class Dashboard(QWidget):
         self.by_rec = BarChart("Requests by recommendation")
         self.by_status = BarChart("Requests by status")
         self.per_week = BarChart("Final decisions per week (week of)")
+        self.past_level = QLabel()
+        self.past_level.setAccessibleName("Past the service level")
+        self.past_level.setTextFormat(Qt.TextFormat.RichText)
+        self.past_level.setWordWrap(True)
+        self.ages = BarChart("Waiting on us (working days since received)")
         column.addWidget(self.overdue)
-        for chart, stretch in ((self.by_rec, 3), (self.by_status, 3), (self.per_week, 4)):
+        column.addWidget(self.past_level)
+        for chart, stretch in ((self.by_rec, 3), (self.by_status, 3), (self.ages, 3), (self.per_week, 4)):
             column.addWidget(chart, stretch)
 
     def show_data(self, data: dict[str, Any]) -> None:
@@ -92,6 +99,16 @@ class Dashboard(QWidget):
             f'<span style="font-size:14pt"><b style="color:{colour}">{data["conditions_overdue"]:,}'
             f"</b> conditions overdue</span> of {data['conditions_open']:,} open "
             "(the queue's view “conditions overdue” lists them)"
+        )
+        ages = data["ages"]
+        self.ages.set_items([(label, n, "#b42318" if past else "#175cd3")
+                             for label, n, past in zip(ages["labels"], ages["counts"], ages["past"],
+                                                       strict=True)])  # fmt: skip
+        colour = "#b42318" if ages["past_level"] else "#1b7f3b"
+        self.past_level.setText(
+            f'<span style="font-size:14pt"><b style="color:{colour}">{ages["past_level"]:,}</b> '
+            f"past the service level</span> of {ages['level']} working days, of "
+            f"{ages['waiting']:,} waiting on us (the queue's view “past service level” lists them)"
         )
 
 

@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         header.setSortIndicator(1, Qt.SortOrder.DescendingOrder)
         header.sortIndicatorChanged.connect(self.reload)
-        for col, width in enumerate((100, 82, 190, 55, 118, 122, 104, 80, 118)):
+        for col, width in enumerate((100, 82, 190, 55, 118, 122, 104, 80, 118, 64)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 

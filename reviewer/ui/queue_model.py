@@ -2,16 +2,21 @@
 a page at a time off the GUI thread (Anki's browser table, with the fetch made asynchronous).
 
 `data()` only looks up pre-formatted strings: a page not fetched yet shows blank cells while
-its fetch runs, and fills in when it arrives (a `dataChanged` for its rows)."""
+its fetch runs, and fills in when it arrives (a `dataChanged` for its rows). The "Waiting"
+column's age and its flag (past the service level) are worked out with the page, against the
+setting read in the same transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
 
+from reviewer import ageing
 from reviewer.context import Context
-from reviewer.services.queries import COLUMNS, queue_rows
+from reviewer.services.queries import COLUMNS, WAITING_COLUMN, queue_rows, service_level
 from reviewer.ui.ops import Op, OpHost
 from reviewer.vocabulary import Recommendation, Status
 
@@ -20,6 +25,9 @@ Row = tuple[str, ...]
 ENUM_COLUMNS = {4}  # org type: stored values shown as words
 LABELLED = {5: Recommendation, 6: Status}  # columns of a declared vocabulary: their labels
 TIME_COLUMNS = {8}
+FLAG = len(COLUMNS)  # a row's last item, not a column: why its wait is flagged, or ""
+PAST_BACKGROUND, PAST_FOREGROUND = QColor("#fee4e2"), QColor("#b42318")
+FLAG_ROLES = (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole)
 
 
 def format_cell(column: int, value: Any) -> str:
@@ -37,16 +45,31 @@ def format_cell(column: int, value: Any) -> str:
     return text
 
 
-def format_rows(ids: list[int], rows: dict[int, tuple[Any, ...]]) -> list[Row]:
-    empty: Row = ("",) * len(COLUMNS)
-    return [tuple(format_cell(c, v) for c, v in enumerate(rows[i])) if i in rows else empty
-            for i in ids]  # fmt: skip
+def format_row(values: tuple[Any, ...], level: int, today: dt.date) -> Row:
+    """The cells of a row, its age in working days in "Waiting" (for a request waiting on
+    us), and last its flag."""
+    cells = [format_cell(c, v) for c, v in enumerate(values)]
+    since = values[WAITING_COLUMN]
+    flag = ""
+    if isinstance(since, dt.date):
+        age = ageing.working_days(since, today)
+        cells[WAITING_COLUMN] = f"{age} wd"
+        if ageing.past_level(age, level):
+            flag = f"past the service level of {level} working days ({age} working days waiting)"
+    return (*cells, flag)
+
+
+def format_rows(ids: list[int], rows: dict[int, tuple[Any, ...]], level: int = ageing.DEFAULT_SERVICE_LEVEL,
+                today: dt.date | None = None) -> list[Row]:  # fmt: skip
+    today = today or dt.datetime.now(dt.UTC).date()
+    empty: Row = ("",) * (len(COLUMNS) + 1)
+    return [format_row(rows[i], level, today) if i in rows else empty for i in ids]
 
 
 def fetch_page(ctx: Context, ids: list[int]) -> list[Row]:
     """One page of formatted rows (runs on a worker)."""
     with ctx.db.read() as session:
-        return format_rows(ids, queue_rows(session, ids))
+        return format_rows(ids, queue_rows(session, ids), service_level(session))
 
 
 class QueueModel(QAbstractTableModel):
@@ -80,14 +103,28 @@ class QueueModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+        if not index.isValid():
             return None
+        if role != Qt.ItemDataRole.DisplayRole:
+            return self._flagged(index, role)
         row = index.row()
         page = self.pages.get(row // PAGE)
         if page is None:
             self._ask(row // PAGE)
             return ""
         return page[row % PAGE][index.column()]
+
+    def _flagged(self, index: QModelIndex | QPersistentModelIndex, role: int) -> Any:
+        """The "Waiting" cell of a request past the service level: red, with a tooltip."""
+        if index.column() != WAITING_COLUMN or role not in FLAG_ROLES:
+            return None
+        page = self.pages.get(index.row() // PAGE)
+        flag = page[index.row() % PAGE][FLAG] if page is not None else ""
+        if not flag:
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return flag
+        return PAST_BACKGROUND if role == Qt.ItemDataRole.BackgroundRole else PAST_FOREGROUND
 
     def reference(self, row: int) -> str | None:
         """The reference shown in a row, None while its page is on its way."""
