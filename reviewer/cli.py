@@ -287,9 +287,14 @@ def _parser(epilog: str) -> argparse.ArgumentParser:
     )
     _expect(s)
 
-    s = command("rereview", "approvals due for re-review: their date has come or a condition is overdue")
+    s = command("rereview", "approvals due for re-review: their date has come or a condition is overdue; "
+                "--start REF starts one")  # fmt: skip
     s.add_argument("--due-by", metavar="YYYY-MM-DD", help="re-review dates up to this day (default: today)")
     _format(s)
+    s.add_argument("--start", metavar="REF", help="start the re-review of REF: in review again, "
+                   "assigned to you, evaluated under the active rule set (reviewer or senior)")  # fmt: skip
+    s.add_argument("--reason", metavar="TEXT", help="with --start: why (at least 30 characters)")
+    _expect(s)
 
     s = command("conditions", "conditions of final decisions")
     s.add_argument("--overdue", action="store_true", help="only open conditions past their due date")
@@ -895,6 +900,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_rereview(args: argparse.Namespace) -> int:
+    if args.start is not None:
+        if args.reason is None or args.due_by is not None:
+            raise UsageError("rereview --start REF needs --reason TEXT (and takes no --due-by)")
+        args.ref = args.start
+        print(_act(args, workflow.start_rereview, reason=args.reason))
+        return 0
+    if args.reason is not None or args.expect_version is not None:
+        raise UsageError("--reason and --expect-version go with rereview --start REF")
     due_by = _day("--due-by", args.due_by) if args.due_by else None
     ctx = _context(args)
     with ctx.db.read() as session:

@@ -305,6 +305,8 @@ def event_words(action: str, payload: dict[str, object]) -> str:
         return f"checked: decision{decision} refused, back to its decider"
     if action == "note":
         return f"note: {payload.get('text', '')}"
+    if action == "rereview":
+        return f"re-review of decision{decision} started: {payload.get('reason', '')}"
     if action == "condition":
         status = ConditionStatus.label_of(str(payload.get("status", "")))
         return f"condition {payload.get('condition', '')} marked {status.lower()}"

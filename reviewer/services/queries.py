@@ -226,6 +226,13 @@ def rereview_due(session: Session, due_by: dt.date | None = None) -> list[Rerevi
     return out
 
 
+def due_for_rereview(session: Session, request_id: int, today: dt.date) -> bool:
+    """Whether the request's approval in force is due for re-review today (`_due_approval`)."""
+    due = _due_approval(today, today)
+    found = session.execute(select(due.c.decision_id).where(due.c.request_id == request_id)).first()
+    return found is not None
+
+
 MIN_SEARCH = 2
 
 

@@ -203,6 +203,14 @@ class Replay:
     def _reopen(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
         self._step(ref, p, "in_review", p.get("assignee"))
 
+    def _rereview(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        """A re-review: in review again, evaluated afresh under the active rule set (so an
+        evaluation an upgrade kept with its decision is kept no more)."""
+        self._step(ref, p, "in_review", p.get("assignee"))
+        req = self.requests.get(ref)
+        if req is not None:
+            req.kept = None
+
     def _decide(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
         final = "record_hash" in p
         self._step(ref, p, "awaiting_second" if p.get("checker_needed") and not final else "decided")
@@ -251,6 +259,7 @@ _HANDLERS = {
     "rules_propose": Replay._rules_propose, "rules_activate": Replay._rules_activate,
     "import": Replay._import, "update": Replay._update, "claim": Replay._claim,
     "release": Replay._release, "take_over": Replay._take_over, "reopen": Replay._reopen,
+    "rereview": Replay._rereview,
     "decide": Replay._decide, "return": Replay._return, "check": Replay._check,
     "condition": Replay._condition, "baseline": Replay._baseline,
     "reevaluate": Replay._reevaluate,

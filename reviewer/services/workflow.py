@@ -32,10 +32,11 @@ from reviewer.models import (
     Request,
     Status,
 )
+from reviewer.rules import evaluate_with, stored_with
 from reviewer.services.accounts import require_account
 from reviewer.services.audit import Actor, Chain, body_hash, record_hash, utc_now
-from reviewer.services.evaluations import fresh_evaluation
-from reviewer.services.queries import get_request
+from reviewer.services.evaluations import active_rules, fresh_evaluation
+from reviewer.services.queries import due_for_rereview, get_request
 from reviewer.vocabulary import Recommendation, Role
 
 MIN_JUSTIFICATION = 30
@@ -161,6 +162,33 @@ def check_reopen(s: Subject, reason: str) -> str:
     return _check_justification(reason, "reason")
 
 
+def _in_force(s: Subject) -> Decision | None:
+    """The request's decision in force: its last final decision that was not rejected."""
+    return s.session.execute(
+        select(Decision).where(Decision.request_id == s.req.id, Decision.final.is_(True),
+                               Decision.rejected.is_(False))
+        .order_by(Decision.number.desc()).limit(1)
+    ).scalars().first()  # fmt: skip
+
+
+def check_rereview(s: Subject, reason: str) -> tuple[str, Decision]:
+    """A re-review starts on a decided request whose decision in force is an approval due
+    for re-review (its date has come, or one of its open conditions is overdue: the same
+    query as `reviewer rereview`), by a reviewer or a senior, with a reason."""
+    _require_decider(s.account, "re-review")
+    _require_status(s.req, Status.DECIDED, action="re-review")
+    decision = _in_force(s)
+    if decision is None or decision.outcome not in (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS):
+        what = f"decision {decision.number} is {decision.outcome.value}" if decision else "it has no decision"
+        raise NotPermitted(f"re-review: {s.req.reference} {what}: only an approval in force is "
+                           "re-reviewed")  # fmt: skip
+    if not due_for_rereview(s.session, s.req.id, _today()):
+        raise NotPermitted(f"re-review: {s.req.reference} is not due: its approval (decision "
+                           f"{decision.number}) is re-reviewed from {decision.re_review_on}, and "
+                           "none of its conditions is overdue")  # fmt: skip
+    return _check_justification(reason, "reason"), decision
+
+
 # --------------------------------------------------------------------------- claims
 
 
@@ -216,6 +244,32 @@ def reopen(session: Session, actor: Actor, reference: str, reason: str,
     s.req.status = Status.IN_REVIEW
     s.req.assignee_id = s.account.id
     _record(s, "reopen", {"assignee": s.account.name, "reason": text})
+    return s.req
+
+
+def start_rereview(session: Session, actor: Actor, reference: str, reason: str,
+                   expect_version: int | None = None) -> Request:  # fmt: skip
+    """Start the re-review of an approval due for it: the request is in review again,
+    assigned to the actor, and evaluated afresh from its verified document under the active
+    rule set. The decision under re-review and its conditions stay as they are, on record."""
+    s = _begin(session, actor, reference, expect_version)
+    text, decision = check_rereview(s, reason)
+    if rq.sha256_hex(s.req.document) != s.req.document_sha256:
+        raise IntegrityProblem(f"{s.req.reference}: its stored document differs from its hash; "
+                               "nothing was re-reviewed (run reviewer verify)")  # fmt: skip
+    active = active_rules(session)
+    if active.pk is None:
+        raise NotFound("no rule set is active: there is nothing to re-review against")
+    doc = json.loads(s.req.document)
+    evaluation = evaluate_with(active.ruleset, doc, None)  # its own figures, as an import does
+    s.req.rule_set_pk = active.pk
+    s.req.evaluation = rq.compact_json(stored_with(active.ruleset, evaluation, None, doc))
+    s.req.recommendation = evaluation.recommendation
+    s.req.status = Status.IN_REVIEW
+    s.req.assignee_id = s.account.id
+    # customers: refreshed by the caller
+    _record(s, "rereview", {"assignee": s.account.name, "reason": text,
+                            "rule_set": active.ruleset.key, "decision": decision.number})  # fmt: skip
     return s.req
 
 
@@ -597,6 +651,7 @@ _PROBES: dict[str, Callable[[Subject], object]] = {
     "confirm": lambda s: check_check(s, True),
     "reject": lambda s: check_check(s, False, PLACEHOLDER),
     "reopen": lambda s: check_reopen(s, PLACEHOLDER),
+    "rereview": lambda s: check_rereview(s, PLACEHOLDER),
 }  # fmt: skip
 ACTIONS = tuple(_PROBES)
 

@@ -30,8 +30,9 @@ OUTCOMES = [("approve", "Approve"), ("approve_with_conditions", "Approve with co
 
 
 class DecisionPanel(QWidget):
-    """Claim, release, take over; decide; check; reopen. `action_requested(name, kwargs)` asks
-    the window to run a service (off the GUI thread)."""
+    """Claim, release, take over; decide; check; reopen; start a re-review (the window asks
+    for its reason). `action_requested(name, kwargs)` asks the window to run a service (off
+    the GUI thread)."""
 
     action_requested = Signal(str, dict)
 
@@ -50,6 +51,7 @@ class DecisionPanel(QWidget):
             ("release", "Re&lease"),
             ("take_over", "&Take over"),
             ("reopen", "Re&open"),
+            ("rereview", "Start re-revie&w"),
         ):
             button = QPushButton(text)
             button.setAccessibleName(text.replace("&", ""))

@@ -488,10 +488,16 @@ class MainWindow(QMainWindow):
         reference, version = self.panel.reference, self.panel.version
         if reference is None or self._refuse_if_read_only(name):
             return
+        if name == "rereview" and "reason" not in kwargs:
+            reason = self.dialogs.ask_text("Start re-review", f"Why {reference} is reviewed again "
+                                           "(at least 30 characters; kept in its history):")  # fmt: skip
+            if not reason:
+                return
+            kwargs = {**kwargs, "reason": reason}
         ctx = self.ctx
         actions: dict[str, Any] = {
             "claim": workflow.claim, "release": workflow.release, "take_over": workflow.take_over,
-            "reopen": workflow.reopen, "decide": workflow.decide,
+            "reopen": workflow.reopen, "rereview": workflow.start_rereview, "decide": workflow.decide,
             "return": workflow.return_request,
             "confirm": functools.partial(_check, True), "reject": functools.partial(_check, False),
         }  # fmt: skip

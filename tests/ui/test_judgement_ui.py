@@ -135,3 +135,19 @@ def test_the_rereview_view_lists_the_approvals_due(qtbot, cli, monkeypatch):
     with qtbot.waitSignal(window.loaded, timeout=10_000):
         window.view_filter.setCurrentIndex(window.view_filter.findData("re-review due"))
     assert window.model.rowCount() == 1 and window.model.reference(0) == "EX-0001"
+
+    # Start the re-review from the decision panel: the window asks for the reason.
+    open_reference(qtbot, window, "EX-0001")
+    button = window.panel.buttons["rereview"]
+    assert button.isEnabled() and button.text() == "Start re-revie&w"
+    _dialogs.answer = None  # the reviewer cancels: nothing happens
+    button.click()
+    assert _dialogs.asked[-1][0] == "Start re-review"
+    _dialogs.answer = "Re-review: the approval's year is over; the scale has grown."
+    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
+        assert wait_action(qtbot, window, button.click) == "rereview"
+    data = json.loads(cli("show", "EX-0001", "--format", "json", user="rev1")[1])
+    assert data["status"] == "in_review" and data["assignee"] == "rev1"
+    assert data["events"][-1]["action"] == "rereview" and len(data["decisions"]) == 1
+    qtbot.waitUntil(lambda: not window.panel.buttons["rereview"].isEnabled(), timeout=10_000)
+    assert "not decided" in window.panel.buttons["rereview"].toolTip()
