@@ -13,12 +13,12 @@ import enum
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    LargeBinary,
     Date,
     Enum,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,

@@ -336,7 +336,7 @@ def stored_evaluation(evaluation: Evaluation, totals: Parts | None = None) -> di
     """The evaluation as the requests table keeps it: titles, sources and the combined
     conditions are left out, since the rule set (stored beside it) gives them back. With
     `totals`, the customer totals it was made with (see `evaluate_with`)."""
-    out = {
+    out: dict[str, Any] = {
         "recommendation": evaluation.recommendation,
         "rule_set": evaluation.ruleset.key,
         "rule_set_sha256": evaluation.ruleset.sha256,
@@ -358,7 +358,8 @@ approved), the evaluated one included. Stored in its evaluation, so it stays rep
 def own_parts(doc: dict[str, Any]) -> Parts:
     """The totals of a request that is its customer's only one."""
     scale = doc.get("scale") or {}
-    return {name: [[doc["reference"], scale.get(name)]] for name in TOTAL_FIELDS}
+    ref = doc.get("reference", "this request")
+    return {name: [[ref, scale.get(name)]] for name in TOTAL_FIELDS}
 
 
 def parts_of(docs: list[dict[str, Any]]) -> Parts:
@@ -374,14 +375,27 @@ def totals_section(parts: Parts) -> dict[str, Total]:
             for name in TOTAL_FIELDS}  # fmt: skip
 
 
+def with_totals(doc: dict[str, Any], parts: Parts | None) -> dict[str, Any]:
+    """The request with the customer totals the rule language reads: `parts` (its own figures
+    alone when None), its own part always the document's figures (so a what-if that changes
+    `scale.cameras` changes the total too)."""
+    if parts is None:
+        parts = own_parts(doc)
+    else:
+        ref, scale = doc.get("reference"), doc.get("scale") or {}
+        parts = {name: [[r, scale.get(name) if r == ref else v] for r, v in listed]
+                 for name, listed in parts.items()}  # fmt: skip
+    full = dict(doc)
+    full[CUSTOMER_TOTAL] = totals_section(parts)
+    return full
+
+
 def evaluate_with(ruleset: RuleSet, doc: dict[str, Any], parts: Parts | None) -> Evaluation:
     """Evaluate a request with its customer totals (its own figures alone when `parts` is
     None); a rule set that reads no customer total evaluates the document as it is."""
     if not ruleset.reads_totals:
         return ruleset.evaluate(doc)
-    full = dict(doc)
-    full[CUSTOMER_TOTAL] = totals_section(parts if parts is not None else own_parts(doc))
-    return ruleset.evaluate(full)
+    return ruleset.evaluate(with_totals(doc, parts))
 
 
 def stored_with(ruleset: RuleSet, evaluation: Evaluation, parts: Parts | None,
@@ -448,8 +462,12 @@ class RuleSet:
         for rule in self.rules:
             rule.budget = self.budget
         self._evaluate, self.compiled_source = compile_rules(self.rules, self, Evaluation)
-        # Calls go straight to the generated function, which makes the Evaluation itself.
-        self.evaluate = self._evaluate  # type: ignore[method-assign]
+        # Calls go straight to the generated function, which makes the Evaluation itself; a
+        # rule set reading customer totals gives a request without them its own figures alone.
+        self.evaluate = self._with_own_totals if self.reads_totals else self._evaluate  # type: ignore[method-assign]
+
+    def _with_own_totals(self, doc: dict[str, Any]) -> Evaluation:
+        return self._evaluate(doc if CUSTOMER_TOTAL in doc else with_totals(doc, None))  # type: ignore[no-any-return]
 
     def evaluate(self, doc: dict[str, Any]) -> Evaluation:
         """Evaluate every rule, with the function `codegen` made of this rule set.
@@ -467,6 +485,8 @@ class RuleSet:
     def evaluate_interpreted(self, doc: dict[str, Any]) -> Evaluation:
         """The same evaluation by the condition nodes alone, nothing generated or remembered:
         the reference that the compiled evaluation is tested against."""
+        if self.reads_totals and CUSTOMER_TOTAL not in doc:
+            doc = with_totals(doc, None)
         findings = [r.evaluate(doc) for r in self.rules]
         return evaluation_of(self, [f for f in findings if f is not None])
 
@@ -755,6 +775,8 @@ def _run_examples(rule: Rule, label: str, errors: list[str]) -> None:
             except ValueError as exc:
                 errors.append(f"{label}: example {name!r}: {exc}")
                 continue
+        elif isinstance(request, dict) and any(f.startswith(CUSTOMER_TOTAL + ".") for f in rule.fields):
+            request = with_totals(request, None)
         if expect not in (*OUTCOMES, "none"):
             errors.append(f"{label}: example {name!r}: expect must be an outcome or 'none'")
             continue
@@ -776,7 +798,7 @@ def _run_examples(rule: Rule, label: str, errors: list[str]) -> None:
             errors.append(f"{label}: example {name!r} adds {finding.conditions}, expected {want_conditions}")
 
 
-BUNDLED = "human-rights-1.toml"
+BUNDLED = "human-rights-2.toml"
 _BUNDLED_CACHE: list[RuleSet] = []
 
 

@@ -32,12 +32,13 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Protocol
 
 from reviewer.request import LEAF_FIELDS, MAX_WHOLE, SHAPES, FieldType, normalise
-from reviewer.rules import NEEDS_INFO, RANK, rule_order
+from reviewer.rules import NEEDS_INFO, RANK, rule_order, with_totals
 from reviewer.rules.lang import (
     And,
     Compare,
@@ -401,7 +402,14 @@ class Explainer:
     ) -> _Outcome:
         if budget is not None:
             budget.spend()
-        return _outcome(self.ruleset.evaluate(apply(doc, changes)))
+        return _outcome(self.ruleset.evaluate(self._full(apply(doc, changes))))
+
+    def _full(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The request with its customer totals (those of this `explain` call) when the rule
+        set reads any."""
+        if not getattr(self.ruleset, "reads_totals", False):
+            return doc
+        return with_totals(doc, _PARTS.get())
 
     # ---------------------------------------------------------------- known facts
 
@@ -562,9 +570,17 @@ class Explainer:
 
     # ---------------------------------------------------------------- the whole
 
-    def explain(self, doc: dict[str, Any]) -> dict[str, Any]:
-        """The JSON of `reviewer explain` for one validated (canonical) request."""
-        now = _outcome(self.ruleset.evaluate(doc))
+    def explain(self, doc: dict[str, Any], parts: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON of `reviewer explain` for one validated (canonical) request, with its
+        customer totals' parts (`rules.Parts`; its own figures alone when None)."""
+        token = _PARTS.set(parts)
+        try:
+            return self._explain(doc)
+        finally:
+            _PARTS.reset(token)
+
+    def _explain(self, doc: dict[str, Any]) -> dict[str, Any]:
+        now = _outcome(self.ruleset.evaluate(self._full(doc)))
         lists = [v for v in (doc.get("sites"), doc.get("end_users"),
                              (doc.get("data") or {}).get("law_enforcement_recipients")) if v]  # fmt: skip
         budget = _Budget(BUDGET, 1 + sum(map(len, lists)) // 10)
@@ -619,6 +635,11 @@ def public(explanation: dict[str, Any]) -> dict[str, Any]:
 
 def _shown(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if not k.startswith("_")}
+
+
+# The customer totals of the request being explained (a context variable: one Explainer
+# serves every thread).
+_PARTS: ContextVar[dict[str, Any] | None] = ContextVar("customer_parts", default=None)
 
 
 def explainer_for(ruleset: Any) -> Explainer:

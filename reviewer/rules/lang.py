@@ -84,16 +84,16 @@ class Total:
         self.known = sum(v for _r, v in parts if v is not None)
         self.complete = all(v is not None for _r, v in parts)
 
-    def __gt__(self, other: Any) -> bool | None:  # type: ignore[override]
+    def __gt__(self, other: Any) -> bool | None:
         return True if self.known > other else (False if self.complete else None)
 
-    def __ge__(self, other: Any) -> bool | None:  # type: ignore[override]
+    def __ge__(self, other: Any) -> bool | None:
         return True if self.known >= other else (False if self.complete else None)
 
-    def __lt__(self, other: Any) -> bool | None:  # type: ignore[override]
+    def __lt__(self, other: Any) -> bool | None:
         return self.known < other if self.complete else (False if self.known >= other else None)
 
-    def __le__(self, other: Any) -> bool | None:  # type: ignore[override]
+    def __le__(self, other: Any) -> bool | None:
         return self.known <= other if self.complete else (False if self.known > other else None)
 
     def __eq__(self, other: object) -> bool:

@@ -20,8 +20,9 @@ from reviewer import request as rq
 from reviewer.errors import IntegrityProblem, NotFound
 from reviewer.export.text import information_request
 from reviewer.models import AuditEvent, Request, RuleSetState, RuleSetVersion
-from reviewer.rules import RuleSet, compiled, load_bundled
+from reviewer.rules import Parts, RuleSet, compiled, evaluate_with, load_bundled
 from reviewer.rules.explain import explainer_for
+from reviewer.services import totals
 from reviewer.services.verify import Replay, RuleSetRecord
 
 RULE_SET_ACTIONS = ("bootstrap", "rules_import", "rules_propose", "rules_activate", "baseline")
@@ -82,9 +83,20 @@ def fresh_evaluation(session: Session, req: Request) -> dict[str, Any]:
     row = session.get(RuleSetVersion, req.rule_set_pk) if req.rule_set_pk else None
     if row is None or req.evaluation is None:
         raise NotFound(f"{req.reference} has no stored evaluation")
-    evaluation = verified_rules(session, row).evaluate(json.loads(req.document))
+    ruleset = verified_rules(session, row)
+    parts = _parts(session, req, ruleset)
+    evaluation = evaluate_with(ruleset, json.loads(req.document), parts)
     result: dict[str, Any] = evaluation.to_json(req.reference)
+    if parts is not None:
+        result["customer_total"] = parts
     return result
+
+
+def _parts(session: Session, req: Request, ruleset: RuleSet) -> Parts | None:
+    """The customer totals as the database holds them now, when the rule set reads any."""
+    if not ruleset.reads_totals:
+        return None
+    return totals.parts_for(session, req)
 
 
 @dataclass
@@ -112,4 +124,5 @@ def explain_stored(session: Session, req: Request) -> Explained:
         raise NotFound(f"{req.reference} has no stored evaluation")
     ruleset = verified_rules(session, row)
     doc = json.loads(req.document)
-    return Explained(explainer_for(ruleset).explain(doc), doc, ruleset)
+    parts = _parts(session, req, ruleset)
+    return Explained(explainer_for(ruleset).explain(doc, parts), doc, ruleset)

@@ -22,11 +22,13 @@ from reviewer import intake
 from reviewer import request as rq
 from reviewer.errors import ConflictError, InvalidInput, NotPermittedLines
 from reviewer.models import Request, RequestVersion, Status
-from reviewer.rules import RuleSet, load_text, stored_evaluation
+from reviewer.rules import RuleSet, evaluate_with, load_text, stored_with
 from reviewer.services.accounts import require_account
 from reviewer.services.audit import Actor, Chain, utc_now
+from reviewer.services.customers import Matcher
 from reviewer.services.rulesets import ActiveRules, active_rules
 from reviewer.services.settings import get_setting
+from reviewer.services.workflow import refresh_customers
 from reviewer.vocabulary import ORG_SETTINGS
 
 BATCH = 500
@@ -153,9 +155,9 @@ def prepare(rec: intake.Record, ruleset: RuleSet) -> Prepared:
         return Prepared(rec.file, rec.label, problems, rec.more)
     ref = doc["reference"]
     text = rq.compact_json(doc)  # validated: no nulls, so this is its canonical JSON
-    evaluation = ruleset.evaluate(doc)
+    evaluation = evaluate_with(ruleset, doc, None)  # its customer's totals come when stored
     values = _row_values(doc, evaluation.recommendation)
-    values["evaluation"] = rq.compact_json(stored_evaluation(evaluation))
+    values["evaluation"] = rq.compact_json(stored_with(ruleset, evaluation, None, doc))
     return Prepared(rec.file, rec.label, [], 0, ref, text, rq.sha256_hex(text), values)
 
 
@@ -240,6 +242,7 @@ def import_files(
     count = 0
     workers = default_jobs(paths) if jobs is None else jobs
     with Chain(session, actor) as chain:
+        stored = Stored(Matcher(session, chain))
         for prep in prepared_stream(paths, rules.ruleset, workers, limit_mb):
             count += 1
             if progress is not None and count % 500 == 0:
@@ -265,13 +268,37 @@ def import_files(
                 continue  # keep validating to report every error, but store no more
             batch.append(prep)
             if len(batch) >= BATCH:
-                store_batch(session, batch, chain, rules, errors, update_existing, result)
+                store_batch(session, batch, chain, rules, errors, update_existing, result, stored)
                 batch.clear()
         if batch and not errors:
-            store_batch(session, batch, chain, rules, errors, update_existing, result)
+            store_batch(session, batch, chain, rules, errors, update_existing, result, stored)
         if errors:
             raise errors.error()
+        stored.refresh(session, chain, rules)
     return result
+
+
+class Stored:
+    """What an import stored, by customer: the customers whose open requests are evaluated
+    again at its end (when the rule set reads customer totals), with what triggered it."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+        self.by_customer: dict[int | None, list[str]] = {}
+        self.refs: list[str] = []
+
+    def add(self, customer_id: int | None, reference: str) -> None:
+        self.by_customer.setdefault(customer_id, []).append(reference)
+        self.refs.append(reference)
+
+    def refresh(self, session: Session, chain: Chain, rules: ActiveRules) -> None:
+        if not rules.ruleset.reads_totals or not self.refs:
+            return
+        triggers: dict[int | None, str] = {}
+        for cid, refs in self.by_customer.items():
+            listed = ", ".join(refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
+            triggers[cid] = f"import of {listed}"
+        refresh_customers(session, chain.actor, triggers, fresh=self.refs, chain=chain)
 
 
 def _row_values(doc: dict[str, Any], recommendation: str) -> dict[str, Any]:
@@ -295,8 +322,13 @@ def store_batch(
     errors: ErrorList,
     update_existing: bool,
     result: ImportResult,
+    stored: Stored | None = None,
 ) -> None:
     refs = [p.reference for p in batch]
+    stored = stored or Stored(Matcher(session, chain))
+    matcher = stored.matcher
+    matcher.prefetch(rq.customer_key(p.values["customer_name"], p.values["country"])
+                     for p in batch if p.values is not None)  # fmt: skip
     existing = {
         r.reference: r
         for r in session.execute(
@@ -307,6 +339,8 @@ def store_batch(
                 Request.version,
                 Request.document_version,
                 Request.document_sha256,
+                Request.customer_id,
+                Request.customer_pinned,
             ).where(Request.reference.in_(refs))
         )  # fmt: skip
     }
@@ -343,8 +377,11 @@ def store_batch(
         values = dict(prep.values or {})
         values.update(updated_at=now, document=text, document_sha256=sha, rule_set_pk=rules.pk)
         if old is None:
-            seq = chain.append("import", ref, {"version": 1, "sha256": sha}, time=now)
-            values.update(reference=ref, status=Status.NEW, version=1, document_version=1)
+            cid = matcher.customer_of(values["customer_name"], values["country"], ref)
+            seq = chain.append("import", ref, {"version": 1, "sha256": sha, "customer": cid}, time=now)
+            values.update(reference=ref, status=Status.NEW, version=1, document_version=1,
+                          customer_id=cid)  # fmt: skip
+            stored.add(cid, ref)
             new_rows.append(values)
             new_meta.append((ref, now, seq))
             result.created += 1
@@ -354,9 +391,14 @@ def store_batch(
             continue
         version = old.document_version + 1
         status = UPDATABLE[old.status]
-        seq = chain.append(
-            "update", ref, {"version": version, "sha256": sha, "status": status.value}, time=now
-        )
+        cid = old.customer_id if old.customer_pinned else \
+            matcher.customer_of(values["customer_name"], values["country"], ref)  # fmt: skip
+        seq = chain.append("update", ref, {"version": version, "sha256": sha,
+                                           "status": status.value, "customer": cid}, time=now)  # fmt: skip
+        values["customer_id"] = cid
+        stored.add(cid, ref)
+        if old.customer_id != cid:
+            stored.add(old.customer_id, ref)
         values.update(version=old.version + 1, document_version=version, status=status)
         if old.status is Status.RETURNED:
             values["assignee_id"] = None
@@ -416,7 +458,10 @@ def save_document(
         )
     result = ImportResult()
     with Chain(session, actor) as chain:
-        store_batch(session, [prep], chain, rules, errors, expect_version is not None, result)
+        stored = Stored(Matcher(session, chain))
+        store_batch(session, [prep], chain, rules, errors, expect_version is not None, result,
+                    stored)  # fmt: skip
         if errors:
             raise errors.error()
+        stored.refresh(session, chain, rules)
     return result

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from reviewer import request as rq
 from reviewer.errors import InvalidInput, NotFound, NotPermitted
 from reviewer.models import Request, RuleSetState, RuleSetVersion
-from reviewer.rules import RuleSet, load_file, stored_evaluation
+from reviewer.rules import RuleSet, evaluate_with, load_file, stored_with
 from reviewer.services.accounts import require_admin, team_mode
 from reviewer.services.audit import Actor, Chain, utc_now
 from reviewer.services.evaluations import ActiveRules as ActiveRules
 from reviewer.services.evaluations import active_rules as active_rules
 from reviewer.services.evaluations import verified_rules
+from reviewer.services.totals import AllParts
 from reviewer.services.workflow import reject_forbidden_approvals
 
 
@@ -220,16 +221,19 @@ def backtest(session: Session, candidate: RuleSet, keep: bool = False) -> Backte
     changes = []
     evaluations: dict[int, tuple[str, str]] = {}
     count = 0
+    totals = AllParts(session) if candidate.reads_totals else None
     rows = session.execute(
         select(Request.id, Request.reference, Request.document, Request.recommendation,
-               Request.evaluation).order_by(Request.reference)
+               Request.evaluation, Request.customer_id).order_by(Request.reference)
     )  # fmt: skip
-    for rid, ref, document, old_rec, old_eval in rows.yield_per(2000):
+    for rid, ref, document, old_rec, old_eval, cid in rows.yield_per(2000):
         count += 1
-        ev = candidate.evaluate(json.loads(document))
+        doc = json.loads(document)
+        parts = totals.of(cid, doc) if totals is not None else None
+        ev = evaluate_with(candidate, doc, parts)
         new_rec = ev.recommendation
         if keep:
-            evaluations[rid] = (new_rec, rq.compact_json(stored_evaluation(ev)))
+            evaluations[rid] = (new_rec, rq.compact_json(stored_with(candidate, ev, parts, doc)))
         if new_rec == old_rec:
             continue
         matrix[f"{old_rec}->{new_rec}"] += 1

@@ -13,7 +13,16 @@ from reviewer import demo, intake
 from reviewer.models import Request, Status
 from reviewer.services.accounts import add_user, find_account, require_account
 from reviewer.services.audit import Actor, Chain
-from reviewer.services.importing import BATCH, ErrorList, ImportResult, Prepared, prepare, store_batch
+from reviewer.services.customers import Matcher
+from reviewer.services.importing import (
+    BATCH,
+    ErrorList,
+    ImportResult,
+    Prepared,
+    Stored,
+    prepare,
+    store_batch,
+)
 from reviewer.services.queries import evaluation_of, get_request, request_count
 from reviewer.services.rulesets import active_rules
 from reviewer.services.workflow import (
@@ -44,15 +53,17 @@ def seed_demo(
     result = ImportResult()
     batch: list[Prepared] = []
     with Chain(session, actor) as chain:
+        stored = Stored(Matcher(session, chain))
         for i, doc in enumerate(demo.generate(count, seed=seed, start=start), 1):
             batch.append(prepare(intake.Record("seed-demo", str(i), doc), rules.ruleset))
             if len(batch) >= BATCH:
-                store_batch(session, batch, chain, rules, errors, False, result)
+                store_batch(session, batch, chain, rules, errors, False, result, stored)
                 batch.clear()
         if batch:
-            store_batch(session, batch, chain, rules, errors, False, result)
+            store_batch(session, batch, chain, rules, errors, False, result, stored)
         if errors:
             raise errors.error()
+        stored.refresh(session, chain, rules)
     return result
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from reviewer import request as rq
@@ -30,17 +30,20 @@ from reviewer.models import (
     Decision,
     Outcome,
     Request,
+    RuleSetVersion,
     Status,
 )
-from reviewer.rules import evaluate_with, stored_with
+from reviewer.rules import RuleSet, evaluate_with, parts_of, stored_with
+from reviewer.services import totals
 from reviewer.services.accounts import require_account
 from reviewer.services.audit import Actor, Chain, body_hash, record_hash, utc_now
-from reviewer.services.evaluations import active_rules, fresh_evaluation
+from reviewer.services.evaluations import active_rules, fresh_evaluation, verified_rules
 from reviewer.services.queries import due_for_rereview, get_request
 from reviewer.vocabulary import Recommendation, Role
 
 MIN_JUSTIFICATION = 30
-ACTIVATED = "rule set "  # how a rejection by a rule-set activation begins
+# How a rejection by a rule-set activation, or by a customer's re-evaluation, begins.
+ACTIVATED = ("rule set ", "re-evaluated after ")
 DECIDER_ROLES = {Role.REVIEWER.value, Role.SENIOR.value}
 
 
@@ -244,6 +247,7 @@ def reopen(session: Session, actor: Actor, reference: str, reason: str,
     s.req.status = Status.IN_REVIEW
     s.req.assignee_id = s.account.id
     _record(s, "reopen", {"assignee": s.account.name, "reason": text})
+    _customer_changed(s, f"reopening of {s.req.reference}")
     return s.req
 
 
@@ -267,10 +271,17 @@ def start_rereview(session: Session, actor: Actor, reference: str, reason: str,
     s.req.recommendation = evaluation.recommendation
     s.req.status = Status.IN_REVIEW
     s.req.assignee_id = s.account.id
-    # customers: refreshed by the caller
     _record(s, "rereview", {"assignee": s.account.name, "reason": text,
                             "rule_set": active.ruleset.key, "decision": decision.number})  # fmt: skip
+    _customer_changed(s, f"re-review of {s.req.reference}")  # its own totals too
     return s.req
+
+
+def _customer_changed(s: Subject, why: str) -> None:
+    """The request joined or left its customer's counting requests (or may have): evaluate
+    the customer's open requests again, this one without another event."""
+    if s.req.customer_id is not None:
+        refresh_customers(s.session, s.actor, {s.req.customer_id: why}, fresh=[s.req.reference])
 
 
 # --------------------------------------------------------------------------- decisions
@@ -461,6 +472,7 @@ def decide(
     seq = _record(s, "decide", payload)
     if decision.final:
         decision.event_seq = seq
+        _customer_changed(s, f"decision on {s.req.reference}")
     return decision
 
 
@@ -583,6 +595,7 @@ def check(session: Session, actor: Actor, reference: str, confirm: bool, reason:
         decision.event_seq = _record(s, "check", {
             "decision": decision.number, "result": "confirm",
             "record_hash": decision.record_hash})  # fmt: skip
+        _customer_changed(s, f"decision on {s.req.reference}")
     else:
         decision.rejected = True
         decision.reject_reason = text
@@ -680,36 +693,45 @@ def options(session: Session, actor: Actor, reference: str) -> dict[str, Allowed
 # --------------------------------------------------------------------------- activation
 
 
-def reject_forbidden_approvals(session: Session, actor: Actor, rule_set: str) -> list[str]:
+def reject_forbidden_approvals(session: Session, actor: Actor, rule_set: str,
+                               only: list[str] | None = None, chain: Chain | None = None
+                               ) -> list[str]:  # fmt: skip
     """After a rule-set activation (in its transaction): every approval awaiting its check
     that the new evaluation no longer allows (a refusal with override never, information
     needed, or a decider or checker role it now lacks) is rejected with the reason
     `rule set X activated: <finding>`, by the activating admin; its request returns to
-    in_review with its decider as assignee. Returns the references."""
-    pending = session.execute(
+    in_review with its decider as assignee. Returns the references. With `only`, just those
+    requests are looked at and `rule_set` is the whole prefix of the reason (a customer's
+    re-evaluation, `services.customers.refresh`), written to `chain` when given."""
+    query = (
         select(Decision, Request).join(Request, Request.id == Decision.request_id)
         .where(Request.status == Status.AWAITING_SECOND, Decision.final.is_(False),
                Decision.rejected.is_(False))
         .order_by(Request.reference)
         .execution_options(populate_existing=True)
-    ).all()  # fmt: skip
+    )  # fmt: skip
+    if only is not None:
+        query = query.where(Request.reference.in_(only))
     rejected = []
-    for decision, req in pending:
+    for decision, req in session.execute(query).all():
         if decision.outcome is Outcome.REFUSE:
             continue
         reason = _forbidden(session, req, decision)
         if reason is None:
             continue
-        text = f"rule set {rule_set} activated: {reason}"
+        text = f"{rule_set}: {reason}" if only is not None else f"rule set {rule_set} activated: {reason}"
         decision.rejected, decision.reject_reason = True, text
         decision.checked_at = utc_now()
         req.status = Status.IN_REVIEW
         req.assignee_id = decision.decider_id
         decider = session.get(Account, decision.decider_id)
-        with Chain(session, actor) as chain:
-            _touch(req, chain, "check", {"decision": decision.number, "result": "reject",
-                                         "reason": text,
-                                         "assignee": decider.name if decider else None})  # fmt: skip
+        payload = {"decision": decision.number, "result": "reject", "reason": text,
+                   "assignee": decider.name if decider else None}  # fmt: skip
+        if chain is not None:
+            _touch(req, chain, "check", payload)
+        else:
+            with Chain(session, actor) as own:
+                _touch(req, own, "check", payload)
         rejected.append(req.reference)
     return rejected
 
@@ -725,3 +747,95 @@ def _forbidden(session: Session, req: Request, decision: Decision) -> str | None
     if need.checker == Role.SENIOR and decision.checker_needed != Role.SENIOR:
         return f"{need.reason}: the check now needs a second senior"
     return None
+
+
+# --------------------------------------------------------------------------- customers
+
+
+class _Rules:
+    """Verified compiled rule sets by primary key, looked up once per refresh."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.by_pk: dict[int, RuleSet] = {}
+
+    def get(self, pk: int | None) -> RuleSet | None:
+        if pk is None:
+            return None
+        if pk not in self.by_pk:
+            row = self.session.get(RuleSetVersion, pk)
+            if row is None:
+                return None
+            self.by_pk[pk] = verified_rules(self.session, row)
+        return self.by_pk[pk]
+
+
+def refresh_customers(session: Session, actor: Actor, triggers: dict[int | None, str],
+                      fresh: Iterable[str] = (), chain: Chain | None = None) -> list[str]:  # fmt: skip
+    """Evaluate again, with the customer totals as they are now, every open request of these
+    customers (`triggers`: customer -> what changed its set of requests). A request whose
+    stored evaluation changes gets it, a new version and one `reevaluate` event naming its
+    customer's trigger; the requests in `fresh` (stored or changed in this same transaction,
+    whose own event has just been written) get their evaluation without another event. A
+    pending approval the new evaluation forbids is rejected, as after a rule-set activation.
+    Open requests are read a chunk at a time, so memory stays flat for a customer of any size.
+    Returns the references re-evaluated with an event."""
+    ids = [c for c in triggers if c is not None]
+    if not ids:
+        return []
+    session.flush()
+    counted, open_ids = totals.figures(session, ids)
+    parts = {cid: parts_of(smalls) for cid, smalls in counted.items()}
+    if chain is not None:
+        return _reevaluate_open(session, actor, chain, open_ids, parts, set(fresh), triggers)
+    with Chain(session, actor) as own:
+        return _reevaluate_open(session, actor, own, open_ids, parts, set(fresh), triggers)
+
+
+def _reevaluate_open(session: Session, actor: Actor, chain: Chain, open_ids: list[int],
+                     parts: dict[int, Any], fresh: set[str], triggers: dict[int | None, str]
+                     ) -> list[str]:  # fmt: skip
+    rules = _Rules(session)
+    table: Any = Request.__table__
+    quiet = (update(table).where(table.c.id == bindparam("rid"))
+             .values(evaluation=bindparam("ev"), recommendation=bindparam("rec")))  # fmt: skip
+    loud = (update(table).where(table.c.id == bindparam("rid"))
+            .values(evaluation=bindparam("ev"), recommendation=bindparam("rec"),
+                    version=bindparam("v"), updated_at=bindparam("t")))  # fmt: skip
+    done: list[str] = []
+    pending: list[tuple[str, int]] = []
+    changed_ids: set[int] = set()
+    now = utc_now()
+    for k in range(0, len(open_ids), 500):
+        quiet_rows, loud_rows = [], []
+        for m in totals.load(session, open_ids[k : k + 500]):
+            ruleset = rules.get(m.rule_set_pk)
+            if ruleset is None or not ruleset.reads_totals:
+                continue
+            mine = parts[m.customer_id]
+            ev = evaluate_with(ruleset, m.doc, mine)
+            text = rq.compact_json(stored_with(ruleset, ev, mine, m.doc))
+            if text == m.evaluation:
+                continue
+            changed_ids.add(m.id)
+            if m.status is Status.AWAITING_SECOND:
+                pending.append((m.reference, m.customer_id))
+            if m.reference in fresh:
+                quiet_rows.append({"rid": m.id, "ev": text, "rec": ev.recommendation})
+                continue
+            loud_rows.append({"rid": m.id, "ev": text, "rec": ev.recommendation,
+                              "v": m.version + 1, "t": now})  # fmt: skip
+            chain.append("reevaluate", m.reference, {
+                "version": m.version + 1, "trigger": triggers[m.customer_id],
+                "recommendation": ev.recommendation}, time=now)  # fmt: skip
+            done.append(m.reference)
+        for stmt, rows in ((quiet, quiet_rows), (loud, loud_rows)):
+            if rows:
+                session.connection().execute(stmt, rows)
+    for obj in list(session.identity_map.values()):  # what this session holds is stale now
+        if isinstance(obj, Request) and obj.id in changed_ids:
+            session.expire(obj)
+    for ref, cid in pending:
+        reject_forbidden_approvals(session, actor, f"re-evaluated after the {triggers[cid]}",
+                                   only=[ref], chain=chain)  # fmt: skip
+    return done

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from reviewer import intake
 from reviewer import request as rq
 from reviewer.export.documents import csv_cell
-from reviewer.rules import RuleSet
+from reviewer.rules import RuleSet, evaluate_with
 from reviewer.rules.explain import explainer_for
 from reviewer.ui.judgement import judgement_html
 from reviewer.vocabulary import Recommendation, field_label, finding_words
@@ -121,7 +121,7 @@ class IntakeForm(QWidget):
         rec = e["recommendation"]
         findings = "".join(
             f"<li>{escape(f.rule.id)} {escape(finding_words(f.outcome))}: {escape(f.rule.title)}</li>"
-            for f in self.ruleset.evaluate(doc).findings
+            for f in evaluate_with(self.ruleset, doc, None).findings
         )
         self.judgement.setHtml(f"<h3>Recommendation: {escape(Recommendation.label_of(rec))}</h3>"
                                + (f"<ul>{findings}</ul>" if findings else "")

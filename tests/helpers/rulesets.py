@@ -12,7 +12,7 @@ LIFT_US = ('moratorium_countries = ["US"]', "moratorium_countries = []")
 
 
 def candidate(tmp_path, name: str, *replacements: tuple[str, str]) -> str:
-    text = BUNDLED.replace("version = 1\n", "version = 2\n", 1)
+    text = BUNDLED.replace("version = 2\n", "version = 3\n", 1)
     for old, new in replacements:
         assert old in text, old
         text = text.replace(old, new, 1)

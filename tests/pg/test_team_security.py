@@ -291,7 +291,7 @@ def test_admin_functions_refuse_non_admins(team):
                                   "'x', 1, 'x', NULL, 'x', "),
         "admin_propose_rule_set": ("rules_propose", {"rule_set": "x@1", "sha256": "0" * 64},
                                    "'{}', "),
-        "admin_activate_rule_set": ("rules_activate", {"rule_set": "human-rights@1"}, ""),
+        "admin_activate_rule_set": ("rules_activate", {"rule_set": "human-rights@2"}, ""),
     }  # fmt: skip
     for login in ("rev1", "sen1"):
         for function, (action, payload, extra) in attempts.items():

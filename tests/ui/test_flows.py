@@ -138,7 +138,7 @@ def test_dashboard_and_rule_set_tabs(qtbot, cli):
     assert "Refuse: 3" in window.dashboard.by_rec.accessibleDescription()
     qtbot.waitUntil(lambda: "HR-29" in window.rules_view.toPlainText(), timeout=10_000)
     text = window.rules_view.toPlainText()
-    assert "human-rights@1" in text and "moratorium_countries" in text
+    assert "human-rights@2" in text and "moratorium_countries" in text
     window.tabs.setCurrentWidget(window.dashboard)
     assert not window.dashboard.grab().isNull()
 
@@ -265,7 +265,7 @@ def test_rule_set_versions_diff_backtest_propose_and_approve(qtbot, cli, tmp_pat
     dialogs.open_rule_set = lambda title: str(candidate)
     assert wait_action(qtbot, window, panel.buttons["import"].click) == "rules_import"
     qtbot.waitUntil(lambda: panel.versions.rowCount() == 2, timeout=10_000)
-    row = next(r for r in range(2) if panel.versions.item(r, 0).text() == "human-rights@2")
+    row = next(r for r in range(2) if panel.versions.item(r, 0).text() == "human-rights@3")
     panel.versions.selectRow(row)
     assert wait_action(qtbot, window, panel.buttons["diff"].click) == "rules_diff"
     assert '~ parameter moratorium_countries: ["US"] -> []' in panel.diff.toPlainText()
@@ -279,14 +279,14 @@ def test_rule_set_versions_diff_backtest_propose_and_approve(qtbot, cli, tmp_pat
 
     other, other_dialogs = window_for(qtbot, cli.url, "adm2")
     qtbot.waitUntil(lambda: other.rulesets.versions.rowCount() == 2, timeout=10_000)
-    row = next(r for r in range(2) if other.rulesets.versions.item(r, 0).text() == "human-rights@2")
+    row = next(r for r in range(2) if other.rulesets.versions.item(r, 0).text() == "human-rights@3")
     other.rulesets.versions.selectRow(row)
     assert wait_action(qtbot, other, other.rulesets.buttons["approve"].click) == "rules_approve"
     assert "is active" in other_dialogs.infos[-1][1]
     with qtbot.waitSignal(other.request_loaded, timeout=10_000):  # a change opens its request
         other.rulesets.changes.cellDoubleClicked.emit(0, 0)
     assert "EX-0003" in other.view.toPlainText()
-    assert "human-rights@2" in other.view.toPlainText()
+    assert "human-rights@3" in other.view.toPlainText()
 
 
 def test_an_admin_is_asked_once_for_the_organisation_name(qtbot, cli):

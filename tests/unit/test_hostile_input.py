@@ -24,7 +24,7 @@ from reviewer.rules.lang import MAX_DEPTH, MAX_TERMS
 from tests.helpers.documents import CLEAN  # a request on which no rule fires
 
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLED = ROOT / "resources" / "rulesets" / "human-rights-1.toml"
+BUNDLED = ROOT / "resources" / "rulesets" / "human-rights-2.toml"
 URL_FORMS = "sqlite:///PATH or postgresql+psycopg://LOGIN@HOST/DB"
 
 

@@ -172,7 +172,7 @@ def test_us_police_attack_on_the_rule_set_stops_every_evaluation(team, tmp_path)
     doc = json.loads((EXAMPLES / "p02-us-sheriff.json").read_text())
     doc["reference"] = "EX-0102"
     sheriff.write_text(json.dumps(doc))
-    refused(team, "import", str(sheriff), user=ADMIN, code=1, words="stored rule set human-rights@1")
+    refused(team, "import", str(sheriff), user=ADMIN, code=1, words="stored rule set human-rights@2")
     ok(team, "claim", "EX-0002", user="sen1")
     refused(
         team,
@@ -184,7 +184,7 @@ def test_us_police_attack_on_the_rule_set_stops_every_evaluation(team, tmp_path)
         JUST,
         user="sen1",
         code=1,
-        words="human-rights@1",
+        words="human-rights@2",
     )
     assert first_problem(team)["kind"] == "rule set"
 
@@ -276,13 +276,13 @@ def test_activation_rejects_the_pending_approvals_it_forbids(team, tmp_path):
         ),
     )
     ok(team, "rules", "import", stricter, user=ADMIN)
-    ok(team, "rules", "propose", "human-rights@2", user=ADMIN)
-    ok(team, "rules", "approve", "human-rights@2", user="adm")
+    ok(team, "rules", "propose", "human-rights@3", user=ADMIN)
+    ok(team, "rules", "approve", "human-rights@3", user="adm")
     data = json.loads(ok(team, "show", "R-SECOND", "--format", "json", user=ADMIN))
     assert data["status"] == "in_review" and data["assignee"] == "rev1"
     last = data["decisions"][-1]
     assert last["rejected"] and last["reject_reason"].startswith(
-        "rule set human-rights@2 activated: HR-18 refuses with override never"
+        "rule set human-rights@3 activated: HR-18 refuses with override never"
     )
     assert data["events"][-1]["actor"] == "adm" and data["events"][-1]["action"] == "check"
     refused(
@@ -350,7 +350,7 @@ def test_the_text_report_names_an_edited_rule_set_once(team):
     team.sql(EDITS["rule-set text"][0])
     code, out, _err = team("verify", user=ADMIN)
     assert code == 1 and out.startswith("PROBLEM")
-    named = [line for line in out.splitlines() if "human-rights@1" in line]
+    named = [line for line in out.splitlines() if "human-rights@2" in line]
     assert named == [
-        "  rule set human-rights@1: its stored text does not match its hash (changed outside Reviewer)"
+        "  rule set human-rights@2: its stored text does not match its hash (changed outside Reviewer)"
     ]

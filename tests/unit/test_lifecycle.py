@@ -46,7 +46,7 @@ def documents(cli) -> dict[str, dict]:
 def test_check_and_diff(stored, tmp_path):
     lift = candidate(tmp_path, "lift.toml", LIFT_US)
     out = ok(stored, "rules", "check", lift, user=ADMIN)
-    assert "human-rights@2 is well formed: 29 rules" in out
+    assert "human-rights@3 is well formed: 30 rules" in out
     broken = candidate(
         tmp_path,
         "broken.toml",
@@ -54,7 +54,7 @@ def test_check_and_diff(stored, tmp_path):
     )
     code, _out, err = stored("rules", "check", broken, user=ADMIN)
     assert code == 3 and "rule HR-23: when: unknown field path 'customer.is_reseler'" in err
-    text = ok(stored, "rules", "diff", "human-rights@1", lift, user=ADMIN)
+    text = ok(stored, "rules", "diff", "human-rights@2", lift, user=ADMIN)
     assert '~ parameter moratorium_countries: ["US"] -> []' in text
     both = candidate(
         tmp_path,
@@ -64,7 +64,7 @@ def test_check_and_diff(stored, tmp_path):
         CAMERAS_EXAMPLE,
         ('title = "At scale"', 'title = "At scale (cameras over 100)"'),
     )
-    d = json.loads(ok(stored, "rules", "diff", "human-rights@1", both, "--format", "json", user=ADMIN))
+    d = json.loads(ok(stored, "rules", "diff", "human-rights@2", both, "--format", "json", user=ADMIN))
     assert d["parameters"]["changed"]["scale_second"]["to"]["cameras"] == 100
     assert set(d["rules"]["changed"]) == {"HR-01", "HR-02", "HR-19"}  # examples and a title
     assert d["rules"]["changed"]["HR-19"]["title"] == {
@@ -109,7 +109,7 @@ def test_raising_the_camera_threshold_changes_what_a_fresh_evaluation_says(store
 
 def test_activation_needs_two_admins(stored, tmp_path):
     lift = candidate(tmp_path, "lift.toml", LIFT_US)
-    refused(stored, "rules", "propose", "human-rights@2", user=ADMIN, code=6, words="no rule set")
+    refused(stored, "rules", "propose", "human-rights@3", user=ADMIN, code=6, words="no rule set")
     ok(stored, "rules", "import", lift, user=ADMIN)
     assert "already stored" in ok(stored, "rules", "import", lift, user=ADMIN)
     other = candidate(tmp_path, "other.toml", CAMERAS_100, CAMERAS_EXAMPLE)
@@ -118,40 +118,40 @@ def test_activation_needs_two_admins(stored, tmp_path):
         stored,
         "rules",
         "approve",
-        "human-rights@2",
+        "human-rights@3",
         user=ADMIN,
         code=5,
         words="only a proposed version can be approved",
     )
-    ok(stored, "rules", "propose", "human-rights@2", user=ADMIN)
+    ok(stored, "rules", "propose", "human-rights@3", user=ADMIN)
     refused(
         stored,
         "rules",
         "approve",
-        "human-rights@2",
+        "human-rights@3",
         user=ADMIN,
         code=5,
         words="a different admin must approve it",
     )
-    # decide one request before activation: the decision keeps human-rights@1
+    # decide one request before activation: the decision keeps human-rights@2
     ok(stored, "claim", "EX-0012", user=ADMIN)
     ok(stored, "decide", "EX-0012", "--outcome", "approve", "--justification", JUST, user=ADMIN)
-    out = ok(stored, "rules", "approve", "human-rights@2", user=stored.second_admin)
-    assert "human-rights@2 is active" in out
+    out = ok(stored, "rules", "approve", "human-rights@3", user=stored.second_admin)
+    assert "human-rights@3 is active" in out
     versions = {
         r["rule_set"]: r for r in json.loads(ok(stored, "rules", "list", "--format", "json", user=ADMIN))
     }
-    assert versions["human-rights@1"]["state"] == "retired"
-    assert versions["human-rights@2"]["state"] == "active"
-    assert versions["human-rights@2"]["proposed_by"] == ADMIN
-    assert versions["human-rights@2"]["approved_by"] == stored.second_admin
+    assert versions["human-rights@2"]["state"] == "retired"
+    assert versions["human-rights@3"]["state"] == "active"
+    assert versions["human-rights@3"]["proposed_by"] == ADMIN
+    assert versions["human-rights@3"]["approved_by"] == stored.second_admin
     events = stored.sql("select action from audit_events where action like 'rules_%' order by seq")
     assert [e for (e,) in events] == ["rules_import", "rules_propose", "rules_activate"]
     ex2 = json.loads(ok(stored, "show", "EX-0002", "--format", "json", user=ADMIN))
-    assert ex2["evaluation"]["rule_set"] == "human-rights@2"
+    assert ex2["evaluation"]["rule_set"] == "human-rights@3"
     assert ex2["evaluation"]["recommendation"] == "refuse"  # HR-16 still refuses
     ex12 = json.loads(ok(stored, "show", "EX-0012", "--format", "json", user=ADMIN))
-    assert ex12["decisions"][0]["rule_set"] == "human-rights@1"
+    assert ex12["decisions"][0]["rule_set"] == "human-rights@2"
     report = json.loads(ok(stored, "verify", "--format", "json", user=ADMIN))
     assert report["ok"], report["problems"]
     # new imports are evaluated under the active version

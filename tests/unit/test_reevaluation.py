@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import json
 
+from alembic import command
+from sqlalchemy import create_engine
+
 from reviewer.cli import main as cli_main
+from reviewer.models.db import alembic_config
 from tests.helpers.workflow import ADMIN, JUST, ok
 
 
@@ -27,6 +31,17 @@ def upgrade(cli):
     return code, out, err
 
 
+def back_to_0005(cli) -> None:
+    """The database as revision 0005 left it: 0007's tables taken down again (its
+    downgrade), the version table saying 0005 (0006 changed data only)."""
+    engine = create_engine(cli.owner_url())
+    try:
+        command.downgrade(alembic_config(engine), "0006")
+    finally:
+        engine.dispose()
+    cli.sql("UPDATE alembic_version SET version_num = '0005'")
+
+
 def test_the_upgrade_evaluates_again_what_is_not_decided_and_keeps_decisions(wf):
     ok(wf, "claim", "R-COND", user="rev1")
     ok(wf, "decide", "R-COND", "--outcome", "approve_with_conditions", "--justification", JUST, user="rev1")
@@ -43,7 +58,7 @@ def test_the_upgrade_evaluates_again_what_is_not_decided_and_keeps_decisions(wf)
     old_cond_text = json.dumps(old_cond, sort_keys=True, separators=(",", ":"))
     wf.sql("UPDATE requests SET evaluation = :e WHERE reference = 'R-INFO'", {"e": json.dumps(old_info)})
     wf.sql("UPDATE requests SET evaluation = :e WHERE reference = 'R-COND'", {"e": old_cond_text})
-    wf.sql("UPDATE alembic_version SET version_num = '0005'")
+    back_to_0005(wf)
 
     code, _out, err = wf("verify")
     assert code == 7 and "run reviewer db upgrade" in err  # a reading command never migrates
@@ -58,7 +73,8 @@ def test_the_upgrade_evaluates_again_what_is_not_decided_and_keeps_decisions(wf)
     cond, version, _ = stored(wf, "R-COND")
     assert cond == old_cond_text and version == cond_version  # kept, as decided
     ((action, actor, payload),) = wf.sql(
-        "SELECT action, actor, payload FROM audit_events ORDER BY seq DESC LIMIT 1"
+        "SELECT action, actor, payload FROM audit_events WHERE action <> 'customers' "
+        "ORDER BY seq DESC LIMIT 1"
     )
     event = json.loads(payload)
     assert action == "reevaluate" and actor == "upgrade"

@@ -10,6 +10,7 @@ from reviewer import request as rq
 from reviewer.errors import InvalidInput
 from reviewer.rules import bundled_text, load_bundled, load_text
 from tests.helpers.documents import CLEAN, make
+from tests.helpers.cli import ROOT
 
 RS = load_bundled()
 
@@ -34,10 +35,16 @@ def test_clean_request_is_approved_with_no_finding():
 
 
 def test_every_example_gets_its_expected_evaluation(examples, expected):
+    """The examples' expectations are those of human-rights@1 (still shipped, for databases
+    that run it); the bundled @2 gives every example the same recommendation, and the same
+    findings besides HR-30 (a request alone: its customer's totals are its own figures)."""
+    v1 = load_text((ROOT / "resources" / "rulesets" / "human-rights-1.toml").read_text())
     for path in examples:
         doc, problems = rq.validate(rq.loads(path.read_text()))
         assert not problems
-        ev = RS.evaluate(doc)
+        ev, two = v1.evaluate(doc), RS.evaluate(doc)
+        assert two.recommendation == ev.recommendation, path.name
+        assert [f._stored for f in two.findings if f.rule.id != "HR-30"] == [f._stored for f in ev.findings]
         want = expected[path.name]
         assert ev.recommendation == want["recommendation"], path.name
         assert [f.rule.id for f in ev.findings] == want["rules_fired"], path.name
@@ -274,6 +281,9 @@ CASES = [
         "use.operations",
     ),
     ("HR-29", {"customer.sector": None}, "needs_information", {}, None),
+    # A request alone: its customer's total is its own figure.
+    ("HR-30", {"use.operations": ["identification"], "scale.cameras": 60}, "escalate_second",
+     {"use.operations": ["identification"]}, "scale.cameras"),
 ]
 
 
@@ -292,7 +302,7 @@ def test_rule_fires_stays_quiet_and_asks_when_unknown(rule, fire, result, quiet,
 
 def test_covered_every_rule():
     assert sorted(c[0] for c in CASES) == [r.id for r in RS.rules]
-    assert [r.id for r in RS.rules] == [f"HR-{i:02d}" for i in range(1, 30)]
+    assert [r.id for r in RS.rules] == [f"HR-{i:02d}" for i in range(1, 31)]
 
 
 # --------------------------------------------------------------- alternative outcomes
@@ -525,7 +535,7 @@ def test_empty_parameter_list_is_false_even_for_unknown():
 def test_explanation_json_shape():
     doc = make({**RECOG, "scale.cameras": 900})
     out = RS.evaluate(doc).to_json("CLEAN-1")
-    assert out["rule_set"] == "human-rights@1" and len(out["rule_set_sha256"]) == 64
+    assert out["rule_set"] == "human-rights@2" and len(out["rule_set_sha256"]) == 64
     f19 = next(f for f in out["findings"] if f["rule"] == "HR-19")
     assert set(f19) == {
         "rule",
@@ -546,7 +556,7 @@ def test_explanation_json_shape():
 
 def test_bundled_rule_set_identity_is_stable():
     again = load_text(bundled_text())
-    assert again.sha256 == RS.sha256 and RS.key == "human-rights@1"
+    assert again.sha256 == RS.sha256 and RS.key == "human-rights@2"
     reformatted = bundled_text().replace('id = "human-rights"', 'id     =     "human-rights"')
     assert load_text(reformatted).sha256 == RS.sha256  # parsed content, not bytes
 
@@ -715,7 +725,7 @@ def test_generated_source_holds_no_text_from_the_rule_file():
     assert "evil_terms" in rs.rules[0].when_text
     assert "__import__" not in rs.compiled_source and "pwned" not in rs.compiled_source
     assert "police" not in rs.compiled_source and "moratorium" not in rs.compiled_source
-    assert rs.evaluate.__globals__["__builtins__"] == {}
+    assert rs._evaluate.__globals__["__builtins__"] == {}
     hit = make({"customer.name": "Acme pwned Ltd"})
     assert finding(hit, "HR-01") is None  # RS, the bundled set, does not fire
     ev = rs.evaluate(hit)

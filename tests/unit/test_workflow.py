@@ -515,9 +515,9 @@ def test_edit_reevaluates_and_old_decisions_keep_their_version(wf):
     assert [v["version"] for v in data["versions"]] == [1, 2]
     d = data["decisions"][0]
     assert d["request_version"] == 1 and d["recommendation"] == "approve"
-    assert d["rule_set"] == "human-rights@1" and len(d["rule_set_sha256"]) == 64
+    assert d["rule_set"] == "human-rights@2" and len(d["rule_set_sha256"]) == 64
     text = ok(wf, "show", "R-APPROVE", user=ADMIN)
-    assert "on version 1  (an earlier version) under human-rights@1" in text
+    assert "on version 1  (an earlier version) under human-rights@2" in text
     assert "v2 " in text and "(current)" in text
 
 

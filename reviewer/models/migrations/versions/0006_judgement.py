@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from reviewer.models import AuditEvent, Request, RuleSetVersion
 from reviewer.request import compact_json, sha256_hex
-from reviewer.rules import compiled, stored_evaluation
+from reviewer.rules import compiled, evaluate_with, stored_with
 from reviewer.services.audit import append_upgrade_event, utc_now
 
 revision = "0006"
@@ -71,11 +71,12 @@ def upgrade() -> None:
             kept[ref] = sha256_hex(old_eval or "")
             continue
         count += 1
-        ev = compiled(rules[pk]).evaluate(json.loads(document))
+        ruleset, doc = compiled(rules[pk]), json.loads(document)
+        ev = evaluate_with(ruleset, doc, None)  # no rule set read customer totals before 0007
         if ev.recommendation != old_rec:
             matrix[f"{old_rec}->{ev.recommendation}"] += 1
         params.append({"rid": rid, "rec": ev.recommendation,
-                       "ev": compact_json(stored_evaluation(ev))})  # fmt: skip
+                       "ev": compact_json(stored_with(ruleset, ev, None, doc))})  # fmt: skip
     now = utc_now()
     table = Request.__table__
     stmt = (update(table).where(table.c.id == bindparam("rid"))  # type: ignore[attr-defined]

@@ -1,0 +1,212 @@
+"""Customer totals: which of a customer's requests count (open or approved) and their figures,
+for HR-30's `customer_total.scale.<field>` (`rules.Parts`).
+
+Which requests count towards a customer's totals: those that are open (new, in review,
+returned, awaiting their check) and those approved (the last final decision not rejected is
+an approval, and the request is decided: a reopened or re-reviewed one is open again). A
+refused request no longer counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from reviewer import request as rq
+from reviewer.models import CustomerKey, Decision, Outcome, Request, Status
+from reviewer.rules import Parts, parts_of
+from reviewer.rules.lang import TOTAL_FIELDS
+
+OPEN = (Status.NEW, Status.IN_REVIEW, Status.RETURNED, Status.AWAITING_SECOND)
+APPROVALS = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS)
+
+
+# --------------------------------------------------------------------------- totals
+
+
+@dataclass
+class Member:
+    """A request of a customer, as the totals and the re-evaluation need it."""
+
+    id: int
+    reference: str
+    status: Status
+    document: str
+    rule_set_pk: int | None
+    evaluation: str | None
+    customer_id: int
+    version: int = 0
+    doc: dict[str, Any] = field(default_factory=dict)
+
+
+def _approved(session: Session, request_ids: list[int]) -> set[int]:
+    """Of these decided requests, those whose last final decision not rejected approves."""
+    if not request_ids:
+        return set()
+    last = (
+        select(Decision.request_id, func.max(Decision.number).label("n"))
+        .where(Decision.request_id.in_(request_ids), Decision.final.is_(True),
+               Decision.rejected.is_(False))
+        .group_by(Decision.request_id).subquery()
+    )  # fmt: skip
+    rows = session.execute(
+        select(Decision.request_id).join(last, (last.c.request_id == Decision.request_id)
+                                         & (last.c.n == Decision.number))
+        .where(Decision.outcome.in_(APPROVALS))
+    ).scalars()  # fmt: skip
+    return set(rows)
+
+
+def members(session: Session, customer_ids: Iterable[int]) -> dict[int, list[Member]]:
+    """The requests that count towards each customer's totals, by customer."""
+    ids = sorted(set(customer_ids))
+    out: dict[int, list[Member]] = {cid: [] for cid in ids}
+    rows: list[Member] = []
+    for i in range(0, len(ids), 500):
+        rows += [Member(*r) for r in session.execute(  # type: ignore[arg-type]
+            select(Request.id, Request.reference, Request.status, Request.document,
+                   Request.rule_set_pk, Request.evaluation, Request.customer_id, Request.version)
+            .where(Request.customer_id.in_(ids[i : i + 500]),
+                   or_(Request.status.in_(OPEN), Request.status == Status.DECIDED))
+            .order_by(Request.reference)
+        ).all()]  # fmt: skip
+    approved = _approved(session, [m.id for m in rows if m.status is Status.DECIDED])
+    for m in rows:
+        if m.status is Status.DECIDED and m.id not in approved:
+            continue
+        m.doc = json.loads(m.document)
+        out[m.customer_id].append(m)
+    return out
+
+
+def figures(session: Session, customer_ids: Iterable[int]
+            ) -> tuple[dict[int, list[dict[str, Any]]], list[int]]:  # fmt: skip
+    """For these customers: the figures of each one's counting requests (reference and the
+    five figures, nothing more), and the ids of their open requests; one streamed pass."""
+    ids = sorted(set(customer_ids))
+    counted: dict[int, list[dict[str, Any]]] = {cid: [] for cid in ids}
+    open_ids: list[int] = []
+    decided: dict[int, tuple[int, dict[str, Any]]] = {}
+    for i in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Request.id, Request.reference, Request.status, Request.customer_id,
+                   Request.document)
+            .where(Request.customer_id.in_(ids[i : i + 500]),
+                   or_(Request.status.in_(OPEN), Request.status == Status.DECIDED))
+            .order_by(Request.id)
+        )  # fmt: skip
+        for rid, ref, status, cid, document in rows.yield_per(1000):
+            assert cid is not None
+            small = _small(ref, json.loads(document))
+            if status is Status.DECIDED:
+                decided[rid] = (cid, small)
+            else:
+                counted[cid].append(small)
+                open_ids.append(rid)
+    keys = list(decided)
+    for i in range(0, len(keys), 500):
+        for rid in _approved(session, keys[i : i + 500]):
+            cid, small = decided[rid]
+            counted[cid].append(small)
+    return counted, open_ids
+
+
+def load(session: Session, request_ids: list[int]) -> list[Member]:
+    """These requests, documents parsed (a chunk of `figures`' open requests)."""
+    out = [Member(*r) for r in session.execute(  # type: ignore[arg-type]
+        select(Request.id, Request.reference, Request.status, Request.document,
+               Request.rule_set_pk, Request.evaluation, Request.customer_id, Request.version)
+        .where(Request.id.in_(request_ids)).order_by(Request.id)
+    ).all()]  # fmt: skip
+    for m in out:
+        m.doc = json.loads(m.document)
+    return out
+
+
+def parts_for(session: Session, req: Request) -> Parts:
+    """The customer totals of one request: its customer's counting requests, itself
+    included whatever its status (for a request without a customer: itself alone)."""
+    doc = json.loads(req.document)
+    if req.customer_id is None:
+        return parts_of([doc])
+    docs = [m.doc for m in members(session, [req.customer_id])[req.customer_id]
+            if m.reference != req.reference]  # fmt: skip
+    return parts_of([*docs, doc])
+
+
+def _small(reference: str, doc: dict[str, Any]) -> dict[str, Any]:
+    scale = doc.get("scale") or {}
+    return {"reference": reference, "scale": {k: scale.get(k) for k in TOTAL_FIELDS}}
+
+
+class AllParts:
+    """Every customer's totals at once (a backtest or an activation evaluates every stored
+    request): one pass keeps only the figures of the requests that count."""
+
+    def __init__(self, session: Session) -> None:
+        self.figures: dict[int, list[dict[str, Any]]] = {}
+        decided = []
+        rows = session.execute(
+            select(Request.id, Request.reference, Request.status, Request.customer_id,
+                   Request.document).where(Request.customer_id.is_not(None))
+        )  # fmt: skip
+        pending: dict[int, tuple[int, dict[str, Any]]] = {}
+        for rid, ref, status, cid, document in rows.yield_per(2000):
+            assert cid is not None
+            small = _small(ref, json.loads(document))
+            if status is Status.DECIDED:
+                decided.append(rid)
+                pending[rid] = (cid, small)
+            elif status in OPEN:
+                self.figures.setdefault(cid, []).append(small)
+        approved: set[int] = set()
+        for i in range(0, len(decided), 500):
+            approved |= _approved(session, decided[i : i + 500])
+        for rid in approved:
+            cid, small = pending[rid]
+            self.figures.setdefault(cid, []).append(small)
+
+    def of(self, customer_id: int | None, doc: dict[str, Any]) -> Parts:
+        """The totals of one request (itself included)."""
+        others = [f for f in self.figures.get(customer_id, []) if f["reference"] != doc["reference"]] \
+            if customer_id is not None else []  # fmt: skip
+        return parts_of([*others, doc])
+
+
+# --------------------------------------------------------------------------- files
+
+
+def file_totals(docs: list[dict[str, Any]], db: Any = None) -> dict[str, Parts]:
+    """The customer totals of requests read from files (`reviewer evaluate FILE`), by
+    reference: the files' requests of the same customer (folded name and country), plus, when
+    a database exists (`db`, a `models.db.Database`), its open and approved requests of that
+    customer (a stored request also in the files counts as the files give it)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for doc in docs:
+        c = doc["customer"]
+        groups.setdefault(rq.customer_key(c["name"], c.get("country")), []).append(doc)
+    stored: dict[str, list[dict[str, Any]]] = {}
+    if db is not None and db.is_current():
+        in_files = {d["reference"] for d in docs}
+        with db.read() as session:
+            ids: dict[str, int] = {}
+            keys = list(groups)
+            for i in range(0, len(keys), 500):
+                ids.update(session.execute(
+                    select(CustomerKey.key, CustomerKey.customer_id)
+                    .where(CustomerKey.key.in_(keys[i : i + 500]))).all())  # fmt: skip
+            by_id = members(session, set(ids.values()))
+            for key, cid in ids.items():
+                stored[key] = [_small(m.reference, m.doc) for m in by_id.get(cid, [])
+                               if m.reference not in in_files]  # fmt: skip
+    out: dict[str, Parts] = {}
+    for key, group in groups.items():
+        parts = parts_of([*group, *stored.get(key, [])])
+        for doc in group:
+            out[doc["reference"]] = parts
+    return out
