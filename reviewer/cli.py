@@ -31,7 +31,7 @@ from reviewer.errors import (
     UsageError,
 )
 from reviewer.export.documents import write_export, write_export_file
-from reviewer.export.text import evaluation_text, explanation_text, show_text
+from reviewer.export.text import evaluation_text, explanation_text, show_text, utc_text
 from reviewer.logs import setup_logging
 from reviewer.models import Decision, Request
 from reviewer.models.db import Database, head_revision
@@ -39,6 +39,7 @@ from reviewer.request import SHAPES, json_safe, terminal_safe
 from reviewer.rules.explain import explainer_for, public
 from reviewer.services import (
     accounts,
+    attachments,
     evaluations,
     importing,
     keys,
@@ -53,7 +54,7 @@ from reviewer.services import report as transparency
 from reviewer.services import settings as settings_service
 from reviewer.services.settings import get_setting, set_setting
 from reviewer.services.verify import VerifyReport, verify
-from reviewer.vocabulary import ORG_SETTINGS, ConditionStatus, Outcome, Role
+from reviewer.vocabulary import ORG_SETTINGS, ConditionStatus, Outcome, Role, size_words
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +221,29 @@ def _parser(epilog: str) -> argparse.ArgumentParser:
     s = command("note", "add a note to a request (an audit event; never edited, never deleted)")
     _ref(s)
     s.add_argument("--text", required=True, metavar="TEXT", help="the note (a correction is a new note)")
+
+    s = command("attach", "attach evidence files to a request (all or nothing; any account)")
+    _ref(s)
+    s.add_argument("files", nargs="+", metavar="FILE",
+                   help="the files, kept in the database (each at most max_attachment_mb)")  # fmt: skip
+    s.add_argument("--note", metavar="TEXT", help="what the files are (kept with each)")
+
+    s = command("attachments", "a request's attachments, numbered in the order attached")
+    _ref(s)
+    _format(s)
+
+    s = command("attachment", "one attachment: its bytes, or (admin) their redaction")
+    asub = s.add_subparsers(dest="attachment_command", required=True, parser_class=_Parser,
+                            metavar="COMMAND")  # fmt: skip
+    a = asub.add_parser("get", parents=[common], help="write an attachment's bytes to a new file")
+    _ref(a)
+    a.add_argument("number", type=int, metavar="N", help="its number (see `reviewer attachments REF`)")
+    a.add_argument("--out", required=True, metavar="FILE", help="the new file (never overwritten)")
+    a = asub.add_parser("redact", parents=[common],
+                        help="remove its bytes, keeping its name, size and hash (admin)")  # fmt: skip
+    _ref(a)
+    a.add_argument("number", type=int, metavar="N", help="its number (see `reviewer attachments REF`)")
+    a.add_argument("--reason", required=True, metavar="TEXT", help="why (at least 30 characters)")
 
     s = command("decide", "decide a claimed request")
     _ref(s)
@@ -809,6 +833,46 @@ def cmd_note(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attach(args: argparse.Namespace) -> int:
+    ctx = _context(args, write=True)
+    with ctx.db.write() as session:
+        done = attachments.attach_files(session, ctx.actor, args.ref, args.files, args.note)
+    for item in done:
+        print(terminal_safe(item.line()))
+    return 0
+
+
+def cmd_attachments(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    with ctx.db.read() as session:
+        rows = queries.attachment_rows(session, queries.get_request(session, args.ref).id)
+    if args.format == "json":
+        _dump(rows)
+        return 0
+    for r in rows:
+        state = f"  REDACTED by {r['redacted_by']} at {utc_text(r['redacted_at'])}" if r["redacted"] else ""
+        print(terminal_safe(f"{r['number']:>3}  {r['name']}  {size_words(r['size'], exact=True)}  "
+                            f"sha256 {r['sha256'][:16]}...  {utc_text(r['time'])}  {r['author']}"
+                            f"{state}"))  # fmt: skip
+    print(f"{len(rows)} attachments")
+    return 0
+
+
+def cmd_attachment(args: argparse.Namespace) -> int:
+    if args.attachment_command == "get":
+        ctx = _context(args)
+        with ctx.db.read() as session:
+            item = attachments.save_attachment(session, args.ref, args.number, Path(args.out))
+        print(terminal_safe(f"wrote {item.line()} (SHA-256 checked) to {args.out}"))
+        return 0
+    ctx = _context(args, write=True)
+    with ctx.db.write() as session:
+        item = attachments.redact(session, ctx.actor, args.ref, args.number, args.reason)
+    print(terminal_safe(f"redacted {item.line()}: its bytes are removed; its name, size and "
+                        "SHA-256 are kept"))  # fmt: skip
+    return 0
+
+
 def cmd_decide(args: argparse.Namespace) -> int:
     try:
         re_review = dt.date.fromisoformat(args.re_review) if args.re_review else None
@@ -970,6 +1034,9 @@ def cmd_users(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "show": cmd_show,
     "note": cmd_note,
+    "attach": cmd_attach,
+    "attachments": cmd_attachments,
+    "attachment": cmd_attachment,
     "rereview": cmd_rereview,
     "claim": cmd_claim,
     "release": cmd_claim,

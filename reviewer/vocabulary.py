@@ -156,6 +156,13 @@ ORG_SETTINGS: dict[str, OrgSetting] = {
             "from 1 to 4096. A larger file is refused before anything is read.",
         ),
         OrgSetting(
+            "max_attachment_mb",
+            "Attachment size limit (MB)",
+            "25",
+            "The largest file that may be attached to a request, in megabytes: a whole number "
+            "from 1 to 1024. A larger file is refused before anything is read.",
+        ),
+        OrgSetting(
             "service_level_days",
             "Service level (working days)",
             "10",
@@ -286,6 +293,20 @@ def finding_words(outcome: str, override: str | None = None) -> str:
     return words
 
 
+def size_words(size: int, exact: bool = False) -> str:
+    """A file size for people: `900 bytes`, `12.1 KB`, `3.4 MB` (1 KB = 1024 bytes, as the
+    size limits count); `exact` adds the bytes: `12,345 bytes (12.1 KB)`."""
+    if size < 1024:
+        return f"{size:,} bytes"
+    value, unit = size / 1024, "KB"
+    for bigger in ("MB", "GB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    short = f"{value:.1f} {unit}"
+    return f"{size:,} bytes ({short})" if exact else short
+
+
 def event_words(action: str, payload: dict[str, object]) -> str:
     """An audit event of a request in words, for its history (window and PDF record)."""
     decision = f" {payload['decision']}" if "decision" in payload else ""
@@ -305,6 +326,14 @@ def event_words(action: str, payload: dict[str, object]) -> str:
         return f"checked: decision{decision} refused, back to its decider"
     if action == "note":
         return f"note: {payload.get('text', '')}"
+    if action == "attach":
+        size = payload.get("size")
+        note = f": {payload['note']}" if payload.get("note") else ""
+        return (f"attached {payload.get('number', '')} {payload.get('name', '')} "
+                f"({size_words(size) if isinstance(size, int) else '?'}, sha256 "
+                f"{str(payload.get('sha256', ''))[:12]}){note}")  # fmt: skip
+    if action == "redact_attachment":
+        return f"attachment {payload.get('number', '')} redacted: {payload.get('reason', '')}"
     if action == "rereview":
         return f"re-review of decision{decision} started: {payload.get('reason', '')}"
     if action == "condition":

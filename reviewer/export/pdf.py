@@ -33,13 +33,14 @@ from reportlab.platypus import (
 )
 
 from reviewer.export.text import roles_text, utc_text
-from reviewer.vocabulary import Outcome, Recommendation, field_label, finding_words
+from reviewer.vocabulary import Outcome, Recommendation, field_label, finding_words, size_words
 
 FONT, BOLD, FALLBACK = "Reviewer-Sans", "Reviewer-Sans-Bold", "Reviewer-CJK"
-RENDERER = 2
-"""The layout's version, in every record's keywords (`renderer:2`): `verify --pdf` compares a
+RENDERER = 3
+"""The layout's version, in every record's keywords (`renderer:3`): `verify --pdf` compares a
 record page by page with a rendering of the same layout, so a change to what a record prints
-or where raises it. Records without the mark are version 1 (before the mark existed)."""
+or where raises it. Records without the mark are version 1 (before the mark existed); 3 added
+the attachments."""
 OUTCOME_WORDS = {o.value: (o.label, colors.HexColor(o.colour)) for o in Outcome}
 FINDING_COLOURS = {r.value: r.colour for r in Recommendation}
 
@@ -562,6 +563,16 @@ def build_story(record: dict[str, Any]) -> list[Any]:
         story.append(Lines("Conditions", st["sub"]))
         for c in record["conditions"]:
             story.append(para(f"• [{c['rule']}] {c['text']} — due {c['due'] or '—'}", st["cell"]))
+    # The evidence on file when the decision became final: name, size and hash only (never
+    # its content), as the attach events recorded them.
+    story.append(Lines("Attachments on file at the decision", st["sub"]))
+    attached = record.get("attachments") or []
+    if not attached:
+        story.append(para("none", st["cell"]))
+    else:
+        rows = [(str(a["number"]), f"{a['name']}\n{size_words(int(a['size']), exact=True)}\n"
+                 f"SHA-256 {a['sha256']}") for a in attached]  # fmt: skip
+        story.append(_table(rows, st, label_width=12 * mm))
     story.append(Lines("4. Sign-off", st["h2"]))
     story.append(_table([
         ("Decided by", f"{record['decider']} ({roles_text(record['decider_roles'])}) at "

@@ -15,7 +15,7 @@ from typing import Any
 
 from reviewer.request import terminal_safe
 from reviewer.rules import RANK
-from reviewer.vocabulary import Recommendation, field_label, value_label
+from reviewer.vocabulary import Recommendation, field_label, size_words, value_label
 
 
 def roles_text(roles: str | None) -> str:
@@ -110,6 +110,12 @@ def show_text(data: Mapping[str, Any]) -> str:
             lines.append(f"      re-review by {d['re_review']}")
         if d["record_hash"]:
             lines.append(f"      record hash {d['record_hash']} (event {d['event_seq']})")
+    shown = data.get("attachments") or []
+    lines.append("Attachments:" if shown else "Attachments: none")
+    for a in shown:
+        redacted = f"  REDACTED: {a['redact_reason']}" if a["redacted"] else ""
+        lines.append(f"  {a['number']:>3}  {a['name']}  {size_words(a['size'], exact=True)}  sha256 "
+                     f"{a['sha256']}  {utc_text(a['time'])}  by {a['author']}{redacted}")  # fmt: skip
     lines.append("Events:")
     for e in data["events"]:
         lines.append(f"  {e['seq']:>6}  {e['time']}  {e['actor']:<16} {e['action']}")

@@ -17,6 +17,7 @@ from reviewer import ageing
 from reviewer.errors import NotFound
 from reviewer.models import (
     Account,
+    Attachment,
     AuditEvent,
     Condition,
     ConditionStatus,
@@ -390,6 +391,22 @@ class NoteRow(TypedDict):
     text: str
 
 
+class AttachmentRow(TypedDict):
+    """An attachment as `show` and `reviewer attachments` list it (never its bytes)."""
+
+    number: int
+    name: str
+    size: int
+    sha256: str
+    time: str
+    author: str
+    redacted: bool
+    note: str | None
+    redacted_by: str | None
+    redacted_at: str | None
+    redact_reason: str | None
+
+
 class RequestData(TypedDict):
     """`reviewer show REF --format json`, and what the request view shows."""
 
@@ -404,6 +421,7 @@ class RequestData(TypedDict):
     decisions: list[DecisionInfo]
     events: list[EventRow]
     notes: list[NoteRow]
+    attachments: list[AttachmentRow]
 
 
 def condition_info(cond: Condition) -> ConditionInfo:
@@ -415,6 +433,16 @@ def condition_info(cond: Condition) -> ConditionInfo:
 def _name(session: Session, account_id: int | None) -> str | None:
     account = session.get(Account, account_id) if account_id is not None else None
     return account.name if account else None
+
+
+def attachment_rows(session: Session, request_id: int) -> list[AttachmentRow]:
+    """A request's attachments in the order attached (1, 2, ...)."""
+    return [AttachmentRow(number=a.number, name=a.name, size=a.size, sha256=a.sha256,
+                          time=a.added_at, author=a.added_by, redacted=a.redacted, note=a.note,
+                          redacted_by=a.redacted_by, redacted_at=a.redacted_at,
+                          redact_reason=a.redact_reason)
+            for a in session.execute(select(Attachment).where(Attachment.request_id == request_id)
+                                     .order_by(Attachment.number)).scalars()]  # fmt: skip
 
 
 def show(session: Session, reference: str) -> RequestData:
@@ -460,6 +488,7 @@ def show(session: Session, reference: str) -> RequestData:
         assignee=req.assignee.name if req.assignee else None,
         document=json.loads(req.document), evaluation=evaluation_of(session, req),
         versions=versions, decisions=decisions, events=events, notes=notes,
+        attachments=attachment_rows(session, req.id),
     )  # fmt: skip
 
 

@@ -83,6 +83,16 @@ def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
                                      AuditEvent.seq <= (d.event_seq or 0)).order_by(AuditEvent.seq)
         ).scalars()
     ]  # fmt: skip
+    # The evidence on file when the decision became final, as its attach events recorded it:
+    # a later attachment or redaction (which keeps name, size and hash) never changes it.
+    attached = [
+        {k: p.get(k) for k in ("number", "name", "size", "sha256")}
+        for p in (json.loads(text) for text in session.execute(
+            select(AuditEvent.payload).where(AuditEvent.reference == req.reference,
+                                             AuditEvent.action == "attach",
+                                             AuditEvent.seq <= (d.event_seq or 0))
+            .order_by(AuditEvent.seq)).scalars())
+    ]  # fmt: skip
     judgement: list[str] = []
     effective: str | None = None
     if rule_set is not None:  # what the facts needed and what would have changed it
@@ -94,6 +104,7 @@ def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
     return {
         "judgement": judgement,
         "history": history,
+        "attachments": attached,
         "reference": req.reference, "number": d.number, "outcome": d.outcome.value,
         "document": document, "evaluation": json.loads(d.evaluation),
         "conditions": [{"id": c.id, "rule": c.rule, "text": c.text,

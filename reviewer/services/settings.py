@@ -14,6 +14,7 @@ from reviewer.vocabulary import ORG_SETTINGS, OrgSetting, Role, certificate_sett
 # Settings that hold a whole number, and its bounds.
 WHOLE_NUMBERS: dict[str, tuple[int, int]] = {
     "max_import_mb": (1, 4096),
+    "max_attachment_mb": (1, 1024),
     "service_level_days": (1, 365),
 }
 

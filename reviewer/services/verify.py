@@ -13,6 +13,7 @@ first item that differs is named first; at most 100 problems are listed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -20,13 +21,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import LargeBinary, cast, func, inspect, select
 from sqlalchemy.orm import Session
 
 from reviewer import request as rq
 from reviewer.errors import IntegrityProblem, InvalidInput
 from reviewer.models import (
     Account,
+    Attachment,
+    AttachmentChunk,
     AuditEvent,
     ChainHead,
     Condition,
@@ -97,6 +100,14 @@ class DecisionRecord:
 
 
 @dataclass
+class AttachmentRecord:
+    name: str
+    size: int
+    sha256: str
+    redacted: bool = False
+
+
+@dataclass
 class Replay:
     """The state the audit trail describes."""
 
@@ -107,6 +118,7 @@ class Replay:
     requests: dict[str, RequestRecord] = field(default_factory=dict)
     decisions: dict[tuple[str, int], DecisionRecord] = field(default_factory=dict)
     conditions: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    attachments: dict[tuple[str, int], AttachmentRecord] = field(default_factory=dict)
 
     def apply(self, action: str, actor: str, ref: str | None, p: dict[str, Any]) -> None:
         handler = _HANDLERS.get(action)
@@ -237,6 +249,14 @@ class Replay:
         self._step(ref, p)
         self.conditions[p["condition"]] = (p["status"], p.get("note"))
 
+    def _attach(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        self.attachments[(ref, p["number"])] = AttachmentRecord(p["name"], p["size"], p["sha256"])
+
+    def _redact_attachment(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        record = self.attachments.get((ref, p["number"]))
+        if record is not None:
+            record.redacted = True
+
     def _baseline(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
         """The state an upgrade started from: everything before it is replaced."""
         self.accounts = {a["name"]: (a["active"], sorted(a["roles"])) for a in p["accounts"]}
@@ -250,6 +270,8 @@ class Replay:
         self.requests = {r[0]: RequestRecord(*r[1:]) for r in p["requests"]}
         self.decisions = {(d[0], d[1]): DecisionRecord(*d[2:]) for d in p["decisions"]}
         self.conditions = {c[0]: (c[1], c[2]) for c in p["conditions"]}
+        # Baselines written before attachments existed carry none.
+        self.attachments = {(a[0], a[1]): AttachmentRecord(*a[2:]) for a in p.get("attachments", [])}
 
 
 _HANDLERS = {
@@ -262,6 +284,7 @@ _HANDLERS = {
     "rereview": Replay._rereview,
     "decide": Replay._decide, "return": Replay._return, "check": Replay._check,
     "condition": Replay._condition, "baseline": Replay._baseline,
+    "attach": Replay._attach, "redact_attachment": Replay._redact_attachment,
     "reevaluate": Replay._reevaluate,
 }  # fmt: skip
 
@@ -297,7 +320,19 @@ def snapshot(session: Session) -> dict[str, Any]:
         "conditions": [[c.id, c.status.value, c.note]
                        for c in session.execute(select(Condition).order_by(Condition.id)).scalars()
                        if c.status.value != "open" or c.note is not None],
+        "attachments": _attachment_snapshot(session),
     }  # fmt: skip
+
+
+def _attachment_snapshot(session: Session) -> list[list[Any]]:
+    """Every attachment in the baseline's terms; none before revision 0007 made the table
+    (migration 0005 writes a baseline with the models of today)."""
+    if not inspect(session.connection()).has_table("attachments"):
+        return []
+    return [[ref, a.number, a.name, a.size, a.sha256, a.redacted]
+            for a, ref in session.execute(select(Attachment, Request.reference)
+                                          .join(Request, Request.id == Attachment.request_id)
+                                          .order_by(Attachment.id))]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- verify
@@ -358,7 +393,8 @@ def verify(session: Session, anchor: tuple[int, str] | None = None, jobs: int | 
             "action": ev.action, "reference": ev.reference, "payload": payload,
         }  # fmt: skip
         if event_hash(prev, body) != ev.hash:
-            problems.add("chain", str(ev.seq), "hash does not match the event's content")
+            problems.add("chain", str(ev.seq), "hash does not match the event's content (the "
+                         f"{ev.action} event of {ev.reference or 'the database'})")  # fmt: skip
             break
         if anchor and ev.seq == anchor[0]:
             anchor_seen = True
@@ -385,6 +421,7 @@ def verify(session: Session, anchor: tuple[int, str] | None = None, jobs: int | 
         decisions = _verify_decisions(session, problems, replay if chain_ok else None)
         if chain_ok:
             _verify_state(session, replay, problems)
+            _verify_attachments(session, replay, problems)
             _verify_requests(session, replay, problems, jobs)
     except (LookupError, ValueError) as exc:
         # A column holding what its type cannot read back (a status, an outcome or a date
@@ -527,6 +564,82 @@ def _verify_state(session: Session, replay: Replay, out: _Problems) -> None:
 def _account_text(state: tuple[bool, list[str]]) -> str:
     active, roles = state
     return f"{'active' if active else 'disabled'}, roles {', '.join(roles) or 'none'}"
+
+
+def _verify_attachments(session: Session, replay: Replay, out: _Problems) -> None:
+    """Every attachment against the replay (name, size, SHA-256, redacted) and its attach
+    event; then, in one pass over the stored chunks (streamed, a few at a time), the size and
+    SHA-256 of every attachment that is not redacted, against what the audit trail recorded,
+    and no bytes left of a redacted one."""
+    wanted: dict[int, tuple[str, AttachmentRecord]] = {}  # attachment id -> label, the trail's
+    ids: set[int] = set()
+    seen: set[tuple[str, int]] = set()
+    rows = session.execute(
+        select(Attachment.id, Request.reference, Attachment.number, Attachment.name, Attachment.size,
+               Attachment.sha256, Attachment.redacted, Attachment.event_seq, AuditEvent.action,
+               AuditEvent.reference, AuditEvent.payload)
+        .join(Request, Request.id == Attachment.request_id)
+        .outerjoin(AuditEvent, AuditEvent.seq == Attachment.event_seq).order_by(Attachment.id)
+    )  # fmt: skip
+    for aid, ref, number, name, size, sha, redacted, seq, action, ev_ref, payload in rows:
+        label = f"{ref} attachment {number}"
+        ids.add(aid)
+        seen.add((ref, number))
+        want = replay.attachments.get((ref, number))
+        if want is None:
+            out.add("attachment", ref, f"{label} ({name}) is not in the audit trail")
+            continue
+        wanted[aid] = (label, want)
+        checks = (("name", name, want.name), ("size", size, want.size), ("SHA-256", sha, want.sha256),
+                  ("redacted", redacted, want.redacted))  # fmt: skip
+        for what, got, said in checks:
+            if got != said:
+                out.add("attachment", ref, f"{label}: its {what} is {got!r}, the audit trail says {said!r}")
+                break
+        else:
+            if action != "attach" or ev_ref != ref or json.loads(payload or "{}").get("number") != number:
+                out.add("attachment", ref, f"{label}: its event {seq} is not the attach event that "
+                        "recorded it")  # fmt: skip
+    for ref, number in sorted(replay.attachments.keys() - seen):
+        out.add("attachment", ref, f"{ref} attachment {number} of the audit trail is missing")
+
+    def finish(aid: int | None, size: int, digest: Any) -> None:
+        if aid is None:
+            return
+        if aid not in wanted:
+            if aid not in ids:
+                out.add("attachment", "-", f"bytes are stored for an attachment that does not "
+                        f"exist (id {aid})")  # fmt: skip
+            return
+        label, want = wanted[aid]
+        ref = label.partition(" ")[0]
+        if want.redacted:
+            out.add("attachment", ref, f"{label} was redacted, but bytes of it are still stored")
+        elif (size, digest.hexdigest()) != (want.size, want.sha256):
+            out.add("attachment", ref, f"{label}: its stored bytes ({size:,} bytes, sha256 "
+                    f"{digest.hexdigest()[:16]}...) differ from what its attach event recorded "
+                    f"({want.size:,} bytes, sha256 {want.sha256[:16]}...)")  # fmt: skip
+
+    with_bytes: set[int] = set()
+    current: int | None = None
+    size, digest = 0, hashlib.sha256()
+    chunks = session.execute(
+        # As bytes whatever a hand edit stored (SQLite would give back text as text).
+        select(AttachmentChunk.attachment_id, cast(AttachmentChunk.data, LargeBinary))
+        .order_by(AttachmentChunk.attachment_id, AttachmentChunk.number)
+        .execution_options(yield_per=4)  # a server-side cursor on PostgreSQL: never all in memory
+    )  # fmt: skip
+    for aid, data in chunks:
+        if aid != current:
+            finish(current, size, digest)
+            current, size, digest = aid, 0, hashlib.sha256()
+            with_bytes.add(aid)
+        size += len(data)
+        digest.update(data)
+    finish(current, size, digest)
+    for aid, (label, want) in wanted.items():
+        if aid not in with_bytes and not want.redacted:
+            out.add("attachment", label.partition(" ")[0], f"{label}: its bytes are missing")
 
 
 def _verify_requests(session: Session, replay: Replay, out: _Problems, jobs: int | None = None
