@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from reviewer import settings
@@ -60,3 +62,10 @@ class Dialogs:
     def choose_folder(self, title: str) -> str | None:
         folder = QFileDialog.getExistingDirectory(self.parent, title)
         return folder or None
+
+    def open_externally(self, path: str) -> None:
+        """Hand a file (an attachment's private copy) to the desktop's viewer for its type:
+        Reviewer never renders or runs it itself."""
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            QMessageBox.warning(self.parent, "Open the attachment", "No application on this "
+                                f"desktop opens it; it was saved as {path}.")  # fmt: skip

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,16 @@ from reviewer import settings
 from reviewer.context import Context, open_database
 from reviewer.errors import IntegrityProblem, InvalidInput, ReviewerError
 from reviewer.rules import RuleSet
-from reviewer.services import evaluations, importing, keys, queries, records, rulesets, workflow
+from reviewer.services import (
+    attachments,
+    evaluations,
+    importing,
+    keys,
+    queries,
+    records,
+    rulesets,
+    workflow,
+)
 from reviewer.services import report as transparency
 from reviewer.services.queries import QueueQuery
 from reviewer.services.rulesets import BacktestReport, VersionInfo
@@ -104,6 +115,9 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
         self.view = RequestView(self)
+        self.view.files_dropped.connect(self.attach_files)
+        self.view.open_attachment.connect(self.open_attachment)
+        self._private: Path | None = None  # where attachments are saved for the viewer
         self.panel = DecisionPanel(self)
         self.panel.action_requested.connect(self.run_action)
         self.tabs = QTabWidget(self)
@@ -281,6 +295,8 @@ class MainWindow(QMainWindow):
         state.save(state.QUEUE_HEADER, self.table.horizontalHeader().saveState())
         self.runner.wait(5000)
         self.ctx.db.dispose()  # the window's connections end with it
+        if self._private is not None:  # the copies given to the viewer go with the window
+            shutil.rmtree(self._private, ignore_errors=True)
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ ops
@@ -541,6 +557,51 @@ class MainWindow(QMainWindow):
             self.action_done.emit(result)
 
         self.op(work, write=True).success(done).failure(self._failed("Add a note", "note")).run()
+
+    def attach_files(self, paths: list[str]) -> None:
+        """Attach files (dropped on the request view) to the open request, all or nothing,
+        through the service the command line uses, off the GUI thread."""
+        reference = self.current
+        if reference is None or not paths or self._refuse_if_read_only("attach"):
+            return
+        ctx = self.ctx
+
+        def work(_p: Progress) -> str:
+            with ctx.db.write() as session:
+                done = attachments.attach_files(session, ctx.actor, reference, paths)
+            return "; ".join(f"{a.number}. {a.name}" for a in done)
+
+        def done(summary: str) -> None:
+            self.statusBar().showMessage(f"{reference}: attached {summary}", 5000)
+            self.open_request(reference)
+            self.action_done.emit("attach")
+
+        self.statusBar().showMessage(f"attaching {len(paths)} file(s) to {reference}…")
+        self.op(work, write=True).success(done).failure(
+            self._failed("Attach: nothing was attached", "attach")
+        ).run()
+
+    def open_attachment(self, number: int) -> None:
+        """Open an attachment with the desktop's viewer: its bytes, checked against their
+        hash, saved to a private temporary folder (readable by this user only), then handed to
+        the viewer through the dialog seam. Reviewer itself never renders or runs it."""
+        reference = self.current
+        if reference is None:
+            return
+        ctx = self.ctx
+        if self._private is None:
+            self._private = Path(tempfile.mkdtemp(prefix="reviewer-attachments-"))  # mode 0700
+        folder = self._private
+
+        def work(_p: Progress) -> str:
+            with ctx.db.read() as session:
+                return str(attachments.save_private_copy(session, reference, number, folder))
+
+        def done(path: str) -> None:
+            self.dialogs.open_externally(path)
+            self.action_done.emit("open_attachment")
+
+        self.op(work).success(done).failure(self._failed("Open the attachment", "open_attachment")).run()
 
     def _failed(self, title: str, tag: str) -> Any:
         def failed(exc: BaseException) -> None:

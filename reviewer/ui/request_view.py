@@ -7,12 +7,22 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from reviewer import request as rq
 from reviewer.export.text import utc_text
 from reviewer.ui.judgement import judgement_html
-from reviewer.vocabulary import SECTION_LABELS, Outcome, Recommendation, field_label, finding_words
+from reviewer.vocabulary import (
+    SECTION_LABELS,
+    Outcome,
+    Recommendation,
+    field_label,
+    finding_words,
+    size_words,
+)
+
+OPEN_SCHEME = "attachment"  # the links of the Attachments section: attachment:N opens N
 
 COLOURS = {r.value: r.colour for r in Recommendation}
 ICONS = {"refuse": "✖", "needs_information": "?", "escalate_senior": "▲", "escalate_second": "◆",
@@ -87,6 +97,7 @@ def render(data: dict[str, Any]) -> str:
         parts.append("<h3>Notes</h3>" + "".join(
             f"<p><b>{escape(n['author'])}</b>, {escape(utc_text(n['time']))}<br>"
             f"{escape(n['text']).replace(chr(10), '<br>')}</p>" for n in data["notes"]))  # fmt: skip
+    parts.append(attachments_html(data.get("attachments") or []))
     parts.append("<h3>Decisions</h3>" + ("" if data["decisions"] else "<p>none yet</p>"))
     for d in data["decisions"]:
         state = "final" if d["final"] else ("rejected at check" if d["rejected"] else "awaiting check")
@@ -127,14 +138,73 @@ def render(data: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def attachments_html(rows: list[dict[str, Any]]) -> str:
+    """The Attachments section: number, name, size, time, author, and an Open link for each
+    one whose bytes are kept (a redacted one says so instead). Drop files on the view to
+    attach them."""
+    if not rows:
+        return ("<h3>Attachments</h3><p>none — drop files here to attach them to this "
+                "request</p>")  # fmt: skip
+    items = []
+    for a in rows:
+        action = (f'<span style="color:#b42318"><b>redacted</b></span> by {escape(a["redacted_by"] or "")}: '
+                  f"{escape(a['redact_reason'] or '')}" if a["redacted"]
+                  else f'<a href="{OPEN_SCHEME}:{a["number"]}">Open</a>')  # fmt: skip
+        note = f"<br><i>{escape(a['note'])}</i>" if a.get("note") else ""
+        size, time = escape(size_words(a["size"])), escape(utc_text(a["time"]))
+        items.append(f"<li>{a['number']}. <b>{escape(a['name'])}</b> — {size} — {time} — "
+                     f"{escape(a['author'])} — {action}{note}</li>")  # fmt: skip
+    return "<h3>Attachments</h3><ul>" + "".join(items) + "</ul>"
+
+
 class RequestView(QTextBrowser):
+    """The request; local files dropped on it are attached to it (`files_dropped`), and the
+    Open link of an attachment asks for it (`open_attachment`). Reviewer never shows an
+    attachment itself."""
+
+    files_dropped = Signal(list)  # local paths
+    open_attachment = Signal(int)  # its number
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Request details")
         self.setOpenLinks(False)
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self.anchorClicked.connect(self._link)
         self.data: dict[str, Any] | None = None
         self.setHtml("<p>Select a request in the queue.</p>")
 
     def show_request(self, data: dict[str, Any]) -> None:
         self.data = data
         self.setHtml(render(data))
+
+    def _link(self, url: QUrl) -> None:
+        if url.scheme() == OPEN_SCHEME and url.path().isdigit():
+            self.open_attachment.emit(int(url.path()))
+
+    @staticmethod
+    def _local_files(event: Any) -> list[str]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        # Files dropped here are attached to the request shown; with none shown, the window's
+        # own drop (import) takes them.
+        if self.data is not None and self._local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        paths = self._local_files(event)
+        if self.data is None or not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.files_dropped.emit(paths)

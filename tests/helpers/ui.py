@@ -14,6 +14,7 @@ class FakeDialogs:
         self.folder: str | None = None
         self.asked: list[tuple[str, str, str]] = []
         self.answer: str | None = None  # what the user types when asked for a text
+        self.opened: list[str] = []  # files handed to the desktop's viewer
 
     secret: str | None = None  # the passphrase the user types
     save_path: str | None = None  # the file the user chooses to save to
@@ -40,3 +41,6 @@ class FakeDialogs:
 
     def choose_folder(self, title: str) -> str | None:
         return self.folder
+
+    def open_externally(self, path: str) -> None:
+        self.opened.append(path)
