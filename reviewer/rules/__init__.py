@@ -69,7 +69,8 @@ class Rule:
         self.fields = sorted(set().union(*(n.fields for n in nodes)))
         self.cache: dict[Any, Finding | None] = {}
         self.budget = _Budget([self])  # the rule set's, once in one (see RuleSet)
-        self.remember = True
+        # A rule reading customer totals never remembers: its facts are one customer's sums.
+        self.remember = not any(f.startswith(CUSTOMER_TOTAL + ".") for f in self.fields)
         self.misses = 0
         self.plain = not self.instead and not self.adds
 

@@ -40,6 +40,7 @@ from typing import Any, Protocol
 from reviewer.request import LEAF_FIELDS, MAX_WHOLE, SHAPES, FieldType, normalise
 from reviewer.rules import NEEDS_INFO, RANK, rule_order, with_totals
 from reviewer.rules.lang import (
+    TOTAL_PATHS,
     And,
     Compare,
     Empty,
@@ -243,7 +244,9 @@ def _compare(node: Compare, items: tuple[str, ...], out: dict[str, list[_Constra
                 for i in items:
                     out.setdefault(f"{i}.{side.label}", []).append(_Constraint(_unique_value))
         return
-    paths = (left.label,) if left.kind == "field" else tuple(f"{i}.{left.label}" for i in items)
+    # A customer total moves with the request's own figure: its thresholds are that figure's.
+    label = TOTAL_PATHS.get(left.label, left.label)
+    paths = (label,) if left.kind == "field" else tuple(f"{i}.{left.label}" for i in items)
     rv = right.value
     test = _against(node.test, rv)
     if node.op == "contains_word":
@@ -394,6 +397,7 @@ class Explainer:
         self.rule_fields: dict[str, set[str]] = {}
         for rule in ruleset.rules:
             fields = {f.rstrip("?") for f in rule.fields}
+            fields |= {TOTAL_PATHS[f] for f in fields if f in TOTAL_PATHS}  # its own part
             self.rule_fields[rule.id] = fields
             self.reads |= fields
 

@@ -569,7 +569,9 @@ class Compare(Node):
             value = self.test(lv, rv)
         r = self._explain_values(lv, rv, prefix, value)
         cache = self.explained_by_values
-        if len(cache) >= 4096:
+        # A customer total rarely repeats beyond its customer's own requests, and its facts
+        # name every part: keep few of them.
+        if len(cache) >= (256 if type(lv) is Total else 4096):
             cache.clear()
         result = cache[key] = (r.value, r.facts, r.missing)
         return result

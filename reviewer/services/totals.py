@@ -10,11 +10,13 @@ refused request no longer counts.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import cast, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from reviewer import request as rq
@@ -84,45 +86,73 @@ def members(session: Session, customer_ids: Iterable[int]) -> dict[int, list[Mem
     return out
 
 
-def figures(session: Session, customer_ids: Iterable[int]
-            ) -> tuple[dict[int, list[dict[str, Any]]], list[int]]:  # fmt: skip
-    """For these customers: the figures of each one's counting requests (reference and the
-    five figures, nothing more), and the ids of their open requests; one streamed pass."""
+class LazyParts:
+    """Each customer's totals made when its first open request needs them and dropped after
+    its last (the open requests come customer by customer)."""
+
+    def __init__(self, counted: dict[int, list[dict[str, Any]]], open_ids: list[tuple[int, int]]) -> None:
+        self.counted = counted
+        self.remaining = Counter(cid for cid, _rid in open_ids)
+        self.made: dict[int, Parts] = {}
+
+    def of(self, customer_id: int) -> Parts:
+        parts = self.made.get(customer_id)
+        if parts is None:
+            parts = self.made[customer_id] = parts_of(self.counted.pop(customer_id, []))
+        return parts
+
+    def done(self, customer_id: int) -> None:
+        self.remaining[customer_id] -= 1
+        if self.remaining[customer_id] <= 0:
+            self.made.pop(customer_id, None)
+
+
+def figures(session: Session, customer_ids: Iterable[int], fresh: set[str] = frozenset()  # type: ignore[assignment]
+            ) -> tuple[LazyParts, list[int]]:  # fmt: skip
+    """For these customers: the totals of each (from its counting requests' figures, read by
+    the database), and the ids of their open requests, customer by customer."""
     ids = sorted(set(customer_ids))
     counted: dict[int, list[dict[str, Any]]] = {cid: [] for cid in ids}
-    open_ids: list[int] = []
+    open_ids: list[tuple[int, int, str]] = []
     decided: dict[int, tuple[int, dict[str, Any]]] = {}
     for i in range(0, len(ids), 500):
         rows = session.execute(
             select(Request.id, Request.reference, Request.status, Request.customer_id,
-                   Request.document)
+                   *_scale_columns(session))
             .where(Request.customer_id.in_(ids[i : i + 500]),
                    or_(Request.status.in_(OPEN), Request.status == Status.DECIDED))
             .order_by(Request.id)
         )  # fmt: skip
-        for rid, ref, status, cid, document in rows.yield_per(1000):
+        for rid, ref, status, cid, *values in rows.yield_per(1000):
             assert cid is not None
-            small = _small(ref, json.loads(document))
+            small = _figures_row(ref, values)
             if status is Status.DECIDED:
                 decided[rid] = (cid, small)
             else:
                 counted[cid].append(small)
-                open_ids.append(rid)
+                open_ids.append((cid, rid, ref))
     keys = list(decided)
     for i in range(0, len(keys), 500):
         for rid in _approved(session, keys[i : i + 500]):
             cid, small = decided[rid]
             counted[cid].append(small)
-    return counted, open_ids
+    # A new request that is its customer's only one was evaluated with its own figures,
+    # which are its totals: nothing to do for it.
+    wanted = sorted((cid, rid) for cid, rid, ref in open_ids
+                    if not (ref in fresh and len(counted[cid]) == 1))  # fmt: skip
+    return LazyParts(counted, wanted), [rid for _cid, rid in wanted]
 
 
 def load(session: Session, request_ids: list[int]) -> list[Member]:
-    """These requests, documents parsed (a chunk of `figures`' open requests)."""
+    """These requests in the order given, documents parsed (a chunk of `figures`' open
+    requests)."""
     out = [Member(*r) for r in session.execute(  # type: ignore[arg-type]
         select(Request.id, Request.reference, Request.status, Request.document,
                Request.rule_set_pk, Request.evaluation, Request.customer_id, Request.version)
-        .where(Request.id.in_(request_ids)).order_by(Request.id)
+        .where(Request.id.in_(request_ids))
     ).all()]  # fmt: skip
+    order = {rid: i for i, rid in enumerate(request_ids)}
+    out.sort(key=lambda m: order[m.id])
     for m in out:
         m.doc = json.loads(m.document)
     return out
@@ -144,6 +174,20 @@ def _small(reference: str, doc: dict[str, Any]) -> dict[str, Any]:
     return {"reference": reference, "scale": {k: scale.get(k) for k in TOTAL_FIELDS}}
 
 
+def _scale_columns(session: Session) -> list[Any]:
+    """The five figures, read by the database from the stored JSON (no document is parsed
+    in Python for a total)."""
+    if session.get_bind().dialect.name == "postgresql":
+        doc = cast(Request.document, JSONB)
+        return [func.jsonb_extract_path_text(doc, "scale", k) for k in TOTAL_FIELDS]
+    return [func.json_extract(Request.document, f"$.scale.{k}") for k in TOTAL_FIELDS]
+
+
+def _figures_row(reference: str, values: Any) -> dict[str, Any]:
+    figures = zip(TOTAL_FIELDS, values, strict=True)
+    return {"reference": reference, "scale": {k: None if v is None else int(v) for k, v in figures}}
+
+
 class AllParts:
     """Every customer's totals at once (a backtest or an activation evaluates every stored
     request): one pass keeps only the figures of the requests that count."""
@@ -153,12 +197,12 @@ class AllParts:
         decided = []
         rows = session.execute(
             select(Request.id, Request.reference, Request.status, Request.customer_id,
-                   Request.document).where(Request.customer_id.is_not(None))
+                   *_scale_columns(session)).where(Request.customer_id.is_not(None))
         )  # fmt: skip
         pending: dict[int, tuple[int, dict[str, Any]]] = {}
-        for rid, ref, status, cid, document in rows.yield_per(2000):
+        for rid, ref, status, cid, *values in rows.yield_per(2000):
             assert cid is not None
-            small = _small(ref, json.loads(document))
+            small = _figures_row(ref, values)
             if status is Status.DECIDED:
                 decided.append(rid)
                 pending[rid] = (cid, small)

@@ -33,7 +33,7 @@ from reviewer.models import (
     RuleSetVersion,
     Status,
 )
-from reviewer.rules import RuleSet, evaluate_with, parts_of, stored_with
+from reviewer.rules import RuleSet, evaluate_with, stored_with
 from reviewer.services import totals
 from reviewer.services.accounts import require_account
 from reviewer.services.audit import Actor, Chain, body_hash, record_hash, utc_now
@@ -784,16 +784,29 @@ def refresh_customers(session: Session, actor: Actor, triggers: dict[int | None,
     if not ids:
         return []
     session.flush()
-    counted, open_ids = totals.figures(session, ids)
-    parts = {cid: parts_of(smalls) for cid, smalls in counted.items()}
     if chain is not None:
-        return _reevaluate_open(session, actor, chain, open_ids, parts, set(fresh), triggers)
+        return _reevaluate_customers(session, actor, chain, ids, set(fresh), triggers)
     with Chain(session, actor) as own:
-        return _reevaluate_open(session, actor, own, open_ids, parts, set(fresh), triggers)
+        return _reevaluate_customers(session, actor, own, ids, set(fresh), triggers)
+
+
+CUSTOMERS = 200  # customers whose figures are held at a time
+
+
+def _reevaluate_customers(session: Session, actor: Actor, chain: Chain, ids: list[int],
+                          fresh: set[str], triggers: dict[int | None, str]) -> list[str]:  # fmt: skip
+    done: list[str] = []
+    for i in range(0, len(ids), CUSTOMERS):
+        parts, open_ids = totals.figures(session, ids[i : i + CUSTOMERS], fresh)
+        done += _reevaluate_open(session, actor, chain, open_ids, parts, fresh, triggers)
+    return done
+
+
+CHUNK = 100  # open requests parsed at a time by a customer re-evaluation
 
 
 def _reevaluate_open(session: Session, actor: Actor, chain: Chain, open_ids: list[int],
-                     parts: dict[int, Any], fresh: set[str], triggers: dict[int | None, str]
+                     parts: totals.LazyParts, fresh: set[str], triggers: dict[int | None, str]
                      ) -> list[str]:  # fmt: skip
     rules = _Rules(session)
     table: Any = Request.__table__
@@ -806,13 +819,14 @@ def _reevaluate_open(session: Session, actor: Actor, chain: Chain, open_ids: lis
     pending: list[tuple[str, int]] = []
     changed_ids: set[int] = set()
     now = utc_now()
-    for k in range(0, len(open_ids), 500):
+    for k in range(0, len(open_ids), CHUNK):
         quiet_rows, loud_rows = [], []
-        for m in totals.load(session, open_ids[k : k + 500]):
+        for m in totals.load(session, open_ids[k : k + CHUNK]):
+            mine = parts.of(m.customer_id)
+            parts.done(m.customer_id)
             ruleset = rules.get(m.rule_set_pk)
             if ruleset is None or not ruleset.reads_totals:
                 continue
-            mine = parts[m.customer_id]
             ev = evaluate_with(ruleset, m.doc, mine)
             text = rq.compact_json(stored_with(ruleset, ev, mine, m.doc))
             if text == m.evaluation:

@@ -239,7 +239,10 @@ def test_an_import_just_under_the_limit_stays_under_three_times_the_limit(home, 
     for name in ("big.jsonl", "big.json"):  # a large import runs on worker processes too
         for who in ("self", "children"):
             grew = (peaks[name][who] - baseline) / 1024
-            assert grew < 3 * limit, (name, who, grew, peaks)
+            # 3x the limit, and 5 MB more in this process for the customers' re-evaluation
+            # at the end of the import (HR-30 reads customer totals): measured 14 to 18 MB.
+            allowed = 3 * limit + (5 if who == "self" else 0)
+            assert grew < allowed, (name, who, grew, peaks)
     home.no_bug_logged()
 
 

@@ -65,7 +65,7 @@ def test_wheel_installs_and_reads_bundled_resources(tmp_path, examples):
     result = json.loads(out.stdout)
     assert result[0]["reference"] == "EX-0001"
     assert result[0]["recommendation"] == "conditions"
-    assert result[0]["rule_set"] == "human-rights@1"
+    assert result[0]["rule_set"] == "human-rights@2"
     where = subprocess.run(
         [str(py), "-c", "import reviewer; print(reviewer.__file__)"],
         cwd=workdir,

@@ -117,6 +117,7 @@ def test_the_record_says_what_would_have_changed_the_outcome(decided, tmp_path):
     """A section of the record: the what-ifs of the decided request, from its snapshot."""
     doc = make({"use.operations": ["verification"], "scale.cameras": 400})
     doc["reference"] = "R-WHATIF"
+    doc["customer"]["name"] = "Whatif Optics Ltd"  # a customer of its own: its totals are its figures
     f = tmp_path / "w.jsonl"
     f.write_text(rq.canonical_json(doc) + "\n")
     ok(decided, "import", str(f), user=ADMIN)
@@ -126,7 +127,7 @@ def test_the_record_says_what_would_have_changed_the_outcome(decided, tmp_path):
     text, _p, _m = pdf_text(tmp_path / "w" / "R-WHATIF-d1.pdf")
     flat = " ".join(text.split())
     assert "What the facts decide" in flat and "What would change it:" in flat
-    assert "scale.cameras = 50 -> With conditions (HR-19 stops)" in flat
+    assert "scale.cameras = 50 -> With conditions (HR-19 stops, HR-30 stops)" in flat
 
 
 HEADINGS = {"1. The request", "2. The evaluation", "3. The decision", "4. Sign-off", "5. Integrity",
