@@ -53,6 +53,7 @@ from reviewer.services import (
 from reviewer.services import report as transparency
 from reviewer.services import settings as settings_service
 from reviewer.services.settings import get_setting, set_setting
+from reviewer.services.totals import file_totals
 from reviewer.services.verify import VerifyReport, verify
 from reviewer.vocabulary import ORG_SETTINGS, ConditionStatus, Outcome, Role, size_words
 
@@ -493,9 +494,17 @@ def _rules_for_files(args: argparse.Namespace, db: Database | None) -> tuple[rul
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    ruleset, limit = _rules_for_files(args, None if args.rules else _opened(args))
-    results = [ruleset.evaluate(doc).to_json(doc["reference"])
-               for doc in importing.read_valid(args.files, limit)]  # fmt: skip
+    db = _opened(args)
+    ruleset, limit = _rules_for_files(args, None if args.rules else db)
+    docs = importing.read_valid(args.files, limit)
+    results = []
+    totals = file_totals(docs, db) if ruleset.reads_totals else {}
+    for doc in docs:
+        parts = totals.get(doc["reference"])
+        result = rules.evaluate_with(ruleset, doc, parts).to_json(doc["reference"])
+        if parts is not None:
+            result["customer_total"] = parts
+        results.append(result)
     if args.format == "json":
         _dump(results)
     else:

@@ -97,7 +97,7 @@ def decision_record(session: Session, decision_id: int) -> dict[str, Any]:
     effective: str | None = None
     if rule_set is not None:  # what the facts needed and what would have changed it
         ruleset = verified_rules(session, rule_set)  # its text checked against its SHA-256
-        e = explainer_for(ruleset).explain(document)
+        e = explainer_for(ruleset).explain(document, json.loads(d.evaluation).get("customer_total"))
         judgement = explanation_lines(e, ruleset.titles, words=True)
         # From the verified text, not the column beside it (which nothing else vouches for).
         effective = ruleset.effective_on.isoformat() if ruleset.effective_on else None

@@ -33,13 +33,15 @@ from reviewer.models import (
     AuditEvent,
     ChainHead,
     Condition,
+    Customer,
     Decision,
     Request,
     RequestVersion,
     RuleSetVersion,
     Setting,
 )
-from reviewer.rules import RuleSet, compiled, load_text, stored_evaluation, text_hash
+from reviewer.rules import RuleSet, compiled, evaluate_with, load_text, stored_with, text_hash
+from reviewer.rules.lang import CUSTOMER_TOTAL
 from reviewer.services.audit import GENESIS, body_hash, event_hash, record_hash
 
 MAX_PROBLEMS = 100
@@ -119,6 +121,9 @@ class Replay:
     decisions: dict[tuple[str, int], DecisionRecord] = field(default_factory=dict)
     conditions: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     attachments: dict[tuple[str, int], AttachmentRecord] = field(default_factory=dict)
+    # customer number -> (name, country, merged into); request -> its customer
+    customers: dict[int, list[Any]] = field(default_factory=dict)
+    customer_of: dict[str, int] = field(default_factory=dict)
 
     def apply(self, action: str, actor: str, ref: str | None, p: dict[str, Any]) -> None:
         handler = _HANDLERS.get(action)
@@ -167,9 +172,13 @@ class Replay:
             req.version += 1
             req.kept = None
 
-    def _reevaluate(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
+    def _reevaluate(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
         """An upgrade evaluated again every request that was not decided; a decided one kept
-        its evaluation, whose hash the event records."""
+        its evaluation, whose hash the event records. With a reference: one request evaluated
+        again because its customer's requests changed (a new version)."""
+        if ref:
+            self._step(ref, p)
+            return
         kept = p.get("kept", {})
         for ref, req in self.requests.items():
             if ref in kept:
@@ -181,6 +190,31 @@ class Replay:
 
     def _import(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
         self.requests[ref] = RequestRecord("new", None, 1, p["version"], p["sha256"])
+        if "customer" in p:
+            self.customer_of[ref] = p["customer"]
+
+    # customers -----------------------------------------------------------------------------
+
+    def _customer_add(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
+        self.customers[p["customer"]] = [p["name"], p.get("country"), None]
+
+    def _customer_move(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+        self._step(ref, p)
+        self.customer_of[ref] = p["customer"]
+
+    def _customer_merge(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
+        if p["customer"] in self.customers:
+            self.customers[p["customer"]][2] = p["into"]
+        for ref in p["requests"]:
+            self.customer_of[ref] = p["into"]
+
+    def _customers(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
+        """An upgrade matched the stored requests to customers it made."""
+        for cid, name, country, _key in p["customers"]:
+            self.customers[cid] = [name, country, None]
+        for cid, refs in p["requests"].items():
+            for ref in refs:
+                self.customer_of[ref] = int(cid)
 
     def _update(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
         req = self.requests.get(ref)
@@ -191,6 +225,8 @@ class Replay:
         req.status, req.version = p["status"], req.version + 1
         req.document_version, req.sha256 = p["version"], p["sha256"]
         req.kept = None  # a new document is evaluated afresh
+        if "customer" in p:
+            self.customer_of[ref] = p["customer"]
 
     def _step(self, ref: str, p: dict[str, Any], status: str | None = None,
               assignee: str | None | bool = False) -> None:  # fmt: skip
@@ -285,7 +321,9 @@ _HANDLERS = {
     "decide": Replay._decide, "return": Replay._return, "check": Replay._check,
     "condition": Replay._condition, "baseline": Replay._baseline,
     "attach": Replay._attach, "redact_attachment": Replay._redact_attachment,
-    "reevaluate": Replay._reevaluate,
+    "reevaluate": Replay._reevaluate, "customer_add": Replay._customer_add,
+    "customer_link": Replay._customer_move, "customer_unlink": Replay._customer_move,
+    "customer_merge": Replay._customer_merge, "customers": Replay._customers,
 }  # fmt: skip
 
 
@@ -559,6 +597,23 @@ def _verify_state(session: Session, replay: Replay, out: _Problems) -> None:
         if (cstatus.value, note) != (want_status, want_note):
             out.add("condition", cref, f"{cref} condition {cond_id}: {cstatus.value} "
                     f"({note!r}); the audit trail says {want_status} ({want_note!r})")  # fmt: skip
+    _verify_customers(session, replay, out)
+
+
+def _verify_customers(session: Session, replay: Replay, out: _Problems) -> None:
+    """Customers (name, country, merged into) against the replay."""
+    seen: set[int] = set()
+    for c in session.execute(select(Customer).order_by(Customer.id)).scalars():
+        seen.add(c.id)
+        want = replay.customers.get(c.id)
+        if want is None:
+            out.add("customer", f"C-{c.id}", f"customer C-{c.id} is not in the audit trail")
+        elif [c.name, c.country, c.merged_into] != want:
+            out.add("customer", f"C-{c.id}", f"customer C-{c.id}: {c.name!r} ({c.country}, merged "
+                    f"into {c.merged_into}); the audit trail says {want[0]!r} ({want[1]}, merged "
+                    f"into {want[2]})")  # fmt: skip
+    for cid in sorted(replay.customers.keys() - seen):
+        out.add("customer", f"C-{cid}", f"customer C-{cid} of the audit trail is missing")
 
 
 def _account_text(state: tuple[bool, list[str]]) -> str:
@@ -666,14 +721,14 @@ def _verify_requests(session: Session, replay: Replay, out: _Problems, jobs: int
         select(Request.reference, Request.status, Request.assignee_id, Request.version,
                Request.document_version, Request.document_sha256, Request.document,
                RequestVersion.sha256, Request.rule_set_pk, Request.evaluation,
-               Request.recommendation)
+               Request.recommendation, Request.customer_id)
         .outerjoin(RequestVersion, (RequestVersion.request_id == Request.id)
                    & (RequestVersion.version == Request.document_version))
         .order_by(Request.id)
     )  # fmt: skip
     try:
         for (ref, status, assignee_id, version, doc_version, sha, document, version_sha, pk,
-             evaluation, recommendation) in rows.yield_per(2000):  # fmt: skip
+             evaluation, recommendation, customer_id) in rows.yield_per(2000):  # fmt: skip
             seen.add(ref)
             if version_sha is None or sha != version_sha or rq.sha256_hex(document) != sha:
                 out.add("request", ref, f"the current document differs from version "
@@ -688,7 +743,8 @@ def _verify_requests(session: Session, replay: Replay, out: _Problems, jobs: int
                 ("status", status.value, want.status), ("assignee", assignee, want.assignee),
                 ("version", version, want.version),
                 ("document version", doc_version, want.document_version),
-                ("document hash", sha, want.sha256))  # fmt: skip
+                ("document hash", sha, want.sha256),
+                ("customer", customer_id, replay.customer_of.get(ref, customer_id)))  # fmt: skip
             differs = [(item, got, said) for item, got, said in checks if got != said]
             if differs:
                 item, got, said = differs[0]
@@ -724,9 +780,14 @@ EvalRow = tuple[str, str, str | None, str | None]  # reference, document, evalua
 def _evaluation_problems(ruleset: RuleSet, key: str, rows: list[EvalRow]) -> list[tuple[str, str]]:
     out = []
     for ref, document, evaluation, recommendation in rows:
-        fresh = ruleset.evaluate(json.loads(document))
-        if fresh.recommendation != recommendation or evaluation is None or \
-                json.loads(evaluation) != stored_evaluation(fresh):  # fmt: skip
+        stored = json.loads(evaluation) if evaluation is not None else None
+        doc = json.loads(document)
+        # The customer totals it was made with (reproducible: a stored fact, whose own part
+        # is this document's and whose other parts `_verify_totals` checks).
+        parts = stored.get(CUSTOMER_TOTAL) if isinstance(stored, dict) else None
+        fresh = evaluate_with(ruleset, doc, parts)
+        if fresh.recommendation != recommendation or stored is None or \
+                stored != stored_with(ruleset, fresh, parts, doc):  # fmt: skip
             out.append((ref, f"{ref}: the stored evaluation differs from {key}'s evaluation of "
                         f"its document (recommendation {recommendation}, the rule set says "
                         f"{fresh.recommendation})"))  # fmt: skip
