@@ -210,7 +210,7 @@ def test_the_record_lists_the_attachments_made_before_the_decision(wf, tmp_path)
      "R-APPROVE attachment 1: its name is 'other.pdf', the audit trail says 'contract clause 7.txt'"),
     ("DELETE FROM attachment_chunks WHERE attachment_id = (SELECT id FROM attachments WHERE number = 1)",
      "R-APPROVE attachment 1: its bytes are missing"),
-    ("UPDATE attachments SET redacted = 1 WHERE number = 1",
+    ("UPDATE attachments SET redacted = true WHERE number = 1",
      "R-APPROVE attachment 1: its redacted is True, the audit trail says False"),
 ])  # fmt: skip
 def test_verify_names_an_attachment_changed_outside_reviewer(wf, tmp_path, tamper, words):

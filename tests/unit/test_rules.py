@@ -9,8 +9,8 @@ import pytest
 from reviewer import request as rq
 from reviewer.errors import InvalidInput
 from reviewer.rules import bundled_text, load_bundled, load_text
-from tests.helpers.documents import CLEAN, make
 from tests.helpers.cli import ROOT
+from tests.helpers.documents import CLEAN, make
 
 RS = load_bundled()
 
@@ -282,8 +282,13 @@ CASES = [
     ),
     ("HR-29", {"customer.sector": None}, "needs_information", {}, None),
     # A request alone: its customer's total is its own figure.
-    ("HR-30", {"use.operations": ["identification"], "scale.cameras": 60}, "escalate_second",
-     {"use.operations": ["identification"]}, "scale.cameras"),
+    (
+        "HR-30",
+        {"use.operations": ["identification"], "scale.cameras": 60},
+        "escalate_second",
+        {"use.operations": ["identification"]},
+        "scale.cameras",
+    ),
 ]
 
 
