@@ -13,7 +13,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -102,13 +102,11 @@ def over_limit(size: int, limit_mb: int) -> str:
     return f"{_megabytes(size)} MB is over the import limit of {limit_mb} MB (setting max_import_mb)"
 
 
-def open_checked(path: str, limit_mb: int | None = None) -> Any:
-    """The file opened for reading, once it is known to be a regular file (a FIFO, a device
-    or a folder is refused before anything is read from it, and opening never waits for a
-    writer) of at most `limit_mb` megabytes; raises FileProblem otherwise."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in (".json", ".jsonl", ".csv"):
-        raise FileProblem(path, f"unsupported file type {suffix!r}: expected .json, .jsonl or .csv")
+def open_regular(path: str, check: Callable[[os.stat_result], None] | None = None) -> int:
+    """A file descriptor for reading `path`, once it is known to be a regular file (a FIFO,
+    a device or a folder is refused before anything is read from it, and opening never waits
+    for a writer) that passes `check` (given its fstat; it raises what refuses the file). A
+    file that cannot be read or is not regular is a FileProblem; on any refusal it is closed."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
@@ -117,13 +115,27 @@ def open_checked(path: str, limit_mb: int | None = None) -> Any:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise FileProblem(path, f"not a regular file ({file_kind(info.st_mode)})")
-        if limit_mb is not None and info.st_size > limit_mb * MB:
-            raise FileProblem(path, over_limit(info.st_size, limit_mb))
+        if check is not None:
+            check(info)
         os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
         raise
-    return os.fdopen(fd, "rb")
+    return fd
+
+
+def open_checked(path: str, limit_mb: int | None = None) -> Any:
+    """The file opened for reading (`open_regular`), of at most `limit_mb` megabytes, as a
+    request file; raises FileProblem otherwise."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".json", ".jsonl", ".csv"):
+        raise FileProblem(path, f"unsupported file type {suffix!r}: expected .json, .jsonl or .csv")
+
+    def within(info: os.stat_result) -> None:
+        if limit_mb is not None and info.st_size > limit_mb * MB:
+            raise FileProblem(path, over_limit(info.st_size, limit_mb))
+
+    return os.fdopen(open_regular(path, within), "rb")
 
 
 def check_files(paths: Iterable[str], limit_mb: int | None = None) -> list[str]:

@@ -7,9 +7,10 @@ import csv
 import errno
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from reviewer import request as rq
 from reviewer.errors import EnvironmentProblem
@@ -68,6 +69,25 @@ def part_of(path: Path) -> Path:
     return path.with_name(f".{path.name}.part")
 
 
+@contextmanager
+def written_part(path: Path, place: Callable[[Path, Path], None]) -> Iterator[BinaryIO]:
+    """A new `.NAME.part` beside `path`, open for writing (a part left by a kill, or planted,
+    is removed, never followed); when the block ends without an error it is closed and
+    `place(part, path)` puts it in place (a rename, or a link that never replaces). No part
+    stays, whatever happens; OSErrors are the caller's to word."""
+    tmp = part_of(path)
+    try:
+        if os.path.lexists(tmp):
+            tmp.unlink()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+        place(tmp, path)
+    finally:
+        if os.path.lexists(tmp):
+            tmp.unlink()
+
+
 def write_whole(path: Path, data: bytes) -> None:
     """Write `data` to `.NAME.part` beside the file and rename it: the file appears whole or
     not at all. A folder that cannot be written or a full disk is an EnvironmentProblem
@@ -77,18 +97,9 @@ def write_whole(path: Path, data: bytes) -> None:
     if os.path.lexists(path) and not path.is_symlink() and not path.is_file():
         raise EnvironmentProblem(f"cannot write {path}: it exists and is not a regular file; "
                                  "nothing was written")  # fmt: skip
-    tmp = part_of(path)
     try:
-        try:
-            if os.path.lexists(tmp):
-                tmp.unlink()  # a part left by a kill, or planted: removed, never followed
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        finally:
-            if os.path.lexists(tmp):
-                tmp.unlink()
+        with written_part(path, os.replace) as fh:
+            fh.write(data)
     except OSError as exc:
         raise write_problem(str(path), exc) from exc
 

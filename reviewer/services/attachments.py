@@ -17,7 +17,6 @@ import errno
 import hashlib
 import json
 import os
-import stat
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,8 +27,8 @@ from sqlalchemy import LargeBinary, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from reviewer.errors import IntegrityProblem, InvalidInput, NotFound, NotPermitted
-from reviewer.export.documents import part_of, write_problem
-from reviewer.intake import file_kind
+from reviewer.export.documents import write_problem, written_part
+from reviewer.intake import FileProblem, open_regular
 from reviewer.models import Attachment, AttachmentChunk, AuditEvent, Request
 from reviewer.services.accounts import require_account, require_admin
 from reviewer.services.audit import Actor, Chain, utc_now
@@ -87,25 +86,23 @@ def check_name(path: str) -> str:
 
 def _open_regular(path: str, limit_mb: int) -> tuple[int, int]:
     """The file opened for reading (fd, size by fstat), once it is known to be a regular file
-    (a FIFO, a device or a folder is refused without waiting on it) within the limit."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise InvalidInput([f"{path}: cannot read: {exc.strerror or exc}; nothing was attached"]) from exc
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise InvalidInput([f"{path}: not a regular file ({file_kind(info.st_mode)}); nothing "
-                                "was attached"])  # fmt: skip
-        if info.st_size > limit_mb * MB:
-            raise over_limit(path, info.st_size, limit_mb)
-        if info.st_size == 0:
+    (`intake.open_regular`: a FIFO, a device or a folder is refused without waiting on it)
+    within the limit, and not empty."""
+    size = 0
+
+    def check(info: os.stat_result) -> None:
+        nonlocal size
+        size = info.st_size
+        if size > limit_mb * MB:
+            raise over_limit(path, size, limit_mb)
+        if size == 0:
             raise InvalidInput([f"{path}: empty (0 bytes): there is nothing to attach"])
-        os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd, info.st_size
+
+    try:
+        fd = open_regular(path, check)
+    except FileProblem as exc:
+        raise InvalidInput([f"{exc}; nothing was attached"]) from exc
+    return fd, size
 
 
 def _chunks(path: str, fd: int, limit_mb: int) -> Iterator[bytes]:
@@ -274,30 +271,21 @@ def save_attachment(session: Session, reference: str, number: int, out: Path) ->
     if os.path.lexists(out):
         kind = "" if out.is_symlink() or out.is_file() else " and is not a regular file"
         raise InvalidInput([f"{out}: already exists{kind}; nothing was written (choose a new file)"])
-    tmp = part_of(out)
     try:
-        try:
-            if os.path.lexists(tmp):
-                tmp.unlink()  # a part left by a kill, or planted: removed, never followed
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with written_part(out, _link_new) as fh:
             digest, size = hashlib.sha256(), 0
-            with os.fdopen(fd, "wb") as fh:
-                for data in _stored_chunks(session, row.id):
-                    digest.update(data)
-                    size += len(data)
-                    fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+            for data in _stored_chunks(session, row.id):
+                digest.update(data)
+                size += len(data)
+                fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
             if (size, digest.hexdigest()) != (row.size, row.sha256):
                 raise IntegrityProblem(
                     f"{reference} attachment {number}: its stored bytes ({size_words(size, exact=True)}, "
                     f"sha256 {digest.hexdigest()[:16]}...) differ from the SHA-256 recorded when it "
                     "was attached (changed outside Reviewer: run `reviewer verify`); nothing was written"
                 )
-            _link_new(tmp, out)
-        finally:
-            if os.path.lexists(tmp):
-                tmp.unlink()
     except OSError as exc:
         if exc.errno == errno.EEXIST:
             raise InvalidInput([f"{out}: already exists; nothing was written (choose a new file)"]) from exc

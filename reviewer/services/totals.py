@@ -64,26 +64,47 @@ def _approved(session: Session, request_ids: list[int]) -> set[int]:
     return set(rows)
 
 
-def members(session: Session, customer_ids: Iterable[int]) -> dict[int, list[Member]]:
-    """The requests that count towards each customer's totals, by customer."""
+def _counting(session: Session, where: Any
+              ) -> tuple[dict[int, list[dict[str, Any]]], list[tuple[int, int, str]]]:  # fmt: skip
+    """Of the requests `where` selects (those with a customer): the figures of those that
+    count, by customer (read by the database, no document parsed), and the open ones as
+    (customer, id, reference); one streamed pass, then the approvals among the decided."""
+    counted: dict[int, list[dict[str, Any]]] = {}
+    open_ids: list[tuple[int, int, str]] = []
+    decided: dict[int, tuple[int, dict[str, Any]]] = {}
+    rows = session.execute(
+        select(Request.id, Request.reference, Request.status, Request.customer_id,
+               *_scale_columns(session))
+        .where(where, Request.customer_id.is_not(None),
+               or_(Request.status.in_(OPEN), Request.status == Status.DECIDED))
+        .order_by(Request.id)
+    )  # fmt: skip
+    for rid, ref, status, cid, *values in rows.yield_per(1000):
+        small = _figures_row(ref, values)
+        if status is Status.DECIDED:
+            decided[rid] = (cid, small)
+        else:
+            counted.setdefault(cid, []).append(small)
+            open_ids.append((cid, rid, ref))
+    keys = list(decided)
+    for i in range(0, len(keys), 500):
+        for rid in _approved(session, keys[i : i + 500]):
+            cid, small = decided[rid]
+            counted.setdefault(cid, []).append(small)
+    return counted, open_ids
+
+
+def _counting_of(session: Session, customer_ids: Iterable[int]
+                 ) -> tuple[dict[int, list[dict[str, Any]]], list[tuple[int, int, str]]]:  # fmt: skip
+    """`_counting` for these customers, 500 at a time."""
+    counted: dict[int, list[dict[str, Any]]] = {}
+    open_ids: list[tuple[int, int, str]] = []
     ids = sorted(set(customer_ids))
-    out: dict[int, list[Member]] = {cid: [] for cid in ids}
-    rows: list[Member] = []
     for i in range(0, len(ids), 500):
-        rows += [Member(*r) for r in session.execute(  # type: ignore[arg-type]
-            select(Request.id, Request.reference, Request.status, Request.document,
-                   Request.rule_set_pk, Request.evaluation, Request.customer_id, Request.version)
-            .where(Request.customer_id.in_(ids[i : i + 500]),
-                   or_(Request.status.in_(OPEN), Request.status == Status.DECIDED))
-            .order_by(Request.reference)
-        ).all()]  # fmt: skip
-    approved = _approved(session, [m.id for m in rows if m.status is Status.DECIDED])
-    for m in rows:
-        if m.status is Status.DECIDED and m.id not in approved:
-            continue
-        m.doc = json.loads(m.document)
-        out[m.customer_id].append(m)
-    return out
+        more, more_open = _counting(session, Request.customer_id.in_(ids[i : i + 500]))
+        counted.update(more)
+        open_ids += more_open
+    return counted, open_ids
 
 
 class LazyParts:
@@ -111,35 +132,11 @@ def figures(session: Session, customer_ids: Iterable[int], fresh: set[str] = fro
             ) -> tuple[LazyParts, list[int]]:  # fmt: skip
     """For these customers: the totals of each (from its counting requests' figures, read by
     the database), and the ids of their open requests, customer by customer."""
-    ids = sorted(set(customer_ids))
-    counted: dict[int, list[dict[str, Any]]] = {cid: [] for cid in ids}
-    open_ids: list[tuple[int, int, str]] = []
-    decided: dict[int, tuple[int, dict[str, Any]]] = {}
-    for i in range(0, len(ids), 500):
-        rows = session.execute(
-            select(Request.id, Request.reference, Request.status, Request.customer_id,
-                   *_scale_columns(session))
-            .where(Request.customer_id.in_(ids[i : i + 500]),
-                   or_(Request.status.in_(OPEN), Request.status == Status.DECIDED))
-            .order_by(Request.id)
-        )  # fmt: skip
-        for rid, ref, status, cid, *values in rows.yield_per(1000):
-            assert cid is not None
-            small = _figures_row(ref, values)
-            if status is Status.DECIDED:
-                decided[rid] = (cid, small)
-            else:
-                counted[cid].append(small)
-                open_ids.append((cid, rid, ref))
-    keys = list(decided)
-    for i in range(0, len(keys), 500):
-        for rid in _approved(session, keys[i : i + 500]):
-            cid, small = decided[rid]
-            counted[cid].append(small)
+    counted, open_ids = _counting_of(session, customer_ids)
     # A new request that is its customer's only one was evaluated with its own figures,
     # which are its totals: nothing to do for it.
     wanted = sorted((cid, rid) for cid, rid, ref in open_ids
-                    if not (ref in fresh and len(counted[cid]) == 1))  # fmt: skip
+                    if not (ref in fresh and len(counted.get(cid, ())) == 1))  # fmt: skip
     return LazyParts(counted, wanted), [rid for _cid, rid in wanted]
 
 
@@ -164,14 +161,9 @@ def parts_for(session: Session, req: Request) -> Parts:
     doc = json.loads(req.document)
     if req.customer_id is None:
         return parts_of([doc])
-    docs = [m.doc for m in members(session, [req.customer_id])[req.customer_id]
-            if m.reference != req.reference]  # fmt: skip
-    return parts_of([*docs, doc])
-
-
-def _small(reference: str, doc: dict[str, Any]) -> dict[str, Any]:
-    scale = doc.get("scale") or {}
-    return {"reference": reference, "scale": {k: scale.get(k) for k in TOTAL_FIELDS}}
+    counted, _open = _counting(session, Request.customer_id == req.customer_id)
+    others = [f for f in counted.get(req.customer_id, []) if f["reference"] != req.reference]
+    return parts_of([*others, doc])
 
 
 def _scale_columns(session: Session) -> list[Any]:
@@ -193,27 +185,7 @@ class AllParts:
     request): one pass keeps only the figures of the requests that count."""
 
     def __init__(self, session: Session) -> None:
-        self.figures: dict[int, list[dict[str, Any]]] = {}
-        decided = []
-        rows = session.execute(
-            select(Request.id, Request.reference, Request.status, Request.customer_id,
-                   *_scale_columns(session)).where(Request.customer_id.is_not(None))
-        )  # fmt: skip
-        pending: dict[int, tuple[int, dict[str, Any]]] = {}
-        for rid, ref, status, cid, *values in rows.yield_per(2000):
-            assert cid is not None
-            small = _figures_row(ref, values)
-            if status is Status.DECIDED:
-                decided.append(rid)
-                pending[rid] = (cid, small)
-            elif status in OPEN:
-                self.figures.setdefault(cid, []).append(small)
-        approved: set[int] = set()
-        for i in range(0, len(decided), 500):
-            approved |= _approved(session, decided[i : i + 500])
-        for rid in approved:
-            cid, small = pending[rid]
-            self.figures.setdefault(cid, []).append(small)
+        self.figures, _open = _counting(session, Request.customer_id.is_not(None))
 
     def of(self, customer_id: int | None, doc: dict[str, Any]) -> Parts:
         """The totals of one request (itself included)."""
@@ -244,10 +216,9 @@ def file_totals(docs: list[dict[str, Any]], db: Any = None) -> dict[str, Parts]:
                 ids.update(session.execute(
                     select(CustomerKey.key, CustomerKey.customer_id)
                     .where(CustomerKey.key.in_(keys[i : i + 500]))).all())  # fmt: skip
-            by_id = members(session, set(ids.values()))
+            counted, _open = _counting_of(session, ids.values())
             for key, cid in ids.items():
-                stored[key] = [_small(m.reference, m.doc) for m in by_id.get(cid, [])
-                               if m.reference not in in_files]  # fmt: skip
+                stored[key] = [f for f in counted.get(cid, []) if f["reference"] not in in_files]
     out: dict[str, Parts] = {}
     for key, group in groups.items():
         parts = parts_of([*group, *stored.get(key, [])])
