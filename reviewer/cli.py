@@ -31,7 +31,7 @@ from reviewer.errors import (
     UsageError,
 )
 from reviewer.export.documents import write_export, write_export_file
-from reviewer.export.text import evaluation_text, explanation_text, show_text, utc_text
+from reviewer.export.text import customer_text, evaluation_text, explanation_text, show_text, utc_text
 from reviewer.logs import setup_logging
 from reviewer.models import Decision, Request
 from reviewer.models.db import Database, head_revision
@@ -40,6 +40,7 @@ from reviewer.rules.explain import explainer_for, public
 from reviewer.services import (
     accounts,
     attachments,
+    customers,
     evaluations,
     importing,
     keys,
@@ -320,6 +321,18 @@ def _parser(epilog: str) -> argparse.ArgumentParser:
                    "assigned to you, evaluated under the active rule set (reviewer or senior)")  # fmt: skip
     s.add_argument("--reason", metavar="TEXT", help="with --start: why (at least 30 characters)")
     _expect(s)
+
+    s = command("customers", "every customer with its requests: all, open, approved")
+    s.add_argument("--search", metavar="TEXT", help="only customers whose name holds TEXT")
+    _format(s)
+
+    s = command("customer", "a customer whole: `customer C` shows every request, decision, open "
+                "condition and the deployment in total; `customer link|unlink REF C` moves a "
+                "request by hand, `customer merge C1 C2` merges C1 into C2 (reviewer or senior)")  # fmt: skip
+    s.add_argument("items", nargs="+", metavar="ARG",
+                   help="C (a number such as C-12, or a name); or link REF C, unlink REF C, "
+                   "merge C1 C2")  # fmt: skip
+    _format(s)
 
     s = command("conditions", "conditions of final decisions")
     s.add_argument("--overdue", action="store_true", help="only open conditions past their due date")
@@ -995,6 +1008,52 @@ def cmd_rereview(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_customers(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    with ctx.db.read() as session:
+        rows = customers.customer_rows(session, args.search)
+    if args.format == "json":
+        _dump(rows)
+        return 0
+    for r in rows:
+        country = r["country"] or "no country"
+        print(terminal_safe(f"{r['number']:<8} {r['name']} ({country}): {r['requests']} requests, "
+                            f"{r['open']} open, {r['approved']} approved"))  # fmt: skip
+    print(f"{len(rows)} customers")
+    return 0
+
+
+CUSTOMER_ACTIONS = {"link": 3, "unlink": 3, "merge": 3}
+
+
+def cmd_customer(args: argparse.Namespace) -> int:
+    items = args.items
+    if items[0] in CUSTOMER_ACTIONS and len(items) == CUSTOMER_ACTIONS[items[0]]:
+        action, first, second = items
+        ctx = _context(args, write=True)
+        with ctx.db.write() as session:
+            if action == "merge":
+                target = customers.merge(session, ctx.actor, first, second)
+                done = f"merged {first} into customer C-{target.id} ({target.name})"
+            else:
+                fn = customers.link if action == "link" else customers.unlink
+                moved = fn(session, ctx.actor, first, second)
+                done = f"{first}: {action}ed, now customer C-{moved.id} ({moved.name})"
+        print(terminal_safe(done))
+        return 0
+    if len(items) != 1:
+        raise UsageError("customer takes C (a number or a name), or link REF C, unlink REF C, "
+                         f"merge C1 C2; got {' '.join(items)!r}")  # fmt: skip
+    ctx = _context(args)
+    with ctx.db.read() as session:
+        data = customers.detail(session, customers.resolve(session, items[0]))
+    if args.format == "json":
+        _dump(data)
+    else:
+        print(customer_text(data))
+    return 0
+
+
 def cmd_conditions(args: argparse.Namespace) -> int:
     if args.conditions_command == "mark":
         ctx = _context(args, write=True)
@@ -1047,6 +1106,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "attachments": cmd_attachments,
     "attachment": cmd_attachment,
     "rereview": cmd_rereview,
+    "customers": cmd_customers,
+    "customer": cmd_customer,
     "claim": cmd_claim,
     "release": cmd_claim,
     "take-over": cmd_claim,

@@ -336,9 +336,19 @@ def event_words(action: str, payload: dict[str, object]) -> str:
         return f"attachment {payload.get('number', '')} redacted: {payload.get('reason', '')}"
     if action == "rereview":
         return f"re-review of decision{decision} started: {payload.get('reason', '')}"
+    if action == "reevaluate":
+        why = payload.get("trigger") or "a rule-engine upgrade"
+        now = payload.get("recommendation")
+        return f"evaluated again after {why}" + (f": {Recommendation.label_of(str(now))}" if now else "")
+    if action == "customer_add":
+        return f"customer C-{payload.get('customer', '')} recorded for {payload.get('name', '')}"
+    if action in ("customer_link", "customer_unlink"):
+        was = f" (was C-{payload['previous']})" if payload.get("previous") is not None else ""
+        how = "linked by hand to" if action == "customer_link" else "unlinked by hand, now"
+        return f"{how} customer C-{payload.get('customer', '')}{was}"
     if action == "condition":
         status = ConditionStatus.label_of(str(payload.get("status", "")))
         return f"condition {payload.get('condition', '')} marked {status.lower()}"
     words = {"claim": "claimed", "release": "released", "take_over": "taken over",
-             "reopen": "reopened", "reevaluate": "evaluated again after a rule-engine upgrade"}  # fmt: skip
+             "reopen": "reopened"}  # fmt: skip
     return words.get(action, action.replace("_", " "))

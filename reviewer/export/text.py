@@ -250,3 +250,37 @@ def _answer(value: Any) -> str:
     if isinstance(value, str):
         return value_label(value)
     return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def customer_text(data: Mapping[str, Any]) -> str:
+    """A customer whole (`customers.detail`): its requests, their standing decisions and open
+    conditions, and its deployment in total over the requests that count."""
+    lines = [
+        f"{data['number']} {data['name']} ({data['country'] or 'no country'}), recorded "
+        f"{utc_text(data['created_at'])} by {data['created_by']}"
+    ]
+    if data["merged_from"]:
+        lines.append(f"  merged into it: {', '.join(data['merged_from'])}")
+    lines.append("  Deployment in total (open and approved requests):")
+    for name, t in data["total"].items():
+        figure = f"{t['total']:,}" if t["complete"] else f"at least {t['total']:,} (some unknown)"
+        lines.append(f"    {field_label('scale.' + name)}: {figure}")
+    lines.append(f"  Requests ({len(data['requests'])}):")
+    for r in data["requests"]:
+        counts = "" if r["counts"] else "  (not counted)"
+        pinned = "  (linked by hand)" if r["pinned"] else ""
+        rec = Recommendation.label_of(r["recommendation"]) if r["recommendation"] else "—"
+        lines.append(f"    {r['reference']}  {r['status']}  recommendation {rec}{counts}{pinned}")
+        d = r["decision"]
+        if d is not None:
+            lines.append(
+                f"      decision {d['number']}: {d['outcome']} ({utc_text(d['decided_at'])})"
+                + (f", re-review {d['re_review']}" if d["re_review"] else "")
+            )
+        p = r["pending_decision"]
+        if p is not None:
+            lines.append(f"      decision {p['number']}: {p['outcome']}, awaiting its check")
+        for c in r["open_conditions"]:
+            due = f" due {c['due']}" + (" (OVERDUE)" if c["overdue"] else "") if c["due"] else ""
+            lines.append(f"      open condition {c['id']} [{c['rule']}]{due}: {c['text']}")
+    return _joined(lines)

@@ -4,16 +4,21 @@ open requests (`workflow.refresh_customers`). The totals themselves: `services.t
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from reviewer import request as rq
 from reviewer.errors import InvalidInput, NotFound, NotPermitted
-from reviewer.models import Customer, CustomerKey, Request
+from reviewer.models import Condition, ConditionStatus, Customer, CustomerKey, Decision, Request, Status
+from reviewer.rules import parts_of
+from reviewer.rules.lang import TOTAL_FIELDS, Total
+from reviewer.services import totals
 from reviewer.services.accounts import require_account
 from reviewer.services.audit import Actor, Chain, utc_now
 from reviewer.services.queries import get_request
@@ -121,7 +126,7 @@ def link(session: Session, actor: Actor, reference: str, spec: str) -> Customer:
         raise NotPermitted(f"link: {reference} already belongs to customer C-{customer.id}")
     _move(session, actor, req, customer.id, "customer_link", previous)
     why = f"link of {reference} to customer C-{customer.id}"
-    refresh(session, actor, {customer.id: why, previous: why}, fresh=[reference])
+    refresh(session, actor, {customer.id: why, previous: why}, fresh=[reference], moved=True)
     return customer
 
 
@@ -139,7 +144,7 @@ def unlink(session: Session, actor: Actor, reference: str, spec: str) -> Custome
                                doc["customer"].get("country"), None, reference)  # fmt: skip
     _move(session, actor, req, new_id, "customer_unlink", customer.id)
     why = f"unlink of {reference} from customer C-{customer.id}"
-    refresh(session, actor, {customer.id: why, new_id: why}, fresh=[reference])
+    refresh(session, actor, {customer.id: why, new_id: why}, fresh=[reference], moved=True)
     new = session.get(Customer, new_id)
     assert new is not None
     return new
@@ -178,3 +183,124 @@ def merge(session: Session, actor: Actor, source_spec: str, target_spec: str) ->
                                               "requests": moved})  # fmt: skip
     refresh(session, actor, {target.id: f"merge of customer C-{source.id} into C-{target.id}"})
     return target
+
+
+# --------------------------------------------------------------------------- views
+
+
+class CustomerRow(TypedDict):
+    """A customer as `reviewer customers` lists it."""
+
+    id: int
+    number: str
+    name: str
+    country: str | None
+    requests: int
+    open: int
+    approved: int
+
+
+def customer_rows(session: Session, search: str | None = None) -> list[CustomerRow]:
+    """Every customer not merged into another (by name), with its number of requests, of
+    open ones and of approved ones; `search`: those whose folded name contains it."""
+    counts: dict[int | None, Counter[str]] = {}
+    for cid, status, n in session.execute(
+        select(Request.customer_id, Request.status, func.count()).where(Request.customer_id.is_not(None))
+        .group_by(Request.customer_id, Request.status)
+    ):  # fmt: skip
+        c = counts.setdefault(cid, Counter())
+        c["requests"] += n
+        if status in totals.OPEN:
+            c["open"] += n
+    for cid, n in session.execute(
+        select(Request.customer_id, func.count()).join(_LAST, _LAST.c.request_id == Request.id)
+        .join(Decision, (Decision.request_id == Request.id) & (Decision.number == _LAST.c.n))
+        .where(Request.status == Status.DECIDED, Decision.outcome.in_(totals.APPROVALS))
+        .group_by(Request.customer_id)
+    ):  # fmt: skip
+        counts.setdefault(cid, Counter())["approved"] += n
+    wanted = " ".join(rq.fold(search).split()) if search else None
+    out: list[CustomerRow] = []
+    for cid, name, country in session.execute(
+        select(Customer.id, Customer.name, Customer.country).where(Customer.merged_into.is_(None))
+    ):  # fmt: skip
+        if wanted is not None and wanted not in " ".join(rq.fold(name).split()):
+            continue
+        c = counts.get(cid, Counter())
+        out.append(CustomerRow(id=cid, number=f"C-{cid}", name=name, country=country,
+                               requests=c["requests"], open=c["open"], approved=c["approved"]))  # fmt: skip
+    out.sort(key=lambda r: (rq.fold(r["name"]), r["country"] or "", r["id"]))
+    return out
+
+
+# The number of each request's last final decision not rejected (its standing decision).
+_LAST = (
+    select(Decision.request_id, func.max(Decision.number).label("n"))
+    .where(Decision.final.is_(True), Decision.rejected.is_(False))
+    .group_by(Decision.request_id).subquery()
+)  # fmt: skip
+
+
+def detail(session: Session, customer: Customer) -> dict[str, Any]:
+    """`reviewer customer C --format json` and the customer view: every request of the
+    customer with its standing decision and open conditions, which of them count, and its
+    deployment in total (the sums HR-30 reads, over the requests that count)."""
+    reqs = list(session.execute(select(Request).where(Request.customer_id == customer.id)
+                                .order_by(Request.reference)).scalars())  # fmt: skip
+    ids = [r.id for r in reqs]
+    standing: dict[int, Decision] = {}
+    last: dict[int, Decision] = {}
+    conditions: dict[int, list[Condition]] = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        for dec in session.execute(select(Decision).where(Decision.request_id.in_(part))
+                                   .order_by(Decision.number)).scalars():  # fmt: skip
+            last[dec.request_id] = dec
+            if dec.final and not dec.rejected:
+                standing[dec.request_id] = dec
+        for cond in session.execute(
+            select(Condition).where(Condition.request_id.in_(part),
+                                    Condition.status == ConditionStatus.OPEN).order_by(Condition.id)
+        ).scalars():  # fmt: skip
+            conditions.setdefault(cond.request_id, []).append(cond)
+    counted, _open = totals._counting(session, Request.customer_id == customer.id)
+    counting = {f["reference"] for f in counted.get(customer.id, [])}
+    today = dt.datetime.now(dt.UTC).date()
+    requests: list[dict[str, Any]] = []
+    for r in reqs:
+        doc = json.loads(r.document)
+        d = standing.get(r.id)
+        conds = [] if d is None else [c for c in conditions.get(r.id, []) if c.decision_id == d.id]
+        pending: Decision | None = last.get(r.id)
+        requests.append({
+            "reference": r.reference, "title": r.title, "status": r.status.value,
+            "version": r.version, "received_on": r.received_on.isoformat(),
+            "recommendation": r.recommendation, "pinned": r.customer_pinned,
+            "counts": r.reference in counting,
+            "scale": {k: (doc.get("scale") or {}).get(k) for k in TOTAL_FIELDS},
+            "decision": None if d is None else {
+                "number": d.number, "outcome": d.outcome.value, "decided_at": d.decided_at,
+                "checked_at": d.checked_at,
+                "re_review": d.re_review_on.isoformat() if d.re_review_on else None},
+            "pending_decision": None if pending is None or pending is d or pending.final else {
+                "number": pending.number, "outcome": pending.outcome.value,
+                "decided_at": pending.decided_at},
+            "open_conditions": [{
+                "id": c.id, "rule": c.rule, "text": c.text,
+                "due": c.due_on.isoformat() if c.due_on else None,
+                "overdue": c.due_on is not None and c.due_on < today} for c in conds],
+        })  # fmt: skip
+    parts = parts_of(counted.get(customer.id, []))
+    total = {}
+    for name, listed in parts.items():
+        t = Total(tuple((str(ref), v) for ref, v in listed))
+        total[name] = {"total": t.known, "complete": t.complete,
+                       "parts": [{"reference": ref, "value": v} for ref, v in listed]}  # fmt: skip
+    merged = list(session.execute(select(Customer.id).where(Customer.merged_into == customer.id)
+                                  .order_by(Customer.id)).scalars())  # fmt: skip
+    return {
+        "id": customer.id, "number": f"C-{customer.id}", "name": customer.name,
+        "country": customer.country, "created_at": customer.created_at,
+        "created_by": customer.created_by, "merged_from": [f"C-{m}" for m in merged],
+        "requests": requests, "total": total,
+    }  # fmt: skip

@@ -771,12 +771,15 @@ class _Rules:
 
 
 def refresh_customers(session: Session, actor: Actor, triggers: dict[int | None, str],
-                      fresh: Iterable[str] = (), chain: Chain | None = None) -> list[str]:  # fmt: skip
+                      fresh: Iterable[str] = (), chain: Chain | None = None,
+                      moved: bool = False) -> list[str]:  # fmt: skip
     """Evaluate again, with the customer totals as they are now, every open request of these
     customers (`triggers`: customer -> what changed its set of requests). A request whose
     stored evaluation changes gets it, a new version and one `reevaluate` event naming its
     customer's trigger; the requests in `fresh` (stored or changed in this same transaction,
-    whose own event has just been written) get their evaluation without another event. A
+    whose own event has just been written) get their evaluation without another event; they
+    were evaluated with their own figures (a new request), unless `moved` (a request linked or
+    unlinked by hand, whose evaluation is of its former customer). A
     pending approval the new evaluation forbids is rejected, as after a rule-set activation.
     Open requests are read a chunk at a time, so memory stays flat for a customer of any size.
     Returns the references re-evaluated with an event."""
@@ -785,19 +788,20 @@ def refresh_customers(session: Session, actor: Actor, triggers: dict[int | None,
         return []
     session.flush()
     if chain is not None:
-        return _reevaluate_customers(session, actor, chain, ids, set(fresh), triggers)
+        return _reevaluate_customers(session, actor, chain, ids, set(fresh), triggers, moved)
     with Chain(session, actor) as own:
-        return _reevaluate_customers(session, actor, own, ids, set(fresh), triggers)
+        return _reevaluate_customers(session, actor, own, ids, set(fresh), triggers, moved)
 
 
 CUSTOMERS = 200  # customers whose figures are held at a time
 
 
 def _reevaluate_customers(session: Session, actor: Actor, chain: Chain, ids: list[int],
-                          fresh: set[str], triggers: dict[int | None, str]) -> list[str]:  # fmt: skip
+                          fresh: set[str], triggers: dict[int | None, str], moved: bool
+                          ) -> list[str]:  # fmt: skip
     done: list[str] = []
     for i in range(0, len(ids), CUSTOMERS):
-        parts, open_ids = totals.figures(session, ids[i : i + CUSTOMERS], fresh)
+        parts, open_ids = totals.figures(session, ids[i : i + CUSTOMERS], set() if moved else fresh)
         done += _reevaluate_open(session, actor, chain, open_ids, parts, fresh, triggers)
     return done
 
