@@ -115,6 +115,8 @@ def _bool(rng: random.Random, p_true: float, unknown: float = 0.03) -> bool | No
 def generate(count: int, seed: int = 1, start: int = 1, prefix: str = "DEMO") -> Iterator[dict[str, Any]]:
     """Yield `count` valid request documents (canonical form)."""
     rng = random.Random(seed)
+    repeat = random.Random(seed * 7919 + 1)  # its own stream: the rest stays as it was
+    seen: dict[str, list[dict[str, Any]]] = {}
     base = dt.date(2026, 1, 5)
     for i in range(start - 1, start - 1 + count):
         org = rq.ORG_TYPES[i % len(rq.ORG_TYPES)] if i < 40 else rng.choice(rq.ORG_TYPES)
@@ -231,12 +233,31 @@ def generate(count: int, seed: int = 1, start: int = 1, prefix: str = "DEMO") ->
                 c, r, ci = rng.choice(PLACES)
                 sites.append({"country": c, "region": r, "city": ci, "public_accommodation": _bool(rng, 0.5)})
             doc["sites"] = sites
-        if i >= 40 and rng.random() < 0.35:
+        low = i >= 40 and rng.random() < 0.35
+        if low:
             _low_risk(doc, rng)
+        _same_customer(doc, "company" if low else org, i, repeat, seen)
         clean, problems = rq.validate(rq.drop_nulls(doc))
         if problems or clean is None:  # pragma: no cover - a generator bug
             raise AssertionError(f"demo generator produced an invalid request: {problems}")
         yield clean
+
+
+def _same_customer(doc: dict[str, Any], kind: str, i: int, repeat: random.Random,
+                   seen: dict[str, list[dict[str, Any]]]) -> None:  # fmt: skip
+    """About one request in four after the first 40 comes from a customer already seen (of
+    the same kind): customers come back, and HR-30 counts their requests together."""
+    pool = seen.setdefault(kind, [])
+    if i >= 40 and pool and repeat.random() < 0.25:
+        earlier = repeat.choice(pool)
+        for key in ("name", "country", "region", "city"):
+            if key in earlier:
+                doc["customer"][key] = earlier[key]
+            else:
+                doc["customer"].pop(key, None)
+        doc["use"]["description"] = f"Request {i + 1}: {doc['title'].lower()} for {earlier['name']}."
+    elif len(pool) < 500:
+        pool.append({k: v for k, v in doc["customer"].items() if k in ("name", "country", "region", "city")})
 
 
 def _low_risk(doc: dict[str, Any], rng: random.Random) -> None:
