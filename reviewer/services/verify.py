@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import LargeBinary, cast, func, inspect, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from reviewer import request as rq
@@ -40,8 +41,9 @@ from reviewer.models import (
     RuleSetVersion,
     Setting,
 )
-from reviewer.rules import RuleSet, compiled, evaluate_with, load_text, stored_with, text_hash
+from reviewer.rules import RuleSet, compiled, evaluate_with, load_text, parts_of, stored_with, text_hash
 from reviewer.rules.lang import CUSTOMER_TOTAL
+from reviewer.services import totals
 from reviewer.services.audit import GENESIS, body_hash, event_hash, record_hash
 
 MAX_PROBLEMS = 100
@@ -215,6 +217,8 @@ class Replay:
         for cid, refs in p["requests"].items():
             for ref in refs:
                 self.customer_of[ref] = int(cid)
+        for ref in p.get("evaluated", ()):  # evaluated again with its customer's totals
+            self.requests[ref].version += 1
 
     def _update(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
         req = self.requests.get(ref)
@@ -461,6 +465,8 @@ def verify(session: Session, anchor: tuple[int, str] | None = None, jobs: int | 
             _verify_state(session, replay, problems)
             _verify_attachments(session, replay, problems)
             _verify_requests(session, replay, problems, jobs)
+            if not problems:  # else a request's state is wrong, and every total it is in
+                _verify_totals(session, problems)
     except (LookupError, ValueError) as exc:
         # A column holding what its type cannot read back (a status, an outcome or a date
         # edited by hand): the database was changed outside Reviewer.
@@ -769,6 +775,42 @@ def _verify_requests(session: Session, replay: Replay, out: _Problems, jobs: int
         out.add("evaluation", ref, message)
     for ref in sorted(replay.requests.keys() - seen):
         out.add("request", ref, f"{ref} of the audit trail is missing")
+
+
+def _verify_totals(session: Session, out: _Problems) -> None:
+    """The customer totals stored in each open request's evaluation are those of its
+    customer's open and approved requests now (a re-evaluation keeps them so); a decided
+    request keeps the totals of its decision. Customers 500 at a time; only the totals part of
+    each evaluation is read."""
+    if session.get_bind().dialect.name == "postgresql":
+        part = func.jsonb_extract_path_text(cast(Request.evaluation, JSONB), CUSTOMER_TOTAL)
+    else:
+        part = func.json_extract(Request.evaluation, f"$.{CUSTOMER_TOTAL}")
+    ids = list(session.execute(
+        select(Request.customer_id).where(Request.status.in_(totals.OPEN),
+                                          Request.customer_id.is_not(None)).distinct()
+    ).scalars())  # fmt: skip
+    for i in range(0, len(ids), 500):
+        chunk = sorted(c for c in ids[i : i + 500] if c is not None)
+        counted, _open = totals._counting_of(session, chunk)
+        expected = {cid: parts_of(figures) for cid, figures in counted.items()}
+        rows = session.execute(
+            select(Request.reference, Request.customer_id, part)
+            .where(Request.customer_id.in_(chunk), Request.status.in_(totals.OPEN))
+            .order_by(Request.reference)
+        )  # fmt: skip
+        for ref, cid, text in rows:
+            if text is None:
+                continue  # evaluated under a rule set that reads no customer total
+            stored = json.loads(text)
+            want = expected.get(cid, {})
+            if stored != want:
+                got_refs = sorted({r for listed in stored.values() for r, _v in listed})
+                want_refs = sorted({r for listed in want.values() for r, _v in listed})
+                what = (f"requests {', '.join(got_refs)}; now {', '.join(want_refs)}"
+                        if got_refs != want_refs else "the same requests with other figures")  # fmt: skip
+                out.add("evaluation", ref, f"{ref}: the customer totals in its evaluation differ "
+                        f"from customer C-{cid}'s open and approved requests ({what})")  # fmt: skip
 
 
 PARALLEL_REQUESTS = 10_000  # from this many stored requests, evaluations are checked on every core

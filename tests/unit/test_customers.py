@@ -185,3 +185,23 @@ def test_the_customer_text_shows_requests_decisions_and_open_conditions(decided)
     assert by_ref["R-LONG"]["decision"]["outcome"] == "approve" and by_ref["R-LONG"]["counts"]
     second = by_ref["R-SECOND"]
     assert second["counts"] == (second["status"] == "awaiting_second"), second  # refused: not
+
+
+def test_verify_names_an_open_request_whose_stored_totals_are_not_its_customers(wf):
+    """An evaluation put back as it was before the customer's second request (consistent in
+    itself, so only the totals check can tell) is named by verify."""
+    ok(wf, "import", camera_request(wf, 1), user=ADMIN)
+    ((alone, rec),) = wf.sql("select evaluation, recommendation from requests where reference = 'CAM-1'")
+    ok(wf, "import", camera_request(wf, 2), user=ADMIN)
+    assert json.loads(ok(wf, "verify", "--format", "json", user=ADMIN))["ok"]
+    wf.sql("update requests set evaluation = :e, recommendation = :r where reference = 'CAM-1'",
+           {"e": alone, "r": rec})  # fmt: skip
+    code, out, _err = wf("verify", "--format", "json", user=ADMIN)
+    report = json.loads(out)
+    assert code == 1 and not report["ok"]
+    messages = [p["message"] for p in report["problems"]]
+    assert any(
+        m.startswith("CAM-1: the customer totals in its evaluation differ from customer C-")
+        and "(requests CAM-1; now CAM-1, CAM-2)" in m
+        for m in messages
+    ), messages

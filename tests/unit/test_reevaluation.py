@@ -66,7 +66,12 @@ def test_the_upgrade_evaluates_again_what_is_not_decided_and_keeps_decisions(wf)
     assert code == 0, err
 
     info, version, rec = stored(wf, "R-INFO")
-    assert version == info_version + 1 and rec == "needs_information"
+    # 0006 evaluated it again, and 0007 with the totals of its customer (the scenario
+    # requests are all Harbour Ltd's, and the active @2 reads customer totals).
+    assert version == info_version + 2 and rec == "needs_information"
+    ((matched,),) = wf.sql("SELECT payload FROM audit_events WHERE action = 'customers'")
+    assert "R-INFO" in json.loads(matched)["evaluated"]
+    assert "R-COND" not in json.loads(matched)["evaluated"]  # decided: kept
     assert next(f for f in json.loads(info)["findings"] if f["rule"] == "HR-29")["missing"] == [
         "customer.sector"
     ]

@@ -17,14 +17,17 @@ carries the upgrade's `kept` hashes or `reason` still is.
 from __future__ import annotations
 
 import importlib
+import json
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reviewer.models import AuditEvent
-from reviewer.request import customer_key
+from reviewer.models import AuditEvent, Request, RuleSetVersion
+from reviewer.request import compact_json, customer_key
+from reviewer.rules import compiled, evaluate_with, parts_of, stored_with
+from reviewer.services import totals
 from reviewer.services.audit import append_upgrade_event, utc_now
 
 revision = "0007"
@@ -188,8 +191,35 @@ def _match_stored_requests() -> None:
         members.setdefault(ids[key], []).append(ref)
         conn.execute(sa.text("UPDATE requests SET customer_id = :c WHERE id = :r"),
                      {"c": ids[key], "r": rid})  # fmt: skip
+    evaluated = _evaluate_with_customers(session, [c for c, refs in members.items() if len(refs) > 1])
     append_upgrade_event(session, "customers", {
-        "customers": made, "requests": {str(c): refs for c, refs in members.items()}})  # fmt: skip
+        "customers": made, "requests": {str(c): refs for c, refs in members.items()},
+        "evaluated": evaluated})  # fmt: skip
+
+
+def _evaluate_with_customers(session: Session, customer_ids: list[int]) -> list[str]:
+    """Under a rule set that reads customer totals, the open requests of a customer of
+    several requests are evaluated again with its totals (a new version each, which the
+    event lists); under the others nothing changes."""
+    rules = {r.id: compiled(r) for r in session.execute(select(RuleSetVersion)).scalars()}
+    if not any(r.reads_totals for r in rules.values()):
+        return []
+    counted, open_ids = totals._counting_of(session, customer_ids)
+    now, done = utc_now(), []
+    for cid, rid, ref in sorted(open_ids, key=lambda t: t[2]):
+        req = session.get(Request, rid)
+        assert req is not None
+        ruleset = rules.get(req.rule_set_pk or -1)
+        if ruleset is None or not ruleset.reads_totals:
+            continue
+        doc, parts = json.loads(req.document), parts_of(counted.get(cid, []))
+        text = compact_json(stored_with(ruleset, evaluate_with(ruleset, doc, parts), parts, doc))
+        if text != req.evaluation:
+            req.evaluation, req.recommendation = text, json.loads(text)["recommendation"]
+            req.version, req.updated_at = req.version + 1, now
+            done.append(ref)
+    session.flush()
+    return done
 
 
 def downgrade() -> None:
