@@ -140,7 +140,7 @@ HR30 = ("exists (select 1 from json_each(r.evaluation, '$.findings') f "
 
 def counts(db: Path, base: Path) -> dict[str, int]:
     """What the import of the new requests (references MORE-...) wrote on this copy of `base`."""
-    con = sqlite3.connect(db)
+    con = sqlite3.connect(f"file:{db}", uri=True)  # URIs on, for the read-only ATTACH
     con.execute("ATTACH DATABASE ? AS base", (f"file:{base}?mode=ro",))
 
     def one(sql: str) -> int:
