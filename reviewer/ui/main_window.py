@@ -1,6 +1,6 @@
-"""The main window: the queue beside the request view, the decision panel, the intake form, the
-dashboard and the rule-set views. Every piece of database work is an `Op` (off the GUI thread)
-calling a service; nothing here speaks SQL."""
+"""The main window: the queue beside the request view, the decision panel, the customers, the
+intake form, the dashboard and the rule-set views. Every piece of database work is an `Op`
+(off the GUI thread) calling a service; nothing here speaks SQL."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from reviewer.errors import IntegrityProblem, InvalidInput, ReviewerError
 from reviewer.rules import RuleSet
 from reviewer.services import (
     attachments,
+    customers,
     evaluations,
     importing,
     keys,
@@ -52,6 +53,7 @@ from reviewer.services.rulesets import BacktestReport, VersionInfo
 from reviewer.services.settings import get_setting, set_setting, unset_for_admin
 from reviewer.services.verify import VerifyReport, verify
 from reviewer.ui import state
+from reviewer.ui.customers import CustomersPanel, list_entries, request_entries
 from reviewer.ui.dashboard import Dashboard, RuleSetView
 from reviewer.ui.decision import DecisionPanel
 from reviewer.ui.dialogs import Dialogs
@@ -67,12 +69,15 @@ log = logging.getLogger(__name__)
 Loaded = tuple[int, list[int], list[Row], str]  # seq, ids, first page, status line
 Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo], bool]
 Opened = tuple[int, queries.RequestData, dict[str, workflow.Allowed]]
+CustomerShown = tuple[int, dict[str, Any], list[Any]]  # seq, customers.detail, its request rows
 
 
 class MainWindow(QMainWindow):
     loaded = Signal()
     checked = Signal(bool)  # the start-up verify finished: True when the database verifies
     request_loaded = Signal()
+    customers_loaded = Signal()  # the list of customers was read (again)
+    customer_loaded = Signal()  # a customer was shown (again)
     action_done = Signal(str)
     progress_changed = Signal(int, int)  # done, total (0: unknown); emitted from workers
 
@@ -94,6 +99,10 @@ class MainWindow(QMainWindow):
         self._shown_rules: str | None = None
         self._reselecting = False
         self._progress: Progress | None = None
+        self._customers_seq = 0
+        self._customer_seq = 0
+        self._customers_stale = True  # the Customers tab is read again when next shown
+        self.customer_id: int | None = None  # the customer the Customers tab shows
         self.read_only: str | None = None  # why every write is refused (verify failed)
 
         self.model = QueueModel(ctx, self, self)
@@ -117,6 +126,7 @@ class MainWindow(QMainWindow):
         self.view = RequestView(self)
         self.view.files_dropped.connect(self.attach_files)
         self.view.open_attachment.connect(self.open_attachment)
+        self.view.open_customer.connect(lambda cid: self.show_customer(str(cid)))
         self._private: Path | None = None  # where attachments are saved for the viewer
         self.panel = DecisionPanel(self)
         self.panel.action_requested.connect(self.run_action)
@@ -143,6 +153,15 @@ class MainWindow(QMainWindow):
         column.addLayout(notes)
         self.tabs.addTab(self.request_tab, "&Request")
         self.tabs.addTab(self.panel, "&Decide")
+        # Beside the request and its decision: a reviewer goes from a request to its customer
+        # and back (Enter or a double-click on one of the customer's requests) in this pane,
+        # the queue staying in view.
+        self.customers = CustomersPanel(self)
+        self.customers.search_changed.connect(self.load_customers)
+        self.customers.customer_chosen.connect(lambda cid: self.show_customer(str(cid), switch=False))
+        self.customers.open_reference.connect(self._open_from_customer)
+        self.customers.action_requested.connect(self.customer_action)
+        self.tabs.addTab(self.customers, "C&ustomers")
         self.tabs.addTab(self.intake, "&Intake")
         self.tabs.addTab(self.dashboard, "Das&hboard")
         self.tabs.addTab(self.rules_view, "Rule&s")
@@ -151,10 +170,11 @@ class MainWindow(QMainWindow):
         self.rulesets.action_requested.connect(self.rules_action)
         self.rulesets.open_reference.connect(self._open_from_backtest)
         self.tabs.addTab(self.rulesets, "&Versions")
+        self.tabs.currentChanged.connect(self._tab_changed)
         splitter = QSplitter(self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.tabs)
-        splitter.setSizes([830, 450])
+        splitter.setSizes([760, 520])  # the tabs' pane as wide as its seven tabs
         self.banner = QLabel(self)
         self.banner.setObjectName("integrity-banner")
         self.banner.setAccessibleName("Integrity warning")
@@ -262,6 +282,14 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(slot)
             request_menu.addAction(action)
+        customer_menu = self.menuBar().addMenu("&Customers")
+        for text, shortcut, slot in (("&All customers", "Ctrl+Shift+C", self.show_customers),
+                                     ("Customer of the &selected request", "Ctrl+Shift+U",
+                                      self.customer_of_request)):  # fmt: skip
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            customer_menu.addAction(action)
         settings_menu = self.menuBar().addMenu("&Settings")
         org = QAction("&Organisation name on PDFs…", self)
         org.triggered.connect(self.set_organisation)
@@ -404,6 +432,9 @@ class MainWindow(QMainWindow):
 
         self.op(work, title="Loading").success(self._loaded).run()
         self.op(overview, title="Dashboard").success(self._overview_loaded).run()
+        self._customers_stale = True
+        if self.tabs.currentWidget() is self.customers:
+            self._refresh_customers()
 
     def _overview_loaded(self, result: Overview) -> None:
         data, ruleset, versions, ask_organisation = result
@@ -477,6 +508,7 @@ class MainWindow(QMainWindow):
                 ref = reference if reference is not None else queries.reference_of(session, rid)
                 data = queries.show(session, ref)
                 _explain_into(session, data)
+                _customer_into(session, data)
                 return seq, data, workflow.options(session, ctx.actor, ref)
 
         self.op(work, title="Opening the request").success(self._request_loaded).run()
@@ -602,6 +634,122 @@ class MainWindow(QMainWindow):
             self.action_done.emit("open_attachment")
 
         self.op(work).success(done).failure(self._failed("Open the attachment", "open_attachment")).run()
+
+    # ------------------------------------------------------------------ customers
+
+    def show_customers(self) -> None:
+        """The Customers tab, its search box focused (the list read when stale)."""
+        self.tabs.setCurrentWidget(self.customers)
+        self.customers.search.setFocus()
+        self.customers.search.selectAll()
+
+    def customer_of_request(self) -> None:
+        customer = (self.view.data or {}).get("customer")
+        if customer is None:
+            self.dialogs.info("Customer", "Select a request first.")
+            return
+        self.show_customer(str(customer["id"]))
+
+    def _tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.customers and self._customers_stale:
+            self._refresh_customers()
+
+    def _refresh_customers(self) -> None:
+        """Read the list and the customer shown again (after a change, or when next shown)."""
+        self._customers_stale = False
+        self.load_customers()
+        if self.customer_id is not None:
+            self.show_customer(str(self.customer_id), switch=False)
+
+    def load_customers(self) -> None:
+        """The list of customers for the search text (`reviewer customers --search`)."""
+        ctx, search = self.ctx, self.customers.search.text().strip() or None
+        self._customers_seq = seq = self._customers_seq + 1
+
+        def work(_p: Progress) -> tuple[int, list[Any]]:
+            with ctx.db.read() as session:
+                return seq, list_entries(customers.customer_rows(session, search))
+
+        def done(result: tuple[int, list[Any]]) -> None:
+            if result[0] != self._customers_seq:
+                return  # a newer search is on its way
+            self.customers.show_list(result[1])
+            self.customers_loaded.emit()
+
+        self.op(work, title="Customers").success(done).run()
+
+    def show_customer(self, spec: str, switch: bool = True) -> None:
+        """Show a customer (a number or a name; a merged one shows the one it went into):
+        every request, standing decision and open condition, and its deployment in total."""
+        ctx = self.ctx
+        if switch:  # first: showing the tab may read the customer shown before again
+            self.tabs.setCurrentWidget(self.customers)
+        self._customer_seq = seq = self._customer_seq + 1
+
+        def work(_p: Progress) -> CustomerShown:
+            with ctx.db.read() as session:
+                detail = customers.detail(session, customers.resolve(session, spec))
+            return seq, detail, request_entries(detail)
+
+        def done(result: CustomerShown) -> None:
+            shown, detail, entries = result
+            if shown != self._customer_seq:
+                return  # another customer was asked for meanwhile
+            self.customer_id = detail["id"]
+            self.customers.show_customer(detail, entries)
+            self.customer_loaded.emit()
+
+        self.op(work, title="Customer").success(done).failure(self._failed("Customer", "customer")).run()
+
+    def _open_from_customer(self, reference: str) -> None:
+        """A request of the customer shown, in the request view (selected in the queue when
+        the queue shows it)."""
+        self.open_request(reference)
+        self.select_reference(reference, load=False)
+        self.tabs.setCurrentWidget(self.request_tab)
+
+    def customer_action(self, name: str) -> None:
+        """Link a request to the customer shown, unlink its selected request, or merge it into
+        another customer (reviewers and seniors; audited, through the service the command line
+        uses); then the customer, the list, the queue and the open request are read again."""
+        detail = self.customers.detail
+        if detail is None or self._refuse_if_read_only(f"customer_{name}"):
+            return
+        number = detail["number"]
+        if name == "link":
+            answer = self.dialogs.ask_text("Link a request", f"The reference of the request to put "
+                                           f"under {number} {detail['name']} (audited):")  # fmt: skip
+        elif name == "unlink":
+            answer = self.customers.selected_reference()
+        else:
+            answer = self.dialogs.ask_text("Merge into another customer", f"Merge {number} "
+                                           f"{detail['name']} into which customer (its number or "
+                                           "name)? Its requests move there (audited).")  # fmt: skip
+        answer = (answer or "").strip()
+        if not answer:
+            return
+        ctx = self.ctx
+
+        def work(_p: Progress) -> str:
+            with ctx.db.write() as session:
+                if name == "merge":
+                    target = customers.merge(session, ctx.actor, number, answer)
+                    return f"{number} merged into customer C-{target.id} ({target.name})"
+                fn = customers.link if name == "link" else customers.unlink
+                moved = fn(session, ctx.actor, answer, number)
+                return f"{answer}: {name}ed, now customer C-{moved.id} ({moved.name})"
+
+        def done(summary: str) -> None:
+            self.statusBar().showMessage(summary, 5000)
+            self.reload()  # the queue, and (this tab being shown) the customer and the list
+            if self.current is not None:  # its evaluation may have changed
+                self.open_request(self.current)
+            self.action_done.emit(f"customer_{name}")
+
+        titles = {"link": "Link a request", "unlink": "Unlink the request", "merge": "Merge customers"}
+        self.op(work, write=True).success(done).failure(
+            self._failed(f"{titles[name]}: nothing was changed", f"customer_{name}")
+        ).run()
 
     def _failed(self, title: str, tag: str) -> Any:
         def failed(exc: BaseException) -> None:
@@ -858,6 +1006,17 @@ class MainWindow(QMainWindow):
 
 def _check(confirm: bool, session: Any, actor: Any, reference: str, **kwargs: Any) -> Any:
     return workflow.check(session, actor, reference, confirm, **kwargs)
+
+
+def _customer_into(session: Any, data: Any) -> None:
+    """The request's customer (number and name), for the link to it in the request view."""
+    try:
+        cid = queries.get_request(session, data["reference"]).customer_id
+        if cid is not None:
+            customer = customers.resolve(session, str(cid))
+            data["customer"] = {"id": customer.id, "number": f"C-{customer.id}", "name": customer.name}
+    except ReviewerError:
+        return
 
 
 def _explain_into(session: Any, data: Any) -> None:

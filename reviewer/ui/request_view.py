@@ -23,6 +23,7 @@ from reviewer.vocabulary import (
 )
 
 OPEN_SCHEME = "attachment"  # the links of the Attachments section: attachment:N opens N
+CUSTOMER_SCHEME = "customer"  # the link of the request's customer: customer:N shows C-N
 
 COLOURS = {r.value: r.colour for r in Recommendation}
 ICONS = {"refuse": "✖", "needs_information": "?", "escalate_senior": "▲", "escalate_second": "◆",
@@ -54,6 +55,7 @@ def render(data: dict[str, Any]) -> str:
         f"<h2>{escape(data['reference'])} — {escape(doc.get('title', ''))}</h2>",
         f"<p>Status <b>{escape(data['status'])}</b> · version {data['version']} · assignee "
         f"{escape(data['assignee'] or '—')}</p>",
+        customer_html(data.get("customer")),
         f'<p style="background:{COLOURS[rec]};color:white;padding:6px;font-size:14pt">'
         f"{ICONS[rec]} Recommendation: <b>{escape(Recommendation.label_of(rec))}</b> "
         f"({len(ev['findings'])} findings, {escape(ev['rule_set'])})</p>",
@@ -138,6 +140,14 @@ def render(data: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def customer_html(customer: dict[str, Any] | None) -> str:
+    """The link to the request's customer: every request of it and its deployment in total."""
+    if customer is None:
+        return ""
+    return (f'<p>Customer <a href="{CUSTOMER_SCHEME}:{customer["id"]}"><b>{escape(customer["number"])}</b> '
+            f"{escape(customer['name'])}</a> — all its requests and its deployment in total</p>")  # fmt: skip
+
+
 def attachments_html(rows: list[dict[str, Any]]) -> str:
     """The Attachments section: number, name, size, time, author, and an Open link for each
     one whose bytes are kept (a redacted one says so instead). Drop files on the view to
@@ -158,12 +168,13 @@ def attachments_html(rows: list[dict[str, Any]]) -> str:
 
 
 class RequestView(QTextBrowser):
-    """The request; local files dropped on it are attached to it (`files_dropped`), and the
-    Open link of an attachment asks for it (`open_attachment`). Reviewer never shows an
-    attachment itself."""
+    """The request; local files dropped on it are attached to it (`files_dropped`), the Open
+    link of an attachment asks for it (`open_attachment`), and the link of its customer for
+    the customer (`open_customer`). Reviewer never shows an attachment itself."""
 
     files_dropped = Signal(list)  # local paths
     open_attachment = Signal(int)  # its number
+    open_customer = Signal(int)  # the id of the request's customer
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -182,6 +193,8 @@ class RequestView(QTextBrowser):
     def _link(self, url: QUrl) -> None:
         if url.scheme() == OPEN_SCHEME and url.path().isdigit():
             self.open_attachment.emit(int(url.path()))
+        elif url.scheme() == CUSTOMER_SCHEME and url.path().isdigit():
+            self.open_customer.emit(int(url.path()))
 
     @staticmethod
     def _local_files(event: Any) -> list[str]:
