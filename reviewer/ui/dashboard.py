@@ -26,12 +26,19 @@ class BarChart(QWidget):
         super().__init__(parent)
         self.title = title
         self.items: list[tuple[str, int, str]] = []
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(self._needed(0))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAccessibleName(title)
 
+    @staticmethod
+    def _needed(rows: int) -> int:
+        """The height its title and rows of 14 pixels at least take (four charts and the window
+        still fit 800 pixels high)."""
+        return max(100, 38 + 14 * rows)
+
     def set_items(self, items: list[tuple[str, int, str]]) -> None:
         self.items = items
+        self.setMinimumHeight(self._needed(len(items)))
         self.setAccessibleDescription(", ".join(f"{label}: {value}" for label, value, _ in items))
         self.update()
 
