@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import math
 import operator
 import os
@@ -391,6 +392,12 @@ def with_totals(doc: dict[str, Any], parts: Parts | None) -> dict[str, Any]:
     return full
 
 
+def _own_part_agrees(doc: dict[str, Any], parts: Parts) -> bool:
+    """Whether the request's own part of these totals is its document's figures."""
+    ref, scale = doc.get("reference"), doc.get("scale") or {}
+    return all(v == scale.get(name) for name, listed in parts.items() for r, v in listed if r == ref)
+
+
 def evaluate_with(ruleset: RuleSet, doc: dict[str, Any], parts: Parts | None) -> Evaluation:
     """Evaluate a request with its customer totals (its own figures alone when `parts` is
     None); a rule set that reads no customer total evaluates the document as it is."""
@@ -466,6 +473,46 @@ class RuleSet:
         # Calls go straight to the generated function, which makes the Evaluation itself; a
         # rule set reading customer totals gives a request without them its own figures alone.
         self.evaluate = self._with_own_totals if self.reads_totals else self._evaluate  # type: ignore[method-assign]
+
+    @functools.cached_property
+    def _total_rules(self) -> tuple[list[Rule], dict[str, int]]:
+        """The rules reading a customer total, and every rule's place in rule order."""
+        reading = [r for r in self.rules if any(f.startswith(CUSTOMER_TOTAL + ".") for f in r.fields)]
+        return reading, {r.id: i for i, r in enumerate(self.rules)}
+
+    def stored_again(self, stored_text: str | None, doc: dict[str, Any], parts: Parts,
+                     section: dict[str, Total] | None = None) -> dict[str, Any]:  # fmt: skip
+        """A request's stored evaluation (`stored_with`) made again with other customer totals,
+        the document unchanged: only the rules reading a total are decided again, the others'
+        findings are the stored ones (a finding depends on the document alone). The same as
+        evaluating it afresh (verify does that), at the cost of those rules; a stored
+        evaluation of another rule set, or none, is evaluated afresh. `section`: the totals as
+        the rule language reads them, made once for the customer's requests (`parts`)."""
+        stored: Any = None
+        if stored_text:
+            try:
+                stored = json.loads(stored_text)
+            except ValueError:
+                stored = None
+        if not isinstance(stored, dict) or stored.get("rule_set_sha256") != self.sha256 or \
+                not isinstance(stored.get("findings"), list):  # fmt: skip
+            return stored_with(self, evaluate_with(self, doc, parts), parts, doc)
+        reading, order = self._total_rules
+        ids = {r.id for r in reading}
+        if section is not None and _own_part_agrees(doc, parts):
+            full = dict(doc)
+            full[CUSTOMER_TOTAL] = section
+        else:
+            full = with_totals(doc, parts)
+        findings = [f for f in stored["findings"] if f.get("rule") not in ids]
+        for rule in reading:
+            found = rule.evaluate(full)
+            if found is not None:
+                findings.append(found._stored)
+        findings.sort(key=lambda f: order.get(f["rule"], len(order)))
+        rank = max([RANK["approve"], *(RANK[f["outcome"]] for f in findings)])
+        return {"recommendation": OUTCOME_OF_RANK[rank], "rule_set": self.key,
+                "rule_set_sha256": self.sha256, "findings": findings, CUSTOMER_TOTAL: parts}  # fmt: skip
 
     def _with_own_totals(self, doc: dict[str, Any]) -> Evaluation:
         return self._evaluate(doc if CUSTOMER_TOTAL in doc else with_totals(doc, None))  # type: ignore[no-any-return]

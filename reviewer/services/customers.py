@@ -39,13 +39,36 @@ class Matcher:
         self.session, self.chain = session, chain
         self.ids: dict[str, int] = {}
 
-    def prefetch(self, keys: Iterable[str]) -> None:
-        wanted = [k for k in set(keys) if k not in self.ids]
+    def prefetch(self, items: Iterable[tuple[str, str | None, str]]) -> None:
+        """Look up the customers of these (name, country, reference), and make those not
+        found in one statement (a `customer_add` event each, naming its first request)."""
+        firsts: dict[str, tuple[str, str | None, str]] = {}
+        for name, country, reference in items:
+            key = rq.customer_key(name, country)
+            if key not in self.ids:
+                firsts.setdefault(key, (name, country, reference))
+        wanted = list(firsts)
         for i in range(0, len(wanted), 500):
             part = wanted[i : i + 500]
             self.ids.update(self.session.execute(
                 select(CustomerKey.key, CustomerKey.customer_id).where(CustomerKey.key.in_(part))
             ).all())  # fmt: skip
+        missing = [(k, *firsts[k]) for k in wanted if k not in self.ids]
+        if not missing:
+            return
+        table: Any = Customer.__table__
+        now, who = utc_now(), self.chain.actor.name
+        ids = self.session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            [{"name": n, "country": c, "created_at": now, "created_by": who} for _k, n, c, _r in missing],
+        ).scalars().all()  # fmt: skip
+        made = list(zip(missing, ids, strict=True))
+        self.session.execute(insert(CustomerKey.__table__),  # type: ignore[arg-type]
+                             [{"key": m[0], "customer_id": cid} for m, cid in made])  # fmt: skip
+        for (key, name, country, reference), cid in made:
+            self.ids[key] = cid
+            payload = {"customer": cid, "name": name, "country": country, "key": key}
+            self.chain.append("customer_add", reference, payload, time=now)
 
     def customer_of(self, name: str, country: str | None, reference: str) -> int:
         key = rq.customer_key(name, country)

@@ -314,6 +314,10 @@ def _row_values(doc: dict[str, Any], recommendation: str) -> dict[str, Any]:
     }
 
 
+def _matched(old: Any, sha: str) -> bool:
+    return old is None or (not old.customer_pinned and old.document_sha256 != sha)
+
+
 def store_batch(
     session: Session,
     batch: list[Prepared],
@@ -327,8 +331,6 @@ def store_batch(
     refs = [p.reference for p in batch]
     stored = stored or Stored(Matcher(session, chain))
     matcher = stored.matcher
-    matcher.prefetch(rq.customer_key(p.values["customer_name"], p.values["country"])
-                     for p in batch if p.values is not None)  # fmt: skip
     existing = {
         r.reference: r
         for r in session.execute(
@@ -344,6 +346,10 @@ def store_batch(
             ).where(Request.reference.in_(refs))
         )  # fmt: skip
     }
+    # The customers of the new requests and of the new versions not linked by hand: made
+    # together when unknown (an import of thousands of customers is one statement).
+    matcher.prefetch((p.values["customer_name"], p.values["country"], p.reference) for p in batch
+                     if p.values is not None and _matched(existing.get(p.reference), p.sha))  # fmt: skip
     new_rows: list[dict[str, Any]] = []
     new_meta: list[tuple[str, str, int]] = []
     version_rows: list[dict[str, Any]] = []

@@ -826,26 +826,27 @@ def _reevaluate_open(session: Session, actor: Actor, chain: Chain, open_ids: lis
     for k in range(0, len(open_ids), CHUNK):
         quiet_rows, loud_rows = [], []
         for m in totals.load(session, open_ids[k : k + CHUNK]):
-            mine = parts.of(m.customer_id)
-            parts.done(m.customer_id)
             ruleset = rules.get(m.rule_set_pk)
             if ruleset is None or not ruleset.reads_totals:
+                parts.done(m.customer_id)
                 continue
-            ev = evaluate_with(ruleset, m.doc, mine)
-            text = rq.compact_json(stored_with(ruleset, ev, mine, m.doc))
+            mine = parts.of(m.customer_id)
+            again = ruleset.stored_again(m.evaluation, m.doc, mine, parts.section(m.customer_id))
+            parts.done(m.customer_id)
+            text, rec = rq.compact_json(again), again["recommendation"]
             if text == m.evaluation:
                 continue
             changed_ids.add(m.id)
             if m.status is Status.AWAITING_SECOND:
                 pending.append((m.reference, m.customer_id))
             if m.reference in fresh:
-                quiet_rows.append({"rid": m.id, "ev": text, "rec": ev.recommendation})
+                quiet_rows.append({"rid": m.id, "ev": text, "rec": rec})
                 continue
-            loud_rows.append({"rid": m.id, "ev": text, "rec": ev.recommendation,
+            loud_rows.append({"rid": m.id, "ev": text, "rec": rec,
                               "v": m.version + 1, "t": now})  # fmt: skip
             chain.append("reevaluate", m.reference, {
                 "version": m.version + 1, "trigger": triggers[m.customer_id],
-                "recommendation": ev.recommendation}, time=now)  # fmt: skip
+                "recommendation": rec}, time=now)  # fmt: skip
             done.append(m.reference)
         for stmt, rows in ((quiet, quiet_rows), (loud, loud_rows)):
             if rows:

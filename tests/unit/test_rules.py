@@ -758,3 +758,34 @@ def test_stored_evaluation_expands_back_to_the_cli_json(examples):
         stored = json.loads(json.dumps(stored_evaluation(ev)))
         assert all("source" not in f and "title" not in f for f in stored["findings"])
         assert expand_evaluation(stored, RS, doc["reference"]) == ev.to_json(doc["reference"])
+
+
+def test_an_evaluation_made_again_with_new_totals_is_the_fresh_one():
+    """`RuleSet.stored_again` decides only the rules reading customer totals again and keeps
+    the other findings: for every demo request, whatever its customer's other requests, the
+    result is what a full evaluation with those totals stores (section made once or not)."""
+    from reviewer import demo
+    from reviewer.rules import evaluate_with, parts_of, stored_with, totals_section
+
+    ruleset = load_bundled()
+    docs = list(demo.generate(400, seed=11))
+    groups: dict[str, list[dict]] = {}
+    for d in docs:
+        groups.setdefault(rq.customer_key(d["customer"]["name"], d["customer"].get("country")), []).append(d)
+    changed = 0
+    for group in groups.values():
+        parts = parts_of(group + [make({"scale.cameras": 45, "use.operations": ["identification"]})])
+        section = totals_section(parts)
+        for doc in group:
+            alone = rq.compact_json(stored_with(ruleset, evaluate_with(ruleset, doc, None), None, doc))
+            fresh = stored_with(ruleset, evaluate_with(ruleset, doc, parts), parts, doc)
+            assert ruleset.stored_again(alone, doc, parts) == fresh, doc["reference"]
+            assert ruleset.stored_again(alone, doc, parts, section) == fresh, doc["reference"]
+            changed += fresh["recommendation"] != json.loads(alone)["recommendation"]
+    assert changed, "some requests must change with the totals"
+    other = load_text(bundled_text().replace('title = "At scale"', 'title = "At scale (other)"', 1))
+    stale = rq.compact_json(stored_with(other, evaluate_with(other, docs[0], None), None, docs[0]))
+    parts = parts_of([docs[0]])
+    assert ruleset.stored_again(stale, docs[0], parts) == stored_with(
+        ruleset, evaluate_with(ruleset, docs[0], parts), parts, docs[0]
+    )  # another rule set's evaluation: evaluated afresh
