@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from reviewer.context import open_context
 from reviewer.errors import ReviewerError
@@ -28,11 +29,13 @@ def run_gui(url: str | None = None, user: str | None = None, screenshot: str | N
             file=sys.stderr,
         )
         return 2
+    started = time.perf_counter()
     try:
-        ctx = open_context(url, user, write=True)
+        ctx = open_context(url, user, write=True)  # migrates a database that is behind
     except ReviewerError as exc:
         print(f"reviewer: {exc}", file=sys.stderr)
         return exc.exit_code
+    opening = time.perf_counter() - started
     if ctx.backup is not None:
         print(f"database migrated; the previous file was copied to {ctx.backup}", file=sys.stderr)
     if ctx.created:
@@ -40,4 +43,4 @@ def run_gui(url: str | None = None, user: str | None = None, screenshot: str | N
     # PySide6 is loaded only for the window: the command line never needs it.
     from reviewer.ui.app import run
 
-    return run(ctx, screenshot)
+    return run(ctx, screenshot, opening)
