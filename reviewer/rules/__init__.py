@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from reviewer.errors import IntegrityProblem, InvalidInput
 from reviewer.intake import file_kind
-from reviewer.request import canonical_json, sha256_hex
+from reviewer.request import canonical_json, get_path, sha256_hex
 from reviewer.rules.codegen import compile_rules
 from reviewer.rules.lang import (
     CUSTOMER_TOTAL,
@@ -392,6 +392,11 @@ def with_totals(doc: dict[str, Any], parts: Parts | None) -> dict[str, Any]:
     return full
 
 
+def _plain_path(path: str) -> bool:
+    """A field a rule reads that is a dotted path to one value (not into a list's items)."""
+    return path.replace("_", "").replace(".", "").isalnum() and ".." not in path
+
+
 def _own_part_agrees(doc: dict[str, Any], parts: Parts) -> bool:
     """Whether the request's own part of these totals is its document's figures."""
     ref, scale = doc.get("reference"), doc.get("scale") or {}
@@ -481,13 +486,16 @@ class RuleSet:
         return reading, {r.id: i for i, r in enumerate(self.rules)}
 
     def stored_again(self, stored_text: str | None, doc: dict[str, Any], parts: Parts,
-                     section: dict[str, Total] | None = None) -> dict[str, Any]:  # fmt: skip
+                     section: dict[str, Total] | None = None,
+                     memo: dict[Any, Any] | None = None) -> dict[str, Any]:  # fmt: skip
         """A request's stored evaluation (`stored_with`) made again with other customer totals,
         the document unchanged: only the rules reading a total are decided again, the others'
         findings are the stored ones (a finding depends on the document alone). The same as
         evaluating it afresh (verify does that), at the cost of those rules; a stored
         evaluation of another rule set, or none, is evaluated afresh. `section`: the totals as
-        the rule language reads them, made once for the customer's requests (`parts`)."""
+        the rule language reads them, made once for the customer's requests (`parts`);
+        `memo`: findings kept across the requests of those totals (a rule's finding depends on
+        the values it reads alone: requests of one customer that share them share it)."""
         stored: Any = None
         if stored_text:
             try:
@@ -499,16 +507,30 @@ class RuleSet:
             return stored_with(self, evaluate_with(self, doc, parts), parts, doc)
         reading, order = self._total_rules
         ids = {r.id for r in reading}
-        if section is not None and _own_part_agrees(doc, parts):
+        shared = section is not None and _own_part_agrees(doc, parts)
+        if shared:
             full = dict(doc)
             full[CUSTOMER_TOTAL] = section
         else:
-            full = with_totals(doc, parts)
+            full, memo = with_totals(doc, parts), None
         findings = [f for f in stored["findings"] if f.get("rule") not in ids]
         for rule in reading:
-            found = rule.evaluate(full)
-            if found is not None:
-                findings.append(found._stored)
+            plain = memo is not None and all(_plain_path(f) for f in rule.fields)
+            key: Any = None
+            if plain:
+                facts = [
+                    get_path(doc, f) for f in sorted(rule.fields) if not f.startswith(CUSTOMER_TOTAL + ".")
+                ]
+                key = (rule.id, id(section), json.dumps(facts, sort_keys=True))
+            if plain and memo is not None and key in memo:
+                made = memo[key]
+            else:
+                found = rule.evaluate(full)
+                made = None if found is None else found._stored
+                if plain and memo is not None:
+                    memo[key] = made
+            if made is not None:
+                findings.append(dict(made))
         findings.sort(key=lambda f: order.get(f["rule"], len(order)))
         rank = max([RANK["approve"], *(RANK[f["outcome"]] for f in findings)])
         return {"recommendation": OUTCOME_OF_RANK[rank], "rule_set": self.key,

@@ -119,6 +119,7 @@ class LazyParts:
         self.remaining = Counter(cid for cid, _rid in open_ids)
         self.made: dict[int, Parts] = {}
         self.sections: dict[int, dict[str, Total]] = {}
+        self.memos: dict[int, dict[Any, Any]] = {}
 
     def of(self, customer_id: int) -> Parts:
         parts = self.made.get(customer_id)
@@ -134,11 +135,16 @@ class LazyParts:
             made = self.sections[customer_id] = totals_section(self.of(customer_id))
         return made
 
+    def memo(self, customer_id: int) -> dict[Any, Any]:
+        """Findings kept across the customer's requests (`RuleSet.stored_again`)."""
+        return self.memos.setdefault(customer_id, {})
+
     def done(self, customer_id: int) -> None:
         self.remaining[customer_id] -= 1
         if self.remaining[customer_id] <= 0:
             self.made.pop(customer_id, None)
             self.sections.pop(customer_id, None)
+            self.memos.pop(customer_id, None)
 
 
 def figures(session: Session, customer_ids: Iterable[int], fresh: set[str] = frozenset()  # type: ignore[assignment]

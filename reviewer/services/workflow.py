@@ -831,7 +831,8 @@ def _reevaluate_open(session: Session, actor: Actor, chain: Chain, open_ids: lis
                 parts.done(m.customer_id)
                 continue
             mine = parts.of(m.customer_id)
-            again = ruleset.stored_again(m.evaluation, m.doc, mine, parts.section(m.customer_id))
+            again = ruleset.stored_again(m.evaluation, m.doc, mine, parts.section(m.customer_id),
+                                         parts.memo(m.customer_id))  # fmt: skip
             parts.done(m.customer_id)
             text, rec = rq.compact_json(again), again["recommendation"]
             if text == m.evaluation:

@@ -775,12 +775,13 @@ def test_an_evaluation_made_again_with_new_totals_is_the_fresh_one():
     changed = 0
     for group in groups.values():
         parts = parts_of(group + [make({"scale.cameras": 45, "use.operations": ["identification"]})])
-        section = totals_section(parts)
+        section, memo = totals_section(parts), {}
         for doc in group:
             alone = rq.compact_json(stored_with(ruleset, evaluate_with(ruleset, doc, None), None, doc))
             fresh = stored_with(ruleset, evaluate_with(ruleset, doc, parts), parts, doc)
             assert ruleset.stored_again(alone, doc, parts) == fresh, doc["reference"]
             assert ruleset.stored_again(alone, doc, parts, section) == fresh, doc["reference"]
+            assert ruleset.stored_again(alone, doc, parts, section, memo) == fresh, doc["reference"]
             changed += fresh["recommendation"] != json.loads(alone)["recommendation"]
     assert changed, "some requests must change with the totals"
     other = load_text(bundled_text().replace('title = "At scale"', 'title = "At scale (other)"', 1))
