@@ -7,11 +7,12 @@ leaves the database as it was. Large inputs are validated and evaluated by worke
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,7 +187,7 @@ def _chunks(records: Iterator[intake.Record], size: int) -> Iterator[list[intake
 
 def prepared_stream(
     paths: list[str], ruleset: RuleSet, jobs: int, limit_mb: int | None = None
-) -> Iterator[Prepared]:
+) -> Generator[Prepared, None, None]:
     """Prepared records in file order. With jobs > 1, worker processes parse, validate and
     evaluate chunks while this process stores; at most a few chunks are in flight, so memory
     stays flat however large the files."""
@@ -241,9 +242,12 @@ def import_files(
     batch: list[Prepared] = []
     count = 0
     workers = default_jobs(paths) if jobs is None else jobs
-    with Chain(session, actor) as chain:
+    # closing(): on any error (a full disk while storing) the worker pool stops at once,
+    # not when the suspended generator is collected at exit.
+    records = prepared_stream(paths, rules.ruleset, workers, limit_mb)
+    with Chain(session, actor) as chain, contextlib.closing(records) as stream:
         stored = Stored(Matcher(session, chain))
-        for prep in prepared_stream(paths, rules.ruleset, workers, limit_mb):
+        for prep in stream:
             count += 1
             if progress is not None and count % 500 == 0:
                 progress(count, 0)
