@@ -101,9 +101,11 @@ def resolve(session: Session, spec: str) -> Customer:
     """A customer by number (`12` or `C-12`) or by name (folded; one match, else the
     candidates); a merged customer resolves to the one it was merged into."""
     text = spec.strip()
+    if not rq.fold(text).strip():
+        raise NotFound("no customer given (give its number, as `reviewer customers` lists, or its name)")
     number = text[2:] if text.upper().startswith("C-") else text
     customer: Customer | None = None
-    if number.isdigit():
+    if number.isascii() and number.isdigit() and len(number) <= 18:  # an id SQLite can hold
         customer = session.get(Customer, int(number))
     if customer is None:
         key = " ".join(rq.fold(text).split())
@@ -116,7 +118,8 @@ def resolve(session: Session, spec: str) -> Customer:
                                 f"({listed}): give the number"])  # fmt: skip
         customer = found[0] if found else None
     if customer is None:
-        raise NotFound(f"no customer {spec!r} (give its number, as `reviewer customers` lists, "
+        shown = spec if len(spec) <= 80 else spec[:80] + "..."
+        raise NotFound(f"no customer {shown!r} (give its number, as `reviewer customers` lists, "
                        "or its name)")  # fmt: skip
     seen = {customer.id}
     while customer.merged_into is not None:

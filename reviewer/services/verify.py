@@ -35,6 +35,7 @@ from reviewer.models import (
     ChainHead,
     Condition,
     Customer,
+    CustomerKey,
     Decision,
     Request,
     RequestVersion,
@@ -42,7 +43,7 @@ from reviewer.models import (
     Setting,
 )
 from reviewer.rules import RuleSet, compiled, evaluate_with, load_text, parts_of, stored_with, text_hash
-from reviewer.rules.lang import CUSTOMER_TOTAL
+from reviewer.rules.lang import CUSTOMER_TOTAL, TOTAL_FIELDS
 from reviewer.services import totals
 from reviewer.services.audit import GENESIS, body_hash, event_hash, record_hash
 
@@ -126,6 +127,9 @@ class Replay:
     # customer number -> (name, country, merged into); request -> its customer
     customers: dict[int, list[Any]] = field(default_factory=dict)
     customer_of: dict[str, int] = field(default_factory=dict)
+    # match key -> the customer it sends new requests to; requests linked or unlinked by hand
+    keys: dict[str, int] = field(default_factory=dict)
+    pinned: set[str] = field(default_factory=set)
 
     def apply(self, action: str, actor: str, ref: str | None, p: dict[str, Any]) -> None:
         handler = _HANDLERS.get(action)
@@ -199,21 +203,28 @@ class Replay:
 
     def _customer_add(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
         self.customers[p["customer"]] = [p["name"], p.get("country"), None]
+        if p.get("key") is not None:
+            self.keys[p["key"]] = p["customer"]
 
     def _customer_move(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
         self._step(ref, p)
         self.customer_of[ref] = p["customer"]
+        self.pinned.add(ref)
 
     def _customer_merge(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
         if p["customer"] in self.customers:
             self.customers[p["customer"]][2] = p["into"]
         for ref in p["requests"]:
             self.customer_of[ref] = p["into"]
+        for key, cid in self.keys.items():
+            if cid == p["customer"]:
+                self.keys[key] = p["into"]
 
     def _customers(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
         """An upgrade matched the stored requests to customers it made."""
-        for cid, name, country, _key in p["customers"]:
+        for cid, name, country, key in p["customers"]:
             self.customers[cid] = [name, country, None]
+            self.keys[key] = cid
         for cid, refs in p["requests"].items():
             for ref in refs:
                 self.customer_of[ref] = int(cid)
@@ -620,6 +631,14 @@ def _verify_customers(session: Session, replay: Replay, out: _Problems) -> None:
                     f"into {want[2]})")  # fmt: skip
     for cid in sorted(replay.customers.keys() - seen):
         out.add("customer", f"C-{cid}", f"customer C-{cid} of the audit trail is missing")
+    rows = session.execute(select(CustomerKey.key, CustomerKey.customer_id))
+    keys: dict[str, int] = {k: c for k, c in rows}
+    for key in sorted(keys.keys() | replay.keys.keys()):
+        held, said_to = keys.get(key), replay.keys.get(key)
+        if held != said_to:
+            said = "not in the audit trail" if said_to is None else f"C-{said_to} in the audit trail"
+            now = "missing" if held is None else f"C-{held}"
+            out.add("customer", key, f"match key {key!r} sends new requests to {now}; {said}")
 
 
 def _account_text(state: tuple[bool, list[str]]) -> str:
@@ -727,14 +746,14 @@ def _verify_requests(session: Session, replay: Replay, out: _Problems, jobs: int
         select(Request.reference, Request.status, Request.assignee_id, Request.version,
                Request.document_version, Request.document_sha256, Request.document,
                RequestVersion.sha256, Request.rule_set_pk, Request.evaluation,
-               Request.recommendation, Request.customer_id)
+               Request.recommendation, Request.customer_id, Request.customer_pinned)
         .outerjoin(RequestVersion, (RequestVersion.request_id == Request.id)
                    & (RequestVersion.version == Request.document_version))
         .order_by(Request.id)
     )  # fmt: skip
     try:
         for (ref, status, assignee_id, version, doc_version, sha, document, version_sha, pk,
-             evaluation, recommendation, customer_id) in rows.yield_per(2000):  # fmt: skip
+             evaluation, recommendation, customer_id, pinned) in rows.yield_per(2000):  # fmt: skip
             seen.add(ref)
             if version_sha is None or sha != version_sha or rq.sha256_hex(document) != sha:
                 out.add("request", ref, f"the current document differs from version "
@@ -750,7 +769,8 @@ def _verify_requests(session: Session, replay: Replay, out: _Problems, jobs: int
                 ("version", version, want.version),
                 ("document version", doc_version, want.document_version),
                 ("document hash", sha, want.sha256),
-                ("customer", customer_id, replay.customer_of.get(ref, customer_id)))  # fmt: skip
+                ("customer", customer_id, replay.customer_of.get(ref, customer_id)),
+                ("customer linked by hand", bool(pinned), ref in replay.pinned))  # fmt: skip
             differs = [(item, got, said) for item, got, said in checks if got != said]
             if differs:
                 item, got, said = differs[0]
@@ -804,6 +824,8 @@ def _verify_totals(session: Session, out: _Problems) -> None:
                 continue  # evaluated under a rule set that reads no customer total
             stored = json.loads(text)
             want = expected.get(cid, {})
+            if not _well_formed(stored):
+                continue  # named by the evaluation check
             if stored != want:
                 got_refs = sorted({r for listed in stored.values() for r, _v in listed})
                 want_refs = sorted({r for listed in want.values() for r, _v in listed})
@@ -827,6 +849,10 @@ def _evaluation_problems(ruleset: RuleSet, key: str, rows: list[EvalRow]) -> lis
         # The customer totals it was made with (reproducible: a stored fact, whose own part
         # is this document's and whose other parts `_verify_totals` checks).
         parts = stored.get(CUSTOMER_TOTAL) if isinstance(stored, dict) else None
+        if parts is not None and not _well_formed(parts):
+            out.append((ref, f"{ref}: the customer totals stored in its evaluation are not a "
+                        "list of references and figures per total"))  # fmt: skip
+            continue
         fresh = evaluate_with(ruleset, doc, parts)
         if fresh.recommendation != recommendation or stored is None or \
                 stored != stored_with(ruleset, fresh, parts, doc):  # fmt: skip
@@ -834,6 +860,16 @@ def _evaluation_problems(ruleset: RuleSet, key: str, rows: list[EvalRow]) -> lis
                         f"its document (recommendation {recommendation}, the rule set says "
                         f"{fresh.recommendation})"))  # fmt: skip
     return out
+
+
+def _well_formed(parts: Any) -> bool:
+    """Stored customer totals as Reviewer writes them: each total's [reference, figure or
+    null] pairs (a hand-edited shape is named, not a crash)."""
+    return isinstance(parts, dict) and all(
+        name in TOTAL_FIELDS and isinstance(listed, list) and all(
+            isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
+            and (pair[1] is None or (type(pair[1]) is int and pair[1] >= 0)) for pair in listed)
+        for name, listed in parts.items())  # fmt: skip
 
 
 def _init_worker(text: str, key: str) -> None:

@@ -205,3 +205,54 @@ def test_verify_names_an_open_request_whose_stored_totals_are_not_its_customers(
         and "(requests CAM-1; now CAM-1, CAM-2)" in m
         for m in messages
     ), messages
+
+
+def test_verify_names_hand_edits_of_match_keys_links_and_stored_totals(wf):
+    ok(wf, "import", camera_request(wf, 1), user=ADMIN)
+    ok(wf, "import", camera_request(wf, 2, name="Other Optics Ltd"), user=ADMIN)
+    ok(wf, "customer", "link", "CAM-2", customer(wf, NAME)["number"], user="rev1")
+    assert json.loads(ok(wf, "verify", "--format", "json", user=ADMIN))["ok"]
+    key = "northwind optics ltd|GB"
+    edits = [
+        (f"update customer_keys set customer_id = (select min(id) from customers) where key = '{key}'",
+         f"match key {key!r} sends new requests to C-"),
+        ("insert into customer_keys (key, customer_id) values ('bogus|US', 1)", "'bogus|US'"),
+        ("update requests set customer_pinned = false where reference = 'CAM-2'",
+         "CAM-2: customer linked by hand is False"),
+        ("update requests set evaluation = json_set(evaluation, '$.customer_total', json('[]')) "
+         "where reference = 'CAM-1'", "CAM-1: the customer totals stored in its evaluation are not"),
+        ("update requests set evaluation = json_set(evaluation, '$.customer_total', "
+         "json('{\"cameras\": [[\"CAM-1\", 40, 5]]}')) where reference = 'CAM-1'",
+         "CAM-1: the customer totals stored in its evaluation are not"),
+    ]  # fmt: skip
+    for statement, words in edits:
+        before = wf.sql("select evaluation from requests where reference = 'CAM-1'")
+        keys = wf.sql("select key, customer_id from customer_keys")
+        if wf.backend == "pg":
+            statement = statement.replace(
+                "json_set(evaluation, '$.customer_total', json('[]'))",
+                "jsonb_set(evaluation::jsonb, '{customer_total}', '[]')::text",
+            )
+            statement = statement.replace(
+                "json_set(evaluation, '$.customer_total', json('{\"cameras\": [[\"CAM-1\", 40, 5]]}'))",
+                "jsonb_set(evaluation::jsonb, '{customer_total}', '{\"cameras\": [[\"CAM-1\", 40, 5]]}')::text",
+            )
+        wf.sql(statement)
+        code, out, err = wf("verify", user=ADMIN)
+        assert code == 1 and words in out, (statement, out, err)
+        wf.sql("update requests set evaluation = :e, customer_pinned = true where reference = 'CAM-1' "
+               "or reference = 'CAM-2'", {"e": before[0][0]})  # fmt: skip
+        wf.sql("update requests set customer_pinned = false where reference = 'CAM-1'")
+        wf.sql("delete from customer_keys")
+        for k, c in keys:
+            wf.sql("insert into customer_keys (key, customer_id) values (:k, :c)", {"k": k, "c": c})
+        assert json.loads(ok(wf, "verify", "--format", "json", user=ADMIN))["ok"], statement
+
+
+def test_customer_numbers_sqlite_cannot_hold_and_empty_names_are_not_found(wf):
+    ok(wf, "import", camera_request(wf, 1), user=ADMIN)
+    for spec in ("C-99999999999999999999", "99999999999999999999", "²", "", "  ", "\u200b"):
+        code, _out, err = wf("customer", spec, user="rev1")
+        assert code == 6 and "no customer" in err, (spec, err)
+    code, _out, err = wf("customer", "link", "CAM-1", "99999999999999999999", user="rev1")
+    assert code == 6, err
