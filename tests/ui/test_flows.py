@@ -342,8 +342,9 @@ def test_the_window_signs_records_and_writes_the_transparency_report(qtbot, cli,
     assert "(signed)" in dialogs.infos[-1][1] and "decisions made: 1" in dialogs.infos[-1][1]
     report = (tmp_path / "report.pdf").read_bytes()
     assert check_signature(report, [load_pem(pem)]).problems == []
-    window.export_pdfs(["EX-0002"], str(tmp_path))
-    qtbot.waitUntil(lambda: (tmp_path / "EX-0002-d1.pdf").exists(), timeout=20_000)
+    # The export's own completion is awaited: the next action must not take its signal.
+    assert wait_action(qtbot, window, lambda: window.export_pdfs(["EX-0002"], str(tmp_path))) == "export"
+    assert (tmp_path / "EX-0002-d1.pdf").exists()
     code, out, _ = cli("verify", "--pdf", str(tmp_path / "EX-0002-d1.pdf"), user="rev1")
     assert code == 0 and f"OK {tmp_path / 'EX-0002-d1.pdf'}" in out
     dialogs.secret = "not the passphrase"  # a wrong one: an error, and no file
