@@ -72,25 +72,20 @@ class Matcher:
 
     def customer_of(self, name: str, country: str | None, reference: str) -> int:
         key = rq.customer_key(name, country)
-        cid = self.ids.get(key)
-        if cid is None:
-            cid = _new_customer(self.session, self.chain, name, country, key, reference)
-            self.ids[key] = cid
-        return cid
+        if key not in self.ids:  # not prefetched with its batch
+            self.prefetch([(name, country, reference)])
+        return self.ids[key]
 
 
-def _new_customer(session: Session, chain: Chain, name: str, country: str | None,
-                  key: str | None, reference: str | None) -> int:  # fmt: skip
-    # Core statements: an import that makes thousands of customers keeps no objects of them.
+def _own_customer(session: Session, chain: Chain, name: str, country: str | None, reference: str) -> int:
+    """A customer of one request unlinked by hand: no match key sends new requests to it."""
     table: Any = Customer.__table__
     cid: int = session.execute(
         insert(table).values(name=name, country=country, created_at=utc_now(),
                              created_by=chain.actor.name).returning(table.c.id)
     ).scalar_one()  # fmt: skip
-    if key is not None:
-        session.execute(insert(CustomerKey.__table__).values(key=key, customer_id=cid))  # type: ignore[arg-type]
     chain.append("customer_add", reference, {"customer": cid, "name": name,
-                                             "country": country, "key": key})  # fmt: skip
+                                             "country": country, "key": None})  # fmt: skip
     return cid
 
 
@@ -166,8 +161,8 @@ def unlink(session: Session, actor: Actor, reference: str, spec: str) -> Custome
         raise NotPermitted(f"unlink: {reference} does not belong to customer C-{customer.id}")
     with Chain(session, actor) as chain:
         doc = json.loads(req.document)
-        new_id = _new_customer(session, chain, doc["customer"]["name"],
-                               doc["customer"].get("country"), None, reference)  # fmt: skip
+        new_id = _own_customer(session, chain, doc["customer"]["name"],
+                               doc["customer"].get("country"), reference)  # fmt: skip
     _move(session, actor, req, new_id, "customer_unlink", customer.id)
     why = f"unlink of {reference} from customer C-{customer.id}"
     refresh(session, actor, {customer.id: why, new_id: why}, fresh=[reference], moved=True)
@@ -230,6 +225,7 @@ def customer_rows(session: Session, search: str | None = None) -> list[CustomerR
     """Every customer not merged into another (by name), with its number of requests, of
     open ones and of approved ones; `search`: those whose folded name contains it."""
     counts: dict[int | None, Counter[str]] = {}
+    last = totals.standing()
     for cid, status, n in session.execute(
         select(Request.customer_id, Request.status, func.count()).where(Request.customer_id.is_not(None))
         .group_by(Request.customer_id, Request.status)
@@ -239,8 +235,8 @@ def customer_rows(session: Session, search: str | None = None) -> list[CustomerR
         if status in totals.OPEN:
             c["open"] += n
     for cid, n in session.execute(
-        select(Request.customer_id, func.count()).join(_LAST, _LAST.c.request_id == Request.id)
-        .join(Decision, (Decision.request_id == Request.id) & (Decision.number == _LAST.c.n))
+        select(Request.customer_id, func.count()).join(last, last.c.request_id == Request.id)
+        .join(Decision, (Decision.request_id == Request.id) & (Decision.number == last.c.n))
         .where(Request.status == Status.DECIDED, Decision.outcome.in_(totals.APPROVALS))
         .group_by(Request.customer_id)
     ):  # fmt: skip
@@ -257,14 +253,6 @@ def customer_rows(session: Session, search: str | None = None) -> list[CustomerR
                                requests=c["requests"], open=c["open"], approved=c["approved"]))  # fmt: skip
     out.sort(key=lambda r: (rq.fold(r["name"]), r["country"] or "", r["id"]))
     return out
-
-
-# The number of each request's last final decision not rejected (its standing decision).
-_LAST = (
-    select(Decision.request_id, func.max(Decision.number).label("n"))
-    .where(Decision.final.is_(True), Decision.rejected.is_(False))
-    .group_by(Decision.request_id).subquery()
-)  # fmt: skip
 
 
 def detail(session: Session, customer: Customer) -> dict[str, Any]:

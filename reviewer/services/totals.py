@@ -47,16 +47,21 @@ class Member:
     doc: dict[str, Any] = field(default_factory=dict)
 
 
-def _approved(session: Session, request_ids: list[int]) -> set[int]:
-    """Of these decided requests, those whose last final decision not rejected approves."""
-    if not request_ids:
-        return set()
-    last = (
+def standing(*where: Any) -> Any:
+    """The number `n` of each request's standing decision, its last final one not rejected
+    (of the requests `where` selects), as a subquery."""
+    return (
         select(Decision.request_id, func.max(Decision.number).label("n"))
-        .where(Decision.request_id.in_(request_ids), Decision.final.is_(True),
-               Decision.rejected.is_(False))
+        .where(*where, Decision.final.is_(True), Decision.rejected.is_(False))
         .group_by(Decision.request_id).subquery()
     )  # fmt: skip
+
+
+def _approved(session: Session, request_ids: list[int]) -> set[int]:
+    """Of these decided requests, those whose standing decision approves."""
+    if not request_ids:
+        return set()
+    last = standing(Decision.request_id.in_(request_ids))
     rows = session.execute(
         select(Decision.request_id).join(last, (last.c.request_id == Decision.request_id)
                                          & (last.c.n == Decision.number))
@@ -185,13 +190,18 @@ def parts_for(session: Session, req: Request) -> Parts:
     return parts_of([*others, doc])
 
 
+def json_value(session: Session, column: Any, *path: str) -> Any:
+    """The value at `path` in a JSON text column, read by the database (PostgreSQL: as
+    text; SQLite: a scalar, or an object or list as JSON text)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.jsonb_extract_path_text(cast(column, JSONB), *path)
+    return func.json_extract(column, "$." + ".".join(path))
+
+
 def _scale_columns(session: Session) -> list[Any]:
     """The five figures, read by the database from the stored JSON (no document is parsed
     in Python for a total)."""
-    if session.get_bind().dialect.name == "postgresql":
-        doc = cast(Request.document, JSONB)
-        return [func.jsonb_extract_path_text(doc, "scale", k) for k in TOTAL_FIELDS]
-    return [func.json_extract(Request.document, f"$.scale.{k}") for k in TOTAL_FIELDS]
+    return [json_value(session, Request.document, "scale", k) for k in TOTAL_FIELDS]
 
 
 def _figures_row(reference: str, values: Any) -> dict[str, Any]:

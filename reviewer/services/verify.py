@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import LargeBinary, cast, func, inspect, select
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from reviewer import request as rq
@@ -802,10 +801,7 @@ def _verify_totals(session: Session, out: _Problems) -> None:
     customer's open and approved requests now (a re-evaluation keeps them so); a decided
     request keeps the totals of its decision. Customers 500 at a time; only the totals part of
     each evaluation is read."""
-    if session.get_bind().dialect.name == "postgresql":
-        part = func.jsonb_extract_path_text(cast(Request.evaluation, JSONB), CUSTOMER_TOTAL)
-    else:
-        part = func.json_extract(Request.evaluation, f"$.{CUSTOMER_TOTAL}")
+    part = totals.json_value(session, Request.evaluation, CUSTOMER_TOTAL)
     ids = list(session.execute(
         select(Request.customer_id).where(Request.status.in_(totals.OPEN),
                                           Request.customer_id.is_not(None)).distinct()

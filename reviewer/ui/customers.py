@@ -177,18 +177,43 @@ def conditions_html(detail: dict[str, Any]) -> str:
     return f"<p><b>Open conditions</b> ({len(found)})</p><ul>{''.join(items)}</ul>"
 
 
-class CustomersModel(QAbstractTableModel):
-    """The customers listed: pre-formatted cells, sorted in place by their keys."""
+class _EntriesModel(QAbstractTableModel):
+    """A table of pre-formatted entries (`COLUMNS` its headers): data() only looks cells up."""
+
+    COLUMNS: tuple[str, ...] = ()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.entries: list[ListEntry] = []
-        self._sort = (1, Qt.SortOrder.AscendingOrder)
+        self.entries: list[Any] = []
 
-    def set_entries(self, entries: list[ListEntry]) -> None:
+    def set_entries(self, entries: list[Any]) -> None:
         self.beginResetModel()
         self.entries = self._sorted(entries)
         self.endResetModel()
+
+    def _sorted(self, entries: list[Any]) -> list[Any]:
+        return entries
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008,N802
+        return 0 if parent.isValid() else len(self.entries)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008,N802
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+
+class CustomersModel(_EntriesModel):
+    """The customers listed: pre-formatted cells, sorted in place by their keys."""
+
+    COLUMNS = CUSTOMER_COLUMNS
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._sort = (1, Qt.SortOrder.AscendingOrder)
 
     def _sorted(self, entries: list[ListEntry]) -> list[ListEntry]:
         column, order = self._sort
@@ -200,17 +225,6 @@ class CustomersModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         self.entries = self._sorted(self.entries)
         self.layoutChanged.emit()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008,N802
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008,N802
-        return 0 if parent.isValid() else len(CUSTOMER_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return CUSTOMER_COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
         if not index.isValid():
@@ -228,28 +242,10 @@ class CustomersModel(QAbstractTableModel):
         return None
 
 
-class RequestsModel(QAbstractTableModel):
+class RequestsModel(_EntriesModel):
     """The requests of the customer shown."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.entries: list[RequestEntry] = []
-
-    def set_entries(self, entries: list[RequestEntry]) -> None:
-        self.beginResetModel()
-        self.entries = entries
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008,N802
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008,N802
-        return 0 if parent.isValid() else len(REQUEST_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return REQUEST_COLUMNS[section]
-        return None
+    COLUMNS = REQUEST_COLUMNS
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
         if not index.isValid():

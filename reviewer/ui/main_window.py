@@ -262,34 +262,27 @@ class MainWindow(QMainWindow):
             combo.addItem(label, value)
         return combo
 
+    def _menu(self, title: str, items: tuple[tuple[str, str, Any], ...]) -> None:
+        """A menu of (text, shortcut, slot) actions."""
+        menu = self.menuBar().addMenu(title)
+        for text, shortcut, slot in items:
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            menu.addAction(action)
+
     def _build_menu(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for text, shortcut, slot in (("&Import requests…", "Ctrl+I", self.import_dialog),
-                                     ("&Export PDF of the selected request…", "Ctrl+E",
-                                      self.export_dialog),
-                                     ("&Transparency report…", "Ctrl+Shift+R", self.report_dialog),
-                                     ("&Reload", "F5", self.reload),
-                                     ("&Quit", "Ctrl+Q", self.close)):  # fmt: skip
-            action = QAction(text, self)
-            action.setShortcut(QKeySequence(shortcut))
-            action.triggered.connect(slot)
-            file_menu.addAction(action)
-        request_menu = self.menuBar().addMenu("&Request")
-        for text, shortcut, slot in (("&New request", "Ctrl+N", self.new_request),
-                                     ("&Edit the selected request", "Ctrl+Shift+E",
-                                      self.edit_request)):  # fmt: skip
-            action = QAction(text, self)
-            action.setShortcut(QKeySequence(shortcut))
-            action.triggered.connect(slot)
-            request_menu.addAction(action)
-        customer_menu = self.menuBar().addMenu("&Customers")
-        for text, shortcut, slot in (("&All customers", "Ctrl+Shift+C", self.show_customers),
-                                     ("Customer of the &selected request", "Ctrl+Shift+U",
-                                      self.customer_of_request)):  # fmt: skip
-            action = QAction(text, self)
-            action.setShortcut(QKeySequence(shortcut))
-            action.triggered.connect(slot)
-            customer_menu.addAction(action)
+        self._menu("&File", (("&Import requests…", "Ctrl+I", self.import_dialog),
+                             ("&Export PDF of the selected request…", "Ctrl+E", self.export_dialog),
+                             ("&Transparency report…", "Ctrl+Shift+R", self.report_dialog),
+                             ("&Reload", "F5", self.reload),
+                             ("&Quit", "Ctrl+Q", self.close)))  # fmt: skip
+        self._menu("&Request", (("&New request", "Ctrl+N", self.new_request),
+                                ("&Edit the selected request", "Ctrl+Shift+E",
+                                 self.edit_request)))  # fmt: skip
+        self._menu("&Customers", (("&All customers", "Ctrl+Shift+C", self.show_customers),
+                                  ("Customer of the &selected request", "Ctrl+Shift+U",
+                                   self.customer_of_request)))  # fmt: skip
         settings_menu = self.menuBar().addMenu("&Settings")
         org = QAction("&Organisation name on PDFs…", self)
         org.triggered.connect(self.set_organisation)
