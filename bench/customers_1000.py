@@ -122,11 +122,21 @@ def build(db: Path, v1: bool, base: Path, env: dict[str, str], work: Path) -> tu
 
 
 def fresh_copy(src: Path, dst: Path) -> None:
+    """A copy of the base, on disk before the import starts: a copy just written is dirty in
+    the page cache, and the import's first checkpoint (its commit) would pay for flushing all
+    of it (1.4 to 2 s for 900 MB here, in both A and B), which no user's database costs."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{dst}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(src, dst)
     if Path(f"{src}-wal").exists():
         shutil.copyfile(f"{src}-wal", f"{dst}-wal")
+    for path in (dst, Path(f"{dst}-wal"), dst.parent):
+        if path.exists():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
 
 def drop(db: Path) -> None:

@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import errno
 import functools
+import gc
 import getpass
 import json
 import logging
@@ -1148,6 +1149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         return gui.run_gui(args.database, args.user, args.screenshot)
     args.opened = []
+    # A command is one batch: what the start made (modules, the parser) is never garbage, and
+    # a bulk command (import, evaluate, verify) allocates containers by the million, most of
+    # them kept to the end; the default thresholds would walk them all again and again.
+    gc.freeze()
+    gc.set_threshold(100_000, 20, 100)
     try:
         return _run(args)
     finally:

@@ -15,14 +15,15 @@ import os
 import stat
 import tomllib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from itertools import count, islice
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from reviewer.errors import IntegrityProblem, InvalidInput
 from reviewer.intake import file_kind
-from reviewer.request import canonical_json, get_path, sha256_hex
+from reviewer.request import canonical_json, compact_json, get_path, sha256_hex
 from reviewer.rules.codegen import compile_rules
 from reviewer.rules.lang import (
     CUSTOMER_TOTAL,
@@ -431,6 +432,61 @@ def _example_totals(raw: Any) -> dict[str, Total]:
     return totals_section(parts)
 
 
+class StoredText(NamedTuple):
+    """A stored evaluation's findings as (rule, outcome, JSON text), and its rule set's hash."""
+
+    findings: list[tuple[str, str, str]]
+    sha256: str
+
+
+_FINDINGS = ',"findings":['
+_NEXT = '},{"conditions":'
+_SHA = ',"rule_set_sha256":"'
+
+
+def split_stored(text: str) -> StoredText | None:
+    """The findings of a stored evaluation read from its text without parsing it, when the
+    text is in the shape `compact_json` gives `stored_with`'s dict (keys sorted, no white
+    space): there a quote inside a string always follows a backslash and one outside never
+    does, so `,"findings":[`, `],"recommendation":"`, `},{"conditions":`, `,"outcome":"` and
+    `,"rule":"` can only be the structure they look like. None for any other text (the
+    caller parses it)."""
+    if text.startswith('{"customer_total":'):
+        at = text.find(_FINDINGS)
+        if at < 0:
+            return None
+        start = at + len(_FINDINGS)
+    elif text.startswith('{"findings":['):
+        start = len('{"findings":[')
+    else:
+        return None
+    end = text.rfind('],"recommendation":"')
+    sha_at = text.rfind(_SHA)
+    sha = text[sha_at + len(_SHA) : -2]
+    if end < start or sha_at < end or not text.endswith('"}') or len(sha) != 64:
+        return None
+    findings: list[tuple[str, str, str]] = []
+    if end == start:
+        return StoredText(findings, sha)
+    if not text.startswith('{"conditions":', start) or text[end - 1] != "}":
+        return None
+    pos = start
+    while pos < end:
+        nxt = text.find(_NEXT, pos, end)
+        stop = end if nxt < 0 else nxt + 1
+        one = text[pos:stop]
+        pos = stop + 1
+        o = one.rfind(',"outcome":"') + 12
+        r = one.rfind(',"rule":"') + 9
+        q = one.find('"', o)
+        rule, outcome = one[r:-2], one[o:q]
+        if o < 12 or r < o or not one.endswith('"}') or one[q : q + 13] != '","override":' or \
+                not rule.replace("-", "").replace("_", "").replace(".", "").isalnum():  # fmt: skip
+            return None
+        findings.append((rule, outcome, one))
+    return StoredText(findings, sha)
+
+
 def expand_evaluation(stored: dict[str, Any], ruleset: RuleSet, reference: str | None) -> dict[str, Any]:
     """The JSON of `cli.md` from a stored evaluation and the rule set it was made with."""
     rules = {r.id: r for r in ruleset.rules}
@@ -480,14 +536,32 @@ class RuleSet:
         self.evaluate = self._with_own_totals if self.reads_totals else self._evaluate  # type: ignore[method-assign]
 
     @functools.cached_property
-    def _total_rules(self) -> tuple[list[Rule], dict[str, int]]:
-        """The rules reading a customer total, and every rule's place in rule order."""
-        reading = [r for r in self.rules if any(f.startswith(CUSTOMER_TOTAL + ".") for f in r.fields)]
-        return reading, {r.id: i for i, r in enumerate(self.rules)}
+    def _total_rules(self) -> tuple[list[tuple[Rule, list[str] | None]], dict[str, int], frozenset[str]]:
+        """The rules reading a customer total, each with the other fields it reads when they
+        are all dotted paths to one value (None otherwise); every rule's place in rule order;
+        the ids of the rules reading a total."""
+        reading = []
+        for r in self.rules:
+            if any(f.startswith(CUSTOMER_TOTAL + ".") for f in r.fields):
+                facts = sorted(f for f in r.fields if not f.startswith(CUSTOMER_TOTAL + "."))
+                reading.append((r, facts if all(_plain_path(f) for f in facts) else None))
+        return reading, {r.id: i for i, r in enumerate(self.rules)}, frozenset(r.id for r, _f in reading)
+
+    @functools.cached_property
+    def totals_facts(self) -> list[str] | None:
+        """The fields of the document that the rules reading a customer total read besides
+        the totals, when each is a dotted path to one value: with those, the request's
+        reference and its five figures, `stored_again` needs nothing more of the document
+        (None when a rule reads into a list's items, or no rule reads a total)."""
+        reading, _order, _ids = self._total_rules
+        if not reading or any(facts is None for _r, facts in reading):
+            return None
+        return sorted({f for _r, facts in reading for f in facts or ()})
 
     def stored_again(self, stored_text: str | None, doc: dict[str, Any], parts: Parts,
                      section: dict[str, Total] | None = None,
-                     memo: dict[Any, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+                     memo: dict[Any, Any] | None = None,
+                     whole: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
         """A request's stored evaluation (`stored_with`) made again with other customer totals,
         the document unchanged: only the rules reading a total are decided again, the others'
         findings are the stored ones (a finding depends on the document alone). The same as
@@ -495,7 +569,9 @@ class RuleSet:
         evaluation of another rule set, or none, is evaluated afresh. `section`: the totals as
         the rule language reads them, made once for the customer's requests (`parts`);
         `memo`: findings kept across the requests of those totals (a rule's finding depends on
-        the values it reads alone: requests of one customer that share them share it)."""
+        the values it reads alone: requests of one customer that share them share it).
+        `doc` may hold only what `totals_facts` names (with the reference and the figures),
+        when `whole` gives the whole document for an evaluation afresh."""
         stored: Any = None
         if stored_text:
             try:
@@ -504,37 +580,84 @@ class RuleSet:
                 stored = None
         if not isinstance(stored, dict) or stored.get("rule_set_sha256") != self.sha256 or \
                 not isinstance(stored.get("findings"), list):  # fmt: skip
+            doc = doc if whole is None else whole()
             return stored_with(self, evaluate_with(self, doc, parts), parts, doc)
-        reading, order = self._total_rules
-        ids = {r.id for r in reading}
+        findings = [f for f in stored["findings"] if f.get("rule") not in self._total_rules[2]]
+        if any(f.get("outcome") not in RANK for f in findings):  # not a stored evaluation
+            doc = doc if whole is None else whole()
+            return stored_with(self, evaluate_with(self, doc, parts), parts, doc)
+        findings += [dict(f) for f in self._totals_findings(doc, parts, section, memo)]
+        order = self._total_rules[1]
+        findings.sort(key=lambda f: order.get(f["rule"], len(order)))
+        rank = max([RANK["approve"], *(RANK[f["outcome"]] for f in findings)])
+        return {"recommendation": OUTCOME_OF_RANK[rank], "rule_set": self.key,
+                "rule_set_sha256": self.sha256, "findings": findings, CUSTOMER_TOTAL: parts}  # fmt: skip
+
+    def stored_again_text(self, stored_text: str | None, doc: dict[str, Any], parts: Parts,
+                          section: dict[str, Total] | None = None,
+                          memo: dict[Any, Any] | None = None,
+                          whole: Callable[[], dict[str, Any]] | None = None) -> tuple[str, str]:  # fmt: skip
+        """`compact_json(stored_again(...))` and its recommendation. A stored text in the shape
+        `compact_json` writes is not parsed: its findings' texts are kept as they are, and only
+        the totals and the findings of the rules reading them are written (`split_stored`);
+        any other text takes `stored_again`'s way."""
+        split = split_stored(stored_text) if stored_text else None
+        if split is None or split.sha256 != self.sha256 or any(o not in RANK for _r, o, _t in split.findings):
+            again = self.stored_again(stored_text, doc, parts, section, memo, whole)
+            return compact_json(again), again["recommendation"]
+        _reading, order, ids = self._total_rules
+        listed = [f for f in split.findings if f[0] not in ids]
+        # The JSON of the findings made, kept with them (a finding the memo holds is made once).
+        texts: dict[int, tuple[Any, tuple[str, str, str]]] = (
+            {} if memo is None else memo.setdefault("texts", {})
+        )
+        for f in self._totals_findings(doc, parts, section, memo):
+            kept = texts.get(id(f))
+            if kept is None or kept[0] is not f:
+                kept = texts[id(f)] = (f, (f["rule"], f["outcome"], compact_json(f)))
+            listed.append(kept[1])
+        listed.sort(key=lambda f: order.get(f[0], len(order)))
+        rec = OUTCOME_OF_RANK[max([RANK["approve"], *(RANK[o] for _r, o, _t in listed)])]
+        known = None if memo is None else memo.get(("parts", id(parts)))
+        if known is None or known[0] is not parts:
+            known = (parts, compact_json(parts))
+            if memo is not None:
+                memo[("parts", id(parts))] = known
+        totals_text = known[1]
+        text = "".join((
+            '{"customer_total":', totals_text, ',"findings":[', ",".join(t for _r, _o, t in listed),
+            '],"recommendation":', compact_json(rec), ',"rule_set":', compact_json(self.key),
+            ',"rule_set_sha256":', compact_json(self.sha256), "}",
+        ))  # fmt: skip
+        return text, rec
+
+    def _totals_findings(self, doc: dict[str, Any], parts: Parts, section: dict[str, Total] | None,
+                         memo: dict[Any, Any] | None) -> list[dict[str, Any]]:  # fmt: skip
+        """The stored findings of the rules reading a customer total, decided with these
+        totals (shared with `memo`: not to be changed)."""
+        reading, _order, _ids = self._total_rules
         shared = section is not None and _own_part_agrees(doc, parts)
         if shared:
             full = dict(doc)
             full[CUSTOMER_TOTAL] = section
         else:
             full, memo = with_totals(doc, parts), None
-        findings = [f for f in stored["findings"] if f.get("rule") not in ids]
-        for rule in reading:
-            plain = memo is not None and all(_plain_path(f) for f in rule.fields)
+        out = []
+        for rule, plain_facts in reading:
             key: Any = None
-            if plain:
-                facts = [
-                    get_path(doc, f) for f in sorted(rule.fields) if not f.startswith(CUSTOMER_TOTAL + ".")
-                ]
+            if memo is not None and plain_facts is not None:
+                facts = [get_path(doc, f) for f in plain_facts]
                 key = (rule.id, id(section), json.dumps(facts, sort_keys=True))
-            if plain and memo is not None and key in memo:
+            if key is not None and memo is not None and key in memo:
                 made = memo[key]
             else:
                 found = rule.evaluate(full)
                 made = None if found is None else found._stored
-                if plain and memo is not None:
+                if key is not None and memo is not None:
                     memo[key] = made
             if made is not None:
-                findings.append(dict(made))
-        findings.sort(key=lambda f: order.get(f["rule"], len(order)))
-        rank = max([RANK["approve"], *(RANK[f["outcome"]] for f in findings)])
-        return {"recommendation": OUTCOME_OF_RANK[rank], "rule_set": self.key,
-                "rule_set_sha256": self.sha256, "findings": findings, CUSTOMER_TOTAL: parts}  # fmt: skip
+                out.append(made)
+        return out
 
     def _with_own_totals(self, doc: dict[str, Any]) -> Evaluation:
         return self._evaluate(doc if CUSTOMER_TOTAL in doc else with_totals(doc, None))  # type: ignore[no-any-return]

@@ -516,6 +516,7 @@ class Compare(Node):
     def __init__(self, left: Operand, op: str, right: Operand) -> None:
         self.left, self.op, self.right = left, op, right
         self.explained_by_values: dict[Any, tuple[Any, list[str], list[str]]] = {}
+        self.total_facts: dict[tuple[Any, Any, str], Result] = {}
         self.fields = {o.label for o in (left, right) if o.kind == "field"}
         self.test = self._test(op, left, right)
         lg, rg, test = left.get, right.get, self.test
@@ -555,8 +556,24 @@ class Compare(Node):
 
     def explain(self, d: dict[str, Any], it: Any, prefix: str) -> Result:
         """The fact this comparison states (the reference: the generated explanations
-        remember facts by values, see `explained`)."""
-        return self._explain_values(self.left.get(d, it), self.right.get(d, it), prefix, self.fn(d, it))
+        remember facts by values, see `explained`). A customer total's fact names every part,
+        and the customer's requests are evaluated again one after the other with the same
+        totals: those facts are remembered (by the total and the other side, a few at a time)."""
+        lv = self.left.get(d, it)
+        if type(lv) is not Total:
+            return self._explain_values(lv, self.right.get(d, it), prefix, self.fn(d, it))
+        rv = self.right.get(d, it)
+        key = (lv, rv, prefix)
+        cache = self.total_facts
+        try:
+            made = cache.get(key)
+        except TypeError:  # the other side is not a figure (a list): nothing remembered
+            return self._explain_values(lv, rv, prefix, self.fn(d, it))
+        if made is None:
+            if len(cache) >= 64:
+                cache.clear()
+            made = cache[key] = self._explain_values(lv, rv, prefix, self.fn(d, it))
+        return made
 
     def explained(self, lv: Any, rv: Any, prefix: str, key: Any) -> tuple[Any, list[str], list[str]]:
         """(value, facts, missing) for these values, remembered in `explained_by_values`

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import cast, func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -164,19 +164,41 @@ def figures(session: Session, customer_ids: Iterable[int], fresh: set[str] = fro
     return LazyParts(counted, wanted), [rid for _cid, rid in wanted]
 
 
-def load(session: Session, request_ids: list[int]) -> list[Member]:
+def load(session: Session, request_ids: list[int], facts: list[str] | None = None) -> list[Member]:
     """These requests in the order given, documents parsed (a chunk of `figures`' open
-    requests)."""
-    out = [Member(*r) for r in session.execute(  # type: ignore[arg-type]
-        select(Request.id, Request.reference, Request.status, Request.document,
-               Request.rule_set_pk, Request.evaluation, Request.customer_id, Request.version)
+    requests). With `facts` (dotted paths to one value, `RuleSet.totals_facts`), no document
+    is read whole: each `doc` holds the reference, the five figures and the values at those
+    paths (an absent value and a null are one fact), read by the database as one JSON list
+    (`whole_document` reads the rest when it is needed)."""
+    paths = [] if facts is None else sorted({*(f"scale.{k}" for k in TOTAL_FIELDS), *facts})
+    document = Request.document if facts is None else json_values(session, Request.document, paths)
+    rows = session.execute(
+        select(Request.id, Request.reference, Request.status, document, Request.rule_set_pk,
+               Request.evaluation, Request.customer_id, Request.version)
         .where(Request.id.in_(request_ids))
-    ).all()]  # fmt: skip
+    ).all()  # fmt: skip
+    out = [Member(*r) for r in rows]
     order = {rid: i for i, rid in enumerate(request_ids)}
     out.sort(key=lambda m: order[m.id])
     for m in out:
-        m.doc = json.loads(m.document)
+        if facts is None:
+            m.doc = json.loads(m.document)
+            continue
+        doc: dict[str, Any] = {"reference": m.reference}
+        m.doc = doc
+        for path, value in zip(paths, json.loads(m.document), strict=True):
+            *heads, last = path.split(".")
+            at: Any = doc
+            for head in heads:
+                at = at.setdefault(head, {})
+            at[last] = value
+        m.document = ""
     return out
+
+
+def whole_document(session: Session, request_id: int) -> dict[str, Any]:
+    """One stored request's document, parsed."""
+    return json.loads(session.execute(select(Request.document).where(Request.id == request_id)).scalar_one())  # type: ignore[no-any-return]
 
 
 def parts_for(session: Session, req: Request) -> Parts:
@@ -196,6 +218,16 @@ def json_value(session: Session, column: Any, *path: str) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return func.jsonb_extract_path_text(cast(column, JSONB), *path)
     return func.json_extract(column, "$." + ".".join(path))
+
+
+def json_values(session: Session, column: Any, paths: list[str]) -> Any:
+    """The values at these dotted `paths` in a JSON text column as one JSON list (a null
+    where a path is absent), read by the database."""
+    if session.get_bind().dialect.name == "postgresql":
+        doc = cast(column, JSONB)
+        values = [func.jsonb_extract_path(doc, *p.split(".")) for p in paths]
+        return cast(func.jsonb_build_array(*values), Text)
+    return func.json_array(*(column.op("->")("$." + p) for p in paths))
 
 
 def _scale_columns(session: Session) -> list[Any]:

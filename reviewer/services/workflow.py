@@ -12,6 +12,7 @@ So each rule lives in exactly one place, and looking never locks anything.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from reviewer.models import (
     Decision,
     Outcome,
     Request,
+    RuleSetState,
     RuleSetVersion,
     Status,
 )
@@ -823,18 +825,25 @@ def _reevaluate_open(session: Session, actor: Actor, chain: Chain, open_ids: lis
     pending: list[tuple[str, int]] = []
     changed_ids: set[int] = set()
     now = utc_now()
+    # The documents are read only as far as the active rule set's rules reading a total
+    # read them; a request evaluated under another rule set gets its whole document.
+    active = rules.get(session.execute(
+        select(RuleSetVersion.id).where(RuleSetVersion.state == RuleSetState.ACTIVE)).scalar())  # fmt: skip
+    facts = None if active is None else active.totals_facts
     for k in range(0, len(open_ids), CHUNK):
         quiet_rows, loud_rows = [], []
-        for m in totals.load(session, open_ids[k : k + CHUNK]):
+        for m in totals.load(session, open_ids[k : k + CHUNK], facts):
             ruleset = rules.get(m.rule_set_pk)
             if ruleset is None or not ruleset.reads_totals:
                 parts.done(m.customer_id)
                 continue
+            whole = functools.partial(totals.whole_document, session, m.id)
+            if facts is not None and not set(ruleset.totals_facts or [""]) <= set(facts):
+                m.doc = whole()
             mine = parts.of(m.customer_id)
-            again = ruleset.stored_again(m.evaluation, m.doc, mine, parts.section(m.customer_id),
-                                         parts.memo(m.customer_id))  # fmt: skip
+            text, rec = ruleset.stored_again_text(m.evaluation, m.doc, mine, parts.section(m.customer_id),
+                                                  parts.memo(m.customer_id), whole)  # fmt: skip
             parts.done(m.customer_id)
-            text, rec = rq.compact_json(again), again["recommendation"]
             if text == m.evaluation:
                 continue
             changed_ids.add(m.id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewer import request as rq
 from reviewer.errors import InvalidInput
@@ -782,6 +784,15 @@ def test_an_evaluation_made_again_with_new_totals_is_the_fresh_one():
             assert ruleset.stored_again(alone, doc, parts) == fresh, doc["reference"]
             assert ruleset.stored_again(alone, doc, parts, section) == fresh, doc["reference"]
             assert ruleset.stored_again(alone, doc, parts, section, memo) == fresh, doc["reference"]
+            text = (rq.compact_json(fresh), fresh["recommendation"])
+            assert ruleset.stored_again_text(alone, doc, parts, section, memo) == text, doc["reference"]
+            assert ruleset.stored_again_text(alone, doc, parts) == text, doc["reference"]
+            # What a customer's re-evaluation reads of the document (`totals.load`) is enough.
+            sparse = {"reference": doc["reference"], "scale": dict(doc.get("scale") or {})}
+            for path in ruleset.totals_facts or []:
+                head, _, rest = path.partition(".")
+                sparse.setdefault(head, {})[rest] = rq.get_path(doc, path)
+            assert ruleset.stored_again_text(alone, sparse, parts, section, memo, lambda d=doc: d) == text
             changed += fresh["recommendation"] != json.loads(alone)["recommendation"]
     assert changed, "some requests must change with the totals"
     other = load_text(bundled_text().replace('title = "At scale"', 'title = "At scale (other)"', 1))
@@ -790,3 +801,45 @@ def test_an_evaluation_made_again_with_new_totals_is_the_fresh_one():
     assert ruleset.stored_again(stale, docs[0], parts) == stored_with(
         ruleset, evaluate_with(ruleset, docs[0], parts), parts, docs[0]
     )  # another rule set's evaluation: evaluated afresh
+    sparse = {"reference": docs[0]["reference"], "scale": docs[0].get("scale")}
+    assert ruleset.stored_again_text(stale, sparse, parts, whole=lambda: docs[0]) == (
+        rq.compact_json(stored_with(ruleset, evaluate_with(ruleset, docs[0], parts), parts, docs[0])),
+        stored_with(ruleset, evaluate_with(ruleset, docs[0], parts), parts, docs[0])["recommendation"],
+    )  # the whole document is read for that
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40) | st.sampled_from(
+    ['},{"conditions":', '],"recommendation":"', ',"outcome":"refuse","override":null,"rule":"HR-01"}',
+     '\\', '"', '\\"', ',"rule":"HR-30"}', ',"findings":[', ',"rule_set_sha256":"' + "0" * 64 + '"}']
+)  # fmt: skip
+_FINDING = st.fixed_dictionaries({
+    "rule": st.sampled_from(["HR-01", "HR-19", "HR-30", "X.1_b"]),
+    "outcome": st.sampled_from(["refuse", "needs_information", "escalate_senior", "escalate_second",
+                                "conditions"]),
+    "override": st.none() | _TEXT, "explanation": _TEXT, "missing": st.lists(_TEXT, max_size=3),
+    "conditions": st.lists(_TEXT, max_size=3),
+})  # fmt: skip
+
+
+@given(findings=st.lists(_FINDING, max_size=6), refs=st.lists(_TEXT, min_size=1, max_size=3),
+       totals=st.booleans())  # fmt: skip
+@settings(max_examples=300, deadline=None)
+def test_a_stored_evaluation_is_split_into_its_findings_texts_whatever_they_say(findings, refs, totals):
+    """`split_stored` finds each finding's text, rule and outcome in the text `compact_json`
+    wrote, whatever the strings hold (quotes, backslashes, the separators it looks for), and
+    declines a text in any other shape (which `stored_again_text` then parses)."""
+    from reviewer.rules import split_stored
+
+    stored: dict = {"recommendation": "refuse", "rule_set": "human-rights@2", "rule_set_sha256": "ab" * 32,
+                    "findings": findings}  # fmt: skip
+    if totals:
+        stored["customer_total"] = {"cameras": [[r, 40] for r in refs], "sites": [[refs[0], None]]}
+    text = rq.compact_json(stored)
+    split = split_stored(text)
+    assert split is not None and split.sha256 == "ab" * 32
+    assert split.findings == [(f["rule"], f["outcome"], rq.compact_json(f)) for f in findings]
+    assert split_stored(json.dumps(stored, indent=1)) is None
+    assert split_stored(json.dumps(stored)) is None  # white space after separators
+    if findings:
+        odd = dict(stored, findings=[{**findings[0], "zz": 1}, *findings[1:]])
+        assert split_stored(rq.compact_json(odd)) is None  # a key after "rule"
