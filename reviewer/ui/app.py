@@ -7,9 +7,11 @@ import os
 import sys
 import time
 import traceback
+from importlib import resources
 from types import TracebackType
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from reviewer import settings
@@ -55,6 +57,11 @@ def run(ctx: Context, screenshot: str | None = None, opening: float = 0.0) -> in
     assert isinstance(app, QApplication)
     app.setApplicationName("Reviewer")
     app.setOrganizationName("Reviewer")
+    # The desktop entry packaging/reviewer.desktop is installed as reviewer.desktop.
+    app.setDesktopFileName("reviewer")
+    icon = QPixmap()
+    icon.loadFromData(resources.files("reviewer.resources").joinpath("icons", "reviewer.png").read_bytes())
+    app.setWindowIcon(QIcon(icon))
     install_crash_handler()
     window = MainWindow(ctx)
     built = process_age()
