@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -457,6 +457,18 @@ def _dump(data: Any) -> None:
     print(json_safe(json.dumps(data, ensure_ascii=False, indent=2, default=str)))
 
 
+def _dump_list(items: Iterable[Any]) -> None:
+    """`_dump` of a list written item by item as it is made, one item a line (the same JSON
+    value; CPython's C encoder writes each, which `indent` would switch off)."""
+    out = sys.stdout
+    out.write("[")
+    sep = "\n  "
+    for item in items:
+        out.write(sep + json_safe(json.dumps(item, ensure_ascii=False, default=str)))
+        sep = ",\n  "
+    out.write("]\n" if sep == "\n  " else "\n]\n")
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -508,22 +520,30 @@ def _rules_for_files(args: argparse.Namespace, db: Database | None) -> tuple[rul
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Two passes over large input: every request validated first (nothing is printed when one
+    is invalid), then read again, evaluated and printed one by one, so memory stays flat
+    whatever the number of requests (`importing.check_files`)."""
     db = _opened(args)
     ruleset, limit = _rules_for_files(args, None if args.rules else db)
-    docs = importing.read_valid(args.files, limit)
-    results = []
-    totals = file_totals(docs, db) if ruleset.reads_totals else {}
-    for doc in docs:
-        parts = totals.get(doc["reference"])
-        result = rules.evaluate_with(ruleset, doc, parts).to_json(doc["reference"])
-        if parts is not None:
-            result["customer_total"] = parts
-        results.append(result)
+    checked = importing.check_files(args.files, limit, importing.HOLD_BYTES, figures=ruleset.reads_totals)
+    totals = file_totals(checked.slim, db) if ruleset.reads_totals else {}
+    checked.slim = []
+    results = (_evaluated(ruleset, doc, totals.get(doc["reference"]))
+               for doc in importing.valid_requests(args.files, limit, checked=checked))  # fmt: skip
     if args.format == "json":
-        _dump(results)
-    else:
-        print("\n\n".join(evaluation_text(r) for r in results))  # escaped (export.text)
+        _dump_list(results)
+        return 0
+    for i, result in enumerate(results):  # escaped (export.text)
+        sys.stdout.write(("\n\n" if i else "") + evaluation_text(result))
+    sys.stdout.write("\n")
     return 0
+
+
+def _evaluated(ruleset: rules.RuleSet, doc: dict[str, Any], parts: rules.Parts | None) -> dict[str, Any]:
+    result: dict[str, Any] = rules.evaluate_with(ruleset, doc, parts).to_json(doc["reference"])
+    if parts is not None:
+        result["customer_total"] = parts
+    return result
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -1149,11 +1169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         return gui.run_gui(args.database, args.user, args.screenshot)
     args.opened = []
-    # A command is one batch: what the start made (modules, the parser) is never garbage, and
-    # a bulk command (import, evaluate, verify) allocates containers by the million, most of
-    # them kept to the end; the default thresholds would walk them all again and again.
-    gc.freeze()
-    gc.set_threshold(100_000, 20, 100)
+    if argv is None:  # the process's own command (not a caller's in-process call)
+        # A command is one batch: what the start made (modules, the parser) is never garbage,
+        # and a bulk command (import, evaluate, verify) allocates containers by the million,
+        # most of them kept to the end; the default thresholds would walk them all again and again.
+        gc.freeze()
+        gc.set_threshold(100_000, 20, 100)
     try:
         return _run(args)
     finally:

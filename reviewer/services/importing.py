@@ -127,10 +127,48 @@ def check_inputs(paths: Iterable[str], limit_mb: int | None = None) -> None:
 
 
 def read_valid(paths: Iterable[str], limit_mb: int | None = None) -> list[dict[str, Any]]:
-    """Every request of the files, validated and stored nowhere (`reviewer evaluate`); all or
-    nothing: InvalidInput lists every problem as FILE:RECORD: FIELD: message."""
+    """Every request of the files, validated and stored nowhere; all or nothing: InvalidInput
+    lists every problem as FILE:RECORD: FIELD: message."""
+    return list(valid_requests(list(paths), limit_mb))
+
+
+HOLD_BYTES = 32 * 1024 * 1024  # input up to this size is read once, its requests held
+
+
+@dataclass
+class Checked:
+    """What the first pass over request files found: each file's identity when it was read
+    (device, inode, size, modification time), the requests themselves when held, and the
+    figures of each request for customer totals (`slim`: reference, customer, scale)."""
+
+    paths: list[str]
+    seen: list[tuple[int, int, int, int] | None]
+    held: list[dict[str, Any]] | None
+    slim: list[dict[str, Any]]
+
+
+def _identity(path: str) -> tuple[int, int, int, int] | None:
+    """None when it cannot be looked at (reading it says why)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def check_files(paths: list[str], limit_mb: int | None, hold_bytes: int | None = None,
+                figures: bool = False) -> Checked:  # fmt: skip
+    """The first pass of `reviewer evaluate`: every request of the files validated, all or
+    nothing (InvalidInput lists every problem as FILE:RECORD: FIELD: message, before anything
+    is written). Files of at most `hold_bytes` in all (None: any size; `reviewer evaluate`
+    gives HOLD_BYTES) have their requests held; larger input is read again by
+    `valid_requests`, so memory stays flat. With `figures`, each request's reference,
+    customer and scale are kept (for the customer totals)."""
     errors = ErrorList()
-    docs: list[dict[str, Any]] = []
+    seen = [_identity(p) for p in paths]
+    hold = hold_bytes is None or sum(s[2] for s in seen if s is not None) <= hold_bytes
+    held: list[dict[str, Any]] = []
+    slim: list[dict[str, Any]] = []
     for path in paths:
         try:
             for rec in intake.read_records(path, limit_mb=limit_mb):
@@ -140,12 +178,44 @@ def read_valid(paths: Iterable[str], limit_mb: int | None = None) -> list[dict[s
                         errors.add(intake.format_problem(rec.file, rec.label, field, msg))
                     errors.total += rec.more
                     continue
-                docs.append(doc)
+                if hold:
+                    held.append(doc)
+                if figures:
+                    slim.append({"reference": doc["reference"], "customer": doc["customer"],
+                                 "scale": doc.get("scale") or {}})  # fmt: skip
         except intake.FileProblem as exc:
             errors.add(str(exc))
     if errors:
         raise errors.error()
-    return docs
+    return Checked(paths, seen, held if hold else None, slim)
+
+
+def valid_requests(paths: list[str], limit_mb: int | None, hold_bytes: int | None = None,
+                   checked: Checked | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """The validated requests of the files, in order, after `check_files` found them all
+    valid (given as `checked`, or made here): the held ones, or the files read again. A file
+    that changed since it was checked raises InvalidInput naming it (what was yielded before
+    came from the file as checked, record by record)."""
+    if checked is None:
+        checked = check_files(paths, limit_mb, hold_bytes)
+    if checked.held is not None:
+        yield from checked.held
+        return
+    for path, seen in zip(checked.paths, checked.seen, strict=True):
+        changed = InvalidInput([f"{path}: changed while it was read; nothing more was evaluated: "
+                                "evaluate it again"])  # fmt: skip
+        try:
+            if _identity(path) != seen:
+                raise changed
+            for rec in intake.read_records(path, limit_mb=limit_mb):
+                doc, _problems = validate_record(rec)
+                if doc is None:
+                    raise changed
+                yield doc
+            if _identity(path) != seen:
+                raise changed
+        except (OSError, intake.FileProblem) as exc:
+            raise changed from exc
 
 
 def prepare(rec: intake.Record, ruleset: RuleSet) -> Prepared:

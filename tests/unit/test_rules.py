@@ -843,3 +843,56 @@ def test_a_stored_evaluation_is_split_into_its_findings_texts_whatever_they_say(
     if findings:
         odd = dict(stored, findings=[{**findings[0], "zz": 1}, *findings[1:]])
         assert split_stored(rq.compact_json(odd)) is None  # a key after "rule"
+
+
+def _evaluate(db_path, *args: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from reviewer.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["evaluate", *args, "--database", f"sqlite:///{db_path}"])
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_evaluate_reads_large_input_twice_and_prints_the_same_or_nothing(tmp_path, monkeypatch, examples):
+    """Input over `importing.HOLD_BYTES` is validated in a first pass and evaluated and
+    printed in a second, one request at a time: the same JSON and text as when it is held;
+    an invalid record anywhere means nothing on stdout and the same errors; a file changed
+    between the passes is named, exit 3."""
+    from reviewer import demo
+    from reviewer.services import importing
+
+    big = tmp_path / "big.jsonl"
+    docs = [rq.canonical_json(d) for d in demo.generate(300, seed=9)]
+    big.write_text("".join(d + "\n" for d in docs), encoding="utf-8")
+    files = [str(big), *map(str, examples)]
+    held = {fmt: _evaluate(tmp_path / "x.db", *files, "--format", fmt) for fmt in ("json", "text")}
+    monkeypatch.setattr(importing, "HOLD_BYTES", 0)
+    for fmt, (code, out, err) in held.items():
+        assert code == 0 and not err
+        assert _evaluate(tmp_path / "x.db", *files, "--format", fmt) == (0, out, "")
+    assert len(json.loads(held["json"][1])) == 300 + len(examples)
+    reads = []
+    real = importing.intake.read_records
+    monkeypatch.setattr(importing.intake, "read_records", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        "".join(d + "\n" for d in docs[:-1]) + docs[-1].replace('"received_on":"', '"received_on":"x') + "\n"
+    )
+    code, out, err = _evaluate(tmp_path / "x.db", str(bad))
+    assert (code, out) == (3, "") and f"{bad}:300: received_on:" in err
+    assert reads == [str(bad)]  # never read a second time
+
+    def changing(paths, *args, **kwargs):
+        checked = check(paths, *args, **kwargs)
+        with big.open("a", encoding="utf-8") as fh:
+            fh.write(docs[0].replace(demo_ref, "EX-CHANGED") + "\n")
+        return checked
+
+    check, demo_ref = importing.check_files, json.loads(docs[0])["reference"]
+    monkeypatch.setattr(importing, "check_files", changing)
+    code, out, err = _evaluate(tmp_path / "x.db", str(big))
+    assert code == 3 and out == "" and f"{big}: changed while it was read" in err
