@@ -2,7 +2,6 @@
 and command line alike, as the console script starts it."""
 
 import multiprocessing
-import sys
 
 from reviewer.cli import main
 
@@ -10,4 +9,4 @@ if __name__ == "__main__":
     # Export and import workers are forked on Linux; elsewhere they are spawned, and a frozen
     # program has to recognise a worker it started.
     multiprocessing.freeze_support()
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(main())  # its own arguments, as the process's own command (cli.main)
