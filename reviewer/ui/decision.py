@@ -25,13 +25,14 @@ from PySide6.QtWidgets import (
 
 from reviewer.services.workflow import ConditionInput
 
+CHOOSE = "Choose an outcome"
 OUTCOMES = [("approve", "Approve"), ("approve_with_conditions", "Approve with conditions"),
             ("refuse", "Refuse"), ("return", "Return for information")]  # fmt: skip
 
 
 class DecisionPanel(QWidget):
-    """Claim, release, take over; decide; check; reopen; start a re-review (the window asks
-    for its reason). `action_requested(name, kwargs)` asks the window to run a service (off
+    """Claim, release, take over; decide; check; reopen and start a re-review (the window
+    asks for the reason of each). `action_requested(name, kwargs)` asks the window to run a service (off
     the GUI thread)."""
 
     action_requested = Signal(str, dict)
@@ -64,6 +65,8 @@ class DecisionPanel(QWidget):
         form = QFormLayout(box)
         self.outcome = QComboBox()
         self.outcome.setAccessibleName("Outcome")
+        # No outcome is chosen for the reviewer: the list starts on "Choose an outcome".
+        self.outcome.addItem(CHOOSE, None)
         for key, text in OUTCOMES:
             self.outcome.addItem(text, key)
         form.addRow("Outcome", self.outcome)
@@ -139,6 +142,8 @@ class DecisionPanel(QWidget):
         self.obligations.setWordWrap(True)
         self.obligations.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         ob_layout.addRow(self.obligations)
+        self.decided = False
+        self.obligations.currentItemChanged.connect(lambda *_: self._condition_picked())
         self.note = QLineEdit()
         self.note.setPlaceholderText("Note: what shows it was met, or why it lapsed")
         self.note.setAccessibleName("Condition note")
@@ -165,6 +170,7 @@ class DecisionPanel(QWidget):
         allowed: dict[str, tuple[bool, str]],
         conditions: list[dict[str, str]],
     ) -> None:
+        shown = (self.reference, self.version)
         self.reference, self.version, self.allowed = reference, version, allowed
         self.title.setText(
             f"<b>{reference}</b> (version {version})" if reference else "Select a request in the queue."
@@ -174,16 +180,15 @@ class DecisionPanel(QWidget):
             button.setEnabled(ok)
             button.setToolTip(reason)
         model = self.outcome.model()
-        first_open = None
-        for i, (key, _text) in enumerate(OUTCOMES):
+        for i, (key, _text) in enumerate(OUTCOMES, start=1):
             ok, reason = allowed.get(key, (False, ""))
             item = model.item(i)  # type: ignore[attr-defined]
             item.setEnabled(ok)
             item.setToolTip(reason)
-            if ok and first_open is None:
-                first_open = i
-        if first_open is not None:
-            self.outcome.setCurrentIndex(first_open)
+        # Another request, or another version of it: no outcome chosen. The same one shown
+        # again keeps the choice while it is still open.
+        if (reference, version) != shown or not allowed.get(self.outcome.currentData(), (False, ""))[0]:
+            self.outcome.setCurrentIndex(0)
         self.conditions.clear()
         for c in conditions:
             self.conditions.addItem(f"[{c['rule']}] {c['text']}")
@@ -219,8 +224,16 @@ class DecisionPanel(QWidget):
             item = QListWidgetItem(f"#{c['id']} [{c['rule']}] {c['text']} — due {c['due']}")
             item.setData(256, c["id"])  # Qt.UserRole
             self.obligations.addItem(item)
+        self.decided = decided
+        self._condition_picked()
+
+    def _condition_picked(self) -> None:
+        """Met or lapsed is said of one condition: the buttons wait for one to be picked."""
+        picked = self.decided and self.obligations.currentItem() is not None
         for button in (self.mark_met, self.mark_lapsed):
-            button.setEnabled(decided and bool(conditions))
+            button.setEnabled(picked)
+            button.setToolTip("" if picked else "pick the condition first" if self.decided
+                              else "the request is not decided")  # fmt: skip
 
     def _mark(self, status: str) -> None:
         item = self.obligations.currentItem()
@@ -235,6 +248,8 @@ class DecisionPanel(QWidget):
     def _outcome_changed(self) -> None:
         key = self.outcome.currentData()
         ok, reason = self.allowed.get(key, (False, "select a request"))
+        if key is None and self.reference is not None:
+            reason = "choose an outcome first"
         closed = [
             f"{text}: {self.allowed[k][1]}"
             for k, text in OUTCOMES
@@ -251,12 +266,7 @@ class DecisionPanel(QWidget):
     # ------------------------------------------------------------------ actions
 
     def _simple(self, name: str) -> None:
-        kwargs = (
-            {"reason": "Reopened to review the request again after new information."}
-            if name == "reopen"
-            else {}
-        )
-        self._request(name, kwargs)
+        self._request(name, {})  # reopen and re-review: the window asks for the reason
 
     def _decide(self) -> None:
         key = self.outcome.currentData()

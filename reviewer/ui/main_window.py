@@ -529,10 +529,13 @@ class MainWindow(QMainWindow):
         reference, version = self.panel.reference, self.panel.version
         if reference is None or self._refuse_if_read_only(name):
             return
-        if name == "rereview" and "reason" not in kwargs:
-            reason = self.dialogs.ask_text("Start re-review", f"Why {reference} is reviewed again "
-                                           "(at least 30 characters; kept in its history):")  # fmt: skip
-            if not reason:
+        asks = {"rereview": ("Start re-review", f"Why {reference} is reviewed again"),
+                "reopen": ("Reopen", f"Why {reference} is reopened")}  # fmt: skip
+        if name in asks and "reason" not in kwargs:
+            title, why = asks[name]
+            # The reason goes into the audit trail as typed: never one the person did not give.
+            reason = self.dialogs.ask_text(title, f"{why} (at least 30 characters; kept in its history):")
+            if not reason or not reason.strip():
                 return
             kwargs = {**kwargs, "reason": reason}
         ctx = self.ctx

@@ -111,7 +111,11 @@ def test_a_forbidden_approval_is_impossible_in_the_panel(qtbot, cli):
         item = panel.outcome.model().item(panel.outcome.findData(outcome))
         assert not item.isEnabled()
     assert "HR-01 refuses with override never: approval is impossible" in panel.closed.text()
-    assert panel.outcome.currentData() == "refuse"  # the first outcome still open
+    # No outcome is chosen for the reviewer, not even the only one open.
+    assert panel.outcome.currentData() is None and panel.outcome.currentText() == "Choose an outcome"
+    assert not panel.submit.isEnabled() and panel.submit.toolTip() == "choose an outcome first"
+    panel.outcome.setCurrentIndex(panel.outcome.findData("refuse"))
+    assert panel.submit.isEnabled()
     assert dialogs.errors == []
 
 
@@ -223,8 +227,11 @@ def test_conditions_are_marked_from_the_panel(qtbot, cli):
     window, dialogs = window_for(qtbot, cli.url, "rev1")
     open_reference(qtbot, window, "EX-0001")
     panel = window.panel
-    assert panel.obligations.count() == 1 and panel.mark_met.isEnabled()
+    assert panel.obligations.count() == 1
+    assert not panel.mark_met.isEnabled() and not panel.mark_lapsed.isEnabled()  # none picked
+    assert panel.mark_met.toolTip() == "pick the condition first"
     panel.obligations.setCurrentRow(0)
+    assert panel.mark_met.isEnabled() and panel.mark_lapsed.isEnabled()
     panel.note.setText("Signs at every door since 1 December, photographed.")
     assert wait_action(qtbot, window, panel.mark_met.click) == "mark"
     qtbot.waitUntil(lambda: panel.obligations.count() == 0, timeout=10_000)
@@ -351,3 +358,35 @@ def test_the_window_signs_records_and_writes_the_transparency_report(qtbot, cli,
     dialogs.save_path = str(tmp_path / "wrong.pdf")
     assert wait_action(qtbot, window, window.report_dialog) == "failed:report"
     assert "wrong passphrase" in dialogs.errors[-1][1] and not (tmp_path / "wrong.pdf").exists()
+
+
+def test_the_outcome_starts_empty_and_reopen_asks_for_its_reason(qtbot, cli):
+    """Nothing is chosen for the decider: every request opens on "Choose an outcome" and
+    Record waits for a choice; reopening asks the senior for the reason and writes what they
+    typed, and nothing at all when they cancel."""
+    assert cli("import", str(EXAMPLES / "p01-office-door-access.json"), user="sen1")[0] == 0
+    assert cli("claim", "EX-0001", user="sen1")[0] == 0
+    window, dialogs = window_for(qtbot, cli.url, "sen1")
+    open_reference(qtbot, window, "EX-0001")
+    panel = window.panel
+    assert panel.outcome.currentData() is None and not panel.submit.isEnabled()
+    panel.outcome.setCurrentIndex(panel.outcome.findData("approve_with_conditions"))
+    panel.justification.setPlainText(JUST)
+    assert wait_action(qtbot, window, panel.submit.click) == "decide"
+    qtbot.waitUntil(lambda: panel.buttons["reopen"].isEnabled(), timeout=10_000)
+    assert panel.outcome.currentData() is None  # the next version: nothing chosen again
+
+    dialogs.answer = None  # cancelled: nothing is written
+    panel.buttons["reopen"].click()
+    assert dialogs.asked[-1][0] == "Reopen" and "Why EX-0001 is reopened" in dialogs.asked[-1][1]
+    qtbot.wait(200)
+    events = cli.sql("select count(*) from audit_events where action = 'reopen'")
+    assert events == [(0,)]
+
+    reason = "The customer sent a new DPIA that changes the retention period; look again."
+    dialogs.answer = reason
+    assert wait_action(qtbot, window, panel.buttons["reopen"].click) == "reopen"
+    payloads = cli.sql("select payload from audit_events where action = 'reopen'")
+    assert len(payloads) == 1 and reason in payloads[0][0]
+    assert "after new information" not in payloads[0][0]
+    assert dialogs.errors == []
