@@ -26,6 +26,13 @@ from PySide6.QtWidgets import (
 from reviewer.services.workflow import ConditionInput
 
 CHOOSE = "Choose an outcome"
+# A request's state when it keeps every outcome closed, in words, with the next step.
+STATE_WORDS = {
+    "new": "New request: claim it to decide.",
+    "returned": "Returned to sales for information: claim it to decide when the answer is in.",
+    "awaiting_second": "A decision awaits its second check: a different account confirms or rejects it.",
+    "decided": "Decided: a senior may reopen it, or start its re-review, to decide again.",
+}
 OUTCOMES = [("approve", "Approve"), ("approve_with_conditions", "Approve with conditions"),
             ("refuse", "Refuse"), ("return", "Return for information")]  # fmt: skip
 
@@ -169,8 +176,11 @@ class DecisionPanel(QWidget):
         version: int | None,
         allowed: dict[str, tuple[bool, str]],
         conditions: list[dict[str, str]],
+        status: str | None = None,
+        assignee: str | None = None,
     ) -> None:
         shown = (self.reference, self.version)
+        self.status, self.assignee = status, assignee
         self.reference, self.version, self.allowed = reference, version, allowed
         self.title.setText(
             f"<b>{reference}</b> (version {version})" if reference else "Select a request in the queue."
@@ -245,17 +255,34 @@ class DecisionPanel(QWidget):
     def outcome_allowed(self, key: str) -> bool:
         return self.allowed.get(key, (False, ""))[0]
 
+    def blocker(self) -> str | None:
+        """What keeps every outcome closed, said once in plain words with the next step (the
+        request's state, or the account), when it is one thing; None when some outcome is
+        open or each is closed for its own reason."""
+        listed = [self.allowed[k] for k, _t in OUTCOMES if k in self.allowed]
+        if not listed or any(ok for ok, _r in listed):
+            return None
+        said = [r for _ok, r in listed]
+        if self.status in STATE_WORDS and all(f" is {self.status}, not " in r for r in said):
+            return STATE_WORDS[self.status]
+        if self.assignee and all(" is assigned to " in r for r in said):
+            take = self.allowed.get("take_over", (False, ""))[0]
+            return f"{self.assignee} is reviewing it" + (": take it over to decide." if take else ".")
+        reasons = {r.removeprefix("decide: ").removeprefix("return: ") for r in said}
+        return reasons.pop() if len(reasons) == 1 else None
+
     def _outcome_changed(self) -> None:
         key = self.outcome.currentData()
         ok, reason = self.allowed.get(key, (False, "select a request"))
         if key is None and self.reference is not None:
             reason = "choose an outcome first"
-        closed = [
-            f"{text}: {self.allowed[k][1]}"
-            for k, text in OUTCOMES
-            if k in self.allowed and not self.allowed[k][0]
-        ]
-        self.closed.setText("\n".join(closed))
+        blocker = self.blocker() if self.reference is not None else None
+        if blocker is not None:
+            self.closed.setText(blocker)
+        else:
+            self.closed.setText("\n".join(
+                f"{text}: {self.allowed[k][1]}" for k, text in OUTCOMES
+                if k in self.allowed and not self.allowed[k][0]))  # fmt: skip
         self.submit.setEnabled(ok)
         self.submit.setToolTip(reason)
         can_return = self.allowed.get("return", (False, ""))[0]

@@ -516,7 +516,8 @@ class MainWindow(QMainWindow):
         self.current = data["reference"]
         self.view.show_request(data)  # type: ignore[arg-type]
         self.panel.set_options(data["reference"], data["version"], dict(allowed),
-                               data["evaluation"]["conditions"])  # fmt: skip
+                               data["evaluation"]["conditions"], data["status"],  # type: ignore[arg-type]
+                               data.get("assignee"))  # type: ignore[arg-type]  # fmt: skip
         self.panel.set_draft(data.get("draft", ""))  # type: ignore[arg-type]
         open_conditions = [c for d in data["decisions"] if d["final"] for c in d["conditions"]
                            if c["status"] == "open"]  # fmt: skip

@@ -57,6 +57,8 @@ def test_import_search_claim_decide_check_and_export(qtbot, cli, tmp_path):
     panel = window.panel
     assert panel.buttons["claim"].isEnabled()
     assert not panel.submit.isEnabled()  # nothing to decide before the claim
+    # The state that closes every outcome is said once, in words, with the next step.
+    assert panel.closed.text() == "New request: claim it to decide."
 
     assert wait_action(qtbot, window, panel.buttons["claim"].click) == "claim"
     qtbot.waitUntil(lambda: panel.version == 2, timeout=10_000)
@@ -375,6 +377,7 @@ def test_the_outcome_starts_empty_and_reopen_asks_for_its_reason(qtbot, cli):
     assert wait_action(qtbot, window, panel.submit.click) == "decide"
     qtbot.waitUntil(lambda: panel.buttons["reopen"].isEnabled(), timeout=10_000)
     assert panel.outcome.currentData() is None  # the next version: nothing chosen again
+    assert panel.closed.text().startswith("Decided: a senior may reopen it")
 
     dialogs.answer = None  # cancelled: nothing is written
     panel.buttons["reopen"].click()
@@ -390,3 +393,23 @@ def test_the_outcome_starts_empty_and_reopen_asks_for_its_reason(qtbot, cli):
     assert len(payloads) == 1 and reason in payloads[0][0]
     assert "after new information" not in payloads[0][0]
     assert dialogs.errors == []
+
+
+def test_a_blocker_shared_by_every_outcome_is_said_once(qtbot):
+    """Every outcome closed for one reason: one line, not one per outcome; a request another
+    reviewer holds names them and the next step; read-only mode keeps its own words."""
+    from reviewer.ui.decision import OUTCOMES, DecisionPanel
+
+    panel = DecisionPanel()
+    qtbot.addWidget(panel)
+    held = {k: (False, f"decide: EX-1 is assigned to rev1, not to rev2 ({k})") for k, _t in OUTCOMES}
+    panel.set_options("EX-1", 3, {**held, "take_over": (True, "")}, [], "in_review", "rev1")
+    assert panel.closed.text() == "rev1 is reviewing it: take it over to decide."
+    panel.set_options("EX-1", 3, held, [], "in_review", "rev1")
+    assert panel.closed.text() == "rev1 is reviewing it."
+    read_only = dict.fromkeys([k for k, _t in OUTCOMES], (False, "read only: the database is read-only"))
+    panel.set_options("EX-1", 3, read_only, [], "new", None)
+    assert panel.closed.text() == "read only: the database is read-only"
+    mixed = {k: (False, f"{k} is closed for its own reason") for k, _t in OUTCOMES}
+    panel.set_options("EX-1", 3, {**mixed, "refuse": (True, "")}, [], "in_review", "rev2")
+    assert panel.closed.text().count("\n") == len(OUTCOMES) - 2  # each closed one, once
