@@ -38,15 +38,17 @@ def main() -> None:
           f"{os.getloadavg()[0]:.2f}")  # fmt: skip
     for r in range(1, args.rounds + 1):
         out = work / "out.json"
+        args_ = [sys.executable, "-m", "reviewer", "evaluate", str(data), "--format", "json",
+                 "--database", f"sqlite:///{work / 'none.db'}"]  # fmt: skip
         with out.open("wb") as fh:
             t0 = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, "-m", "reviewer", "evaluate", str(data), "--format", "json",
-                                     "--database", f"sqlite:///{work / 'none.db'}"], stdout=fh, env=env)  # fmt: skip
+            proc = subprocess.Popen(args_, stdout=fh, env=env)
             _pid, status, usage = os.wait4(proc.pid, 0)
             took = time.perf_counter() - t0
         code = os.waitstatus_to_exitcode(status)
-        print(f"round {r}: exit {code}, {took:.2f} s ({took / args.n * 1e6:.0f} us a request), peak RSS "
-              f"{usage.ru_maxrss / 1024:.0f} MB (target under 150 MB), output {out.stat().st_size / 1e6:.0f} MB")  # fmt: skip
+        peak, size = usage.ru_maxrss / 1024, out.stat().st_size / 1e6
+        print(f"round {r}: exit {code}, {took:.2f} s ({took / args.n * 1e6:.0f} us a request), "
+              f"peak RSS {peak:.0f} MB (target under 150 MB), output {size:.0f} MB")  # fmt: skip
 
 
 if __name__ == "__main__":

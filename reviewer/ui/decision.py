@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 from reviewer.services.workflow import ConditionInput
 
 CHOOSE = "Choose an outcome"
+DATE_FORMAT = "yyyy-MM-dd"  # as the queue and the records write dates
 # A request's state when it keeps every outcome closed, in words, with the next step.
 STATE_WORDS = {
     "new": "New request: claim it to decide.",
@@ -67,6 +69,12 @@ class DecisionPanel(QWidget):
             self.buttons[name] = button
             row.addWidget(button)
         layout.addLayout(row)
+        # What is closed and why (above the sections, so it shows whichever are hidden), in
+        # the palette's text colour (a fixed red was unreadable in the dark theme).
+        self.closed = QLabel()
+        self.closed.setWordWrap(True)
+        self.closed.setAccessibleName("What is closed and why")
+        layout.addWidget(self.closed)
 
         box = QGroupBox("Decision")
         form = QFormLayout(box)
@@ -77,10 +85,6 @@ class DecisionPanel(QWidget):
         for key, text in OUTCOMES:
             self.outcome.addItem(text, key)
         form.addRow("Outcome", self.outcome)
-        self.closed = QLabel()
-        self.closed.setWordWrap(True)
-        self.closed.setStyleSheet("color:#b42318")
-        form.addRow(self.closed)
         self.conditions = QListWidget()
         self.conditions.setAccessibleName("Conditions from the rule set")
         self.conditions.setMaximumHeight(110)
@@ -92,6 +96,7 @@ class DecisionPanel(QWidget):
         self.extra.setAccessibleName("Reviewer condition")
         self.extra_due = QDateEdit()
         self.extra_due.setCalendarPopup(True)
+        self.extra_due.setDisplayFormat(DATE_FORMAT)
         self.extra_due.setAccessibleName("Due date of the reviewer condition")
         extra_row = QHBoxLayout()
         extra_row.addWidget(self.extra, 1)
@@ -99,6 +104,7 @@ class DecisionPanel(QWidget):
         form.addRow("Add", extra_row)
         self.justification = QPlainTextEdit()
         self.justification.setAccessibleName("Justification")
+        self.justification.setTabChangesFocus(True)  # Tab leaves the field; it types no tab
         self.justification.setPlaceholderText(
             "Justification (at least 30 characters): the facts and the reasons, in words a court can read"
         )
@@ -115,15 +121,22 @@ class DecisionPanel(QWidget):
         form.addRow(self.use_draft)
         self.re_review = QDateEdit()
         self.re_review.setCalendarPopup(True)
+        self.re_review.setDisplayFormat(DATE_FORMAT)
         self.re_review.setAccessibleName("Re-review date")
         form.addRow("Re-review", self.re_review)
         self.submit = QPushButton("&Record decision")
         self.submit.setAccessibleName("Record decision")
         self.submit.clicked.connect(self._decide)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):  # record from anywhere in the panel
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda: self.submit.isEnabled() and self.submit.click())
+        self.submit.setToolTip("Ctrl+Enter")
         form.addRow(self.submit)
         layout.addWidget(box)
 
-        check = QGroupBox("Second check")
+        self.decision_box = box
+        check = self.check_box = QGroupBox("Second check")
         check_layout = QFormLayout(check)
         self.check_reason = QLineEdit()
         self.check_reason.setPlaceholderText("Reason, when rejecting (at least 30 characters)")
@@ -141,7 +154,7 @@ class DecisionPanel(QWidget):
         check_layout.addRow(check_row)
         layout.addWidget(check)
 
-        obligations = QGroupBox("Conditions of the final decision")
+        obligations = self.obligations_box = QGroupBox("Conditions of the final decision")
         ob_layout = QFormLayout(obligations)
         self.obligations = QListWidget()
         self.obligations.setAccessibleName("Open conditions")
@@ -209,6 +222,10 @@ class DecisionPanel(QWidget):
             ok, reason = allowed.get(name, (False, "select a request"))
             button.setEnabled(ok)
             button.setToolTip(reason)
+        # Sections by state: the second check while a decision awaits it; the decision form
+        # until the request is decided (then its conditions, when it has open ones).
+        self.check_box.setVisible(status == "awaiting_second")
+        self.decision_box.setVisible(status not in ("decided", "awaiting_second"))
         self._outcome_changed()
 
     def set_draft(self, text: str) -> None:
@@ -235,6 +252,7 @@ class DecisionPanel(QWidget):
             item.setData(256, c["id"])  # Qt.UserRole
             self.obligations.addItem(item)
         self.decided = decided
+        self.obligations_box.setVisible(decided and bool(conditions))
         self._condition_picked()
 
     def _condition_picked(self) -> None:

@@ -143,6 +143,7 @@ class IntakeForm(QWidget):
             return box
         if t.kind == "objlist" or path == "use.description":
             edit = QPlainTextEdit()
+            edit.setTabChangesFocus(True)  # Tab moves on to the next field
             edit.setMaximumHeight(70)
             edit.setAccessibleName(name)
             if t.kind == "objlist":

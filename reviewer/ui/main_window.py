@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.view, 1)
         self.note_text = QPlainTextEdit(self.request_tab)
+        self.note_text.setTabChangesFocus(True)
         self.note_text.setAccessibleName("New note")
         self.note_text.setPlaceholderText("A note on this request: kept with it for good (a "
                                           "correction is a new note)")  # fmt: skip

@@ -5,6 +5,8 @@ PDF. Dialogs go through a fake, so nothing modal ever blocks."""
 from __future__ import annotations
 
 from pypdf import PdfReader
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from reviewer.context import open_context
 from reviewer.models.db import Database
@@ -372,11 +374,26 @@ def test_the_outcome_starts_empty_and_reopen_asks_for_its_reason(qtbot, cli):
     open_reference(qtbot, window, "EX-0001")
     panel = window.panel
     assert panel.outcome.currentData() is None and not panel.submit.isEnabled()
+    assert not panel.check_box.isVisibleTo(panel) and panel.decision_box.isVisibleTo(panel)
+    assert not panel.obligations_box.isVisibleTo(panel)
+    assert panel.re_review.displayFormat() == "yyyy-MM-dd" and panel.re_review.text().count("-") == 2
     panel.outcome.setCurrentIndex(panel.outcome.findData("approve_with_conditions"))
-    panel.justification.setPlainText(JUST)
-    assert wait_action(qtbot, window, panel.submit.click) == "decide"
+    window.tabs.setCurrentWidget(panel)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    panel.justification.setFocus()
+    qtbot.waitUntil(panel.justification.hasFocus, timeout=5_000)
+    qtbot.keyClicks(panel.justification, JUST)
+    qtbot.keyClick(panel.justification, Qt.Key.Key_Tab)  # Tab leaves the field, types nothing
+    assert panel.justification.toPlainText() == JUST and not panel.justification.hasFocus()
+    assert panel.isAncestorOf(QApplication.focusWidget())
+    with qtbot.waitSignal(window.action_done, timeout=20_000) as done:  # Ctrl+Enter records
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert done.args[0] == "decide"
     qtbot.waitUntil(lambda: panel.buttons["reopen"].isEnabled(), timeout=10_000)
     assert panel.outcome.currentData() is None  # the next version: nothing chosen again
+    # Decided: the form is gone, its conditions are there to be marked.
+    assert not panel.decision_box.isVisibleTo(panel) and panel.obligations_box.isVisibleTo(panel)
     assert panel.closed.text().startswith("Decided: a senior may reopen it")
 
     dialogs.answer = None  # cancelled: nothing is written
