@@ -133,6 +133,11 @@ class DecisionPanel(QWidget):
             shortcut.activated.connect(lambda: self.submit.isEnabled() and self.submit.click())
         self.submit.setToolTip("Ctrl+Enter")
         form.addRow(self.submit)
+        self.follows = QLabel()  # what recording the chosen outcome leads to
+        self.follows.setWordWrap(True)
+        self.follows.setAccessibleName("What follows the decision")
+        self.follows_by_outcome: dict[str, str] = {}
+        form.addRow(self.follows)
         layout.addWidget(box)
 
         self.decision_box = box
@@ -228,6 +233,11 @@ class DecisionPanel(QWidget):
         self.decision_box.setVisible(status not in ("decided", "awaiting_second"))
         self._outcome_changed()
 
+    def set_follows(self, follows: dict[str, str]) -> None:
+        """What recording each outcome leads to (a second check, a senior's check, final)."""
+        self.follows_by_outcome = follows
+        self._outcome_changed()
+
     def set_draft(self, text: str) -> None:
         """The drafted request for information of the request shown (see `fill_draft`); a
         draft left unedited goes with the request it was made for."""
@@ -302,7 +312,8 @@ class DecisionPanel(QWidget):
                 f"{text}: {self.allowed[k][1]}" for k, text in OUTCOMES
                 if k in self.allowed and not self.allowed[k][0]))  # fmt: skip
         self.submit.setEnabled(ok)
-        self.submit.setToolTip(reason)
+        self.submit.setToolTip(reason or "Ctrl+Enter")
+        self.follows.setText(self.follows_by_outcome.get(key, "") if ok else "")
         can_return = self.allowed.get("return", (False, ""))[0]
         self.use_draft.setEnabled(bool(self.draft) and can_return)
         if key == "return" and can_return and self.draft and not self.justification.toPlainText().strip():

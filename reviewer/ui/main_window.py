@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from reviewer import settings
 from reviewer.context import Context, open_database
-from reviewer.errors import IntegrityProblem, InvalidInput, ReviewerError
+from reviewer.errors import IntegrityProblem, InvalidInput, NotPermitted, ReviewerError
 from reviewer.rules import RuleSet
 from reviewer.services import (
     attachments,
@@ -520,6 +520,7 @@ class MainWindow(QMainWindow):
                                data["evaluation"]["conditions"], data["status"],  # type: ignore[arg-type]
                                data.get("assignee"))  # type: ignore[arg-type]  # fmt: skip
         self.panel.set_draft(data.get("draft", ""))  # type: ignore[arg-type]
+        self.panel.set_follows(what_follows(data["evaluation"]))  # type: ignore[arg-type]
         open_conditions = [c for d in data["decisions"] if d["final"] for c in d["conditions"]
                            if c["status"] == "open"]  # fmt: skip
         self.panel.set_obligations(open_conditions, data["status"] == Status.DECIDED)  # type: ignore[arg-type]
@@ -1025,3 +1026,24 @@ def _explain_into(session: Any, data: Any) -> None:
     except ReviewerError:  # an integrity problem is the evaluation's to report
         return
     data["explanation"], data["titles"], data["draft"] = e.explanation, e.ruleset.titles, e.draft()
+
+
+def what_follows(evaluation: dict[str, Any]) -> dict[str, str]:
+    """For each outcome, what recording it leads to (shown under Record), from the same
+    requirement `decide` applies."""
+    follows = {
+        "refuse": "Final when recorded: a refusal needs one reviewer.",
+        "return": "Goes back to sales for the missing facts; it waits for their answer.",
+    }
+    try:
+        need = workflow.approval_requirement(evaluation)
+    except NotPermitted:
+        return follows
+    checks = {None: "Final when recorded: one reviewer decides.",
+              "any": "A different account must confirm this decision before it is final.",
+              "senior": "A different senior must confirm this decision before it is final."}  # fmt: skip
+    text = checks[need.checker]
+    if need.decider_senior:
+        text = "Only a senior may record it. " + text
+    follows["approve"] = follows["approve_with_conditions"] = text
+    return follows

@@ -89,6 +89,10 @@ def test_second_account_checks_in_its_own_window(qtbot, cli):
     assert wait_action(qtbot, first, first.panel.buttons["claim"].click) == "claim"
     qtbot.waitUntil(lambda: first.panel.outcome_allowed("approve_with_conditions"), timeout=10_000)
     first.panel.outcome.setCurrentIndex(first.panel.outcome.findData("approve_with_conditions"))
+    # Under Record, what recording it leads to.
+    assert first.panel.follows.text() == (
+        "Only a senior may record it. A different account must confirm this decision before it is final."
+    )  # escalate_senior
     first.panel.justification.setPlainText(JUST)
     assert wait_action(qtbot, first, first.panel.submit.click) == "decide"
     qtbot.waitUntil(lambda: "awaiting_second" in first.view.toHtml(), timeout=10_000)
@@ -120,6 +124,7 @@ def test_a_forbidden_approval_is_impossible_in_the_panel(qtbot, cli):
     assert not panel.submit.isEnabled() and panel.submit.toolTip() == "choose an outcome first"
     panel.outcome.setCurrentIndex(panel.outcome.findData("refuse"))
     assert panel.submit.isEnabled()
+    assert panel.follows.text() == "Final when recorded: a refusal needs one reviewer."
     assert dialogs.errors == []
 
 
@@ -377,7 +382,9 @@ def test_the_outcome_starts_empty_and_reopen_asks_for_its_reason(qtbot, cli):
     assert not panel.check_box.isVisibleTo(panel) and panel.decision_box.isVisibleTo(panel)
     assert not panel.obligations_box.isVisibleTo(panel)
     assert panel.re_review.displayFormat() == "yyyy-MM-dd" and panel.re_review.text().count("-") == 2
+    assert panel.follows.text() == ""  # nothing chosen, nothing follows
     panel.outcome.setCurrentIndex(panel.outcome.findData("approve_with_conditions"))
+    assert panel.follows.text() == "Final when recorded: one reviewer decides."
     window.tabs.setCurrentWidget(panel)
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
