@@ -37,6 +37,7 @@ from reviewer.context import Context, open_database
 from reviewer.errors import IntegrityProblem, InvalidInput, NotPermitted, ReviewerError
 from reviewer.rules import RuleSet
 from reviewer.services import (
+    accounts,
     attachments,
     customers,
     evaluations,
@@ -67,7 +68,7 @@ from reviewer.vocabulary import ORG_SETTINGS, Recommendation, Status, View
 
 log = logging.getLogger(__name__)
 Loaded = tuple[int, list[int], list[Row], str]  # seq, ids, first page, status line
-Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo], bool]
+Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo], bool, set[str]]
 Opened = tuple[int, queries.RequestData, dict[str, workflow.Allowed]]
 CustomerShown = tuple[int, dict[str, Any], list[Any]]  # seq, customers.detail, its request rows
 
@@ -420,9 +421,11 @@ class MainWindow(QMainWindow):
 
         def overview(_p: Progress) -> Overview:
             with ctx.db.read() as session:
+                account = accounts.find_account(session, ctx.actor.name)
+                roles = set(account.role_names) if account is not None and account.active else set()
                 return (queries.dashboard(session), rulesets.active_rules(session).ruleset,
                         rulesets.list_versions(session),
-                        unset_for_admin(session, ctx.actor, "organisation_name"))  # fmt: skip
+                        unset_for_admin(session, ctx.actor, "organisation_name"), roles)  # fmt: skip
 
         self.op(work, title="Loading").success(self._loaded).run()
         self.op(overview, title="Dashboard").success(self._overview_loaded).run()
@@ -431,9 +434,10 @@ class MainWindow(QMainWindow):
             self._refresh_customers()
 
     def _overview_loaded(self, result: Overview) -> None:
-        data, ruleset, versions, ask_organisation = result
+        data, ruleset, versions, ask_organisation, roles = result
         self.dashboard.show_data(data)
         self.rulesets.show_versions(versions)  # type: ignore[arg-type]
+        self.rulesets.set_admin("admin" in roles and self.read_only is None)
         self.intake.set_ruleset(ruleset)
         if self._shown_rules != ruleset.sha256:
             self._shown_rules = ruleset.sha256

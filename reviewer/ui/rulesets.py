@@ -73,6 +73,15 @@ class RuleSetsPanel(QWidget):
         layout.addWidget(self.changes, 1)
         self.pick_file: Any = None  # set by the window: returns a path or None
 
+    def set_admin(self, admin: bool) -> None:
+        """Import, propose and approve are an administrator's: closed for anyone else, and
+        said why (diff and backtest only read)."""
+        for name in ("import", "propose", "approve"):
+            self.buttons[name].setEnabled(admin)
+            self.buttons[name].setToolTip(
+                "" if admin else "an administrator's action: your account is not an admin"
+            )
+
     def selected_key(self) -> str | None:
         row = self.versions.currentRow()
         item = self.versions.item(row, 0) if row >= 0 else None

@@ -154,6 +154,17 @@ def test_dashboard_and_rule_set_tabs(qtbot, cli):
     assert "human-rights@2" in text and "moratorium_countries" in text
     window.tabs.setCurrentWidget(window.dashboard)
     assert not window.dashboard.grab().isNull()
+    # rev1 is the first account (an admin): the rule-set administration is open to it; a
+    # plain reviewer sees it closed, and why.
+    buttons = window.rulesets.buttons
+    assert all(buttons[n].isEnabled() for n in ("import", "propose", "approve"))
+    assert cli("users", "add", "rev9", "--role", "reviewer", user="rev1")[0] == 0
+    plain, _ = window_for(qtbot, cli.url, "rev9")
+    closed = plain.rulesets.buttons
+    qtbot.waitUntil(lambda: not closed["approve"].isEnabled(), timeout=10_000)
+    assert not closed["import"].isEnabled() and not closed["propose"].isEnabled()
+    assert "not an admin" in closed["propose"].toolTip()
+    assert closed["diff"].isEnabled() and closed["backtest"].isEnabled()
 
 
 def test_intake_form_validates_as_you_type_and_saves(qtbot, cli):
