@@ -60,7 +60,7 @@ from reviewer.ui.decision import DecisionPanel
 from reviewer.ui.dialogs import Dialogs
 from reviewer.ui.intake_form import IntakeForm
 from reviewer.ui.ops import Op, Progress, Runner
-from reviewer.ui.queue_model import QueueModel, Row, fetch_page
+from reviewer.ui.queue_model import REC_COLUMN, QueueModel, Row, fetch_page
 from reviewer.ui.request_view import RequestView
 from reviewer.ui.rulesets import RuleSetsPanel
 from reviewer.ui.theme import apply_theme, system_is_dark
@@ -68,6 +68,9 @@ from reviewer.vocabulary import ORG_SETTINGS, Recommendation, Status, View
 
 log = logging.getLogger(__name__)
 Loaded = tuple[int, list[int], list[Row], str]  # seq, ids, first page, status line
+# The widest text each queue column usually shows (a longer one is clipped, in full in its tooltip).
+QUEUE_SAMPLES = ("DEMO-000000", "2026-12-02", "International Committee", "GB", "international org",
+                 "Needs information", "Awaiting check", "reviewer", "2026-12-02 20:58", "99 wd")  # fmt: skip
 Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo], bool, set[str]]
 Opened = tuple[int, queries.RequestData, dict[str, workflow.Allowed]]
 CustomerShown = tuple[int, dict[str, Any], list[Any]]  # seq, customers.detail, its request rows
@@ -114,14 +117,19 @@ class MainWindow(QMainWindow):
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        # Row height and column widths from the font (a 150 % font clipped fixed pixels).
+        metrics = self.table.fontMetrics()
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.verticalHeader().setDefaultSectionSize(max(24, metrics.height() + 8))
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSortIndicator(1, Qt.SortOrder.DescendingOrder)
         header.sortIndicatorChanged.connect(self.reload)
-        for col, width in enumerate((100, 82, 190, 55, 118, 122, 104, 80, 118, 64)):
-            self.table.setColumnWidth(col, width)
+        for col, sample in enumerate(QUEUE_SAMPLES):
+            name = str(self.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
+            icon = metrics.height() + 6 if col == REC_COLUMN else 0  # the recommendation's mark
+            width = max(metrics.horizontalAdvance(sample) + icon, metrics.horizontalAdvance(name) + 18)
+            self.table.setColumnWidth(col, width + 14)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
         self.view = RequestView(self)

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
 from reviewer import ageing
 from reviewer.context import Context
@@ -28,6 +28,36 @@ TIME_COLUMNS = {8}
 FLAG = len(COLUMNS)  # a row's last item, not a column: why its wait is flagged, or ""
 PAST_BACKGROUND, PAST_FOREGROUND = QColor("#fee4e2"), QColor("#b42318")
 FLAG_ROLES = (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole)
+
+
+REC_COLUMN = 5
+# Each recommendation's mark in the queue: its colour and a glyph, so that it does not rest
+# on colour alone ("refuse" never looks like "approve").
+GLYPHS = {"refuse": "✕", "needs_information": "?", "escalate_senior": "S", "escalate_second": "2",
+          "conditions": "C", "approve": "✓"}  # fmt: skip
+_ICONS: dict[str, QIcon] = {}
+
+
+def recommendation_icon(label: str) -> QIcon | None:
+    """The mark of a recommendation shown by its label (made once, on the GUI thread)."""
+    if not _ICONS:
+        for term in Recommendation:
+            pixmap = QPixmap(32, 32)
+            pixmap.fill(QColor(0, 0, 0, 0))
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setBrush(QColor(term.colour))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawEllipse(1, 1, 30, 30)
+            font = QFont()
+            font.setBold(True)
+            font.setPixelSize(20)
+            painter.setFont(font)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, GLYPHS.get(term.value, "·"))
+            painter.end()
+            _ICONS[term.label] = QIcon(pixmap)
+    return _ICONS.get(label)
 
 
 def format_cell(column: int, value: Any) -> str:
@@ -105,6 +135,11 @@ class QueueModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
         if not index.isValid():
             return None
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == REC_COLUMN:
+            label = self._cell(index)
+            return recommendation_icon(label) if label else None
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() != WAITING_COLUMN:
+            return self._cell(index) or None  # the whole text of a clipped cell
         if role != Qt.ItemDataRole.DisplayRole:
             return self._flagged(index, role)
         row = index.row()
@@ -113,6 +148,11 @@ class QueueModel(QAbstractTableModel):
             self._ask(row // PAGE)
             return ""
         return page[row % PAGE][index.column()]
+
+    def _cell(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        """A cell's text when its page is here ("" otherwise, nothing asked)."""
+        page = self.pages.get(index.row() // PAGE)
+        return page[index.row() % PAGE][index.column()] if page is not None else ""
 
     def _flagged(self, index: QModelIndex | QPersistentModelIndex, role: int) -> Any:
         """The "Waiting" cell of a request past the service level: red, with a tooltip."""

@@ -35,12 +35,28 @@ def test_queue_lists_requests_and_sorts_in_sql(qtbot, cli):
     assert model.index(0, 0).data() == "DEMO-000450"
 
 
-def test_model_serves_only_display_role(qtbot, cli):
-    assert cli("seed-demo", "--count", "3")[0] == 0
+def test_the_queue_marks_each_recommendation_and_tells_clipped_text(qtbot, cli):
+    """The recommendation carries its mark (colour and glyph, one per recommendation, made
+    once); every cell's tooltip is its whole text; no other column is decorated."""
+    from reviewer.ui.queue_model import recommendation_icon
+
+    assert cli("seed-demo", "--count", "40")[0] == 0
     window = open_window(qtbot, cli)
-    idx = window.model.index(0, 5)
-    assert idx.data(Qt.ItemDataRole.DecorationRole) is None
-    assert idx.data() in {r.label for r in Recommendation}
+    model = window.model
+    labels = {model.index(r, 5).data() for r in range(model.rowCount())}
+    assert labels <= {r.label for r in Recommendation} and len(labels) >= 3
+    for r in range(model.rowCount()):
+        idx = model.index(r, 5)
+        assert (
+            idx.data(Qt.ItemDataRole.DecorationRole).cacheKey() == recommendation_icon(idx.data()).cacheKey()
+        )
+        assert model.index(r, 2).data(Qt.ItemDataRole.ToolTipRole) == model.index(r, 2).data()
+        assert model.index(r, 0).data(Qt.ItemDataRole.DecorationRole) is None
+    images = {
+        label: recommendation_icon(label).pixmap(32, 32).toImage()
+        for label in (r.label for r in Recommendation)
+    }
+    assert len({img.constBits().tobytes() for img in images.values()}) == len(images)  # all differ
 
 
 def test_queue_model_passes_the_model_tester(qtmodeltester, cli):
