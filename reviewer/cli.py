@@ -529,7 +529,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     totals = file_totals(checked.slim, db) if ruleset.reads_totals else {}
     checked.slim = []
     results = (_evaluated(ruleset, doc, totals.get(doc["reference"]))
-               for doc in importing.valid_requests(args.files, limit, checked=checked))  # fmt: skip
+               for doc in importing.valid_requests(checked, limit))  # fmt: skip
     if args.format == "json":
         _dump_list(results)
         return 0

@@ -578,15 +578,13 @@ class RuleSet:
                 stored = json.loads(stored_text)
             except ValueError:
                 stored = None
-        if not isinstance(stored, dict) or stored.get("rule_set_sha256") != self.sha256 or \
-                not isinstance(stored.get("findings"), list):  # fmt: skip
-            doc = doc if whole is None else whole()
+        findings = stored.get("findings") if isinstance(stored, dict) else None
+        if not isinstance(findings, list) or stored.get("rule_set_sha256") != self.sha256 or \
+                any(not isinstance(f, dict) or f.get("outcome") not in RANK for f in findings):  # fmt: skip
+            doc = doc if whole is None else whole()  # another rule set's, or not one at all
             return stored_with(self, evaluate_with(self, doc, parts), parts, doc)
-        findings = [f for f in stored["findings"] if f.get("rule") not in self._total_rules[2]]
-        if any(f.get("outcome") not in RANK for f in findings):  # not a stored evaluation
-            doc = doc if whole is None else whole()
-            return stored_with(self, evaluate_with(self, doc, parts), parts, doc)
-        findings += [dict(f) for f in self._totals_findings(doc, parts, section, memo)]
+        findings = [f for f in findings if f.get("rule") not in self._total_rules[2]]
+        findings += [dict(f) for f, _text in self._totals_findings(doc, parts, section, memo)]
         order = self._total_rules[1]
         findings.sort(key=lambda f: order.get(f["rule"], len(order)))
         rank = max([RANK["approve"], *(RANK[f["outcome"]] for f in findings)])
@@ -607,15 +605,8 @@ class RuleSet:
             return compact_json(again), again["recommendation"]
         _reading, order, ids = self._total_rules
         listed = [f for f in split.findings if f[0] not in ids]
-        # The JSON of the findings made, kept with them (a finding the memo holds is made once).
-        texts: dict[int, tuple[Any, tuple[str, str, str]]] = (
-            {} if memo is None else memo.setdefault("texts", {})
-        )
-        for f in self._totals_findings(doc, parts, section, memo):
-            kept = texts.get(id(f))
-            if kept is None or kept[0] is not f:
-                kept = texts[id(f)] = (f, (f["rule"], f["outcome"], compact_json(f)))
-            listed.append(kept[1])
+        listed += [(f["rule"], f["outcome"], text)
+                   for f, text in self._totals_findings(doc, parts, section, memo, texts=True)]  # fmt: skip
         listed.sort(key=lambda f: order.get(f[0], len(order)))
         rec = OUTCOME_OF_RANK[max([RANK["approve"], *(RANK[o] for _r, o, _t in listed)])]
         known = None if memo is None else memo.get(("parts", id(parts)))
@@ -632,9 +623,11 @@ class RuleSet:
         return text, rec
 
     def _totals_findings(self, doc: dict[str, Any], parts: Parts, section: dict[str, Total] | None,
-                         memo: dict[Any, Any] | None) -> list[dict[str, Any]]:  # fmt: skip
+                         memo: dict[Any, Any] | None, texts: bool = False
+                         ) -> list[tuple[dict[str, Any], str]]:  # fmt: skip
         """The stored findings of the rules reading a customer total, decided with these
-        totals (shared with `memo`: not to be changed)."""
+        totals (shared with `memo`: not to be changed), each with its JSON text when `texts`
+        ("" otherwise; the memo keeps a text made once with its finding)."""
         reading, _order, _ids = self._total_rules
         shared = section is not None and _own_part_agrees(doc, parts)
         if shared:
@@ -644,19 +637,23 @@ class RuleSet:
             full, memo = with_totals(doc, parts), None
         out = []
         for rule, plain_facts in reading:
+            entry: list[Any] | None = None  # [finding or None, its text or ""]
             key: Any = None
             if memo is not None and plain_facts is not None:
                 facts = [get_path(doc, f) for f in plain_facts]
                 key = (rule.id, id(section), json.dumps(facts, sort_keys=True))
-            if key is not None and memo is not None and key in memo:
-                made = memo[key]
-            else:
+                entry = memo.get(key)
+            if entry is None:
                 found = rule.evaluate(full)
-                made = None if found is None else found._stored
+                entry = [None if found is None else found._stored, ""]
                 if key is not None and memo is not None:
-                    memo[key] = made
-            if made is not None:
-                out.append(made)
+                    memo[key] = entry
+            made = entry[0]
+            if made is None:
+                continue
+            if texts and not entry[1]:
+                entry[1] = compact_json(made)
+            out.append((made, entry[1]))
         return out
 
     def _with_own_totals(self, doc: dict[str, Any]) -> Evaluation:

@@ -277,7 +277,7 @@ def detail(session: Session, customer: Customer) -> dict[str, Any]:
                                     Condition.status == ConditionStatus.OPEN).order_by(Condition.id)
         ).scalars():  # fmt: skip
             conditions.setdefault(cond.request_id, []).append(cond)
-    counted, _open = totals._counting(session, Request.customer_id == customer.id)
+    counted, _open = totals.counting(session, Request.customer_id == customer.id)
     counting = {f["reference"] for f in counted.get(customer.id, [])}
     today = dt.datetime.now(dt.UTC).date()
     requests: list[dict[str, Any]] = []

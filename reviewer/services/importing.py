@@ -129,7 +129,7 @@ def check_inputs(paths: Iterable[str], limit_mb: int | None = None) -> None:
 def read_valid(paths: Iterable[str], limit_mb: int | None = None) -> list[dict[str, Any]]:
     """Every request of the files, validated and stored nowhere; all or nothing: InvalidInput
     lists every problem as FILE:RECORD: FIELD: message."""
-    return list(valid_requests(list(paths), limit_mb))
+    return list(valid_requests(check_files(list(paths), limit_mb), limit_mb))
 
 
 HOLD_BYTES = 32 * 1024 * 1024  # input up to this size is read once, its requests held
@@ -190,14 +190,11 @@ def check_files(paths: list[str], limit_mb: int | None, hold_bytes: int | None =
     return Checked(paths, seen, held if hold else None, slim)
 
 
-def valid_requests(paths: list[str], limit_mb: int | None, hold_bytes: int | None = None,
-                   checked: Checked | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
-    """The validated requests of the files, in order, after `check_files` found them all
-    valid (given as `checked`, or made here): the held ones, or the files read again. A file
-    that changed since it was checked raises InvalidInput naming it (what was yielded before
-    came from the file as checked, record by record)."""
-    if checked is None:
-        checked = check_files(paths, limit_mb, hold_bytes)
+def valid_requests(checked: Checked, limit_mb: int | None) -> Iterator[dict[str, Any]]:
+    """The validated requests of the files `check_files` found all valid, in order: the held
+    ones, or the files read again. A file that changed since it was checked raises
+    InvalidInput naming it (what was yielded before came from the file as checked, record by
+    record)."""
     if checked.held is not None:
         yield from checked.held
         return

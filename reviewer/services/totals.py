@@ -70,7 +70,7 @@ def _approved(session: Session, request_ids: list[int]) -> set[int]:
     return set(rows)
 
 
-def _counting(session: Session, where: Any
+def counting(session: Session, where: Any
               ) -> tuple[dict[int, list[dict[str, Any]]], list[tuple[int, int, str]]]:  # fmt: skip
     """Of the requests `where` selects (those with a customer): the figures of those that
     count, by customer (read by the database, no document parsed), and the open ones as
@@ -102,14 +102,14 @@ def _counting(session: Session, where: Any
     return counted, open_ids
 
 
-def _counting_of(session: Session, customer_ids: Iterable[int]
+def counting_of(session: Session, customer_ids: Iterable[int]
                  ) -> tuple[dict[int, list[dict[str, Any]]], list[tuple[int, int, str]]]:  # fmt: skip
-    """`_counting` for these customers, 500 at a time."""
+    """`counting` for these customers, 500 at a time."""
     counted: dict[int, list[dict[str, Any]]] = {}
     open_ids: list[tuple[int, int, str]] = []
     ids = sorted(set(customer_ids))
     for i in range(0, len(ids), 500):
-        more, more_open = _counting(session, Request.customer_id.in_(ids[i : i + 500]))
+        more, more_open = counting(session, Request.customer_id.in_(ids[i : i + 500]))
         counted.update(more)
         open_ids += more_open
     return counted, open_ids
@@ -156,7 +156,7 @@ def figures(session: Session, customer_ids: Iterable[int], fresh: set[str] = fro
             ) -> tuple[LazyParts, list[int]]:  # fmt: skip
     """For these customers: the totals of each (from its counting requests' figures, read by
     the database), and the ids of their open requests, customer by customer."""
-    counted, open_ids = _counting_of(session, customer_ids)
+    counted, open_ids = counting_of(session, customer_ids)
     # A new request that is its customer's only one was evaluated with its own figures,
     # which are its totals: nothing to do for it.
     wanted = sorted((cid, rid) for cid, rid, ref in open_ids
@@ -207,7 +207,7 @@ def parts_for(session: Session, req: Request) -> Parts:
     doc = json.loads(req.document)
     if req.customer_id is None:
         return parts_of([doc])
-    counted, _open = _counting(session, Request.customer_id == req.customer_id)
+    counted, _open = counting(session, Request.customer_id == req.customer_id)
     others = [f for f in counted.get(req.customer_id, []) if f["reference"] != req.reference]
     return parts_of([*others, doc])
 
@@ -246,7 +246,7 @@ class AllParts:
     request): one pass keeps only the figures of the requests that count."""
 
     def __init__(self, session: Session) -> None:
-        self.figures, _open = _counting(session, Request.customer_id.is_not(None))
+        self.figures, _open = counting(session, Request.customer_id.is_not(None))
 
     def of(self, customer_id: int | None, doc: dict[str, Any]) -> Parts:
         """The totals of one request (itself included)."""
@@ -277,7 +277,7 @@ def file_totals(docs: list[dict[str, Any]], db: Any = None) -> dict[str, Parts]:
                 ids.update(session.execute(
                     select(CustomerKey.key, CustomerKey.customer_id)
                     .where(CustomerKey.key.in_(keys[i : i + 500]))).all())  # fmt: skip
-            counted, _open = _counting_of(session, ids.values())
+            counted, _open = counting_of(session, ids.values())
             for key, cid in ids.items():
                 stored[key] = [f for f in counted.get(cid, []) if f["reference"] not in in_files]
     out: dict[str, Parts] = {}

@@ -808,7 +808,7 @@ def _verify_totals(session: Session, out: _Problems) -> None:
     ).scalars())  # fmt: skip
     for i in range(0, len(ids), 500):
         chunk = sorted(c for c in ids[i : i + 500] if c is not None)
-        counted, _open = totals._counting_of(session, chunk)
+        counted, _open = totals.counting_of(session, chunk)
         expected = {cid: parts_of(figures) for cid, figures in counted.items()}
         rows = session.execute(
             select(Request.reference, Request.customer_id, part)

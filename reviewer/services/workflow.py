@@ -838,7 +838,11 @@ def _reevaluate_open(session: Session, actor: Actor, chain: Chain, open_ids: lis
                 parts.done(m.customer_id)
                 continue
             whole = functools.partial(totals.whole_document, session, m.id)
-            if facts is not None and not set(ruleset.totals_facts or [""]) <= set(facts):
+            if (
+                facts is not None
+                and ruleset is not active
+                and not set(ruleset.totals_facts or [""]) <= set(facts)
+            ):
                 m.doc = whole()
             mine = parts.of(m.customer_id)
             text, rec = ruleset.stored_again_text(m.evaluation, m.doc, mine, parts.section(m.customer_id),

@@ -18,6 +18,7 @@ from reviewer import ageing
 from reviewer.context import Context
 from reviewer.services.queries import COLUMNS, WAITING_COLUMN, queue_rows, service_level
 from reviewer.ui.ops import Op, OpHost
+from reviewer.ui.request_view import ICONS
 from reviewer.vocabulary import Recommendation, Status
 
 PAGE = 200
@@ -31,10 +32,8 @@ FLAG_ROLES = (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.BackgroundRole, Qt.It
 
 
 REC_COLUMN = 5
-# Each recommendation's mark in the queue: its colour and a glyph, so that it does not rest
-# on colour alone ("refuse" never looks like "approve").
-GLYPHS = {"refuse": "✕", "needs_information": "?", "escalate_senior": "S", "escalate_second": "2",
-          "conditions": "C", "approve": "✓"}  # fmt: skip
+# Each recommendation's mark in the queue: its colour and its glyph in the request view
+# (`request_view.ICONS`), so that it does not rest on colour alone.
 _ICONS: dict[str, QIcon] = {}
 
 
@@ -54,7 +53,7 @@ def recommendation_icon(label: str) -> QIcon | None:
             font.setPixelSize(20)
             painter.setFont(font)
             painter.setPen(QColor("#ffffff"))
-            painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, GLYPHS.get(term.value, "·"))
+            painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, ICONS.get(term.value, "·"))
             painter.end()
             _ICONS[term.label] = QIcon(pixmap)
     return _ICONS.get(label)
@@ -149,17 +148,17 @@ class QueueModel(QAbstractTableModel):
             return ""
         return page[row % PAGE][index.column()]
 
-    def _cell(self, index: QModelIndex | QPersistentModelIndex) -> str:
-        """A cell's text when its page is here ("" otherwise, nothing asked)."""
+    def _cell(self, index: QModelIndex | QPersistentModelIndex, item: int | None = None) -> str:
+        """A cell's text (or the row's `item`, as FLAG) when its page is here ("" otherwise,
+        nothing asked)."""
         page = self.pages.get(index.row() // PAGE)
-        return page[index.row() % PAGE][index.column()] if page is not None else ""
+        return page[index.row() % PAGE][index.column() if item is None else item] if page is not None else ""
 
     def _flagged(self, index: QModelIndex | QPersistentModelIndex, role: int) -> Any:
         """The "Waiting" cell of a request past the service level: red, with a tooltip."""
         if index.column() != WAITING_COLUMN or role not in FLAG_ROLES:
             return None
-        page = self.pages.get(index.row() // PAGE)
-        flag = page[index.row() % PAGE][FLAG] if page is not None else ""
+        flag = self._cell(index, FLAG)
         if not flag:
             return None
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -204,7 +204,7 @@ def _evaluate_with_customers(session: Session, customer_ids: list[int]) -> list[
     rules = {r.id: compiled(r) for r in session.execute(select(RuleSetVersion)).scalars()}
     if not any(r.reads_totals for r in rules.values()):
         return []
-    counted, open_ids = totals._counting_of(session, customer_ids)
+    counted, open_ids = totals.counting_of(session, customer_ids)
     now, done = utc_now(), []
     for cid, rid, ref in sorted(open_ids, key=lambda t: t[2]):
         req = session.get(Request, rid)
@@ -213,9 +213,10 @@ def _evaluate_with_customers(session: Session, customer_ids: list[int]) -> list[
         if ruleset is None or not ruleset.reads_totals:
             continue
         doc, parts = json.loads(req.document), parts_of(counted.get(cid, []))
-        text = compact_json(stored_with(ruleset, evaluate_with(ruleset, doc, parts), parts, doc))
+        evaluation = evaluate_with(ruleset, doc, parts)
+        text = compact_json(stored_with(ruleset, evaluation, parts, doc))
         if text != req.evaluation:
-            req.evaluation, req.recommendation = text, json.loads(text)["recommendation"]
+            req.evaluation, req.recommendation = text, evaluation.recommendation
             req.version, req.updated_at = req.version + 1, now
             done.append(ref)
     session.flush()
