@@ -30,14 +30,15 @@ PLACES = [
 STEMS = ["Northwind", "Harbour", "Bluebird", "Keystone", "Meridian", "Aurora", "Lakeside",
          "Summit", "Cedar", "Orchard", "Granite", "Riverside", "Müller & Söhne", "Crédit Évora",
          "Пример", "示例", "شركة مثال", "Zephyr", "Pinecrest", "Atlas"]  # fmt: skip
+# Names up to 40 characters (the queue shows one whole at 1280 px).
 NAME_BY_TYPE = {
     "company": "{stem} {what} {suffix}",
     "police": "{city} Police Department",
     "sheriff": "{stem} County Sheriff's Office",
-    "federal_law_enforcement": "Federal Investigations Bureau, {city} Field Office",
-    "immigration_enforcement": "Border and Immigration Service, {city}",
+    "federal_law_enforcement": "Investigations Bureau, {city}",
+    "immigration_enforcement": "Immigration Service, {city}",
     "corrections": "{stem} Correctional Facility",
-    "prosecutor": "Office of the District Attorney, {city}",
+    "prosecutor": "District Attorney, {city}",
     "court": "{city} District Court",
     "ministry_interior": "Ministry of the Interior, {city}",
     "intelligence": "National Intelligence Directorate",
@@ -50,7 +51,7 @@ NAME_BY_TYPE = {
     "research_lab": "{stem} Vision Lab",
     "healthcare_provider": "{stem} Health Clinic",
     "ngo": "{stem} Refugee Aid",
-    "international_org": "International Committee for {stem}",
+    "international_org": "{stem} International Committee",
 }
 WHAT = ["Retail", "Bank", "Logistics", "Stadiums", "Hotels", "Fitness", "Security", "Media",
         "Airlines", "Insurance", "Pharmacy", "Casino"]  # fmt: skip

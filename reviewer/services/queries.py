@@ -37,19 +37,22 @@ from reviewer.vocabulary import View, event_words
 # The day a request started waiting on us (its received_on) while it does, else NULL: the
 # queue's "Waiting" column shows its age in working days (`ageing`).
 WAITING_SINCE = case((Request.status.in_(ageing.WAITING), Request.received_on), else_=None)
+# In the order a reviewer scans a queue: what it is, what the rules say, where it stands, who
+# has it, whose it is, when it came and how long it has waited; then the rest.
 COLUMNS: list[tuple[str, Any]] = [
     ("Reference", Request.reference),
-    ("Received", Request.received_on),
-    ("Customer", Request.customer_name),
-    ("Country", Request.country),
-    ("Org type", Request.org_type),
     ("Recommendation", Request.recommendation),
     ("Status", Request.status),
     ("Assignee", Account.name),
-    ("Updated", Request.updated_at),
+    ("Customer", Request.customer_name),
+    ("Received", Request.received_on),
     ("Waiting", WAITING_SINCE),
+    ("Country", Request.country),
+    ("Org type", Request.org_type),
+    ("Updated", Request.updated_at),
 ]
-WAITING_COLUMN = len(COLUMNS) - 1
+RECEIVED_COLUMN = 5
+WAITING_COLUMN = 6
 FILTERS = tuple(View.values())
 
 
@@ -61,7 +64,7 @@ class QueueQuery:
     status: str | None = None
     recommendation: str | None = None
     view: str = "all"  # one of FILTERS
-    sort_column: int = 1
+    sort_column: int = RECEIVED_COLUMN
     descending: bool = True
 
 

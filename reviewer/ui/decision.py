@@ -39,6 +39,13 @@ OUTCOMES = [("approve", "Approve"), ("approve_with_conditions", "Approve with co
             ("refuse", "Refuse"), ("return", "Return for information")]  # fmt: skip
 
 
+def _label(text: str, buddy: QWidget) -> QLabel:
+    """A form label that is its field's buddy (a screen reader names the field by it)."""
+    label = QLabel(text)
+    label.setBuddy(buddy)
+    return label
+
+
 class DecisionPanel(QWidget):
     """Claim, release, take over; decide; check; reopen and start a re-review (the window
     asks for the reason of each). `action_requested(name, kwargs)` asks the window to run a service (off
@@ -54,21 +61,25 @@ class DecisionPanel(QWidget):
         layout = QVBoxLayout(self)
         self.title = QLabel("Select a request in the queue.")
         layout.addWidget(self.title)
-        row = QHBoxLayout()
+        # What is being decided, in view while deciding: the recommendation, the findings that
+        # make it, and the customer.
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setAccessibleName("What is being decided")
+        layout.addWidget(self.summary)
         self.buttons: dict[str, QPushButton] = {}
-        for name, text in (
-            ("claim", "&Claim"),
-            ("release", "Re&lease"),
-            ("take_over", "&Take over"),
-            ("reopen", "Re&open"),
-            ("rereview", "Start re-revie&w"),
-        ):
-            button = QPushButton(text)
-            button.setAccessibleName(text.replace("&", ""))
-            button.clicked.connect(lambda _=False, n=name: self._simple(n))
-            self.buttons[name] = button
-            row.addWidget(button)
-        layout.addLayout(row)
+        # Two rows (claims; a decided request), so that a 150 % font on a small screen fits.
+        for names in ((("claim", "Cl&aim"), ("release", "Re&lease"), ("take_over", "&Take over")),
+                      (("reopen", "Reo&pen"), ("rereview", "Start re-revie&w"))):  # fmt: skip
+            row = QHBoxLayout()
+            for name, text in names:
+                button = QPushButton(text)
+                button.setAccessibleName(text.replace("&", ""))
+                button.clicked.connect(lambda _=False, n=name: self._simple(n))
+                self.buttons[name] = button
+                row.addWidget(button)
+            layout.addLayout(row)
         # What is closed and why (above the sections, so it shows whichever are hidden), in
         # the palette's text colour (a fixed red was unreadable in the dark theme).
         self.closed = QLabel()
@@ -84,13 +95,13 @@ class DecisionPanel(QWidget):
         self.outcome.addItem(CHOOSE, None)
         for key, text in OUTCOMES:
             self.outcome.addItem(text, key)
-        form.addRow("Outcome", self.outcome)
+        form.addRow(_label("&Outcome", self.outcome), self.outcome)
         self.conditions = QListWidget()
         self.conditions.setAccessibleName("Conditions from the rule set")
         self.conditions.setMaximumHeight(110)
         self.conditions.setWordWrap(True)
         self.conditions.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        form.addRow("Conditions", self.conditions)
+        form.addRow(_label("Conditions", self.conditions), self.conditions)
         self.extra = QLineEdit()
         self.extra.setPlaceholderText("A condition of your own (optional)")
         self.extra.setAccessibleName("Reviewer condition")
@@ -101,7 +112,7 @@ class DecisionPanel(QWidget):
         extra_row = QHBoxLayout()
         extra_row.addWidget(self.extra, 1)
         extra_row.addWidget(self.extra_due)
-        form.addRow("Add", extra_row)
+        form.addRow(_label("Add", self.extra), extra_row)
         self.justification = QPlainTextEdit()
         self.justification.setAccessibleName("Justification")
         self.justification.setTabChangesFocus(True)  # Tab leaves the field; it types no tab
@@ -109,9 +120,9 @@ class DecisionPanel(QWidget):
             "Justification (at least 30 characters): the facts and the reasons, in words a court can read"
         )
         self.justification.setMaximumHeight(110)
-        form.addRow("Justification", self.justification)
+        form.addRow(_label("Justification", self.justification), self.justification)
         self.draft = ""
-        self.use_draft = QPushButton("Draft the request for &information")
+        self.use_draft = QPushButton("Draft the re&quest for information")
         self.use_draft.setAccessibleName("Draft the request for information")
         self.use_draft.setToolTip(
             "Put the drafted text to send to sales in the justification: the decisive missing "
@@ -123,8 +134,8 @@ class DecisionPanel(QWidget):
         self.re_review.setCalendarPopup(True)
         self.re_review.setDisplayFormat(DATE_FORMAT)
         self.re_review.setAccessibleName("Re-review date")
-        form.addRow("Re-review", self.re_review)
-        self.submit = QPushButton("&Record decision")
+        form.addRow(_label("Re-review", self.re_review), self.re_review)
+        self.submit = QPushButton("Recor&d decision")
         self.submit.setAccessibleName("Record decision")
         self.submit.clicked.connect(self._decide)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):  # record from anywhere in the panel
@@ -148,7 +159,7 @@ class DecisionPanel(QWidget):
         self.check_reason.setAccessibleName("Reason for rejecting")
         check_layout.addRow(self.check_reason)
         check_row = QHBoxLayout()
-        self.confirm = QPushButton("Con&firm")
+        self.confirm = QPushButton("Confir&m")
         self.confirm.setAccessibleName("Confirm decision")
         self.reject = QPushButton("Re&ject")
         self.reject.setAccessibleName("Reject decision")
@@ -174,8 +185,8 @@ class DecisionPanel(QWidget):
         self.note.setAccessibleName("Condition note")
         ob_layout.addRow(self.note)
         ob_row = QHBoxLayout()
-        self.mark_met = QPushButton("Mark &met")
-        self.mark_lapsed = QPushButton("Mark la&psed")
+        self.mark_met = QPushButton("Mark m&et")
+        self.mark_lapsed = QPushButton("Mar&k lapsed")
         for button, status in ((self.mark_met, "met"), (self.mark_lapsed, "lapsed")):
             button.setAccessibleName(button.text().replace("&", ""))
             button.clicked.connect(lambda _=False, st=status: self._mark(st))
@@ -230,8 +241,15 @@ class DecisionPanel(QWidget):
         # Sections by state: the second check while a decision awaits it; the decision form
         # until the request is decided (then its conditions, when it has open ones).
         self.check_box.setVisible(status == "awaiting_second")
-        self.decision_box.setVisible(status not in ("decided", "awaiting_second"))
+        self.decision_box.setVisible(reference is not None and status not in ("decided", "awaiting_second"))
+        if reference is None:
+            self.summary.clear()
+            self.obligations_box.hide()
         self._outcome_changed()
+
+    def set_summary(self, html: str) -> None:
+        """The recommendation, its findings and the customer (`decision_summary`)."""
+        self.summary.setText(html)
 
     def set_follows(self, follows: dict[str, str]) -> None:
         """What recording each outcome leads to (a second check, a senior's check, final)."""

@@ -9,11 +9,12 @@ import functools
 import logging
 import shutil
 import tempfile
+from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFontMetrics, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -21,17 +22,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
     QTableView,
-    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
+from reviewer import request as rq
 from reviewer import settings
 from reviewer.context import Context, open_database
 from reviewer.errors import IntegrityProblem, InvalidInput, NotPermitted, ReviewerError
@@ -60,8 +62,9 @@ from reviewer.ui.decision import DecisionPanel
 from reviewer.ui.dialogs import Dialogs
 from reviewer.ui.intake_form import IntakeForm
 from reviewer.ui.ops import Op, Progress, Runner
+from reviewer.ui.pages import PageTabs, scrolling
 from reviewer.ui.queue_model import REC_COLUMN, QueueModel, Row, fetch_page
-from reviewer.ui.request_view import RequestView
+from reviewer.ui.request_view import COLOURS, ICONS, RequestView
 from reviewer.ui.rulesets import RuleSetsPanel
 from reviewer.ui.theme import apply_theme, system_is_dark
 from reviewer.vocabulary import ORG_SETTINGS, Recommendation, Status, View
@@ -69,8 +72,11 @@ from reviewer.vocabulary import ORG_SETTINGS, Recommendation, Status, View
 log = logging.getLogger(__name__)
 Loaded = tuple[int, list[int], list[Row], str]  # seq, ids, first page, status line
 # The widest text each queue column usually shows (a longer one is clipped, in full in its tooltip).
-QUEUE_SAMPLES = ("DEMO-000000", "2026-12-02", "International Committee", "GB", "international org",
-                 "Needs information", "Awaiting check", "reviewer", "2026-12-02 20:58", "99 wd")  # fmt: skip
+QUEUE_SAMPLES = ("DEMO-000000", "Needs information", "Awaiting check", "demo.reviewer12",
+                 "Instituto Nacional de Ciberseguridad Españ", "2026-12-02", "99 wd", "GB",
+                 "federal law enforcement", "2026-12-02 20:58")  # fmt: skip
+CUSTOMER_COLUMN = 4
+ESSENTIAL_COLUMNS = 7  # reference to waiting: shown at 1024 px; the rest as room allows
 Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo], bool, set[str]]
 Opened = tuple[int, queries.RequestData, dict[str, workflow.Allowed]]
 CustomerShown = tuple[int, dict[str, Any], list[Any]]  # seq, customers.detail, its request rows
@@ -123,13 +129,19 @@ class MainWindow(QMainWindow):
         self.table.verticalHeader().setDefaultSectionSize(max(24, metrics.height() + 8))
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        header.setSortIndicator(1, Qt.SortOrder.DescendingOrder)
+        header.setSortIndicator(queries.RECEIVED_COLUMN, Qt.SortOrder.DescendingOrder)
         header.sortIndicatorChanged.connect(self.reload)
-        for col, sample in enumerate(QUEUE_SAMPLES):
-            name = str(self.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
-            icon = metrics.height() + 6 if col == REC_COLUMN else 0  # the recommendation's mark
-            width = max(metrics.horizontalAdvance(sample) + icon, metrics.horizontalAdvance(name) + 18)
-            self.table.setColumnWidth(col, width + 14)
+        self.column_widths = queue_widths(metrics, self.model)
+        for col, width in enumerate(self.column_widths):
+            self.table.setColumnWidth(col, width)
+        # The header's menu hides and shows columns; what does not fit is hidden from the end
+        # (Updated, Org type, Country), never the essential ones.
+        self.hidden_columns: set[int] = set(state.hidden_columns())
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+        self._fitting = False
+        header.sectionResized.connect(self._column_resized)
+        self.table.viewport().installEventFilter(self)  # after a resize, its new width
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
         self.view = RequestView(self)
@@ -139,7 +151,7 @@ class MainWindow(QMainWindow):
         self._private: Path | None = None  # where attachments are saved for the viewer
         self.panel = DecisionPanel(self)
         self.panel.action_requested.connect(self.run_action)
-        self.tabs = QTabWidget(self)
+        self.tabs = PageTabs(self)
         self.intake = IntakeForm(self)
         self.intake.save_requested.connect(self.save_request)
         self.dashboard = Dashboard(self)
@@ -161,8 +173,15 @@ class MainWindow(QMainWindow):
         notes.addWidget(self.note_text, 1)
         notes.addWidget(self.note_button)
         column.addLayout(notes)
-        self.tabs.addTab(self.request_tab, "&Request")
-        self.tabs.addTab(self.panel, "&Decide")
+        # The desk: the request and its decision side by side, both in view; the panel
+        # scrolls when the window is short (1024x700, a 150 % font).
+        self.desk = QSplitter(Qt.Orientation.Horizontal, self)
+        self.desk.setChildrenCollapsible(False)
+        self.desk.addWidget(self.request_tab)
+        self.panel_scroll = scrolling(self.panel, "Decision")
+        self.desk.addWidget(self.panel_scroll)
+        self.desk.setSizes([10_000, 10_000])  # halves, whatever the width
+        self.tabs.addTab(self.desk, "Re&view")
         # Beside the request and its decision: a reviewer goes from a request to its customer
         # and back (Enter or a double-click on one of the customer's requests) in this pane,
         # the queue staying in view.
@@ -171,20 +190,28 @@ class MainWindow(QMainWindow):
         self.customers.customer_chosen.connect(lambda cid: self.show_customer(str(cid), switch=False))
         self.customers.open_reference.connect(self._open_from_customer)
         self.customers.action_requested.connect(self.customer_action)
-        self.tabs.addTab(self.customers, "C&ustomers")
+        self.tabs.add_page(self.customers, "Customers", scroll=True)
         self.tabs.addTab(self.intake, "&Intake")
-        self.tabs.addTab(self.dashboard, "Das&hboard")
-        self.tabs.addTab(self.rules_view, "Rule&s")
+        self.tabs.add_page(self.dashboard, "Das&hboard", scroll=True)
+        self.tabs.addTab(self.rules_view, "R&ules")
         self.rulesets = RuleSetsPanel(self)
         self.rulesets.pick_file = lambda: self.dialogs.open_rule_set("Import a rule set")
         self.rulesets.action_requested.connect(self.rules_action)
         self.rulesets.open_reference.connect(self._open_from_backtest)
-        self.tabs.addTab(self.rulesets, "&Versions")
+        self.tabs.add_page(self.rulesets, "Versions", scroll=True)
         self.tabs.currentChanged.connect(self._tab_changed)
-        splitter = QSplitter(self)
+        for number in range(self.tabs.count()):  # Ctrl+1 to Ctrl+6 (Alt+letter where it has one)
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{number + 1}"), self)
+            shortcut.activated.connect(functools.partial(self.tabs.setCurrentIndex, number))
+            self.tabs.setTabToolTip(number, f"Ctrl+{number + 1}")
+        # The queue across the window's width (every column in view at 1280 px), the desk under it.
+        splitter = self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.table)
         splitter.addWidget(self.tabs)
-        splitter.setSizes([760, 520])  # the tabs' pane as wide as its seven tabs
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([260, 460])
         self.banner = QLabel(self)
         self.banner.setObjectName("integrity-banner")
         self.banner.setAccessibleName("Integrity warning")
@@ -220,7 +247,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self._build_toolbar()
         self._build_menu()
-        self.status = QLabel()
+        self.status = ElidedLabel()
+        self.status.setAccessibleName("Status")
         self.statusBar().addPermanentWidget(self.status, 1)
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName("Progress")
@@ -243,15 +271,17 @@ class MainWindow(QMainWindow):
         bar.setObjectName("filters")
         self.addToolBar(bar)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search reference, customer, end users (2+ letters, Ctrl+F)")
+        self.search.setPlaceholderText("Search (Ctrl+F): reference, customer, end users")
+        self.search.setToolTip("Two letters or more: reference, customer, end users")
         self.search.setAccessibleName("Search")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(280)
+        self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance("Search (Ctrl+F): reference"))
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(100)
         self._debounce.timeout.connect(self.reload)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.search.returnPressed.connect(self.to_queue)
         bar.addWidget(self.search)
         self.status_filter = self._combo("Status filter", [(s.value, s.label) for s in Status],
                                          "any status")  # fmt: skip
@@ -320,6 +350,7 @@ class MainWindow(QMainWindow):
         header = state.load_bytes(state.QUEUE_HEADER)
         if header is not None:
             self.table.horizontalHeader().restoreState(header)
+        self.fit_columns()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         state.save(state.WINDOW_GEOMETRY, self.saveGeometry())
@@ -329,6 +360,54 @@ class MainWindow(QMainWindow):
         if self._private is not None:  # the copies given to the viewer go with the window
             shutil.rmtree(self._private, ignore_errors=True)
         super().closeEvent(event)
+
+    # ------------------------------------------------------------------ queue columns
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 - Qt override
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return super().eventFilter(watched, event)
+
+    def fit_columns(self) -> None:
+        """Show the columns the reviewer has not hidden, dropping from the end what does not
+        fit the queue's width (the essential ones always stay); the customer's name takes the
+        room left, or gives it up (down to a short name, whole in its tooltip)."""
+        header = self.table.horizontalHeader()
+        room = self.table.viewport().width()
+        widths = self.column_widths
+        self._fitting = True
+        shown = [c for c in range(len(widths)) if c not in self.hidden_columns]
+        while sum(widths[c] for c in shown) > room and shown[-1] >= ESSENTIAL_COLUMNS:
+            shown.pop()
+        for col in range(len(widths)):
+            header.setSectionHidden(col, col not in shown)
+            header.resizeSection(col, widths[col])
+        if CUSTOMER_COLUMN in shown:
+            spare = room - sum(widths[c] for c in shown)
+            least = self.table.fontMetrics().horizontalAdvance("Instituto Nac")
+            header.resizeSection(CUSTOMER_COLUMN, max(least, widths[CUSTOMER_COLUMN] + spare))
+        self._fitting = False
+
+    def _column_resized(self, col: int, _old: int, new: int) -> None:
+        """A width the reviewer set (or the header's saved state restored) is kept."""
+        if not self._fitting and col != CUSTOMER_COLUMN and new > 0:
+            self.column_widths[col] = new
+
+    def _header_menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        for col in range(1, len(self.column_widths)):  # the reference always shows
+            name = str(self.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(col not in self.hidden_columns)
+            action.toggled.connect(functools.partial(self.show_column, col))
+        menu.popup(self.table.horizontalHeader().mapToGlobal(pos))
+
+    def show_column(self, col: int, shown: bool) -> None:
+        """Show or hide a queue column (the header's menu); remembered."""
+        (self.hidden_columns.discard if shown else self.hidden_columns.add)(col)
+        state.save_hidden_columns(sorted(self.hidden_columns))
+        self.fit_columns()
 
     # ------------------------------------------------------------------ ops
 
@@ -424,7 +503,7 @@ class MainWindow(QMainWindow):
         def work(_p: Progress) -> Loaded:
             with ctx.db.read() as session:
                 ids = queries.queue_ids(session, q, ctx.actor.name)
-                line = queries.status_line(session, ctx.actor.name, ctx.db.describe())
+                line = queries.status_line(session, ctx.actor.name, home_relative(ctx.db.describe()))
             return seq, ids, fetch_page(ctx, ids[:200]), line
 
         def overview(_p: Progress) -> Overview:
@@ -465,6 +544,7 @@ class MainWindow(QMainWindow):
             return  # a newer query is on its way
         self.model.set_ids(ids, first)
         self.status.setText(f"{len(ids):,} shown  |  {line}")
+        self.status.setToolTip(self.status.text())
         if self.current_id is not None:
             self._select_id(self.current_id)
         self.loaded.emit()
@@ -483,6 +563,12 @@ class MainWindow(QMainWindow):
                 self.open_request(reference)
 
         self.op(work, title="Selecting").success(found).run()
+
+    def to_queue(self) -> None:
+        """Enter in the search box: to the queue, its first request selected (and opened)."""
+        self.table.setFocus()
+        if self.model.rowCount() and not self.table.selectionModel().hasSelection():
+            self.table.selectRow(0)
 
     def _select_id(self, rid: int) -> bool:
         try:
@@ -531,6 +617,7 @@ class MainWindow(QMainWindow):
         self.panel.set_options(data["reference"], data["version"], dict(allowed),
                                data["evaluation"]["conditions"], data["status"],  # type: ignore[arg-type]
                                data.get("assignee"))  # type: ignore[arg-type]  # fmt: skip
+        self.panel.set_summary(decision_summary(data))
         self.panel.set_draft(data.get("draft", ""))  # type: ignore[arg-type]
         self.panel.set_follows(what_follows(data["evaluation"]))  # type: ignore[arg-type]
         open_conditions = [c for d in data["decisions"] if d["final"] for c in d["conditions"]
@@ -717,7 +804,7 @@ class MainWindow(QMainWindow):
         the queue shows it)."""
         self.open_request(reference)
         self.select_reference(reference, load=False)
-        self.tabs.setCurrentWidget(self.request_tab)
+        self.tabs.setCurrentWidget(self.desk)
 
     def customer_action(self, name: str) -> None:
         """Link a request to the customer shown, unlink its selected request, or merge it into
@@ -861,7 +948,7 @@ class MainWindow(QMainWindow):
         self.rec_filter.setCurrentIndex(0)
         self.view_filter.setCurrentIndex(0)
         self.open_request(reference)
-        self.tabs.setCurrentWidget(self.request_tab)
+        self.tabs.setCurrentWidget(self.desk)
 
     def new_request(self) -> None:
         self.intake.clear()
@@ -889,7 +976,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{reference}: saved ({summary})", 5000)
             self.reload()
             self.open_request(str(reference))
-            self.tabs.setCurrentWidget(self.request_tab)
+            self.tabs.setCurrentWidget(self.desk)
             self.action_done.emit("save")
 
         self.op(work, write=True).success(done).failure(self._failed("Saving the request", "save")).run()
@@ -1013,6 +1100,56 @@ class MainWindow(QMainWindow):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             self.import_files(paths)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when it is wider than its room (whole in its tooltip)."""
+
+    def minimumSizeHint(self) -> Any:  # noqa: N802 - Qt override
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, _event: Any) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.width())
+        painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
+
+
+def home_relative(path: str) -> str:
+    """A path in the home folder as ~/..., as the reviewer knows it."""
+    home = str(Path.home())
+    return "~" + path[len(home) :] if home != "/" and path.startswith(home + "/") else path
+
+
+def decision_summary(data: Any) -> str:
+    """What is being decided, for the top of the decision panel: the recommendation with its
+    mark, the findings that make it (rule and title), and the customer."""
+    ev = data["evaluation"]
+    rec = ev["recommendation"]
+    making = [f for f in ev["findings"] if f["outcome"] == rec]
+    customer = data.get("customer") or {}
+    name = customer.get("name") or (data["document"].get("customer") or {}).get("name") or "unknown"
+    number = f"{escape(customer['number'])} " if customer.get("number") else ""
+    rules = "; ".join(f"{escape(f['rule'])} {escape(f['title'])}" for f in making[:4])
+    more = f" and {len(making) - 4} more" if len(making) > 4 else ""
+    mark = f"{ICONS.get(rec, '')} {escape(Recommendation.label_of(rec))}"
+    return (f'<span style="color:{COLOURS[rec]}"><b>{mark}'
+            f"</b></span> from {len(ev['findings'])} findings" + (f": {rules}{more}" if rules else "")
+            + f"<br>Customer: {number}{escape(name)}")  # fmt: skip
+
+
+def queue_widths(metrics: QFontMetrics, model: QueueModel) -> list[int]:
+    """Each queue column as wide as its widest word (a recommendation, a status, an org type)
+    or its usual widest text (`QUEUE_SAMPLES`), or its header, in the font's own metrics (a
+    150 % font clipped fixed pixels)."""
+    words = {REC_COLUMN: [r.label for r in Recommendation], 2: [s.label for s in Status],
+             8: [t.replace("_", " ") for t in rq.ORG_TYPES]}  # fmt: skip
+    widths = []
+    for col, sample in enumerate(QUEUE_SAMPLES):
+        name = str(model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
+        icon = metrics.height() + 6 if col == REC_COLUMN else 0  # the recommendation's mark
+        text = max((metrics.horizontalAdvance(t) for t in words.get(col, [sample])), default=0)
+        widths.append(max(text + icon, metrics.horizontalAdvance(name) + 18) + 10)
+    return widths
 
 
 def _check(confirm: bool, session: Any, actor: Any, reference: str, **kwargs: Any) -> Any:

@@ -23,15 +23,15 @@ from reviewer.vocabulary import Recommendation, Status
 
 PAGE = 200
 Row = tuple[str, ...]
-ENUM_COLUMNS = {4}  # org type: stored values shown as words
-LABELLED = {5: Recommendation, 6: Status}  # columns of a declared vocabulary: their labels
-TIME_COLUMNS = {8}
+ENUM_COLUMNS = {8}  # org type: stored values shown as words
+LABELLED = {1: Recommendation, 2: Status}  # columns of a declared vocabulary: their labels
+TIME_COLUMNS = {9}
 FLAG = len(COLUMNS)  # a row's last item, not a column: why its wait is flagged, or ""
 PAST_BACKGROUND, PAST_FOREGROUND = QColor("#fee4e2"), QColor("#b42318")
 FLAG_ROLES = (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole)
 
 
-REC_COLUMN = 5
+REC_COLUMN = 1
 # Each recommendation's mark in the queue: its colour and its glyph in the request view
 # (`request_view.ICONS`), so that it does not rest on colour alone.
 _ICONS: dict[str, QIcon] = {}

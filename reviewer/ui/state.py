@@ -6,7 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QSettings
 
 WINDOW_GEOMETRY = "window/geometry"  # QByteArray: saveGeometry()
-QUEUE_HEADER = "queue/header"  # QByteArray: the queue header's saveState()
+QUEUE_HEADER = "queue/header-2"  # QByteArray: the queue header's saveState() (columns reordered)
+QUEUE_HIDDEN = "queue/hidden"  # list of column numbers the reviewer hid (the header's menu)
 DARK_THEME = "view/dark"  # bool; unset: follow the system
 ASKED_ORGANISATION = "prompt/organisation"  # str: the database an admin was asked the name for
 
@@ -31,3 +32,13 @@ def dark_theme() -> bool | None:
     if value is None:
         return None
     return str(value).lower() in ("true", "1")
+
+
+def hidden_columns() -> list[int]:
+    value = QSettings().value(QUEUE_HIDDEN)
+    values = value if isinstance(value, list) else [value] if value is not None else []
+    return [int(v) for v in values if str(v).isdigit()]
+
+
+def save_hidden_columns(columns: list[int]) -> None:
+    QSettings().setValue(QUEUE_HIDDEN, [str(c) for c in columns])

@@ -96,7 +96,7 @@ def test_the_customer_view_shows_every_request_its_decisions_conditions_and_tota
     with qtbot.waitSignal(window.request_loaded, timeout=10_000):
         qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # as a hand does:
         qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a press first
-    assert window.tabs.currentWidget() is window.request_tab
+    assert window.tabs.currentWidget() is window.desk
     assert window.view.data["reference"] == "CAM-3" and window.current == "CAM-3"
     qtbot.waitUntil(lambda: window.model.reference(window.table.currentIndex().row()) == "CAM-3")
 

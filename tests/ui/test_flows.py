@@ -396,7 +396,7 @@ def test_the_outcome_starts_empty_and_reopen_asks_for_its_reason(qtbot, cli):
     assert panel.follows.text() == ""  # nothing chosen, nothing follows
     panel.outcome.setCurrentIndex(panel.outcome.findData("approve_with_conditions"))
     assert panel.follows.text() == "Final when recorded: one reviewer decides."
-    window.tabs.setCurrentWidget(panel)
+    window.tabs.setCurrentWidget(window.desk)
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
     panel.justification.setFocus()

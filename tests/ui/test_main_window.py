@@ -38,15 +38,15 @@ def test_queue_lists_requests_and_sorts_in_sql(qtbot, cli):
 def test_the_queue_marks_each_recommendation_and_tells_clipped_text(qtbot, cli):
     """The recommendation carries its mark (colour and glyph, one per recommendation, made
     once); every cell's tooltip is its whole text; no other column is decorated."""
-    from reviewer.ui.queue_model import recommendation_icon
+    from reviewer.ui.queue_model import REC_COLUMN, recommendation_icon
 
     assert cli("seed-demo", "--count", "40")[0] == 0
     window = open_window(qtbot, cli)
     model = window.model
-    labels = {model.index(r, 5).data() for r in range(model.rowCount())}
+    labels = {model.index(r, REC_COLUMN).data() for r in range(model.rowCount())}
     assert labels <= {r.label for r in Recommendation} and len(labels) >= 3
     for r in range(model.rowCount()):
-        idx = model.index(r, 5)
+        idx = model.index(r, REC_COLUMN)
         assert (
             idx.data(Qt.ItemDataRole.DecorationRole).cacheKey() == recommendation_icon(idx.data()).cacheKey()
         )

@@ -32,6 +32,8 @@ def test_same_seed_gives_identical_documents_covering_every_type_and_use_case(cl
     assert ("US", "IL", "Chicago") in places and ("US", "OR", "Portland") in places
     assert any(c in rq.loads('["DE","FR","ES","PT","NL","PL"]') for c, _r, _ci in places)
     assert any("scale" not in d for d in docs) and any("org_type" not in d["customer"] for d in docs)
+    names = [d["customer"]["name"] for d in docs]
+    assert max(map(len, names)) <= 40, max(names, key=len)  # the queue shows one whole at 1280 px
     cameras = {d["scale"].get("cameras") for d in docs if "scale" in d}
     assert {50, 51} <= cameras
     recs = Counter(load_bundled().evaluate(d).recommendation for d in docs)
