@@ -529,6 +529,11 @@ def iter_documents(session: Session, refs: list[str] | None) -> Iterator[dict[st
         yield json.loads(text)
 
 
+def view_counts(session: Session, user: str, views: tuple[str, ...]) -> dict[str, int]:
+    """How many requests each of the queue's `views` shows `user` (the start page)."""
+    return {v: len(queue_ids(session, QueueQuery(view=v), user)) for v in views}
+
+
 def request_count(session: Session) -> int:
     return session.execute(select(func.count()).select_from(Request)).scalar_one()
 

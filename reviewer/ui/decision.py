@@ -4,6 +4,7 @@ the rest is closed. What is allowed comes from the services themselves (`workflo
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer.services.workflow import ConditionInput
+from reviewer.vocabulary import Recommendation, Status
 
 CHOOSE = "Choose an outcome"
 DATE_FORMAT = "yyyy-MM-dd"  # as the queue and the records write dates
@@ -37,6 +39,19 @@ STATE_WORDS = {
 }
 OUTCOMES = [("approve", "Approve"), ("approve_with_conditions", "Approve with conditions"),
             ("refuse", "Refuse"), ("return", "Return for information")]  # fmt: skip
+
+
+_TERMS = {t.value: t.label for vocabulary in (Status, Recommendation) for t in vocabulary if "_" in t.value}
+_TERMS.update({key: text for key, text in OUTCOMES if "_" in key})
+
+
+def in_words(reason: str) -> str:
+    """A service's reason as the window says it: stored values as their labels, no command-line
+    options, no "decide:" prefix, a capital first letter."""
+    text = reason.removeprefix("decide: ").removeprefix("return: ")
+    text = re.sub(r"[a-z]+(?:_[a-z]+)+", lambda m: _TERMS.get(m.group(0), m.group(0).replace("_", " ")), text)
+    text = re.sub(r" with --[a-z-]+", "", text)
+    return text[:1].upper() + text[1:]
 
 
 def _label(text: str, buddy: QWidget) -> QLabel:
@@ -216,14 +231,15 @@ class DecisionPanel(QWidget):
         )
         for name, button in self.buttons.items():
             ok, reason = allowed.get(name, (False, "select a request"))
+            button.setVisible(reference is not None)
             button.setEnabled(ok)
-            button.setToolTip(reason)
+            button.setToolTip(in_words(reason))
         model = self.outcome.model()
         for i, (key, _text) in enumerate(OUTCOMES, start=1):
             ok, reason = allowed.get(key, (False, ""))
             item = model.item(i)  # type: ignore[attr-defined]
             item.setEnabled(ok)
-            item.setToolTip(reason)
+            item.setToolTip(in_words(reason))
         # Another request, or another version of it: no outcome chosen. The same one shown
         # again keeps the choice while it is still open.
         if (reference, version) != shown or not allowed.get(self.outcome.currentData(), (False, ""))[0]:
@@ -314,7 +330,7 @@ class DecisionPanel(QWidget):
         if self.assignee and all(" is assigned to " in r for r in said):
             take = self.allowed.get("take_over", (False, ""))[0]
             return f"{self.assignee} is reviewing it" + (": take it over to decide." if take else ".")
-        reasons = {r.removeprefix("decide: ").removeprefix("return: ") for r in said}
+        reasons = {in_words(r) for r in said}
         return reasons.pop() if len(reasons) == 1 else None
 
     def _outcome_changed(self) -> None:
@@ -327,7 +343,7 @@ class DecisionPanel(QWidget):
             self.closed.setText(blocker)
         else:
             self.closed.setText("\n".join(
-                f"{text}: {self.allowed[k][1]}" for k, text in OUTCOMES
+                f"{text}: {in_words(self.allowed[k][1])}" for k, text in OUTCOMES
                 if k in self.allowed and not self.allowed[k][0]))  # fmt: skip
         self.submit.setEnabled(ok)
         self.submit.setToolTip(reason or "Ctrl+Enter")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QToolBar,
     QVBoxLayout,
@@ -66,11 +67,14 @@ from reviewer.ui.pages import PageTabs, scrolling
 from reviewer.ui.queue_model import REC_COLUMN, QueueModel, Row, fetch_page
 from reviewer.ui.request_view import COLOURS, ICONS, RequestView
 from reviewer.ui.rulesets import RuleSetsPanel
+from reviewer.ui.start import START_VIEWS, StartPage
 from reviewer.ui.theme import apply_theme, system_is_dark
 from reviewer.vocabulary import ORG_SETTINGS, Recommendation, Status, View
 
 log = logging.getLogger(__name__)
-Loaded = tuple[int, list[int], list[Row], str]  # seq, ids, first page, status line
+Loaded = tuple[
+    int, list[int], list[Row], str, int, dict[str, int]
+]  # seq, ids, first page, status line, total, start counts
 # The widest text each queue column usually shows (a longer one is clipped, in full in its tooltip).
 QUEUE_SAMPLES = ("DEMO-000000", "Needs information", "Awaiting check", "demo.reviewer12",
                  "Instituto Nacional de Ciberseguridad Españ", "2026-12-02", "99 wd", "GB",
@@ -143,6 +147,12 @@ class MainWindow(QMainWindow):
         header.sectionResized.connect(self._column_resized)
         self.table.viewport().installEventFilter(self)  # after a resize, its new width
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.empty = QLabel(self.table.viewport())  # what an empty queue means, over it
+        self.empty.setObjectName("empty-queue")
+        self.empty.setAccessibleName("Empty queue")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.hide()
 
         self.view = RequestView(self)
         self.view.files_dropped.connect(self.attach_files)
@@ -160,7 +170,19 @@ class MainWindow(QMainWindow):
         self.request_tab = QWidget(self)
         column = QVBoxLayout(self.request_tab)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.view, 1)
+        self.start = StartPage(self.request_tab)
+        self.start.view_chosen.connect(self.show_view)
+        self.request_stack = QStackedWidget(self.request_tab)
+        self.request_stack.addWidget(self.start)
+        self.request_stack.addWidget(self.view)
+        self.left_queue = QLabel(self.request_tab)
+        self.left_queue.setObjectName("left-queue")
+        self.left_queue.setAccessibleName("The open request is not in the queue")
+        self.left_queue.setWordWrap(True)
+        self.left_queue.setStyleSheet("#left-queue { background: #fef0c7; color: #101828; padding: 4px; }")
+        self.left_queue.hide()
+        column.addWidget(self.left_queue)
+        column.addWidget(self.request_stack, 1)
         self.note_text = QPlainTextEdit(self.request_tab)
         self.note_text.setTabChangesFocus(True)
         self.note_text.setAccessibleName("New note")
@@ -260,6 +282,7 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(widget)
             widget.hide()
         self.progress_changed.connect(self._show_progress)
+        self._note_open(False)
         self._restore_state()
         self.reload()
         self.check_integrity()
@@ -282,6 +305,9 @@ class MainWindow(QMainWindow):
         self._debounce.timeout.connect(self.reload)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.search.returnPressed.connect(self.to_queue)
+        clear = QShortcut(QKeySequence("Escape"), self.search)
+        clear.setContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.activated.connect(self.search.clear)
         bar.addWidget(self.search)
         self.status_filter = self._combo("Status filter", [(s.value, s.label) for s in Status],
                                          "any status")  # fmt: skip
@@ -366,6 +392,7 @@ class MainWindow(QMainWindow):
     def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 - Qt override
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
             self.fit_columns()
+            self.empty.setGeometry(self.table.viewport().rect())
         return super().eventFilter(watched, event)
 
     def fit_columns(self) -> None:
@@ -504,7 +531,9 @@ class MainWindow(QMainWindow):
             with ctx.db.read() as session:
                 ids = queries.queue_ids(session, q, ctx.actor.name)
                 line = queries.status_line(session, ctx.actor.name, home_relative(ctx.db.describe()))
-            return seq, ids, fetch_page(ctx, ids[:200]), line
+                total = queries.request_count(session)
+                counts = queries.view_counts(session, ctx.actor.name, tuple(v.value for v in START_VIEWS))
+            return seq, ids, fetch_page(ctx, ids[:200]), line, total, counts
 
         def overview(_p: Progress) -> Overview:
             with ctx.db.read() as session:
@@ -539,15 +568,47 @@ class MainWindow(QMainWindow):
             self.unnamed.show()
 
     def _loaded(self, result: Loaded) -> None:
-        seq, ids, first, line = result
+        seq, ids, first, line, total, counts = result
         if seq != self._reload_seq:
             return  # a newer query is on its way
         self.model.set_ids(ids, first)
         self.status.setText(f"{len(ids):,} shown  |  {line}")
         self.status.setToolTip(self.status.text())
-        if self.current_id is not None:
-            self._select_id(self.current_id)
+        self.start.set_counts(counts, total)
+        self._empty_queue(len(ids), total)
+        # The request open on the right may have left the queue (a search, a filter, the
+        # decision just recorded): it stays open, marked, instead of looking as if it were in it.
+        hidden = self.current_id is not None and not self._select_id(self.current_id)
+        self.left_queue.setText(f"{self.current} is not in the queue as it is searched and filtered "
+                                "now (clear the search or set the filters to any to see it there)."
+                                if hidden else "")  # fmt: skip
+        self.left_queue.setVisible(hidden)
         self.loaded.emit()
+
+    def _empty_queue(self, shown: int, total: int) -> None:
+        """An empty queue says why and what to do, over the table."""
+        if shown:
+            self.empty.hide()
+            return
+        if total == 0:
+            text = ("No requests yet.\nImport request files (Ctrl+I, or drop them here), type one "
+                    "in (Ctrl+N), or load demo data: reviewer seed-demo")  # fmt: skip
+        else:
+            text = (f"No request matches the search and filters ({total:,} requests in all).\n"
+                    "Clear the search (Esc in the search box) or set the filters to any.")  # fmt: skip
+        self.empty.setText(text)
+        self.empty.setGeometry(self.table.viewport().rect())
+        self.empty.show()
+
+    def _note_open(self, shown: bool) -> None:
+        """The note box belongs to an open request."""
+        self.note_text.setEnabled(shown)
+        self.note_button.setEnabled(shown)
+
+    def show_view(self, value: str) -> None:
+        """The queue's view `value` (the start page's buttons)."""
+        self.view_filter.setCurrentIndex(max(0, self.view_filter.findData(value)))
+        self.table.setFocus()
 
     def select_reference(self, reference: str, load: bool = True) -> None:
         """Select (and open) a request by reference, if the queue shows it (for scripts and
@@ -614,6 +675,8 @@ class MainWindow(QMainWindow):
             allowed = dict.fromkeys(allowed, closed)
         self.current = data["reference"]
         self.view.show_request(data)  # type: ignore[arg-type]
+        self.request_stack.setCurrentWidget(self.view)
+        self._note_open(True)
         self.panel.set_options(data["reference"], data["version"], dict(allowed),
                                data["evaluation"]["conditions"], data["status"],  # type: ignore[arg-type]
                                data.get("assignee"))  # type: ignore[arg-type]  # fmt: skip

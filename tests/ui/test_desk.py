@@ -313,3 +313,41 @@ def test_import_claim_decide_check_and_export_with_the_keyboard_only(qtbot, cli,
     assert done.args == ["export"]
     pdf = tmp_path / "EX-0004-d1.pdf"
     assert pdf.exists() and "rev2" in PdfReader(pdf).pages[0].extract_text()
+
+
+def test_empty_and_stale_states_say_what_happened_and_what_to_do(qtbot, cli):
+    from reviewer.vocabulary import View
+
+    window = open_window(qtbot, cli)
+    assert window.model.rowCount() == 0 and window.empty.isVisible()
+    assert "No requests yet" in window.empty.text() and "Ctrl+I" in window.empty.text()
+    assert window.request_stack.currentWidget() is window.start
+    assert "seed-demo" in window.start.hint.text()
+    assert not window.note_button.isEnabled() and not window.panel.buttons["claim"].isVisible()
+    window.close()
+
+    assert cli("seed-demo", "--count", "30")[0] == 0
+    assert cli("claim", "DEMO-000002")[0] == 0
+    window = open_window(qtbot, cli)
+    assert not window.empty.isVisible()
+    assert window.start.counts[View.MINE.value].text() == "<b>1</b>"
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        window.start.buttons[View.MINE.value].click()
+    assert window.view_filter.currentData() == View.MINE.value
+    assert window.model.rowCount() == 1 and window.model.reference(0) == "DEMO-000002"
+    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
+        window.to_queue()
+    assert window.request_stack.currentWidget() is window.view and window.note_button.isEnabled()
+    # A search that hides the open request: it stays open, marked as not in the queue; the
+    # queue says why it is empty.
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        qtbot.keyClicks(window.search, "zzzz")
+    assert window.model.rowCount() == 0 and window.empty.isVisible()
+    assert "No request matches" in window.empty.text() and "30 requests" in window.empty.text()
+    assert window.request_stack.currentWidget() is window.view and window.left_queue.isVisible()
+    assert window.left_queue.text().startswith("DEMO-000002 is not in the queue")
+    window.search.setFocus()
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        qtbot.keyClick(window.search, Qt.Key.Key_Escape)
+    assert window.search.text() == "" and window.model.rowCount() == 1
+    assert not window.left_queue.isVisible() and window.table.selectionModel().hasSelection()

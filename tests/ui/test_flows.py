@@ -65,14 +65,18 @@ def test_import_search_claim_decide_check_and_export(qtbot, cli, tmp_path):
     assert wait_action(qtbot, window, panel.buttons["claim"].click) == "claim"
     qtbot.waitUntil(lambda: panel.version == 2, timeout=10_000)
     assert not panel.outcome_allowed("approve")  # conditions exist: plain approve is closed
-    assert "plain approve is impossible" in panel.closed.text()
+    # Said in words: no stored value, no command-line option.
+    assert (
+        "Approve: Plain approve is impossible while there are conditions (1): use Approve with conditions"
+        in (panel.closed.text())
+    )
     index = panel.outcome.findData("approve_with_conditions")
     panel.outcome.setCurrentIndex(index)
     assert panel.submit.isEnabled()
     assert panel.conditions.count() == 1
     panel.justification.setPlainText(JUST)
     assert wait_action(qtbot, window, panel.submit.click) == "decide"
-    qtbot.waitUntil(lambda: "decided" in window.view.toHtml(), timeout=10_000)
+    qtbot.waitUntil(lambda: window.panel.status == "decided", timeout=10_000)
 
     dialogs.folder = str(tmp_path / "pdfs")
     (tmp_path / "pdfs").mkdir()
@@ -95,7 +99,7 @@ def test_second_account_checks_in_its_own_window(qtbot, cli):
     )  # escalate_senior
     first.panel.justification.setPlainText(JUST)
     assert wait_action(qtbot, first, first.panel.submit.click) == "decide"
-    qtbot.waitUntil(lambda: "awaiting_second" in first.view.toHtml(), timeout=10_000)
+    qtbot.waitUntil(lambda: first.panel.status == "awaiting_second", timeout=10_000)
     assert not first.panel.confirm.isEnabled()  # nobody checks their own decision
     assert "different account" in first.panel.confirm.toolTip()
 
@@ -444,7 +448,7 @@ def test_a_blocker_shared_by_every_outcome_is_said_once(qtbot):
     assert panel.closed.text() == "rev1 is reviewing it."
     read_only = dict.fromkeys([k for k, _t in OUTCOMES], (False, "read only: the database is read-only"))
     panel.set_options("EX-1", 3, read_only, [], "new", None)
-    assert panel.closed.text() == "read only: the database is read-only"
+    assert panel.closed.text() == "Read only: the database is read-only"
     mixed = {k: (False, f"{k} is closed for its own reason") for k, _t in OUTCOMES}
     panel.set_options("EX-1", 3, {**mixed, "refuse": (True, "")}, [], "in_review", "rev2")
     assert panel.closed.text().count("\n") == len(OUTCOMES) - 2  # each closed one, once
