@@ -77,6 +77,19 @@ def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
         # waiting on us, then those without an age (both ways), on the received_on index.
         waits = case((Request.status.in_(ageing.WAITING), 0), else_=1)
         order = (waits, Request.received_on.asc() if q.descending else Request.received_on.desc())
+    orders = order if isinstance(order, tuple) else (order,)
+    return list(session.execute(_selecting(session, q, user).order_by(*orders, Request.id)).scalars())
+
+
+def view_counts(session: Session, user: str, views: tuple[str, ...]) -> dict[str, int]:
+    """How many requests each of the queue's `views` shows `user` (the start page)."""
+    return {v: session.execute(select(func.count()).select_from(
+                _selecting(session, QueueQuery(view=v), user).subquery())).scalar_one()
+            for v in views}  # fmt: skip
+
+
+def _selecting(session: Session, q: QueueQuery, user: str) -> Any:
+    """The ids of the requests `q` selects, unordered."""
     query = select(Request.id).outerjoin(Account, Account.id == Request.assignee_id)
     if q.status:
         query = query.where(Request.status == Status(q.status))
@@ -116,8 +129,7 @@ def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
                 Condition.due_on < dt.datetime.now(dt.UTC).date(),
             )
         )
-    orders = order if isinstance(order, tuple) else (order,)
-    return list(session.execute(query.order_by(*orders, Request.id)).scalars())
+    return query
 
 
 def service_level(session: Session) -> int:
@@ -527,11 +539,6 @@ def iter_documents(session: Session, refs: list[str] | None) -> Iterator[dict[st
     rows = session.execute(select(Request.document).order_by(Request.reference))
     for (text,) in rows.yield_per(1000):
         yield json.loads(text)
-
-
-def view_counts(session: Session, user: str, views: tuple[str, ...]) -> dict[str, int]:
-    """How many requests each of the queue's `views` shows `user` (the start page)."""
-    return {v: len(queue_ids(session, QueueQuery(view=v), user)) for v in views}
 
 
 def request_count(session: Session) -> int:

@@ -67,7 +67,7 @@ from reviewer.ui.pages import PageTabs, scrolling
 from reviewer.ui.queue_model import REC_COLUMN, QueueModel, Row, fetch_page
 from reviewer.ui.request_view import COLOURS, ICONS, RequestView
 from reviewer.ui.rulesets import RuleSetsPanel
-from reviewer.ui.start import START_VIEWS, StartPage
+from reviewer.ui.start import START_VIEW_VALUES, StartPage
 from reviewer.ui.theme import apply_theme, system_is_dark
 from reviewer.vocabulary import ORG_SETTINGS, Recommendation, Status, View
 
@@ -81,7 +81,7 @@ QUEUE_SAMPLES = ("DEMO-000000", "Needs information", "Awaiting check", "demo.rev
                  "federal law enforcement", "2026-12-02 20:58")  # fmt: skip
 CUSTOMER_COLUMN = 4
 ESSENTIAL_COLUMNS = 7  # reference to waiting: shown at 1024 px; the rest as room allows
-Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo], bool, set[str]]
+Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo], bool, set[str], dict[str, int]]
 Opened = tuple[int, queries.RequestData, dict[str, workflow.Allowed]]
 CustomerShown = tuple[int, dict[str, Any], list[Any]]  # seq, customers.detail, its request rows
 
@@ -532,8 +532,7 @@ class MainWindow(QMainWindow):
                 ids = queries.queue_ids(session, q, ctx.actor.name)
                 line = queries.status_line(session, ctx.actor.name, home_relative(ctx.db.describe()))
                 total = queries.request_count(session)
-                counts = queries.view_counts(session, ctx.actor.name, tuple(v.value for v in START_VIEWS))
-            return seq, ids, fetch_page(ctx, ids[:200]), line, total, counts
+            return seq, ids, fetch_page(ctx, ids[:200]), line, total
 
         def overview(_p: Progress) -> Overview:
             with ctx.db.read() as session:
@@ -541,7 +540,8 @@ class MainWindow(QMainWindow):
                 roles = set(account.role_names) if account is not None and account.active else set()
                 return (queries.dashboard(session), rulesets.active_rules(session).ruleset,
                         rulesets.list_versions(session),
-                        unset_for_admin(session, ctx.actor, "organisation_name"), roles)  # fmt: skip
+                        unset_for_admin(session, ctx.actor, "organisation_name"), roles,
+                        queries.view_counts(session, ctx.actor.name, START_VIEW_VALUES))  # fmt: skip
 
         self.op(work, title="Loading").success(self._loaded).run()
         self.op(overview, title="Dashboard").success(self._overview_loaded).run()
@@ -550,7 +550,8 @@ class MainWindow(QMainWindow):
             self._refresh_customers()
 
     def _overview_loaded(self, result: Overview) -> None:
-        data, ruleset, versions, ask_organisation, roles = result
+        data, ruleset, versions, ask_organisation, roles, counts = result
+        self.start.set_counts(counts)
         self.dashboard.show_data(data)
         self.rulesets.show_versions(versions)  # type: ignore[arg-type]
         self.rulesets.set_admin("admin" in roles and self.read_only is None)
@@ -568,13 +569,13 @@ class MainWindow(QMainWindow):
             self.unnamed.show()
 
     def _loaded(self, result: Loaded) -> None:
-        seq, ids, first, line, total, counts = result
+        seq, ids, first, line, total = result
         if seq != self._reload_seq:
             return  # a newer query is on its way
         self.model.set_ids(ids, first)
         self.status.setText(f"{len(ids):,} shown  |  {line}")
         self.status.setToolTip(self.status.text())
-        self.start.set_counts(counts, total)
+        self.start.set_total(total)
         self._empty_queue(len(ids), total)
         # The request open on the right may have left the queue (a search, a filter, the
         # decision just recorded): it stays open, marked, instead of looking as if it were in it.

@@ -12,6 +12,7 @@ from reviewer.vocabulary import View
 # The views of the start page, in the order of a reviewer's day.
 START_VIEWS = (View.MINE, View.AWAITING_MY_CHECK, View.CONDITIONS_OVERDUE, View.REREVIEW_DUE,
                View.PAST_SERVICE_LEVEL)  # fmt: skip
+START_VIEW_VALUES = tuple(v.value for v in START_VIEWS)
 WORDS = {View.MINE: "My claims", View.AWAITING_MY_CHECK: "Awaiting my check",
          View.CONDITIONS_OVERDUE: "Conditions overdue", View.REREVIEW_DUE: "Re-review due",
          View.PAST_SERVICE_LEVEL: "Past the service level"}  # fmt: skip
@@ -48,11 +49,14 @@ class StartPage(QWidget):
         self.hint.setAccessibleName("What to do next")
         column.addWidget(self.hint)
         column.addStretch(1)
-        self.set_counts({}, None)
+        self.set_counts({})
+        self.set_total(None)
 
-    def set_counts(self, counts: dict[str, int], total: int | None) -> None:
+    def set_counts(self, counts: dict[str, int]) -> None:
         for value, label in self.counts.items():
             label.setText(f"<b>{counts[value]:,}</b>" if value in counts else "…")
+
+    def set_total(self, total: int | None) -> None:
         if total == 0:
             self.hint.setText("No requests yet. Import request files (Ctrl+I, or drop them on the "
                               "window), type one in (Ctrl+N), or load demo data with "

@@ -330,7 +330,7 @@ def test_empty_and_stale_states_say_what_happened_and_what_to_do(qtbot, cli):
     assert cli("claim", "DEMO-000002")[0] == 0
     window = open_window(qtbot, cli)
     assert not window.empty.isVisible()
-    assert window.start.counts[View.MINE.value].text() == "<b>1</b>"
+    qtbot.waitUntil(lambda: window.start.counts[View.MINE.value].text() == "<b>1</b>", timeout=10_000)
     with qtbot.waitSignal(window.loaded, timeout=10_000):
         window.start.buttons[View.MINE.value].click()
     assert window.view_filter.currentData() == View.MINE.value
