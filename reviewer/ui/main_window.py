@@ -78,7 +78,7 @@ Loaded = tuple[
 # The widest text each queue column usually shows (a longer one is clipped, in full in its tooltip).
 QUEUE_SAMPLES = ("DEMO-000000", "Needs information", "Awaiting check", "demo.reviewer12",
                  "Instituto Nacional de Ciberseguridad Españ", "2026-12-02", "99 wd", "GB",
-                 "federal law enforcement", "2026-12-02 20:58")  # fmt: skip
+                 "federal law enforcement", "2026-12-02 20:58 UTC")  # fmt: skip
 CUSTOMER_COLUMN = 4
 ESSENTIAL_COLUMNS = 7  # reference to waiting: shown at 1024 px; the rest as room allows
 Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo], bool, set[str], dict[str, int]]

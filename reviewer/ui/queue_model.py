@@ -70,7 +70,7 @@ def format_cell(column: int, value: Any) -> str:
     if column in ENUM_COLUMNS:
         return text.replace("_", " ")
     if column in TIME_COLUMNS:
-        return text[:16].replace("T", " ")
+        return text[:16].replace("T", " ") + " UTC"  # as every time is shown
     return text
 
 

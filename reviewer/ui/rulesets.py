@@ -19,8 +19,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-VERSION_COLUMNS = ["Rule set", "State", "Title", "Proposed by", "Approved by"]
+from reviewer.export.text import utc_text
+from reviewer.vocabulary import RuleSetState
+
+VERSION_COLUMNS = ["Rule set", "State", "Effective", "Proposed", "Approved", "Title"]
 CHANGE_COLUMNS = ["Reference", "From", "To", "Rules"]
+
+
+def _by(who: str | None, when: str | None) -> str:
+    """Who did it, and when (`2026-12-01 20:58 UTC`)."""
+    return f"{who}, {utc_text(when)}" if who else "—"
 
 
 class RuleSetsPanel(QWidget):
@@ -39,7 +47,9 @@ class RuleSetsPanel(QWidget):
         self.versions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.versions.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.versions.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.versions.horizontalHeader().setStretchLastSection(True)
+        self.versions.horizontalHeader().setStretchLastSection(True)  # the title, last, takes the rest
+        self.versions.setWordWrap(False)
+        self.versions.verticalHeader().hide()
         self.versions.setMaximumHeight(150)
         layout.addWidget(self.versions)
         row = QHBoxLayout()
@@ -103,12 +113,16 @@ class RuleSetsPanel(QWidget):
         selected = self.selected_key()
         self.versions.setRowCount(len(rows))
         for i, r in enumerate(rows):
-            values = [r["rule_set"], r["state"], r["title"], r["proposed_by"] or "",
-                      r["approved_by"] or ""]  # fmt: skip
+            values = [r["rule_set"], RuleSetState.label_of(r["state"]), r["effective_on"] or "—",
+                      _by(r["proposed_by"], r["proposed_at"]), _by(r["approved_by"], r["approved_at"]),
+                      r["title"]]  # fmt: skip
             for j, v in enumerate(values):
-                self.versions.setItem(i, j, QTableWidgetItem(str(v)))
+                item = QTableWidgetItem(str(v))
+                item.setToolTip(str(v))  # whole, when the title is cut
+                self.versions.setItem(i, j, item)
             if r["rule_set"] == selected:
                 self.versions.selectRow(i)
+        self.versions.resizeColumnsToContents()
 
     def show_diff(self, text: str) -> None:
         self.diff.setPlainText(text)

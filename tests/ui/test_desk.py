@@ -89,6 +89,8 @@ def test_every_column_whole_at_1280_and_the_essential_ones_at_1024(qtbot, cli):
                                                  "Customer", "Received", "Waiting"]  # fmt: skip
     assert not any(header.isSectionHidden(c) for c in range(len(COLUMNS)))
     assert clipped_cells(window) == []
+    updated = window.model.index(0, len(COLUMNS) - 1).data()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", updated), updated  # as every time is shown
     window.resize(1024, 700)
     qtbot.waitUntil(lambda: window.table.viewport().width() < 1024)
     assert not any(header.isSectionHidden(c) for c in range(ESSENTIAL_COLUMNS))

@@ -4,6 +4,8 @@ PDF. Dialogs go through a fake, so nothing modal ever blocks."""
 
 from __future__ import annotations
 
+import re
+
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -314,6 +316,17 @@ def test_rule_set_versions_diff_backtest_propose_and_approve(qtbot, cli, tmp_pat
     other.rulesets.versions.selectRow(row)
     assert wait_action(qtbot, other, other.rulesets.buttons["approve"].click) == "rules_approve"
     assert "is active" in other_dialogs.infos[-1][1]
+    # The versions in words, with who and when (no wrapping, nothing cut: the title goes last).
+    versions = other.rulesets.versions
+
+    def cells() -> list[str]:
+        row = next(r for r in range(2) if versions.item(r, 0).text() == "human-rights@3")
+        return [versions.item(row, c).text() for c in range(versions.columnCount())]
+
+    qtbot.waitUntil(lambda: cells()[1] == "Active", timeout=10_000)
+    assert re.fullmatch(r"rev1, \d{4}-\d\d-\d\d \d\d:\d\d UTC", cells()[3])
+    assert re.fullmatch(r"adm2, \d{4}-\d\d-\d\d \d\d:\d\d UTC", cells()[4])
+    assert not versions.wordWrap()
     with qtbot.waitSignal(other.request_loaded, timeout=10_000):  # a change opens its request
         other.rulesets.changes.cellDoubleClicked.emit(0, 0)
     assert "EX-0003" in other.view.toPlainText()
