@@ -236,7 +236,7 @@ FIELD_LABELS: dict[str, str] = {
     "legal.authorisation": "Authorisation",
     "legal.eu_art5_objective": "EU AI Act Art. 5 objective",
     "legal.dpia_completed": "DPIA completed",
-    "sites": "Sites",
+    "sites": "Deployment sites",
     # fields of list items
     "name": "Name",
     "country": "Country",
@@ -270,6 +270,73 @@ def field_label(path: str) -> str:
         number = int(index) + 1 if index.isdigit() else index
         return f"{base} {number}: {item}" if tail else f"{base} {number}"
     return path.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+
+
+# The one item of each list of objects, for "Add an end user", "Remove site 2".
+ITEM_LABELS: dict[str, str] = {
+    "end_users": "end user",
+    "sites": "site",
+    "data.law_enforcement_recipients": "recipient",
+}
+
+# What a known empty list means, in the words of `request-format.md`.
+NONE_LABELS: dict[str, str] = {
+    "end_users": "None: the customer itself is the end user",
+    "sites": "None: nowhere physical (online only)",
+    "data.law_enforcement_recipients": "None",
+}
+
+UNKNOWN_LABEL = "Unknown"
+"""An absent fact, in every choice of the forms ("unknown is not false")."""
+
+BOOL_LABELS = {"true": "Yes", "false": "No"}
+
+# The stored values of the enumerations and sets whose words are not their value with spaces
+# and a capital (`government_agency` -> `Government agency` needs no entry). A key
+# `field=value` is the words of one field only (`none` means something else for each).
+VALUE_LABELS: dict[str, str] = {
+    "sheriff": "Sheriff's office",
+    "corrections": "Corrections (prisons)",
+    "ministry_interior": "Interior ministry",
+    "intelligence": "Intelligence service",
+    "ngo": "NGO",
+    "international_org": "International organisation",
+    "nonprofit": "Non-profit",
+    "personalization": "Personalisation",
+    "le_apprehended_suspect": "Law enforcement: suspect already apprehended",
+    "intl_justice": "International justice",
+    "emergency_imminent_danger": "Emergency: imminent danger",
+    "verification": "Verification (1:1)",
+    "identification": "Identification (1:N)",
+    "use.real_time=none": "Not in real time",
+    "near_real_time": "Near real time",
+    "user_device": "The user's own device",
+    "fixed_cctv": "Fixed CCTV",
+    "body_worn": "Body-worn camera",
+    "dash_mounted": "Dashboard camera",
+    "handheld_mobile": "Handheld mobile device",
+    "self_opt_in": "Self opt-in",
+    "employer_required": "Required by the employer",
+    "non_consensual_watchlist": "Watchlist without consent",
+    "self_enrolled": "Self-enrolled",
+    "id_documents": "ID documents",
+    "scraped_internet": "Scraped from the internet",
+    "harvested_cctv": "Harvested from CCTV",
+    "explicit_opt_in": "Explicit opt-in",
+    "safeguards.consent=none": "No consent",
+    "independent_admin": "Independent administrative authority",
+    "exigent": "Exigent circumstances",
+    "legal.authorisation=none": "None",
+    "legal.eu_art5_objective=none": "None of these",
+}
+
+
+def choice_label(path: str, value: str) -> str:
+    """A stored value of the field at `path` in the words a form shows for it
+    (`customer.org_type`, `sheriff` -> `Sheriff's office`); a value without an
+    entry is itself with spaces and a capital (`government_agency` -> `Government agency`)."""
+    words = VALUE_LABELS.get(f"{path}={value}") or VALUE_LABELS.get(value)
+    return words or value.replace("_", " ").capitalize()
 
 
 def value_label(value: str) -> str:

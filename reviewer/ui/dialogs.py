@@ -37,6 +37,13 @@ class Dialogs:
         box.setDetailedText(details)
         box.exec()
 
+    def confirm(self, title: str, question: str) -> bool:
+        """A yes/no question whose safe answer (No) is the default: True only for Yes."""
+        answer = QMessageBox.question(self.parent, title, question,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)  # fmt: skip
+        return answer == QMessageBox.StandardButton.Yes
+
     def open_files(self, title: str) -> list[str]:
         files, _ = QFileDialog.getOpenFileNames(
             self.parent, title, "", "Request files (*.json *.jsonl *.csv)"

@@ -15,6 +15,8 @@ class FakeDialogs:
         self.asked: list[tuple[str, str, str]] = []
         self.answer: str | None = None  # what the user types when asked for a text
         self.opened: list[str] = []  # files handed to the desktop's viewer
+        self.questions: list[tuple[str, str]] = []  # what `confirm` asked
+        self.agree = True  # what the user answers when asked to confirm
 
     secret: str | None = None  # the passphrase the user types
     save_path: str | None = None  # the file the user chooses to save to
@@ -29,6 +31,10 @@ class FakeDialogs:
     def ask_text(self, title: str, label: str, text: str = "") -> str | None:
         self.asked.append((title, label, text))
         return self.answer
+
+    def confirm(self, title: str, question: str) -> bool:
+        self.questions.append((title, question))
+        return self.agree
 
     def info(self, title: str, text: str) -> None:
         self.infos.append((title, text))
