@@ -1,4 +1,10 @@
-"""Makes the screenshots in docs/ (offscreen, 1280x800): python docs/make_screenshots.py"""
+"""Makes the window's screenshots in docs/ (offscreen, 1280x800 unless said):
+
+    python docs/make_screenshots.py
+
+on a demo database at the default place of a new user (a temporary home folder, so the status
+bar shows `~/.local/share/reviewer/reviewer.db`, no machine's own path). Each tab is chosen by
+its widget, never by its index."""
 
 from __future__ import annotations
 
@@ -8,20 +14,24 @@ import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+HOME = Path(tempfile.mkdtemp(prefix="reviewer-shots-"))
+os.environ.update(HOME=str(HOME), QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "REVIEWER_DATABASE_URL", "REVIEWER_USER"):
+    os.environ.pop(name, None)
 
-from PySide6.QtWidgets import QApplication, QSplitter  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from reviewer import settings  # noqa: E402
 from reviewer.context import open_context  # noqa: E402
 from reviewer.ui.main_window import MainWindow  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent / "tests" / "data" / "examples"
+USER = "maria"
 
 
 def wait(app: QApplication, signal, timeout_ms: int = 15_000) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
-
     loop = QEventLoop()
     signal.connect(loop.quit)
     QTimer.singleShot(timeout_ms, loop.quit)
@@ -29,70 +39,134 @@ def wait(app: QApplication, signal, timeout_ms: int = 15_000) -> None:
     app.processEvents()
 
 
-def main() -> None:
-    work = Path(tempfile.mkdtemp(prefix="reviewer-shots-"))
-    url = f"sqlite:///{work / 'demo.db'}"
-    run = [sys.executable, "-m", "reviewer"]
-    subprocess.run(
-        [*run, "seed-demo", "--count", "3000", "--decisions", "300", "--database", url, "--user", "maria"],
-        check=True,
-    )
-    subprocess.run(
-        [*run, "import", *map(str, sorted(EXAMPLES.glob("p*.json"))), "--database", url, "--user", "maria"],
-        check=True,
-    )
-    for ref in ("EX-0006", "EX-0005"):
-        subprocess.run([*run, "claim", ref, "--database", url, "--user", "maria"], check=True)
-    app = QApplication.instance() or QApplication([])
-    window = MainWindow(open_context(url, "maria", write=True))
-    window.resize(1280, 800)
+def pause(app: QApplication, ms: int = 150) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+    app.processEvents()
+
+
+def reviewer(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "reviewer", *args, "--user", USER], check=True)
+
+
+def seed() -> None:
+    reviewer("seed-demo", "--count", "3000", "--decisions", "300")
+    reviewer("import", *map(str, sorted(EXAMPLES.glob("p*.json"))))
+    for ref in ("EX-0006", "EX-0005", "EX-0001"):
+        reviewer("claim", ref)
+    evidence = HOME / "DPIA-Club-Atletico.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n% a DPIA, as sales sent it\n")
+    reviewer("attach", "EX-0006", str(evidence), "--note", "The club's data-protection impact assessment")
+    reviewer("note", "EX-0006", "--text", "Asked the club whether season-ticket holders can opt out.")
+
+
+def window_for(app: QApplication, size: tuple[int, int] = (1280, 800)) -> MainWindow:
+    window = MainWindow(open_context(settings.default_database_url(), USER, write=True))
+    window.resize(*size)
     window.show()
     wait(app, window.loaded)
-    window.grab().save(str(HERE / "queue.png"))
-    window.search.setText("ejemplo")
-    wait(app, window.loaded)
-    window.select_reference("EX-0006")
+    pause(app)
+    return window
+
+
+def shot(window: MainWindow, name: str) -> None:
+    QApplication.processEvents()
+    window.grab().save(str(HERE / name))
+
+
+def open_request(app: QApplication, window: MainWindow, reference: str) -> None:
+    window.select_reference(reference)
     wait(app, window.request_loaded)
-    window.grab().save(str(HERE / "request-view.png"))
-    window.tabs.setCurrentIndex(1)
-    app.processEvents()
-    window.grab().save(str(HERE / "decision-panel.png"))
+    pause(app)
+
+
+def search(app: QApplication, window: MainWindow, text: str) -> None:
+    window.search.setText(text)
+    wait(app, window.loaded)
+
+
+def main() -> None:
+    seed()
+    app = QApplication.instance() or QApplication([])
+    window = window_for(app)
+    shot(window, "organisation-prompt.png")  # an admin is asked once for the name
+    window.unnamed.hide()
+    shot(window, "queue.png")  # the queue and the start page
+    search(app, window, "ejemplo")
+    open_request(app, window, "EX-0006")
+    shot(window, "request-view.png")  # the desk: the request beside its decision
+    panel = window.panel
+    panel.outcome.setCurrentIndex(panel.outcome.findData("approve_with_conditions"))
+    panel.justification.setPlainText("Season-ticket entry with opt-in enrolment; the four conditions "
+                                     "are in the contract.")  # fmt: skip
+    window.panel_scroll.ensureWidgetVisible(panel.follows)
+    shot(window, "decision-panel.png")
+    window.view.find("Attachments")
+    window.view.ensureCursorVisible()
+    shot(window, "attachments.png")
+    search(app, window, "zzzz")
+    shot(window, "empty-queue.png")  # an empty search, the open request marked
+    search(app, window, "")
     window.tabs.setCurrentWidget(window.dashboard)
-    app.processEvents()
-    window.grab().save(str(HERE / "dashboard.png"))
-    # Judgement: what to ask sales and what would change it; the drafted request for information.
-    window.search.setText("")
+    shot(window, "dashboard.png")
+    window.tabs.setCurrentWidget(window.rulesets)
+    shot(window, "versions.png")
+    # The Waiting column, longest wait first.
+    header = window.table.horizontalHeader()
+    from reviewer.services.queries import WAITING_COLUMN
+    from PySide6.QtCore import Qt
+
+    header.setSortIndicator(WAITING_COLUMN, Qt.SortOrder.DescendingOrder)
     wait(app, window.loaded)
-    window.select_reference("EX-0005")
-    wait(app, window.request_loaded)
-    window.tabs.setCurrentWidget(window.view)
+    window.tabs.setCurrentWidget(window.desk)
+    shot(window, "queue-waiting.png")
+    header.setSortIndicator(5, Qt.SortOrder.DescendingOrder)
+    wait(app, window.loaded)
+    # A customer seen whole.
+    open_request(app, window, "EX-0006")
+    window.customer_of_request()
+    wait(app, window.customer_loaded)
+    pause(app)
+    shot(window, "customer-view.png")
+    # Judgement: what to ask sales and what would change it; the drafted request for information.
+    open_request(app, window, "EX-0005")
+    window.tabs.setCurrentWidget(window.desk)
     window.view.scrollToAnchor("judgement")
-    app.processEvents()
-    window.grab().save(str(HERE / "decisive-facts.png"))
-    window.select_reference("EX-0008")
-    wait(app, window.request_loaded)
+    shot(window, "decisive-facts.png")
+    open_request(app, window, "EX-0008")
     window.view.scrollToAnchor("judgement")
-    app.processEvents()
-    window.grab().save(str(HERE / "what-if.png"))
-    window.select_reference("EX-0005")
-    wait(app, window.request_loaded)
-    window.tabs.setCurrentWidget(window.panel)
-    window.panel.fill_draft()
-    app.processEvents()
-    window.grab().save(str(HERE / "return-draft.png"))
+    shot(window, "what-if.png")
+    open_request(app, window, "EX-0005")
+    panel.fill_draft()
+    window.panel_scroll.ensureWidgetVisible(panel.justification)
+    shot(window, "return-draft.png")
     window.new_request()
     form = window.intake
     cells = (("reference", "NEW-1"), ("received_on", "2026-12-01"),
-             ("customer.name", "Riverside Sheriff's Office"), ("customer.country", "US"))  # fmt: skip
+             ("customer.name", "Riverside Sheriff's Office"), ("customer.country", "US"),
+             ("customer.org_type", "sheriff"), ("use.operations", "identification"))  # fmt: skip
     for path, value in cells:
         form.set_cell(path, value)
-    form.set_cell("customer.org_type", "sheriff")
-    form.set_cell("use.operations", "identification")
     form.validate()
-    splitter = window.centralWidget().findChild(QSplitter)
-    splitter.setSizes([380, 900])
-    app.processEvents()
-    window.grab().save(str(HERE / "intake-explained.png"))
+    pause(app)
+    shot(window, "intake-explained.png")
+    # The dark theme.
+    window.tabs.setCurrentWidget(window.desk)
+    open_request(app, window, "EX-0001")
+    window.dark.setChecked(True)
+    pause(app)
+    shot(window, "dark-theme.png")
+    window.dark.setChecked(False)
+    window.close()
+    # A small screen with a large font: 1024x700 at 150 %.
+    font = app.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    app.setFont(font)
+    small = window_for(app, (1024, 700))
+    open_request(app, small, "EX-0006")
+    shot(small, "small-screen.png")
+    small.close()
     print("screenshots written to", HERE)
 
 

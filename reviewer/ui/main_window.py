@@ -1196,9 +1196,11 @@ def decision_summary(data: Any) -> str:
     rules = "; ".join(f"{escape(f['rule'])} {escape(f['title'])}" for f in making[:4])
     more = f" and {len(making) - 4} more" if len(making) > 4 else ""
     mark = f"{ICONS.get(rec, '')} {escape(Recommendation.label_of(rec))}"
-    return (f'<span style="color:{COLOURS[rec]}"><b>{mark}'
-            f"</b></span> from {len(ev['findings'])} findings" + (f": {rules}{more}" if rules else "")
-            + f"<br>Customer: {number}{escape(name)}")  # fmt: skip
+    count = len(ev["findings"])
+    found = f"{count} finding{'s' * (count != 1)}" + (f": {rules}{more}" if rules else "")
+    found = found if count else "no rule fired"
+    return (f'<span style="color:{COLOURS[rec]}"><b>{mark}</b></span> — {found}'
+            f"<br>Customer: {number}{escape(name)}")  # fmt: skip
 
 
 def queue_widths(metrics: QFontMetrics, model: QueueModel) -> list[int]:

@@ -273,6 +273,10 @@ def test_import_claim_decide_check_and_export_with_the_keyboard_only(qtbot, cli,
         keys(qtbot, window, "Return")
     panel = window.panel
     assert QApplication.focusWidget() is window.table and panel.reference == "EX-0004"
+    # The decision pane says what is decided: the recommendation, the findings that make it,
+    # the customer.
+    summary = panel.summary.text()
+    assert "Senior decides" in summary and "HR-" in summary and "Nordbank AG" in summary
     with qtbot.waitSignal(window.action_done, timeout=20_000):
         keys(qtbot, window, "Alt+A")  # Claim
     qtbot.waitUntil(lambda: panel.outcome_allowed("approve_with_conditions"), timeout=10_000)
