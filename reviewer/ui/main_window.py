@@ -245,7 +245,9 @@ class MainWindow(QMainWindow):
         # window stays usable, and a screenshot or a script never waits on it).
         self.unnamed = QWidget(self)
         self.unnamed.setObjectName("organisation-prompt")
-        self.unnamed.setStyleSheet("#organisation-prompt { background: #fef0c7; }")
+        # Dark text on its light background, in the dark theme too.
+        self.unnamed.setStyleSheet("#organisation-prompt { background: #fef0c7; } "
+                                   "#organisation-prompt QLabel { color: #101828; }")  # fmt: skip
         row = QHBoxLayout(self.unnamed)
         row.setContentsMargins(8, 4, 8, 4)
         self.unnamed_text = QLabel(self.unnamed)
@@ -964,6 +966,11 @@ class MainWindow(QMainWindow):
     def set_dark(self, dark: bool) -> None:
         state.save(state.DARK_THEME, dark)
         apply_theme(dark)
+        # Rich text takes its link colours from the palette when it is set: set it again.
+        if self.view.data is not None:
+            self.view.show_request(self.view.data)
+        self._shown_rules = None
+        self.reload()
 
     def rules_action(self, name: str, key: str) -> None:
         """Import, diff, backtest, propose or approve a rule-set version (off the GUI thread)."""

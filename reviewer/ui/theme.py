@@ -13,6 +13,7 @@ _DARK = {
     QPalette.ColorRole.ButtonText: "#e6edf3", QPalette.ColorRole.Highlight: "#2f81f7",
     QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#2d333b",
     QPalette.ColorRole.ToolTipText: "#e6edf3", QPalette.ColorRole.PlaceholderText: "#8b949e",
+    QPalette.ColorRole.Link: "#58a6ff", QPalette.ColorRole.LinkVisited: "#bc8cff",  # readable on dark
 }  # fmt: skip
 # Disabled controls: dimmed text on a flatter button, so they never look enabled.
 _DARK_DISABLED = {

@@ -168,6 +168,9 @@ def test_disabled_buttons_look_disabled_in_the_dark_theme(qtbot):
         assert palette.color(palette.ColorGroup.Disabled, role) != palette.color(
             palette.ColorGroup.Active, role
         )
+    # Links (a request's customer, a rule's expression) stand out from the dark base.
+    link, base = palette.color(palette.ColorRole.Link), palette.color(palette.ColorRole.Base)
+    assert link.lightness() - base.lightness() > 100
     holder = QWidget()
     qtbot.addWidget(holder)
     holder.setPalette(palette)
