@@ -381,6 +381,10 @@ class MainWindow(QMainWindow):
         self.fit_columns()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        if not self._may_drop_intake():
+            self.tabs.setCurrentWidget(self.intake)
+            event.ignore()
+            return
         state.save(state.WINDOW_GEOMETRY, self.saveGeometry())
         state.save(state.QUEUE_HEADER, self.table.horizontalHeader().saveState())
         self.runner.wait(5000)
@@ -1021,7 +1025,14 @@ class MainWindow(QMainWindow):
         self.open_request(reference)
         self.tabs.setCurrentWidget(self.desk)
 
+    def _may_drop_intake(self) -> bool:
+        """Unsaved edits in the intake form are dropped only when the reviewer says so."""
+        return self.intake.confirm_discard(lambda question: self.dialogs.confirm("Unsaved changes", question))
+
     def new_request(self) -> None:
+        if not self._may_drop_intake():
+            self.tabs.setCurrentWidget(self.intake)
+            return
         self.intake.clear()
         self.tabs.setCurrentWidget(self.intake)
 
@@ -1029,6 +1040,9 @@ class MainWindow(QMainWindow):
         data = self.view.data
         if data is None:
             self.dialogs.info("Edit", "Select a request first.")
+            return
+        if not self._may_drop_intake():
+            self.tabs.setCurrentWidget(self.intake)
             return
         self.intake.load(data["document"], data["version"])
         self.tabs.setCurrentWidget(self.intake)
@@ -1044,6 +1058,7 @@ class MainWindow(QMainWindow):
                 return importing.save_document(session, ctx.actor, raw, expect_version).summary()
 
         def done(summary: str) -> None:
+            self.intake.mark_saved()
             self.statusBar().showMessage(f"{reference}: saved ({summary})", 5000)
             self.reload()
             self.open_request(str(reference))

@@ -360,3 +360,27 @@ def test_empty_and_stale_states_say_what_happened_and_what_to_do(qtbot, cli):
         qtbot.keyClick(window.search, Qt.Key.Key_Escape)
     assert window.search.text() == "" and window.model.rowCount() == 1
     assert not window.left_queue.isVisible() and window.table.selectionModel().hasSelection()
+
+
+def test_unsaved_intake_edits_are_dropped_only_when_the_reviewer_says_so(qtbot, cli):
+    assert cli("seed-demo", "--count", "5")[0] == 0
+    window = open_window(qtbot, cli)
+    dialogs = window.dialogs
+    window.new_request()
+    window.intake.set_cell("customer.name", "Harbour Logistics Ltd")
+    assert window.intake.has_unsaved_changes()
+    dialogs.agree = False
+    window.new_request()  # Ctrl+N again: asked, and the answer No keeps the edit
+    assert dialogs.questions[-1] == ("Unsaved changes", "Discard your unsaved changes to the new request?")
+    assert window.intake.cell("customer.name") == "Harbour Logistics Ltd"
+    open_request(qtbot, window, "DEMO-000003")
+    window.edit_request()  # editing another request asks too
+    assert len(dialogs.questions) == 2 and window.intake.cell("customer.name") == "Harbour Logistics Ltd"
+    window.close()  # and so does closing the window
+    assert len(dialogs.questions) == 3 and window.isVisible()
+    assert window.tabs.currentWidget() is window.intake
+    dialogs.agree = True
+    window.edit_request()
+    assert window.intake.document["reference"] == "DEMO-000003" and not window.intake.has_unsaved_changes()
+    window.close()
+    assert not window.isVisible() and len(dialogs.questions) == 4
