@@ -3,6 +3,13 @@ print, and map errors to exit codes; nothing else.
 
 Writing commands bring the database to the newest schema first (copying the file aside);
 reading commands never migrate and stop with exit 7 on a schema that is behind.
+
+Start-up: this module imports only what parsing the command line and evaluating request files
+without a database need (the rules, the request format, the file readers, the texts). Each
+command imports the database layer it uses (SQLAlchemy and Alembic through `reviewer.context`,
+the models and `reviewer.services.*`) and the window (`reviewer.gui`) in its own body, first
+thing, so `reviewer evaluate FILE` without a database never loads them
+(tests/system/test_architecture_processes.py checks it).
 """
 
 from __future__ import annotations
@@ -19,10 +26,9 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from reviewer import gui, rules, settings
-from reviewer.context import Context, existing_database, open_context, open_database
+from reviewer import rules, settings
 from reviewer.errors import (
     EnvironmentProblem,
     InvalidInput,
@@ -34,30 +40,16 @@ from reviewer.errors import (
 from reviewer.export.documents import write_export, write_export_file
 from reviewer.export.text import customer_text, evaluation_text, explanation_text, show_text, utc_text
 from reviewer.logs import setup_logging
-from reviewer.models import Decision, Request
-from reviewer.models.db import Database, head_revision
 from reviewer.request import SHAPES, json_safe, terminal_safe
 from reviewer.rules.explain import explainer_for, public
-from reviewer.services import (
-    accounts,
-    attachments,
-    customers,
-    evaluations,
-    importing,
-    keys,
-    maintenance,
-    queries,
-    records,
-    rulesets,
-    seeding,
-    workflow,
-)
-from reviewer.services import report as transparency
-from reviewer.services import settings as settings_service
-from reviewer.services.settings import get_setting, set_setting
-from reviewer.services.totals import file_totals
-from reviewer.services.verify import VerifyReport, verify
+from reviewer.services import files
 from reviewer.vocabulary import ORG_SETTINGS, ConditionStatus, Outcome, Role, size_words
+
+if TYPE_CHECKING:
+    from reviewer.context import Context
+    from reviewer.models import Decision, Request
+    from reviewer.models.db import Database
+    from reviewer.services.verify import VerifyReport
 
 log = logging.getLogger(__name__)
 
@@ -441,6 +433,8 @@ def _parser(epilog: str) -> argparse.ArgumentParser:
 
 
 def _context(args: argparse.Namespace, write: bool = False, **kwargs: bool) -> Context:
+    from reviewer.context import open_context
+
     ctx = open_context(args.database, args.user, write, **kwargs)
     args.opened.append(ctx.db)  # closed by main() when the command ends
     if ctx.backup is not None:
@@ -473,13 +467,15 @@ def _dump_list(items: Iterable[Any]) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from reviewer.services import importing
+
     ctx = _context(args, write=True)
     with ctx.db.read() as session:
         limit = importing.import_limit(session)
     # Every file is opened and checked before the writing transaction begins: what is not a
     # regular file (a FIFO, a device, a folder) or is over the limit is refused at once, so no
     # file can hold the write lock while it is awaited (the readers check again as they open).
-    importing.check_inputs(args.files, limit)
+    files.check_inputs(args.files, limit)
     with ctx.db.write() as session:
         result = importing.import_files(
             session, args.files, ctx.actor, update_existing=args.update, limit_mb=limit
@@ -489,6 +485,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from reviewer.services import queries
+
     ctx = _context(args)
     with ctx.db.read() as session:
         docs = queries.iter_documents(session, args.refs or None)
@@ -501,7 +499,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _opened(args: argparse.Namespace) -> Database | None:
-    """The database if there is one (a reading command never makes one)."""
+    """The database if there is one (a reading command never makes one). A SQLite file that
+    is not there is seen without loading the database layer."""
+    if settings.missing_sqlite_file(args.database):
+        return None
+    from reviewer.context import existing_database
+
     db = existing_database(args.database)
     if db is not None:
         args.opened.append(db)
@@ -512,9 +515,11 @@ def _rules_for_files(args: argparse.Namespace, db: Database | None) -> tuple[rul
     """The rule set request files are judged by (--rules, else the active one, else the
     bundled one) and the import size limit."""
     if args.rules:
-        return rules.load_file(args.rules), importing.DEFAULT_LIMIT_MB
+        return rules.load_file(args.rules), files.DEFAULT_LIMIT_MB
     if db is None:
-        return rules.load_bundled(), importing.DEFAULT_LIMIT_MB
+        return rules.load_bundled(), files.DEFAULT_LIMIT_MB
+    from reviewer.services import importing, rulesets
+
     with db.read() as session:
         return rulesets.active_rules(session).ruleset, importing.import_limit(session)
 
@@ -522,14 +527,20 @@ def _rules_for_files(args: argparse.Namespace, db: Database | None) -> tuple[rul
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Two passes over large input: every request validated first (nothing is printed when one
     is invalid), then read again, evaluated and printed one by one, so memory stays flat
-    whatever the number of requests (`importing.check_files`)."""
+    whatever the number of requests (`files.check_files`)."""
     db = _opened(args)
     ruleset, limit = _rules_for_files(args, None if args.rules else db)
-    checked = importing.check_files(args.files, limit, importing.HOLD_BYTES, figures=ruleset.reads_totals)
-    totals = file_totals(checked.slim, db) if ruleset.reads_totals else {}
+    checked = files.check_files(args.files, limit, files.HOLD_BYTES, figures=ruleset.reads_totals)
+    totals: dict[str, rules.Parts] = {}
+    if ruleset.reads_totals and db is None:
+        totals = files.file_totals(checked.slim)
+    elif ruleset.reads_totals:
+        from reviewer.services.totals import file_totals
+
+        totals = file_totals(checked.slim, db)
     checked.slim = []
     results = (_evaluated(ruleset, doc, totals.get(doc["reference"]))
-               for doc in importing.valid_requests(checked, limit))  # fmt: skip
+               for doc in files.valid_requests(checked, limit))  # fmt: skip
     if args.format == "json":
         _dump_list(results)
         return 0
@@ -547,6 +558,9 @@ def _evaluated(ruleset: rules.RuleSet, doc: dict[str, Any], parts: rules.Parts |
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from reviewer.services import records
+    from reviewer.services.verify import verify
+
     anchor = None
     if args.anchor:
         seq, _, digest = args.anchor.partition(":")
@@ -591,6 +605,8 @@ def _pdf_report(pdfs: list[tuple[str, list[str]]], fmt: str, report: VerifyRepor
 
 def _passphrase(confirm: bool = False) -> bytes:
     """The signing key's passphrase: REVIEWER_KEY_PASSPHRASE, or a prompt at a terminal."""
+    from reviewer.services import keys
+
     value = keys.passphrase_from_environment()
     if value is not None:
         return value
@@ -604,6 +620,8 @@ def _passphrase(confirm: bool = False) -> bytes:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
+    from reviewer.services import keys
+
     if args.keys_command == "show":
         ctx = _context(args)
         path = settings.signing_key_file()
@@ -634,6 +652,8 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from reviewer.services import seeding
+
     if args.count < 1:
         raise UsageError("--count must be at least 1")
     ctx = _context(args, write=True)
@@ -656,6 +676,10 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_export_pdf(args: argparse.Namespace) -> int:
+    from reviewer.context import open_database
+    from reviewer.services import keys, records
+    from reviewer.services import settings as settings_service
+
     if not args.refs and not args.all_decided:
         raise UsageError("export-pdf needs references or --all-decided")
     ctx = _context(args)
@@ -696,6 +720,9 @@ def _day(option: str, value: str) -> dt.date:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from reviewer.services import keys
+    from reviewer.services import report as transparency
+
     start, end = _day("--from", args.start), _day("--to", args.end)
     ctx = _context(args)
     with ctx.db.read() as session:
@@ -715,6 +742,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _rules_write(args: argparse.Namespace) -> int:
+    from reviewer.services import rulesets
+
     if args.rules_command == "import":
         rules.read_file(args.file)  # a FIFO or a device is refused before the write lock
     ctx = _context(args, write=True)
@@ -746,6 +775,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
         return 0
     if command in ("import", "propose", "approve"):
         return _rules_write(args)
+    from reviewer.services import rulesets
+
     ctx = _context(args)
     with ctx.db.read() as session:
         if command == "list":
@@ -786,6 +817,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
+    from reviewer.services.settings import get_setting, set_setting
+
     if args.settings_command == "get":
         ctx = _context(args)
         with ctx.db.read() as session:
@@ -799,6 +832,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    from reviewer.models.db import head_revision
+    from reviewer.services import accounts, maintenance
+
     command = args.db_command
     if command == "upgrade":
         ctx = _context(args, write=True)
@@ -841,6 +877,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 def _act(args: argparse.Namespace, fn: Callable[..., Request | Decision], **kwargs: Any) -> str:
     """Run one workflow action: on the version read now (or --expect-version), in one
     writing transaction; a stale version is a conflict (exit 4)."""
+    from reviewer.services import accounts, queries
+
     ctx = _context(args, write=True)
     expect = args.expect_version
     if expect is None:
@@ -852,6 +890,8 @@ def _act(args: argparse.Namespace, fn: Callable[..., Request | Decision], **kwar
 
 
 def _summary(obj: Request | Decision) -> str:
+    from reviewer.models import Decision
+
     if isinstance(obj, Decision):
         state = "final" if obj.final else "awaiting a second check"
         if obj.rejected:
@@ -860,15 +900,17 @@ def _summary(obj: Request | Decision) -> str:
     return f"{obj.reference}: {obj.status.value}, version {obj.version}"
 
 
-CLAIMS = {"claim": workflow.claim, "release": workflow.release, "take-over": workflow.take_over}
-
-
 def cmd_claim(args: argparse.Namespace) -> int:
-    print(_act(args, CLAIMS[args.command]))
+    from reviewer.services import workflow
+
+    claims = {"claim": workflow.claim, "release": workflow.release, "take-over": workflow.take_over}
+    print(_act(args, claims[args.command]))
     return 0
 
 
 def cmd_note(args: argparse.Namespace) -> int:
+    from reviewer.services import workflow
+
     ctx = _context(args, write=True)
     with ctx.db.write() as session:
         seq = workflow.add_note(session, ctx.actor, args.ref, args.text)
@@ -877,6 +919,8 @@ def cmd_note(args: argparse.Namespace) -> int:
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
+    from reviewer.services import attachments
+
     ctx = _context(args, write=True)
     with ctx.db.write() as session:
         done = attachments.attach_files(session, ctx.actor, args.ref, args.files, args.note)
@@ -886,6 +930,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
 
 def cmd_attachments(args: argparse.Namespace) -> int:
+    from reviewer.services import queries
+
     ctx = _context(args)
     with ctx.db.read() as session:
         rows = queries.attachment_rows(session, queries.get_request(session, args.ref).id)
@@ -902,6 +948,8 @@ def cmd_attachments(args: argparse.Namespace) -> int:
 
 
 def cmd_attachment(args: argparse.Namespace) -> int:
+    from reviewer.services import attachments
+
     if args.attachment_command == "get":
         ctx = _context(args)
         with ctx.db.read() as session:
@@ -917,6 +965,8 @@ def cmd_attachment(args: argparse.Namespace) -> int:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
+    from reviewer.services import workflow
+
     try:
         re_review = dt.date.fromisoformat(args.re_review) if args.re_review else None
     except ValueError:
@@ -933,6 +983,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_return(args: argparse.Namespace) -> int:
+    from reviewer.services import evaluations, queries, workflow
+
     if args.draft:
         ctx = _context(args)
         with ctx.db.read() as session:
@@ -946,23 +998,25 @@ def cmd_return(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     """Files are explained under the active rule set (or --rules, or the bundled one), as
     `evaluate` does; references under the stored request's own verified rule set."""
-    files = [] if args.ref else [x for x in args.items if _names_a_file(x)]
-    refs = [x for x in args.items if x not in files]
+    paths = [] if args.ref else [x for x in args.items if _names_a_file(x)]
+    refs = [x for x in args.items if x not in paths]
     if args.rules and refs:
         raise UsageError("--rules applies to files; a stored request is explained under its own rule set")
     results: dict[str, list[tuple[dict[str, Any], dict[str, str]]]] = {}
     db = _opened(args) if (refs or not args.rules) else None
     if refs and db is None:
         raise NotFound(f"{refs[0]}: not a file, and there is no database to look it up in")
-    if files:
+    if paths:
         ruleset, limit = _rules_for_files(args, db)
         explainer = explainer_for(ruleset)
-        for path in files:  # each file on its own, so the output follows the arguments
+        for path in paths:  # each file on its own, so the output follows the arguments
             results[path] = [
-                (explainer.explain(doc), ruleset.titles) for doc in importing.read_valid([path], limit)
+                (explainer.explain(doc), ruleset.titles) for doc in files.read_valid([path], limit)
             ]
     if refs:
         assert db is not None
+        from reviewer.services import evaluations, queries
+
         with db.read() as session:
             for ref in refs:
                 e = evaluations.explain_stored(session, queries.get_request(session, ref))
@@ -984,6 +1038,8 @@ def _names_a_file(item: str) -> bool:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from reviewer.services import workflow
+
     if args.reject and not args.reason:
         raise UsageError("check --reject needs --reason TEXT")
     print(_act(args, workflow.check, confirm=args.confirm, reason=args.reason))
@@ -991,11 +1047,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_reopen(args: argparse.Namespace) -> int:
+    from reviewer.services import workflow
+
     print(_act(args, workflow.reopen, reason=args.reason))
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from reviewer.services import queries
+
     ctx = _context(args)
     with ctx.db.read() as session:
         data = queries.show(session, args.ref)
@@ -1007,6 +1067,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_rereview(args: argparse.Namespace) -> int:
+    from reviewer.services import queries, workflow
+
     if args.start is not None:
         if args.reason is None or args.due_by is not None:
             raise UsageError("rereview --start REF needs --reason TEXT (and takes no --due-by)")
@@ -1030,6 +1092,8 @@ def cmd_rereview(args: argparse.Namespace) -> int:
 
 
 def cmd_customers(args: argparse.Namespace) -> int:
+    from reviewer.services import customers
+
     ctx = _context(args)
     with ctx.db.read() as session:
         rows = customers.customer_rows(session, args.search)
@@ -1048,6 +1112,8 @@ CUSTOMER_ACTIONS = {"link": 3, "unlink": 3, "merge": 3}
 
 
 def cmd_customer(args: argparse.Namespace) -> int:
+    from reviewer.services import customers
+
     items = args.items
     if items[0] in CUSTOMER_ACTIONS and len(items) == CUSTOMER_ACTIONS[items[0]]:
         action, first, second = items
@@ -1076,6 +1142,8 @@ def cmd_customer(args: argparse.Namespace) -> int:
 
 
 def cmd_conditions(args: argparse.Namespace) -> int:
+    from reviewer.services import queries, workflow
+
     if args.conditions_command == "mark":
         ctx = _context(args, write=True)
         with ctx.db.write() as session:
@@ -1096,6 +1164,8 @@ def cmd_conditions(args: argparse.Namespace) -> int:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
+    from reviewer.services import accounts
+
     if args.users_command == "list":
         ctx = _context(args)
         with ctx.db.read() as session:
@@ -1167,6 +1237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
     if args.command is None:
+        from reviewer import gui
+
         return gui.run_gui(args.database, args.user, args.screenshot)
     args.opened = []
     if argv is None:  # the process's own command (not a caller's in-process call)

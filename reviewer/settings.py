@@ -12,6 +12,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import platformdirs
 
@@ -68,6 +69,25 @@ def resolve_database_url(cli_value: str | None = None) -> str:
     if settings.database_url:
         return settings.database_url
     return default_database_url()
+
+
+def plain_sqlite_path(url: str) -> Path | None:
+    """The file a plain `sqlite:///PATH` URL names (no query), as SQLAlchemy reads it (the
+    path percent-decoded), told without loading SQLAlchemy; None for any other URL, and for
+    one without a path or of `:memory:` (SQLAlchemy reads those, and says what is wrong)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or "?" in url:
+        return None
+    name = unquote(url[len(prefix) :])
+    return Path(name) if name and name != ":memory:" else None
+
+
+def missing_sqlite_file(cli_value: str | None = None) -> bool:
+    """Whether the database in use (`resolve_database_url`) is a plain SQLite URL whose file
+    does not exist: a reading command then has no database, and knows it without the
+    database layer (which would create the file's folder). False when it cannot tell."""
+    path = plain_sqlite_path(resolve_database_url(cli_value))
+    return path is not None and not path.exists()
 
 
 def log_file() -> Path:

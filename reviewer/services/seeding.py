@@ -14,9 +14,9 @@ from reviewer.models import Request, Status
 from reviewer.services.accounts import add_user, find_account, require_account
 from reviewer.services.audit import Actor, Chain
 from reviewer.services.customers import Matcher
+from reviewer.services.files import ErrorList
 from reviewer.services.importing import (
     BATCH,
-    ErrorList,
     ImportResult,
     Prepared,
     Stored,

@@ -19,10 +19,10 @@ from sqlalchemy import Text, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from reviewer import request as rq
 from reviewer.models import CustomerKey, Decision, Outcome, Request, Status
 from reviewer.rules import Parts, parts_of, totals_section
 from reviewer.rules.lang import TOTAL_FIELDS, Total
+from reviewer.services.files import customer_groups, group_totals
 
 OPEN = (Status.NEW, Status.IN_REVIEW, Status.RETURNED, Status.AWAITING_SECOND)
 APPROVALS = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS)
@@ -262,11 +262,9 @@ def file_totals(docs: list[dict[str, Any]], db: Any = None) -> dict[str, Parts]:
     """The customer totals of requests read from files (`reviewer evaluate FILE`), by
     reference: the files' requests of the same customer (folded name and country), plus, when
     a database exists (`db`, a `models.db.Database`), its open and approved requests of that
-    customer (a stored request also in the files counts as the files give it)."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for doc in docs:
-        c = doc["customer"]
-        groups.setdefault(rq.customer_key(c["name"], c.get("country")), []).append(doc)
+    customer (a stored request also in the files counts as the files give it). Without a
+    database, `services.files.file_totals` gives the same without loading this module."""
+    groups = customer_groups(docs)
     stored: dict[str, list[dict[str, Any]]] = {}
     if db is not None and db.is_current():
         in_files = {d["reference"] for d in docs}
@@ -280,9 +278,4 @@ def file_totals(docs: list[dict[str, Any]], db: Any = None) -> dict[str, Parts]:
             counted, _open = counting_of(session, ids.values())
             for key, cid in ids.items():
                 stored[key] = [f for f in counted.get(cid, []) if f["reference"] not in in_files]
-    out: dict[str, Parts] = {}
-    for key, group in groups.items():
-        parts = parts_of([*group, *stored.get(key, [])])
-        for doc in group:
-            out[doc["reference"]] = parts
-    return out
+    return group_totals(groups, stored)

@@ -5,9 +5,12 @@ tests/unit/test_architecture.py)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
+from tests.helpers.cli import EXAMPLES
 from tests.helpers.imports import ROOT, modules
 
 
@@ -55,3 +58,42 @@ def test_a_command_on_a_current_database_does_not_load_alembic(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "0 True 0 False"  # made the database with it, then not
+
+
+# What `evaluate` of request files without a database must never load (start-up, issue 18).
+NOT_FOR_EVALUATE = ("sqlalchemy", "alembic", "PySide6", "shiboken6", "reportlab", "pyhanko",
+                    "reviewer.models", "reviewer.context", "reviewer.gui", "reviewer.ui")  # fmt: skip
+_IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$")
+
+
+def _imports_of_command(argv: list[str], home: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """The command's process and every module it imported (`python -X importtime -m reviewer`)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REVIEWER_DATABASE_URL", "REVIEWER_USER")}
+    env.update(XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "config"),
+               XDG_CACHE_HOME=str(home / "cache"))  # fmt: skip
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "reviewer", *argv], capture_output=True,
+                         text=True, env=env, check=False, cwd=ROOT)  # fmt: skip
+    names = {m.group(1) for line in out.stderr.splitlines() if (m := _IMPORTED.match(line))}
+    return out, names
+
+
+def test_evaluate_without_a_database_loads_no_database_layer_window_or_pdf(tmp_path):
+    """`reviewer evaluate FILE` (and `explain FILE`) without a database imports only what it
+    uses: no SQLAlchemy, Alembic, models, services over the database, Qt, ReportLab or pyHanko;
+    and makes nothing where the database would be. A command that opens a database does load
+    SQLAlchemy (so the check sees imports at all)."""
+    example = str(EXAMPLES / "p02-us-sheriff.json")
+    missing = tmp_path / "no-such-folder" / "r.db"
+    runs = [["evaluate", example, "--format", "json"], ["evaluate", example, "--format", "text"],
+            ["evaluate", example, "--database", f"sqlite:///{missing}"], ["explain", example]]  # fmt: skip
+    for argv in runs:
+        out, names = _imports_of_command(argv, tmp_path)
+        assert out.returncode == 0, out.stderr
+        assert "EX-0002" in out.stdout
+        loaded = sorted(n for n in names if n.startswith(NOT_FOR_EVALUATE)
+                        or (n.startswith("reviewer.services.") and n != "reviewer.services.files"))  # fmt: skip
+        assert loaded == [], (argv, loaded)
+        assert "reviewer.rules" in names and "reviewer.services.files" in names
+    assert not missing.parent.exists()
+    out, names = _imports_of_command(["users", "list", "--database", f"sqlite:///{missing}"], tmp_path)
+    assert out.returncode == 7 and "sqlalchemy" in names and "alembic" not in names

@@ -858,26 +858,26 @@ def _evaluate(db_path, *args: str) -> tuple[int, str, str]:
 
 
 def test_evaluate_reads_large_input_twice_and_prints_the_same_or_nothing(tmp_path, monkeypatch, examples):
-    """Input over `importing.HOLD_BYTES` is validated in a first pass and evaluated and
+    """Input over `services.files.HOLD_BYTES` is validated in a first pass and evaluated and
     printed in a second, one request at a time: the same JSON and text as when it is held;
     an invalid record anywhere means nothing on stdout and the same errors; a file changed
     between the passes is named, exit 3."""
     from reviewer import demo
-    from reviewer.services import importing
+    from reviewer.services import files as readers
 
     big = tmp_path / "big.jsonl"
     docs = [rq.canonical_json(d) for d in demo.generate(300, seed=9)]
     big.write_text("".join(d + "\n" for d in docs), encoding="utf-8")
     files = [str(big), *map(str, examples)]
     held = {fmt: _evaluate(tmp_path / "x.db", *files, "--format", fmt) for fmt in ("json", "text")}
-    monkeypatch.setattr(importing, "HOLD_BYTES", 0)
+    monkeypatch.setattr(readers, "HOLD_BYTES", 0)
     for fmt, (code, out, err) in held.items():
         assert code == 0 and not err
         assert _evaluate(tmp_path / "x.db", *files, "--format", fmt) == (0, out, "")
     assert len(json.loads(held["json"][1])) == 300 + len(examples)
     reads = []
-    real = importing.intake.read_records
-    monkeypatch.setattr(importing.intake, "read_records", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    real = readers.intake.read_records
+    monkeypatch.setattr(readers.intake, "read_records", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
     bad = tmp_path / "bad.jsonl"
     bad.write_text(
         "".join(d + "\n" for d in docs[:-1]) + docs[-1].replace('"received_on":"', '"received_on":"x') + "\n"
@@ -892,7 +892,7 @@ def test_evaluate_reads_large_input_twice_and_prints_the_same_or_nothing(tmp_pat
             fh.write(docs[0].replace(demo_ref, "EX-CHANGED") + "\n")
         return checked
 
-    check, demo_ref = importing.check_files, json.loads(docs[0])["reference"]
-    monkeypatch.setattr(importing, "check_files", changing)
+    check, demo_ref = readers.check_files, json.loads(docs[0])["reference"]
+    monkeypatch.setattr(readers, "check_files", changing)
     code, out, err = _evaluate(tmp_path / "x.db", str(big))
     assert code == 3 and out == "" and f"{big}: changed while it was read" in err

@@ -1,0 +1,183 @@
+"""Request files read and validated, stored nowhere: the two passes of `reviewer evaluate`,
+`explain` of files, and the checks an import makes before its transaction.
+
+Nothing here touches a database, so `evaluate` without one starts with this module, the
+readers and the rules alone (no SQLAlchemy: see `reviewer.cli`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from reviewer import intake
+from reviewer import request as rq
+from reviewer.errors import InvalidInput, NotPermittedLines
+from reviewer.rules import Parts, parts_of
+from reviewer.vocabulary import ORG_SETTINGS
+
+
+class ErrorList:
+    """Import errors in the `cli.md` form; keeps the first 100 lines and counts the rest."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.total = 0
+        self.refusals = 0  # errors that are refusals by the status table, not bad input
+
+    def add(self, line: str) -> None:
+        self.total += 1
+        if len(self.lines) < 100:
+            self.lines.append(line)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def error(self) -> InvalidInput:
+        if self.refusals == self.total:
+            return NotPermittedLines(self.lines, self.total)
+        return InvalidInput(self.lines, self.total)
+
+
+def validate_record(rec: intake.Record) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """Parse (if needed) and validate one record: the document, or its problems."""
+    rec.parse_text()
+    if rec.problems and rec.raw is None:
+        return None, rec.problems
+    doc, problems = rq.validate(rec.raw)
+    if rec.problems or problems or doc is None:
+        return None, rec.problems + problems
+    return doc, []
+
+
+DEFAULT_LIMIT_MB = int(ORG_SETTINGS["max_import_mb"].default)
+
+
+def check_inputs(paths: Iterable[str], limit_mb: int | None = None) -> None:
+    """Refuse (InvalidInput, exit 3, naming each file) what is not a regular, readable file of
+    at most `limit_mb` MB: before any transaction, so a FIFO or a device never holds up the
+    write lock and an oversized file is refused at once."""
+    problems = intake.check_files(paths, limit_mb)
+    if problems:
+        errors = ErrorList()
+        for line in problems:
+            errors.add(line)
+        raise errors.error()
+
+
+def read_valid(paths: Iterable[str], limit_mb: int | None = None) -> list[dict[str, Any]]:
+    """Every request of the files, validated and stored nowhere; all or nothing: InvalidInput
+    lists every problem as FILE:RECORD: FIELD: message."""
+    return list(valid_requests(check_files(list(paths), limit_mb), limit_mb))
+
+
+HOLD_BYTES = 32 * 1024 * 1024  # input up to this size is read once, its requests held
+
+
+@dataclass
+class Checked:
+    """What the first pass over request files found: each file's identity when it was read
+    (device, inode, size, modification time), the requests themselves when held, and the
+    figures of each request for customer totals (`slim`: reference, customer, scale)."""
+
+    paths: list[str]
+    seen: list[tuple[int, int, int, int] | None]
+    held: list[dict[str, Any]] | None
+    slim: list[dict[str, Any]]
+
+
+def _identity(path: str) -> tuple[int, int, int, int] | None:
+    """None when it cannot be looked at (reading it says why)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def check_files(paths: list[str], limit_mb: int | None, hold_bytes: int | None = None,
+                figures: bool = False) -> Checked:  # fmt: skip
+    """The first pass of `reviewer evaluate`: every request of the files validated, all or
+    nothing (InvalidInput lists every problem as FILE:RECORD: FIELD: message, before anything
+    is written). Files of at most `hold_bytes` in all (None: any size; `reviewer evaluate`
+    gives HOLD_BYTES) have their requests held; larger input is read again by
+    `valid_requests`, so memory stays flat. With `figures`, each request's reference,
+    customer and scale are kept (for the customer totals)."""
+    errors = ErrorList()
+    seen = [_identity(p) for p in paths]
+    hold = hold_bytes is None or sum(s[2] for s in seen if s is not None) <= hold_bytes
+    held: list[dict[str, Any]] = []
+    slim: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            for rec in intake.read_records(path, limit_mb=limit_mb):
+                doc, problems = validate_record(rec)
+                if doc is None:
+                    for field, msg in problems:
+                        errors.add(intake.format_problem(rec.file, rec.label, field, msg))
+                    errors.total += rec.more
+                    continue
+                if hold:
+                    held.append(doc)
+                if figures:
+                    slim.append({"reference": doc["reference"], "customer": doc["customer"],
+                                 "scale": doc.get("scale") or {}})  # fmt: skip
+        except intake.FileProblem as exc:
+            errors.add(str(exc))
+    if errors:
+        raise errors.error()
+    return Checked(paths, seen, held if hold else None, slim)
+
+
+def valid_requests(checked: Checked, limit_mb: int | None) -> Iterator[dict[str, Any]]:
+    """The validated requests of the files `check_files` found all valid, in order: the held
+    ones, or the files read again. A file that changed since it was checked raises
+    InvalidInput naming it (what was yielded before came from the file as checked, record by
+    record)."""
+    if checked.held is not None:
+        yield from checked.held
+        return
+    for path, seen in zip(checked.paths, checked.seen, strict=True):
+        changed = InvalidInput([f"{path}: changed while it was read; nothing more was evaluated: "
+                                "evaluate it again"])  # fmt: skip
+        try:
+            if _identity(path) != seen:
+                raise changed
+            for rec in intake.read_records(path, limit_mb=limit_mb):
+                doc, _problems = validate_record(rec)
+                if doc is None:
+                    raise changed
+                yield doc
+            if _identity(path) != seen:
+                raise changed
+        except (OSError, intake.FileProblem) as exc:
+            raise changed from exc
+
+
+def customer_groups(docs: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Requests by customer (folded name and country, `request.customer_key`), in order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for doc in docs:
+        c = doc["customer"]
+        groups.setdefault(rq.customer_key(c["name"], c.get("country")), []).append(doc)
+    return groups
+
+
+def group_totals(groups: dict[str, list[dict[str, Any]]],
+                 stored: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Parts]:  # fmt: skip
+    """The customer totals of each request of the groups, by reference: its group's requests,
+    plus `stored` (by customer key, the figures of stored requests that count)."""
+    out: dict[str, Parts] = {}
+    for key, group in groups.items():
+        parts = parts_of([*group, *(stored or {}).get(key, [])])
+        for doc in group:
+            out[doc["reference"]] = parts
+    return out
+
+
+def file_totals(docs: list[dict[str, Any]]) -> dict[str, Parts]:
+    """The customer totals of requests read from files without a database, by reference: the
+    files' requests of the same customer (`services.totals.file_totals` adds a database's)."""
+    return group_totals(customer_groups(docs))
