@@ -78,7 +78,10 @@ def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
         waits = case((Request.status.in_(ageing.WAITING), 0), else_=1)
         order = (waits, Request.received_on.asc() if q.descending else Request.received_on.desc())
     orders = order if isinstance(order, tuple) else (order,)
-    return list(session.execute(_selecting(session, q, user).order_by(*orders, Request.id)).scalars())
+    # The ids straight from the driver's cursor: integers need no conversion, and building a
+    # row object for each of 100,000 ids took two thirds of the time.
+    result = session.connection().execute(_selecting(session, q, user).order_by(*orders, Request.id))
+    return [rid for (rid,) in result.cursor.fetchall()]
 
 
 def view_counts(session: Session, user: str, views: tuple[str, ...]) -> dict[str, int]:

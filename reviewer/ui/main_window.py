@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         self.current: str | None = None
         self.current_id: int | None = None
         self._reload_seq = 0
+        self._status_line: str | None = None  # the status bar's figures, read by `reload`
         self._open_seq = 0
         self._shown_rules: str | None = None
         self._reselecting = False
@@ -134,7 +135,7 @@ class MainWindow(QMainWindow):
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSortIndicator(queries.RECEIVED_COLUMN, Qt.SortOrder.DescendingOrder)
-        header.sortIndicatorChanged.connect(self.reload)
+        header.sortIndicatorChanged.connect(self.requery)
         self.column_widths = queue_widths(metrics, self.model)
         for col, width in enumerate(self.column_widths):
             self.table.setColumnWidth(col, width)
@@ -303,8 +304,8 @@ class MainWindow(QMainWindow):
         self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance("Search (Ctrl+F): reference"))
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
-        self._debounce.setInterval(100)
-        self._debounce.timeout.connect(self.reload)
+        self._debounce.setInterval(60)  # typing stays one query, a pause shows its results at once
+        self._debounce.timeout.connect(self.requery)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.search.returnPressed.connect(self.to_queue)
         clear = QShortcut(QKeySequence("Escape"), self.search)
@@ -319,7 +320,7 @@ class MainWindow(QMainWindow):
         self.view_filter = self._combo("View", [(v.value, v.label) for v in View], None)
         for combo in (self.status_filter, self.rec_filter, self.view_filter):
             bar.addWidget(combo)
-            combo.currentIndexChanged.connect(self.reload)
+            combo.currentIndexChanged.connect(self.requery)
 
     def _combo(self, name: str, values: list[tuple[str, str]], empty: str | None) -> QComboBox:
         combo = QComboBox()
@@ -529,16 +530,30 @@ class MainWindow(QMainWindow):
         )
 
     def reload(self, *_args: Any) -> None:
+        """Read everything again: the queue, the status bar, the dashboard, the start page,
+        the rule sets (at start, F5, after a change)."""
+        self._load(everything=True)
+
+    def requery(self, *_args: Any) -> None:
+        """The queue for a new search, filter or sort: only what depends on them is read."""
+        self._load(everything=False)
+
+    def _load(self, everything: bool) -> None:
         ctx, q = self.ctx, self.query()
         # Reads run on two threads and may finish out of order: only the newest counts.
         self._reload_seq = seq = self._reload_seq + 1
+        known = None if everything else self._status_line
 
         def work(_p: Progress) -> Loaded:
             with ctx.db.read() as session:
                 ids = queries.queue_ids(session, q, ctx.actor.name)
-                line = queries.status_line(session, ctx.actor.name, home_relative(ctx.db.describe()))
+                line = known or queries.status_line(session, ctx.actor.name, home_relative(ctx.db.describe()))
                 total = queries.request_count(session)
             return seq, ids, fetch_page(ctx, ids[:200]), line, total
+
+        self.op(work, title="Loading").success(self._loaded).run()
+        if not everything:
+            return
 
         def overview(_p: Progress) -> Overview:
             with ctx.db.read() as session:
@@ -549,7 +564,6 @@ class MainWindow(QMainWindow):
                         unset_for_admin(session, ctx.actor, "organisation_name"), roles,
                         queries.view_counts(session, ctx.actor.name, START_VIEW_VALUES))  # fmt: skip
 
-        self.op(work, title="Loading").success(self._loaded).run()
         self.op(overview, title="Dashboard").success(self._overview_loaded).run()
         self._customers_stale = True
         if self.tabs.currentWidget() is self.customers:
@@ -578,6 +592,7 @@ class MainWindow(QMainWindow):
         seq, ids, first, line, total = result
         if seq != self._reload_seq:
             return  # a newer query is on its way
+        self._status_line = line
         self.model.set_ids(ids, first)
         self.status.setText(f"{len(ids):,} shown  |  {line}")
         self.status.setToolTip(self.status.text())
