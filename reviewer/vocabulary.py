@@ -344,12 +344,81 @@ def value_label(value: str) -> str:
     return value.replace("_", " ")
 
 
+# --------------------------------------------------------------------------- rule-set words
+
+PARAMETER_WORDS: dict[str, tuple[str, str]] = {
+    # A rule-set parameter as its facts say it: one member ("is a police type") and all of
+    # them ("includes verification, a recognition operation"; "none of the EU countries").
+    "moratorium_countries": ("a moratorium country", "moratorium countries"),
+    "police_types": ("a police type", "police types"),
+    "law_enforcement_types": ("a law-enforcement type", "law-enforcement types"),
+    "security_state_types": ("a security-state type", "security-state types"),
+    "high_risk_countries": ("a high-risk country", "high-risk countries"),
+    "eu_countries": ("an EU country", "EU countries"),
+    "government_only_use_cases": ("a government-only use case", "government-only use cases"),
+    "consequential_effects": ("a consequential effect", "consequential effects"),
+    "recognition_operations": ("a recognition operation", "recognition operations"),
+    "police_name_terms": ("a police name term", "police name terms"),
+    "local_bans": ("a place under a local ban", "places under a local ban"),
+    "bipa_places": ("a place under Illinois BIPA", "places under Illinois BIPA"),
+    "scale_senior.coverage": ("a large-scale coverage", "large-scale coverages"),
+}
+
+
+def parameter_words(name: str, many: bool = False) -> str:
+    """`police_types` -> `a police type` (`many`: `police types`); a parameter the table does
+    not know is said by its name in words (`in watch list countries`)."""
+    words = PARAMETER_WORDS.get(name)
+    if words is not None:
+        return words[1] if many else words[0]
+    plain = name.replace("_", " ").replace(".", " ")
+    return plain if many else f"in {plain}"
+
+
+DEFINITION_LABELS: dict[str, str] = {
+    # The named definitions of a rule set (`[definitions]`), as the findings say them.
+    "LE": "Law enforcement",
+    "recognition": "Recognition",
+    "eu_deployment": "EU deployment",
+    "private": "Private customer",
+    "illinois": "Illinois (BIPA)",
+}
+
+
+def definition_label(name: str) -> str:
+    return DEFINITION_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
 # --------------------------------------------------------------------------- findings and events
 
 OVERRIDE_WORDS = {
     "never": "no one may approve",
     "committee": "approval needs two seniors",
 }
+
+
+FINDING_COUNTS: dict[str, tuple[str, str]] = {
+    # Findings of one outcome counted in words: `1 refusal`, `2 senior escalations`.
+    "refuse": ("refusal", "refusals"),
+    "needs_information": ("finding that needs information", "findings that need information"),
+    "escalate_senior": ("senior escalation", "senior escalations"),
+    "escalate_second": ("second check", "second checks"),
+    "conditions": ("finding with conditions", "findings with conditions"),
+    "approve": ("approval", "approvals"),
+}
+
+
+def count_words(count: int, singular: str, plural: str) -> str:
+    """`1 missing fact`, `11 missing facts`."""
+    return f"{count} {singular if count == 1 else plural}"
+
+
+def findings_count(outcome: str, count: int) -> str:
+    """`2 refusals`; an outcome the vocabulary does not know: `2 findings (its label)`."""
+    words = FINDING_COUNTS.get(outcome)
+    if words is None:
+        return count_words(count, "finding", "findings") + f" ({value_label(outcome)})"
+    return count_words(count, *words)
 
 
 def finding_words(outcome: str, override: str | None = None) -> str:

@@ -1,6 +1,8 @@
 """Decisive facts and what-ifs as the window shows them (the request view and the intake
 form): what to ask sales, and what would change the outcome. Text from the request is
-escaped."""
+escaped. In words (the request view) fields are said by their labels and values in words;
+the decisive facts are then the request view's to show, in its checklist of missing facts
+(`decisive_rows`)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,14 @@ from html import escape
 from typing import Any
 
 from reviewer.export.text import NO_LOWER, NOTHING, TRUNCATED, json_value, rules_moved
+from reviewer.rules.words import fact_label, value_words
 from reviewer.vocabulary import Recommendation, field_label
 
 COLOURS = {r.value: r.colour for r in Recommendation}
 
 
-def _value(value: Any) -> str:
-    return escape(json_value(value))
+def _value(value: Any, path: str = "", words: bool = False) -> str:
+    return escape(value_words(value, path) if words else json_value(value))
 
 
 def _outcome(outcome: str) -> str:
@@ -23,31 +26,42 @@ def _outcome(outcome: str) -> str:
     return f'<b style="color:{colour}">{escape(Recommendation.label_of(outcome))}</b>'
 
 
-def judgement_html(e: Mapping[str, Any] | None, titles: Mapping[str, str]) -> str:
-    """HTML for one explanation (`reviewer.rules.explain`), or a note when there is none."""
+def decisive_rows(d: Mapping[str, Any], words: bool = False) -> list[str]:
+    """The candidate values of one decisive fact and where each leads, as HTML lines; values
+    that lead to the same place are one line: `99999 or 100000 → ...`."""
+    rows = []
+    groups: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+    for o in d["options"]:
+        groups.setdefault((o["recommendation"], tuple(o["rules"])), []).append(o["value"])
+    for (outcome, rules), values in groups.items():
+        shown = [_value(v, d["field"], words) for v in values]
+        listed = ", ".join(shown[:-1]) + " or " + shown[-1] if len(shown) > 1 else shown[0]
+        settles = f"settles {escape(', '.join(rules))}" if rules else "settles nothing"
+        rows.append(f"{listed} → {_outcome(outcome)}; {settles}")
+    return rows
+
+
+def judgement_html(e: Mapping[str, Any] | None, titles: Mapping[str, str], words: bool = False) -> str:
+    """HTML for one explanation (`reviewer.rules.explain`), or a note when there is none;
+    `words`: fields by their labels, values in words, and no decisive facts (see above)."""
     if e is None:
         return "<p><i>No explanation: the request could not be explained.</i></p>"
     parts = []
-    if e["decisive"]:
+    if e["decisive"] and not words:
         parts.append("<h3>Decisive facts — ask sales</h3><ul>")
         for d in e["decisive"]:
-            rows = []
-            # Values that lead to the same place are one line: "99999 or 100000 -> ...".
-            groups: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
-            for o in d["options"]:
-                groups.setdefault((o["recommendation"], tuple(o["rules"])), []).append(o["value"])
-            for (outcome, rules), values in groups.items():
-                shown = [_value(v) for v in values]
-                listed = ", ".join(shown[:-1]) + " or " + shown[-1] if len(shown) > 1 else shown[0]
-                settles = f"settles {escape(', '.join(rules))}" if rules else "settles nothing"
-                rows.append(f"{listed} → {_outcome(outcome)}; {settles}")
             parts.append(f"<li><b>{escape(field_label(d['field']))}</b> <code>{escape(d['field'])}</code>"
-                         "<br>" + "<br>".join(rows) + "</li>")  # fmt: skip
+                         "<br>" + "<br>".join(decisive_rows(d)) + "</li>")  # fmt: skip
         parts.append("</ul>")
     if e["what_if"]:
         parts.append("<h3>What would change it</h3><ul>")
         for w in e["what_if"]:
-            change = " and ".join(f"<code>{escape(p)}</code> = {_value(v)}" for p, v in w["set"].items())
+            if words:
+                change = " and ".join(
+                    f"{escape(fact_label(p))}: {_value(v, p, True)}" for p, v in w["set"].items()
+                )
+            else:
+                change = " and ".join(f"<code>{escape(p)}</code> = {_value(v)}" for p, v in w["set"].items())
             moved = rules_moved(w, "→", words=True)
             parts.append(f"<li>{change} → {_outcome(w['recommendation'])} ({escape(', '.join(moved))})</li>")
         parts.append("</ul>")

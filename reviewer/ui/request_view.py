@@ -1,9 +1,13 @@
 """The request as a reviewer reads it: every field grouped as in the request format (unknowns
-shown as unknown), the evaluation with a coloured banner and one block per finding, and the
-history: versions, decisions with their conditions, audit events. Customer text is escaped."""
+shown as unknown, stored values by their labels), the evaluation with a coloured banner, its
+findings grouped by severity with their counts and their facts in words (each finding's
+expression, as the rule set states it, one click away), the missing facts as one checklist,
+and the history: versions, decisions with their conditions, audit events, every time as
+`2026-12-01 20:58 UTC`. Customer text is escaped."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from html import escape
 from typing import Any
 
@@ -12,66 +16,66 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from reviewer import request as rq
 from reviewer.export.text import utc_text
-from reviewer.ui.judgement import judgement_html
+from reviewer.rules.words import (
+    by_severity,
+    explanation_words,
+    is_total,
+    missing_facts,
+    summary_words,
+    value_words,
+)
+from reviewer.ui.judgement import decisive_rows, judgement_html
 from reviewer.vocabulary import (
     SECTION_LABELS,
+    ConditionStatus,
     Outcome,
     Recommendation,
+    Status,
+    count_words,
     field_label,
     finding_words,
+    findings_count,
     size_words,
 )
 
 OPEN_SCHEME = "attachment"  # the links of the Attachments section: attachment:N opens N
 CUSTOMER_SCHEME = "customer"  # the link of the request's customer: customer:N shows C-N
+EXPRESSION_SCHEME = "expression"  # expression:N shows or hides finding N's expression, expression:all all
 
 COLOURS = {r.value: r.colour for r in Recommendation}
 ICONS = {"refuse": "✖", "needs_information": "?", "escalate_senior": "▲", "escalate_second": "◆",
          "conditions": "■", "approve": "✔"}  # fmt: skip
+GREY = "#667085"
+UNKNOWN = '<span style="color:#98a2b3"><i>unknown</i></span>'
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, path: str) -> str:
     if value is None:
-        return '<span style="color:#98a2b3"><i>unknown</i></span>'
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    if isinstance(value, list):
-        if not value:
-            return "none"
-        if isinstance(value[0], dict):
-            return "<br>".join(escape(", ".join(f"{k}: {v}" for k, v in x.items())) for x in value)
-        return escape(", ".join(str(v) for v in value))
-    return escape(str(value)).replace("\n", "<br>")
+        return UNKNOWN
+    return escape(value_words(value, path)).replace("\n", "<br>")
 
 
-def render(data: dict[str, Any]) -> str:
-    """HTML for the data of `review.show`."""
+def render(data: dict[str, Any], expressions: Collection[int] = ()) -> str:
+    """HTML for the data of `review.show`; `expressions`: the findings (by their place in the
+    evaluation) whose expression is shown."""
     doc = data["document"]
     ev = data["evaluation"]
     rec = ev["recommendation"]
     parts = [
         f"<h2>{escape(data['reference'])} — {escape(doc.get('title', ''))}</h2>",
-        f"<p>Status <b>{escape(data['status'])}</b> · version {data['version']} · assignee "
-        f"{escape(data['assignee'] or '—')}</p>",
+        f"<p>Status <b>{escape(Status.label_of(data['status']))}</b> · version {data['version']} · "
+        f"assignee {escape(data['assignee'] or '—')}</p>",
         customer_html(data.get("customer")),
         f'<p style="background:{COLOURS[rec]};color:white;padding:6px;font-size:14pt">'
         f"{ICONS[rec]} Recommendation: <b>{escape(Recommendation.label_of(rec))}</b> "
-        f"({len(ev['findings'])} findings, {escape(ev['rule_set'])})</p>",
-        "<h3>Findings</h3>",
+        f"({count_words(len(ev['findings']), 'finding', 'findings')}, rule set {escape(ev['rule_set'])})</p>",
     ]
-    if not ev["findings"]:
-        parts.append("<p>No rule fired: nothing stands in the way.</p>")
-    for f in ev["findings"]:
-        colour = COLOURS.get(f["outcome"], "#101828")
-        parts.append(
-            f'<p><span style="color:{colour}"><b>{ICONS.get(f["outcome"], "")} {escape(f["rule"])} '
-            f"{escape(finding_words(f['outcome'], f['override']))}</b></span> — "
-            f"{escape(f['title'])}<br>{escape(f['explanation'])}"
-            + (f"<br><i>missing: {escape(', '.join(f['missing']))}</i>" if f["missing"] else "")
-            + f'<br><span style="color:#667085">source: {escape(f["source"])}</span></p>'
-        )
+    missing = missing_facts(ev["findings"])
+    parts.append(findings_html(ev["findings"], expressions, sum(not is_total(p) for p, _ in missing)))
+    explanation = data.get("explanation")
+    # What to ask sales and what would change it: the missing facts (the decisive ones with
+    # what each answer leads to), the conditions, then the what-ifs.
+    parts.append('<a name="judgement"></a>' + missing_html(missing, (explanation or {}).get("decisive", [])))
     if ev["conditions"]:
         parts.append(
             "<h3>Conditions</h3><ul>"
@@ -79,7 +83,7 @@ def render(data: dict[str, Any]) -> str:
             + "</ul>"
         )
     if "explanation" in data:
-        parts.append('<a name="judgement"></a>' + judgement_html(data["explanation"], data.get("titles", {})))
+        parts.append(judgement_html(explanation, data.get("titles", {}), words=True))
     parts.append("<h3>The request</h3><table cellspacing=2>")
     for key, spec in rq.SCHEMA.items():
         if isinstance(spec, dict):
@@ -88,11 +92,11 @@ def render(data: dict[str, Any]) -> str:
             for field in spec:
                 parts.append(
                     f"<tr><td>&nbsp;&nbsp;{escape(field_label(f'{key}.{field}'))}</td>"
-                    f"<td>{_value(section.get(field))}</td></tr>"
+                    f"<td>{_value(section.get(field), f'{key}.{field}')}</td></tr>"
                 )
         elif key not in ("format",):
             parts.append(
-                f"<tr><td><b>{escape(field_label(key))}</b></td><td>{_value(doc.get(key))}</td></tr>"
+                f"<tr><td><b>{escape(field_label(key))}</b></td><td>{_value(doc.get(key), key)}</td></tr>"
             )
     parts.append("</table>")
     if data.get("notes"):  # in time order, each with its author: never edited, never deleted
@@ -107,15 +111,18 @@ def render(data: dict[str, Any]) -> str:
             f"<p><b>#{d['number']} {escape(Outcome.label_of(d['outcome']))}</b> ({state}) by "
             f"{escape(d['decider'] or '')}"
             + (f", checked by {escape(d['checker'])}" if d["checker"] else "")
-            + f" — on version {d['request_version']} under {escape(d['rule_set'])}<br>"
-            f"{escape(d['justification'])}</p>"
+            + (f", {escape(utc_text(d['decided_at']))}" if d.get("decided_at") else "")
+            + f" — on version {d['request_version']} under {escape(d['rule_set'])}"
+            + (f" — re-review due {escape(d['re_review'])}" if d.get("re_review") else "")
+            + f"<br>{escape(d['justification'])}</p>"
         )
         if d["conditions"]:
             parts.append(
                 "<ul>"
                 + "".join(
-                    f"<li>#{c['id']} [{escape(c['rule'])}] {escape(c['text'])} — due {c['due']} — "
-                    f"<b>{c['status']}</b></li>"
+                    f"<li>#{c['id']} [{escape(c['rule'])}] {escape(c['text'])} — "
+                    f"due {escape(c['due'] or '—')} — "
+                    f"<b>{escape(ConditionStatus.label_of(c['status']))}</b></li>"
                     for c in d["conditions"]
                 )
                 + "</ul>"
@@ -123,7 +130,7 @@ def render(data: dict[str, Any]) -> str:
     parts.append(
         "<h3>Versions</h3><ul>"
         + "".join(
-            f"<li>v{v['version']} {escape(v['created_at'][:19])} by {escape(v['created_by'])}</li>"
+            f"<li>v{v['version']} · {escape(utc_text(v['created_at']))} · by {escape(v['created_by'])}</li>"
             for v in data["versions"]
         )
         + "</ul>"
@@ -137,6 +144,79 @@ def render(data: dict[str, Any]) -> str:
         )
         + "</ul>"
     )
+    return "".join(parts)
+
+
+def findings_html(findings: list[dict[str, Any]], expressions: Collection[int], missing: int) -> str:
+    """The Findings section: a line of counts, then the findings grouped by severity (most
+    severe first), each group headed by its count; each finding says its facts in words, with
+    a link that shows (or hides) its expression as the rule set states it."""
+    if not findings:
+        return "<h3>Findings</h3><p>No rule fired: nothing stands in the way.</p>"
+    every = len(expressions) >= len(findings)
+    toggle_all = "hide every rule's expression" if every else "show every rule's expression"
+    parts = [
+        "<h3>Findings</h3>",
+        f"<p><b>{escape(summary_words(findings, missing))}</b> · "
+        f'<a href="{EXPRESSION_SCHEME}:all">{toggle_all}</a></p>',
+    ]
+    place = {id(f): i for i, f in enumerate(findings)}
+    for outcome, group in by_severity(findings):
+        colour = COLOURS.get(outcome, "#101828")
+        parts.append(f'<h4 style="color:{colour}">{ICONS.get(outcome, "")} '
+                     f"{escape(findings_count(outcome, len(group)))}</h4>")  # fmt: skip
+        for f in group:
+            parts.append(_finding_html(f, place[id(f)], place[id(f)] in expressions))
+    return "".join(parts)
+
+
+def _finding_html(f: Mapping[str, Any], number: int, expanded: bool) -> str:
+    colour = COLOURS.get(f["outcome"], "#101828")
+    lines = "".join(f"<br>&nbsp;&nbsp;• {escape(line)}" for line in explanation_words(f["explanation"]))
+    link = (f'<a href="{EXPRESSION_SCHEME}:{number}">'
+            f"{'hide' if expanded else 'show'} the rule's expression</a>")  # fmt: skip
+    raw = ""
+    if expanded:
+        raw = f"<br><code>{escape(f['explanation'])}</code>"
+        if f["missing"]:
+            raw += f"<br><code>missing: {escape(', '.join(f['missing']))}</code>"
+    return (
+        f"<p><b>{escape(f['rule'])}</b> {escape(f['title'])} — "
+        f'<span style="color:{colour}"><b>{escape(finding_words(f["outcome"], f["override"]))}</b></span>'
+        f"{lines}{raw}"
+        f'<br><span style="color:{GREY}">source: {escape(f["source"])}</span> · {link}</p>'
+    )
+
+
+def missing_html(missing: list[tuple[str, list[str]]], decisive: list[Mapping[str, Any]]) -> str:
+    """The missing facts as one checklist: each once, in words, with the rules that need it;
+    a decisive one (the judgement's, `reviewer.rules.explain`) with what each answer leads to.
+    A customer total is no fact of its own: one line says which are unknown while a part is."""
+    if not missing:
+        return ""
+    options = {d["field"]: d for d in decisive}
+    own = [(p, rules) for p, rules in missing if not is_total(p)]
+    totals = [(p, rules) for p, rules in missing if is_total(p)]
+    parts = ["<h3>Missing facts — ask sales</h3>"]
+    if own:
+        verb = "is" if len(own) == 1 else "are"
+        parts.append(f"<p>{escape(count_words(len(own), 'fact', 'facts'))} the rules need {verb} "
+                     "unknown; the drafted request for information asks for them.</p>"
+                     '<ul style="list-style-type:none">')  # fmt: skip
+        for path, rules in own:
+            rows = decisive_rows(options[path], words=True) if path in options else []
+            parts.append(
+                f"<li>☐ <b>{escape(field_label(path))}</b> — needed by {escape(', '.join(rules))}"
+                + "".join(f'<br><span style="color:{GREY}">{row}</span>' for row in rows)
+                + "</li>"
+            )
+        parts.append("</ul>")
+    if totals:
+        names = ", ".join(field_label(p.partition(".")[2]) for p, _ in totals)
+        rules = list(dict.fromkeys(r for _, rs in totals for r in rs))
+        parts.append(f"<p>The customer's totals of {escape(names)} stay unknown while a request "
+                     f"of the customer leaves its part unknown (needed by {escape(', '.join(rules))})."
+                     "</p>")  # fmt: skip
     return "".join(parts)
 
 
@@ -167,6 +247,12 @@ def attachments_html(rows: list[dict[str, Any]]) -> str:
     return "<h3>Attachments</h3><ul>" + "".join(items) + "</ul>"
 
 
+def _shown_findings(data: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    if data is None:
+        return ()
+    return (data["reference"], *(f["rule"] for f in data["evaluation"]["findings"]))
+
+
 class RequestView(QTextBrowser):
     """The request; local files dropped on it are attached to it (`files_dropped`), the Open
     link of an attachment asks for it (`open_attachment`), and the link of its customer for
@@ -184,17 +270,44 @@ class RequestView(QTextBrowser):
         self.viewport().setAcceptDrops(True)
         self.anchorClicked.connect(self._link)
         self.data: dict[str, Any] | None = None
+        self.expressions: set[int] = set()  # the findings whose expression is shown
         self.setHtml("<p>Select a request in the queue.</p>")
 
     def show_request(self, data: dict[str, Any]) -> None:
+        if _shown_findings(self.data) != _shown_findings(data):
+            self.expressions = set()  # another request, or other findings: all in words again
         self.data = data
-        self.setHtml(render(data))
+        self._render()
+
+    def _render(self, keep_place: bool = False) -> None:
+        if self.data is None:
+            return
+        bar = self.verticalScrollBar()
+        place = bar.value()
+        self.setHtml(render(self.data, self.expressions))
+        if keep_place:
+            bar.setValue(place)
+
+    def toggle_expression(self, which: str) -> None:
+        """Show or hide the expression of finding `which` (its place), or of every one (`all`)."""
+        if self.data is None:
+            return
+        count = len(self.data["evaluation"]["findings"])
+        if which == "all":
+            self.expressions = set() if len(self.expressions) >= count else set(range(count))
+        elif which.isdigit() and int(which) < count:
+            self.expressions ^= {int(which)}
+        else:
+            return
+        self._render(keep_place=True)
 
     def _link(self, url: QUrl) -> None:
         if url.scheme() == OPEN_SCHEME and url.path().isdigit():
             self.open_attachment.emit(int(url.path()))
         elif url.scheme() == CUSTOMER_SCHEME and url.path().isdigit():
             self.open_customer.emit(int(url.path()))
+        elif url.scheme() == EXPRESSION_SCHEME:
+            self.toggle_expression(url.path())
 
     @staticmethod
     def _local_files(event: Any) -> list[str]:

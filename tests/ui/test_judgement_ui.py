@@ -8,6 +8,7 @@ import json
 
 from PySide6.QtCore import Qt
 
+from reviewer.vocabulary import field_label
 from tests.helpers.cli import EXAMPLES
 from tests.ui.test_flows import open_reference, wait_action, window_for
 
@@ -20,18 +21,22 @@ def test_the_request_view_shows_decisive_facts_and_what_ifs(qtbot, cli):
 
     open_reference(qtbot, window, "EX-0005")
     text = window.view.toPlainText()
-    assert "Decisive facts — ask sales" in text
-    assert "Cameras scale.cameras" in text and "51 → Needs information; settles HR-19" in text
-    # The same explanation the command prints.
+    # The decisive facts are in the checklist of missing facts, each with its answers.
+    assert "Missing facts — ask sales" in text
+    assert (
+        "☐ Cameras — needed by HR-19, HR-29\n49 or 50 → Needs information; settles nothing\n"
+        "51 → Needs information; settles HR-19" in text
+    )
+    # The same explanation the command prints, its fields by their labels.
     code, out, _ = cli("explain", "EX-0005", "--format", "json", user="rev1")
     assert code == 0
     for d in json.loads(out)[0]["decisive"]:
-        assert d["field"] in text
+        assert f"☐ {field_label(d['field'])} — needed by" in text
 
     open_reference(qtbot, window, "EX-0008")
     text = window.view.toPlainText()
     assert "What would change it" in text
-    assert "sites[0].public_accommodation = false → With conditions (HR-13 stops)" in text
+    assert f"{field_label('sites[0].public_accommodation')}: no → With conditions (HR-13 stops)" in text
 
 
 def test_returning_proposes_the_drafted_request_for_information_and_keeps_it(qtbot, cli):
