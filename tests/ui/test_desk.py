@@ -155,11 +155,13 @@ def test_the_window_is_usable_at_1024x700(qtbot, cli, request, font):
     assert [line for line in clipped_cells(window) if "edge" in line] == []
     # The decision panel scrolls to its last control.
     window.tabs.setCurrentWidget(window.desk)
-    window.panel_scroll.ensureWidgetVisible(window.panel.submit)
-    qtbot.wait(20)
-    submit = window.panel.submit
-    top_left = submit.mapTo(window.panel_scroll.viewport(), QPoint(0, 0))
-    assert window.panel_scroll.viewport().rect().contains(top_left)
+    viewport, submit = window.panel_scroll.viewport(), window.panel.submit
+
+    def submit_in_view() -> bool:
+        window.panel_scroll.ensureWidgetVisible(submit)  # once the layout has settled
+        return viewport.rect().contains(submit.mapTo(viewport, QPoint(0, 0)))
+
+    qtbot.waitUntil(submit_in_view, timeout=5_000)
 
 
 def test_disabled_buttons_look_disabled_in_the_dark_theme(qtbot):
