@@ -19,11 +19,12 @@ os.environ.update(HOME=str(HOME), QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFOR
 for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "REVIEWER_DATABASE_URL", "REVIEWER_USER"):
     os.environ.pop(name, None)
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from reviewer import settings  # noqa: E402
 from reviewer.context import open_context  # noqa: E402
+from reviewer.services.queries import RECEIVED_COLUMN, WAITING_COLUMN  # noqa: E402
 from reviewer.ui.main_window import MainWindow  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -114,14 +115,11 @@ def main() -> None:
     shot(window, "versions.png")
     # The Waiting column, longest wait first.
     header = window.table.horizontalHeader()
-    from reviewer.services.queries import WAITING_COLUMN
-    from PySide6.QtCore import Qt
-
     header.setSortIndicator(WAITING_COLUMN, Qt.SortOrder.DescendingOrder)
     wait(app, window.loaded)
     window.tabs.setCurrentWidget(window.desk)
     shot(window, "queue-waiting.png")
-    header.setSortIndicator(5, Qt.SortOrder.DescendingOrder)
+    header.setSortIndicator(RECEIVED_COLUMN, Qt.SortOrder.DescendingOrder)
     wait(app, window.loaded)
     # A customer seen whole.
     open_request(app, window, "EX-0006")

@@ -180,7 +180,7 @@ class IntakeForm(QWidget):
         )
         self.judgement.setHtml(f"<h3>Recommendation: {escape(Recommendation.label_of(rec))}</h3>"
                                + (f"<ul>{findings}</ul>" if findings else "")
-                               + judgement_html(e, self.ruleset.titles))  # fmt: skip
+                               + judgement_html(e, self.ruleset.titles, words=True))  # fmt: skip
 
     def _editor(self, path: str, t: rq.FieldType) -> Any:
         name = field_label(path)

@@ -80,8 +80,9 @@ def test_the_intake_form_explains_as_you_type(qtbot, cli):
     qtbot.waitUntil(
         lambda: "Recommendation: Needs information" in form.judgement.toPlainText(), timeout=5_000
     )
-    assert "Org type customer.org_type" in form.judgement.toPlainText() or "customer.org_type" in (
-        form.judgement.toPlainText())  # fmt: skip
+    # The decisive facts in words (their labels), not field paths.
+    assert "Organisation type" in form.judgement.toPlainText()
+    assert "customer.org_type" not in form.judgement.toPlainText()
     org = form.editors["customer.org_type"]
     org.setCurrentIndex(org.findData("police"))
     form.editors["customer.country"].setText("US")
