@@ -25,6 +25,11 @@ def data_dir() -> Path:
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
 
 
+def cache_dir() -> Path:
+    """What may be made again at any time (the parsed rule sets of `rules.diskcache`)."""
+    return platformdirs.user_cache_path(APP_NAME, appauthor=False)
+
+
 def config_file() -> Path:
     return platformdirs.user_config_path(APP_NAME, appauthor=False) / "settings.toml"
 

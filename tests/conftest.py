@@ -1,4 +1,4 @@
-"""Shared fixtures. Qt runs offscreen; every test gets its own data and config folders.
+"""Shared fixtures. Qt runs offscreen; every test gets its own data, config and cache folders.
 
 Database tests take `db_cli`, which runs them on SQLite and, when REVIEWER_TEST_PG_URL (the
 database owner) and REVIEWER_TEST_PG_URL2 (a reviewer login) are set, on PostgreSQL too.
@@ -12,9 +12,16 @@ The runners, paths and sample data behind these fixtures live in tests/helpers/.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Rule sets loaded when test modules are imported (`RS = load_bundled()`) come before any
+# fixture: their disk cache (rules.diskcache) goes to a folder of this run, not the user's.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="reviewer-tests-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 import json  # noqa: E402
 import re  # noqa: E402
@@ -62,6 +69,7 @@ def isolated_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))  # the parsed rule sets (rules.diskcache)
     monkeypatch.delenv("REVIEWER_DATABASE_URL", raising=False)
     monkeypatch.delenv("REVIEWER_USER", raising=False)
     return home
