@@ -103,7 +103,8 @@ def value_words(value: Any, path: str = "") -> str:
     if isinstance(value, (int, float)):
         return _number(value)
     if isinstance(value, dict):
-        return ", ".join(f"{field_label(k)}: {value_words(v, f'{path}[].{k}')}" for k, v in value.items())
+        said = ", ".join(f"{field_label(k)}: {value_words(v, f'{path}[].{k}')}" for k, v in value.items())
+        return said or "one, nothing known of it"
     if isinstance(value, (list, tuple)):
         if not value:
             return NONE_LABELS.get(path, "none") if kind == "objlist" else "none"

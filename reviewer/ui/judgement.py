@@ -41,17 +41,21 @@ def decisive_rows(d: Mapping[str, Any], words: bool = False) -> list[str]:
     return rows
 
 
-def judgement_html(e: Mapping[str, Any] | None, titles: Mapping[str, str], words: bool = False) -> str:
+def judgement_html(e: Mapping[str, Any] | None, titles: Mapping[str, str], words: bool = False,
+                   decisive: bool = True) -> str:  # fmt: skip
     """HTML for one explanation (`reviewer.rules.explain`), or a note when there is none;
-    `words`: fields by their labels, values in words, and no decisive facts (see above)."""
+    `words`: fields by their labels, values in words; `decisive`: with the decisive facts (the
+    request view shows them in its checklist instead, see above)."""
     if e is None:
         return "<p><i>No explanation: the request could not be explained.</i></p>"
     parts = []
-    if e["decisive"] and not words:
+    if e["decisive"] and decisive:
         parts.append("<h3>Decisive facts — ask sales</h3><ul>")
         for d in e["decisive"]:
-            parts.append(f"<li><b>{escape(field_label(d['field']))}</b> <code>{escape(d['field'])}</code>"
-                         "<br>" + "<br>".join(decisive_rows(d)) + "</li>")  # fmt: skip
+            path = "" if words else f" <code>{escape(d['field'])}</code>"
+            label = fact_label(d["field"]) if words else field_label(d["field"])
+            parts.append(f"<li><b>{escape(label)}</b>{path}"
+                         "<br>" + "<br>".join(decisive_rows(d, words)) + "</li>")  # fmt: skip
         parts.append("</ul>")
     if e["what_if"]:
         parts.append("<h3>What would change it</h3><ul>")

@@ -83,7 +83,7 @@ def render(data: dict[str, Any], expressions: Collection[int] = ()) -> str:
             + "</ul>"
         )
     if "explanation" in data:
-        parts.append(judgement_html(explanation, data.get("titles", {}), words=True))
+        parts.append(judgement_html(explanation, data.get("titles", {}), words=True, decisive=False))
     parts.append("<h3>The request</h3><table cellspacing=2>")
     for key, spec in rq.SCHEMA.items():
         if isinstance(spec, dict):
