@@ -7,8 +7,9 @@ reading commands never migrate and stop with exit 7 on a schema that is behind.
 Start-up: this module imports only what parsing the command line and evaluating request files
 without a database need (the rules, the request format, the file readers, the texts). Each
 command imports the database layer it uses (SQLAlchemy and Alembic through `reviewer.context`,
-the models and `reviewer.services.*`) and the window (`reviewer.gui`) in its own body, first
-thing, so `reviewer evaluate FILE` without a database never loads them
+the models and `reviewer.services.*`), the window (`reviewer.gui`) and what it alone needs
+(`reviewer.rules.explain`) in its own body, first thing, so `reviewer evaluate FILE` without a
+database never loads them
 (tests/system/test_architecture_processes.py checks it).
 """
 
@@ -26,7 +27,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from reviewer import rules, settings
 from reviewer.errors import (
@@ -41,7 +42,6 @@ from reviewer.export.documents import write_export, write_export_file
 from reviewer.export.text import customer_text, evaluation_text, explanation_text, show_text, utc_text
 from reviewer.logs import setup_logging
 from reviewer.request import SHAPES, json_safe, terminal_safe
-from reviewer.rules.explain import explainer_for, public
 from reviewer.services import files
 from reviewer.vocabulary import ORG_SETTINGS, ConditionStatus, Outcome, Role, size_words
 
@@ -114,15 +114,27 @@ def _expect(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    return _parser(_epilog())
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; with `command`, the same parser holding that command
+    alone, which reads its command line exactly as the whole one does (`main` uses it)."""
+    return _parser(_epilog(), command)
 
 
-@functools.lru_cache(maxsize=2)
-def _parser(epilog: str) -> argparse.ArgumentParser:
-    """One parser per epilog (which names this user's files): building it costs more than most
-    commands (argparse looks up a translation for every help text), and parsing leaves it as
-    it was, so a process that runs several commands (the tests, the window) builds it once."""
+class _Unused:
+    """Stands for the parser of a command that is not being parsed: what is defined on it is
+    dropped (`_parser`)."""
+
+    def __getattr__(self, name: str) -> Callable[..., _Unused]:
+        return lambda *args, **kwargs: self
+
+
+@functools.lru_cache(maxsize=64)
+def _parser(epilog: str, only: str | None = None) -> argparse.ArgumentParser:
+    """One parser per epilog (which names this user's files) and command: building every
+    command's costs more than most commands (argparse looks up a translation for every help
+    text: 15 ms), and parsing leaves it as it was, so a process that runs several commands
+    (the tests, the window) builds each once. With `only`, the other commands' parsers are not
+    built: `reviewer --help` and a line without that command take the whole parser."""
     common = _common(suppress=True)
     p = _Parser(prog="reviewer", parents=[_common(suppress=False)],
                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -135,6 +147,8 @@ def _parser(epilog: str) -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
+        if only is not None and name != only:
+            return cast(argparse.ArgumentParser, _Unused())
         return sub.add_parser(name, parents=[common], help=text, description=text)
 
     s = command("import", "import request files (all or nothing)")
@@ -1001,6 +1015,8 @@ def cmd_return(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     """Files are explained under the active rule set (or --rules, or the bundled one), as
     `evaluate` does; references under the stored request's own verified rule set."""
+    from reviewer.rules.explain import explainer_for, public
+
     paths = [] if args.ref else [x for x in args.items if _names_a_file(x)]
     refs = [x for x in args.items if x not in paths]
     if args.rules and refs:
@@ -1236,8 +1252,28 @@ def _broken_pipe() -> int:
     return 0
 
 
+_GLOBAL_OPTIONS = ("--database", "--user", "--screenshot")  # each takes a value
+
+
+def _command_of(argv: Sequence[str] | None) -> str | None:
+    """The command a command line names, when that is plain to see: its first argument that
+    is not an option, after global options alone (`--database URL`, `--user=NAME`...). None
+    for anything else (no command, help, an abbreviated or unknown option before it)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in _GLOBAL_OPTIONS:
+            i += 2
+        elif arg.startswith(tuple(f"{option}=" for option in _GLOBAL_OPTIONS)):
+            i += 1
+        else:
+            return arg if arg in COMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(_command_of(argv)).parse_args(argv)
     setup_logging()
     if args.command is None:
         from reviewer import gui

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
 
 import platformdirs
 
@@ -57,6 +55,8 @@ class UserSettings:
         path = path or config_file()
         try:
             with path.open("rb") as fh:
+                import tomllib  # only when there is a settings file (most starts have none)
+
                 raw = tomllib.load(fh)
         except FileNotFoundError:
             return cls()
@@ -77,13 +77,13 @@ def resolve_database_url(cli_value: str | None = None) -> str:
 
 
 def plain_sqlite_path(url: str) -> Path | None:
-    """The file a plain `sqlite:///PATH` URL names (no query), as SQLAlchemy reads it (the
-    path percent-decoded), told without loading SQLAlchemy; None for any other URL, and for
-    one without a path or of `:memory:` (SQLAlchemy reads those, and says what is wrong)."""
+    """The file a plain `sqlite:///PATH` URL names (no query, nothing percent-encoded), as
+    SQLAlchemy reads it, told without loading SQLAlchemy; None for any other URL, and for one
+    without a path or of `:memory:` (SQLAlchemy reads those, and says what is wrong)."""
     prefix = "sqlite:///"
-    if not url.startswith(prefix) or "?" in url:
+    if not url.startswith(prefix) or "?" in url or "%" in url:
         return None
-    name = unquote(url[len(prefix) :])
+    name = url[len(prefix) :]
     return Path(name) if name and name != ":memory:" else None
 
 

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib
 import json
 import logging
 import math
 import operator
 import os
 import stat
-import tomllib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from itertools import count, islice
 from typing import Any, NamedTuple, Protocol
 
@@ -26,7 +25,6 @@ from reviewer.errors import IntegrityProblem, InvalidInput
 from reviewer.intake import file_kind
 from reviewer.request import canonical_json, compact_json, get_path, sha256_hex
 from reviewer.rules import diskcache
-from reviewer.rules.codegen import compile_rules
 from reviewer.rules.lang import (
     CUSTOMER_TOTAL,
     TOTAL_FIELDS,
@@ -554,6 +552,8 @@ class RuleSet:
         a rule set reading customer totals gives a request without them its own figures alone."""
         if "compiled_source" in self.__dict__:
             return
+        from reviewer.rules.codegen import compile_rules  # only to compile (a few ms to load)
+
         evaluate, source = compile_rules(self.rules, self, Evaluation)
         self._evaluate = evaluate  # type: ignore[method-assign]
         self.evaluate = self._with_own_totals if self.reads_totals else self._evaluate  # type: ignore[method-assign]
@@ -761,10 +761,25 @@ def content_hash(data: dict[str, Any]) -> str:
 def text_hash(text: str) -> str | None:
     """The hash a rule-set text would have (`content_hash`), without checking or compiling
     it; None when it is not TOML at all (for verify, which compares it with the stored hash)."""
+    import tomllib  # loaded only to parse (`_parsed`)
+
     try:
         return content_hash(tomllib.loads(text))
     except tomllib.TOMLDecodeError:
         return None
+
+
+def _parsed(text: str, origin: str) -> dict[str, Any]:
+    """The TOML of a rule-set text, or InvalidInput saying why it is not TOML."""
+    # tomllib is loaded only to parse: a rule set from the disk cache needs none (3 ms a start).
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput([f"{origin}: not valid TOML: {exc}"]) from exc
+    except RecursionError as exc:
+        raise InvalidInput([f"{origin}: not valid TOML: nested too deeply"]) from exc
 
 
 MAX_RULES = 500
@@ -815,12 +830,7 @@ def load_text(text: str, origin: str = "rule set", cache: bool = True) -> RuleSe
         if ruleset is not None and ruleset.sha256 == kept[1]:
             return ruleset
         log.debug("rule-set cache entry for %s not used: it does not give its rule set", origin)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput([f"{origin}: not valid TOML: {exc}"]) from exc
-    except RecursionError as exc:
-        raise InvalidInput([f"{origin}: not valid TOML: nested too deeply"]) from exc
+    data = _parsed(text, origin)
     try:
         fresh = _load(data, text, origin)
     except RecursionError as exc:  # pragma: no cover - the limits keep every part shallow
@@ -1046,7 +1056,18 @@ _BUNDLED_CACHE: list[RuleSet] = []
 
 
 def bundled_text() -> str:
-    return resources.files("reviewer.resources").joinpath("rulesets", BUNDLED).read_text("utf-8")
+    """The bundled rule set's text: the file in the `reviewer.resources` package's folder,
+    which is where importlib.resources finds it for a package on disk (read here without that
+    module, which costs 5 ms a start); through importlib.resources otherwise."""
+    package = importlib.import_module("reviewer.resources")  # (resources/ in a checkout)
+    try:
+        with open(os.path.join(os.path.dirname(package.__file__ or ""), "rulesets", BUNDLED),
+                  encoding="utf-8") as fh:  # fmt: skip
+            return fh.read()
+    except OSError:
+        from importlib import resources
+
+        return resources.files("reviewer.resources").joinpath("rulesets", BUNDLED).read_text("utf-8")
 
 
 def load_bundled() -> RuleSet:

@@ -79,14 +79,15 @@ def _imports_of_command(argv: list[str], home: Path) -> tuple[subprocess.Complet
 
 def test_evaluate_without_a_database_loads_no_database_layer_window_or_pdf(tmp_path):
     """`reviewer evaluate FILE` (and `explain FILE`) without a database imports only what it
-    uses: no SQLAlchemy, Alembic, models, services over the database, Qt, ReportLab or pyHanko;
-    and makes nothing where the database would be. A command that opens a database does load
+    uses: no SQLAlchemy, Alembic, models, services over the database, Qt, ReportLab or pyHanko
+    (nor the code generator for one request, nor a TOML parser once the rule set is in the
+    disk cache); and makes nothing where the database would be. A command that opens a database does load
     SQLAlchemy (so the check sees imports at all)."""
     example = str(EXAMPLES / "p02-us-sheriff.json")
     missing = tmp_path / "no-such-folder" / "r.db"
     runs = [["evaluate", example, "--format", "json"], ["evaluate", example, "--format", "text"],
             ["evaluate", example, "--database", f"sqlite:///{missing}"], ["explain", example]]  # fmt: skip
-    for argv in runs:
+    for i, argv in enumerate(runs):
         out, names = _imports_of_command(argv, tmp_path)
         assert out.returncode == 0, out.stderr
         assert "EX-0002" in out.stdout
@@ -94,6 +95,11 @@ def test_evaluate_without_a_database_loads_no_database_layer_window_or_pdf(tmp_p
                         or (n.startswith("reviewer.services.") and n != "reviewer.services.files"))  # fmt: skip
         assert loaded == [], (argv, loaded)
         assert "reviewer.rules" in names and "reviewer.services.files" in names
+        assert "logging.handlers" not in names  # reviewer.logs rotates the file itself
+        if argv[0] == "evaluate":  # one request is evaluated by the nodes: nothing generated
+            assert "reviewer.rules.codegen" not in names
+        if i > 0:  # the rule set's TOML comes from the disk cache the first run wrote
+            assert "tomllib" not in names
     assert not missing.parent.exists()
     out, names = _imports_of_command(["users", "list", "--database", f"sqlite:///{missing}"], tmp_path)
     assert out.returncode == 7 and "sqlalchemy" in names and "alembic" not in names

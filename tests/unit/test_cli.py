@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 
+import pytest
+
 from reviewer import request as rq
-from reviewer.cli import build_parser
+from reviewer.cli import COMMANDS, _command_of, build_parser
 from reviewer.cli import main as cli_main
 from tests.helpers.workflow import scenario_docs
 
@@ -70,6 +74,64 @@ def test_every_option_and_argument_has_a_help_text_and_dates_say_the_format():
     dated = [a for _p, a in _actions(build_parser()) if a.dest in ("re_review", "condition")]
     assert len(dated) == 2 and all("YYYY-MM-DD" in str(a.metavar) for a in dated)
     assert not [a for _p, a in _actions(build_parser()) if "DATE" in str(a.metavar or "")]
+
+
+def _outcome(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[object, str, str]:
+    """What parsing `argv` gives: the namespace, or the exit code; and what it printed."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            got: object = vars(parser.parse_args(argv))
+        except SystemExit as exc:
+            got = ("exit", exc.code)
+    return got, out.getvalue(), err.getvalue()
+
+
+JUSTIFIED = "x" * 30
+LINES = [
+    ["evaluate", "a.json", "b.jsonl", "--format", "json", "--rules", "r.toml"],
+    ["--database", "sqlite:///x.db", "--user", "evaluate", "evaluate", "a.json"],
+    ["--database=sqlite:///x.db", "--user=u", "rules", "list", "--format", "json"],
+    ["rules", "backtest", "human-rights@1", "--database", "sqlite:///y.db"],
+    ["users", "add", "bob", "--role", "reviewer", "--role", "senior"],
+    ["users", "role", "bob", "--add", "admin"],
+    ["decide", "R-1", "--outcome", "approve_with_conditions", "--justification", JUSTIFIED,
+     "--condition", "notice@2027-01-01", "--condition", "audit", "--expect-version", "3"],
+    ["keys", "init", "--new"], ["db", "init", "--admin", "root"], ["db", "current"],
+    ["conditions", "--overdue"], ["conditions", "mark", "3", "met", "--note", "seen"],
+    ["attachment", "get", "R-1", "2", "--out", "f.pdf"], ["customer", "link", "R-1", "C-2"],
+    ["return", "R-1", "--draft"], ["check", "R-1", "--reject", "--reason", JUSTIFIED],
+    ["export-pdf", "--all-decided", "--out", "d", "--jobs", "2"], ["seed-demo", "--count", "5"],
+    ["settings", "set", "organisation_name", "Acme"], ["verify", "--pdf", "a.pdf", "b.pdf"],
+    # refused: the same messages, the same exit codes
+    ["evaluate"], ["evaluate", "--bogus", "a.json"], ["evaluate", "a.json", "--format", "xml"],
+    ["rules"], ["rules", "bogus"], ["users", "add", "bob"], ["decide", "R-1", "--outcome", "maybe"],
+    ["return", "R-1", "--draft", "--reason", JUSTIFIED], ["seed-demo", "--count", "many"],
+    ["--user"], ["--user", "-h", "show", "R-1"], ["show", "R-1", "extra"],
+    # help
+    ["evaluate", "--help"], ["rules", "diff", "-h"], ["db", "--help"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", LINES, ids=[" ".join(a)[:60] for a in LINES])
+def test_a_command_line_reads_the_same_with_its_command_alone_or_the_whole_parser(argv):
+    """`main` parses with a parser holding only the command named (building all of them takes
+    longer than most commands): namespaces, errors, exit codes and help are the whole one's."""
+    only = _command_of(argv)
+    assert (only is None) == (argv == ["--user"])  # every other line names its command plainly
+    assert _outcome(build_parser(only), argv) == _outcome(build_parser(), argv)
+
+
+def test_which_command_a_line_names():
+    assert _command_of(["evaluate", "f"]) == "evaluate"
+    assert _command_of(["--database", "sqlite:///x", "--user", "show", "show", "R"]) == "show"
+    assert _command_of(["--database=x", "rules", "list"]) == "rules"
+    for argv in ([], ["--help"], ["-h", "evaluate"], ["--data", "x", "evaluate"], ["--screenshot", "f.png"],
+                 ["--", "evaluate"], ["evalute", "f"], ["--database"]):  # fmt: skip
+        assert _command_of(argv) is None
+    for name in COMMANDS:  # each builds alone, with every subcommand it has
+        parser = build_parser(name)
+        assert _outcome(parser, [name, "--help"]) == _outcome(build_parser(), [name, "--help"])
 
 
 def test_top_level_help_lists_exit_codes_and_the_default_database(capsys):

@@ -51,7 +51,7 @@ def _not_parsed(monkeypatch) -> None:
     def refuse(_text: str) -> None:
         raise AssertionError("the TOML was parsed")
 
-    monkeypatch.setattr(rules.tomllib, "loads", refuse)
+    monkeypatch.setattr(tomllib, "loads", refuse)
 
 
 def test_a_hit_gives_the_rule_set_and_evaluations_of_a_fresh_load(examples, monkeypatch):
