@@ -67,6 +67,10 @@ def window_for(app: QApplication, size: tuple[int, int] = (1280, 800)) -> MainWi
     window.resize(*size)
     window.show()
     wait(app, window.loaded)
+    for _ in range(100):  # the status bar's figures and the start page's counts follow
+        if window._status_line is not None:
+            break
+        pause(app, 100)
     pause(app)
     return window
 
@@ -156,6 +160,7 @@ def main() -> None:
     pause(app)
     shot(window, "dark-theme.png")
     window.dark.setChecked(False)
+    window.intake.discard_changes()  # else closing asks about the unsaved form
     window.close()
     # A small screen with a large font: 1024x700 at 150 %.
     font = app.font()
