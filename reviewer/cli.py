@@ -9,8 +9,8 @@ without a database need (the rules, the request format, the file readers, the te
 command imports the database layer it uses (SQLAlchemy and Alembic through `reviewer.context`,
 the models and `reviewer.services.*`), the window (`reviewer.gui`) and what it alone needs
 (`reviewer.rules.explain`) in its own body, first thing, so `reviewer evaluate FILE` without a
-database never loads them
-(tests/system/test_architecture_processes.py checks it).
+database never loads them (tests/system/test_architecture_processes.py checks it); and a
+command line is parsed by the parser of its command alone (`build_parser`).
 """
 
 from __future__ import annotations
