@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from tests.helpers.cli import PG_APP_ROLE, ROOT, PgCli, _require_pg
 from tests.helpers.workflow import ADMIN, refused
@@ -46,3 +47,28 @@ def test_only_the_owner_migrates(pg):
     pg.initialise()
     code, _out, err = pg("db", "init", "--admin", "rev1", user=None)
     assert code != 0
+
+
+def test_plain_events_go_pipelined_and_each_is_still_checked(pg):
+    """An import's events reach append_event as one pipelined executemany: each is still a
+    statement of its own, checked by the function: a reserved action among them is refused
+    (NotPermitted), nothing of the batch is kept, and the chain goes on unbroken after it."""
+    from reviewer.errors import NotPermitted
+    from reviewer.models.db import Database
+    from reviewer.services.audit import Actor, Chain
+
+    with Database(pg.url_for(ADMIN)) as db:
+        with pytest.raises(NotPermitted, match="written only by the admin functions"):
+            with db.write() as session, Chain(session, Actor(ADMIN, None)) as chain:
+                for i in range(5):
+                    chain.append("note", f"T-{i}", {"text": "plain"})
+                chain.append("users_add", None, {"name": "forged"})  # reserved: the admin functions'
+        with db.read() as session:
+            before = session.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
+        with db.write() as session, Chain(session, Actor(ADMIN, None)) as chain:
+            for i in range(1500):  # more than one buffer of 1,000
+                chain.append("note", f"T-{i}", {"text": "plain"})
+        with db.read() as session:
+            after = session.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
+    assert after == before + 1500
+    assert pg("verify", user=ADMIN)[0] == 0
