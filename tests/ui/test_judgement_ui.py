@@ -145,7 +145,10 @@ def test_the_rereview_view_lists_the_approvals_due(qtbot, cli, monkeypatch):
     # Start the re-review from the decision panel: the window asks for the reason.
     open_reference(qtbot, window, "EX-0001")
     button = window.panel.buttons["rereview"]
-    assert button.isEnabled() and button.text() == "Start re-revie&w"
+    # (once in a loaded run the panel still showed the closed state when request_loaded came:
+    # wait for the options rather than assume the first emission carries them)
+    qtbot.waitUntil(button.isEnabled, timeout=10_000)
+    assert button.text() == "Start re-revie&w"
     _dialogs.answer = None  # the reviewer cancels: nothing happens
     button.click()
     assert _dialogs.asked[-1][0] == "Start re-review"
