@@ -51,8 +51,15 @@ COLUMNS: list[tuple[str, Any]] = [
     ("Org type", Request.org_type),
     ("Updated", Request.updated_at),
 ]
-RECEIVED_COLUMN = 5
-WAITING_COLUMN = 6
+
+
+def column_of(name: str) -> int:
+    """The position of the queue column named `name` (every other module asks by name)."""
+    return next(i for i, (header, _c) in enumerate(COLUMNS) if header == name)
+
+
+RECEIVED_COLUMN = column_of("Received")
+WAITING_COLUMN = column_of("Waiting")
 FILTERS = tuple(View.values())
 
 

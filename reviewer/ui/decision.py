@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer.services.workflow import ConditionInput
-from reviewer.vocabulary import Recommendation, Status
+from reviewer.vocabulary import Recommendation, Status, value_label
 
 CHOOSE = "Choose an outcome"
 DATE_FORMAT = "yyyy-MM-dd"  # as the queue and the records write dates
@@ -49,7 +49,7 @@ def in_words(reason: str) -> str:
     """A service's reason as the window says it: stored values as their labels, no command-line
     options, no "decide:" prefix, a capital first letter."""
     text = reason.removeprefix("decide: ").removeprefix("return: ")
-    text = re.sub(r"[a-z]+(?:_[a-z]+)+", lambda m: _TERMS.get(m.group(0), m.group(0).replace("_", " ")), text)
+    text = re.sub(r"[a-z]+(?:_[a-z]+)+", lambda m: _TERMS.get(m.group(0)) or value_label(m.group(0)), text)
     text = re.sub(r" with --[a-z-]+", "", text)
     return text[:1].upper() + text[1:]
 

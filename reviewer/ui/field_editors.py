@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer import request as rq
+from reviewer.export.documents import csv_cell
 from reviewer.vocabulary import (
     BOOL_LABELS,
     FIELD_LABELS,
@@ -293,10 +294,7 @@ class ListEditor(QWidget):
         """The CSV cell: empty (unknown), `[]` (none, or listed with no row) or the rows as
         compact JSON, as `reviewer export --format csv` writes it."""
         state = self.state.currentData()
-        if state == UNKNOWN:
-            return ""
-        items = self.items() if state == LISTED else []
-        return json.dumps(items, ensure_ascii=False, separators=(",", ":")) if items else "[]"
+        return csv_cell(self.path, None if state == UNKNOWN else self.items() if state == LISTED else [])
 
     def set_cell(self, text: str) -> None:
         """Show a cell's text (a stored request's list, as `csv_cell` writes it)."""
@@ -393,10 +391,7 @@ class SetEditor(QWidget):
 
     def cell(self) -> str:
         state = self.state.currentData()
-        if state == UNKNOWN:
-            return ""
-        values = self.ticked() if state == LISTED else []
-        return ";".join(values) if values else "[]"
+        return csv_cell(self.path, None if state == UNKNOWN else self.ticked() if state == LISTED else [])
 
     def set_cell(self, text: str) -> None:
         text = text.strip()

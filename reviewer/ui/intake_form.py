@@ -44,7 +44,7 @@ from reviewer.rules import RuleSet, evaluate_with
 from reviewer.rules.explain import explainer_for
 from reviewer.ui.field_editors import HINTS, ListEditor, SetEditor, choice_box, set_choice
 from reviewer.ui.judgement import judgement_html
-from reviewer.vocabulary import SECTION_LABELS, Recommendation, field_label, finding_words
+from reviewer.vocabulary import SECTION_LABELS, Recommendation, count_words, field_label, finding_words
 
 ROLE = "role"
 """The property that tells a form's own QLabels apart: `heading`, `message` or `status` (the
@@ -370,9 +370,9 @@ class IntakeForm(QWidget):
             label.setStyleSheet(f"color:{colour}")
             label.setVisible(bool(messages))
         if shown:
-            n = len(shown)
-            self.problem_link.setText(f"{n} problem{'s' if n > 1 else ''} to fix: go to the first")
-            self.problem_link.setAccessibleName(f"Go to the first of {n} problem{'s' if n > 1 else ''}")
+            problems = count_words(len(shown), "problem", "problems")
+            self.problem_link.setText(f"{problems} to fix: go to the first")
+            self.problem_link.setAccessibleName(f"Go to the first of {problems}")
             self.problem_link.setStyleSheet(f"color:{colour}; text-decoration: underline; text-align: left")
             self.problem_link.show()
             self.summary.setText("")

@@ -64,23 +64,30 @@ from reviewer.ui.dialogs import Dialogs
 from reviewer.ui.intake_form import IntakeForm
 from reviewer.ui.ops import Op, Progress, Runner
 from reviewer.ui.pages import PageTabs, scrolling
-from reviewer.ui.queue_model import REC_COLUMN, QueueModel, Row, fetch_page
+from reviewer.ui.queue_model import (
+    ENUM_COLUMNS,
+    LABELLED,
+    PAGE,
+    REC_COLUMN,
+    QueueModel,
+    Row,
+    fetch_page,
+    format_cell,
+)
 from reviewer.ui.request_view import COLOURS, ICONS, RequestView
 from reviewer.ui.rulesets import RuleSetsPanel
 from reviewer.ui.start import START_VIEW_VALUES, StartPage
 from reviewer.ui.theme import apply_theme, system_is_dark
-from reviewer.vocabulary import ORG_SETTINGS, Recommendation, Status, View
+from reviewer.vocabulary import ORG_SETTINGS, Recommendation, Status, View, count_words
 
 log = logging.getLogger(__name__)
-Loaded = tuple[
-    int, list[int], list[Row], str, int, dict[str, int]
-]  # seq, ids, first page, status line, total, start counts
+Loaded = tuple[int, list[int], list[Row], int]  # seq, ids, first page, requests in all
 # The widest text each queue column usually shows (a longer one is clipped, in full in its tooltip).
 QUEUE_SAMPLES = ("DEMO-000000", "Needs information", "Awaiting check", "demo.reviewer12",
                  "Instituto Nacional de Ciberseguridad Españ", "2026-12-02", "99 wd", "GB",
                  "federal law enforcement", "2026-12-02 20:58 UTC")  # fmt: skip
-CUSTOMER_COLUMN = 4
-ESSENTIAL_COLUMNS = 7  # reference to waiting: shown at 1024 px; the rest as room allows
+CUSTOMER_COLUMN = queries.column_of("Customer")
+ESSENTIAL_COLUMNS = queries.WAITING_COLUMN + 1  # reference to waiting: at 1024 px; the rest as room allows
 Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo], bool, set[str], dict[str, int], str]
 Opened = tuple[int, queries.RequestData, dict[str, workflow.Allowed]]
 CustomerShown = tuple[int, dict[str, Any], list[Any]]  # seq, customers.detail, its request rows
@@ -429,6 +436,7 @@ class MainWindow(QMainWindow):
 
     def _header_menu(self, pos: Any) -> None:
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one menu a right-click, gone when closed
         for col in range(1, len(self.column_widths)):  # the reference always shows
             name = str(self.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
             action = menu.addAction(name)
@@ -547,7 +555,7 @@ class MainWindow(QMainWindow):
             with ctx.db.read() as session:
                 ids = queries.queue_ids(session, q, ctx.actor.name)
                 total = queries.request_count(session)
-            return seq, ids, fetch_page(ctx, ids[:200]), total
+            return seq, ids, fetch_page(ctx, ids[:PAGE]), total
 
         self.op(work, title="Loading").success(self._loaded).run()
         if not everything:
@@ -1240,7 +1248,7 @@ def decision_summary(data: Any) -> str:
     more = f" and {len(making) - 4} more" if len(making) > 4 else ""
     mark = f"{ICONS.get(rec, '')} {escape(Recommendation.label_of(rec))}"
     count = len(ev["findings"])
-    found = f"{count} finding{'s' * (count != 1)}" + (f": {rules}{more}" if rules else "")
+    found = count_words(count, "finding", "findings") + (f": {rules}{more}" if rules else "")
     found = found if count else "no rule fired"
     return (f'<span style="color:{COLOURS[rec]}"><b>{mark}</b></span> — {found}'
             f"<br>Customer: {number}{escape(name)}")  # fmt: skip
@@ -1250,8 +1258,9 @@ def queue_widths(metrics: QFontMetrics, model: QueueModel) -> list[int]:
     """Each queue column as wide as its widest word (a recommendation, a status, an org type)
     or its usual widest text (`QUEUE_SAMPLES`), or its header, in the font's own metrics (a
     150 % font clipped fixed pixels)."""
-    words = {REC_COLUMN: [r.label for r in Recommendation], 2: [s.label for s in Status],
-             8: [t.replace("_", " ") for t in rq.ORG_TYPES]}  # fmt: skip
+    # The cells of a vocabulary's column, as the queue formats them.
+    words = {col: [format_cell(col, v) for v in vocabulary] for col, vocabulary in LABELLED.items()}
+    words.update({col: [format_cell(col, t) for t in rq.ORG_TYPES] for col in ENUM_COLUMNS})
     widths = []
     for col, sample in enumerate(QUEUE_SAMPLES):
         name = str(model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))

@@ -16,22 +16,22 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
 from reviewer import ageing
 from reviewer.context import Context
-from reviewer.services.queries import COLUMNS, WAITING_COLUMN, queue_rows, service_level
+from reviewer.services.queries import COLUMNS, WAITING_COLUMN, column_of, queue_rows, service_level
 from reviewer.ui.ops import Op, OpHost
 from reviewer.ui.request_view import ICONS
-from reviewer.vocabulary import Recommendation, Status
+from reviewer.vocabulary import Recommendation, Status, value_label
 
 PAGE = 200
 Row = tuple[str, ...]
-ENUM_COLUMNS = {8}  # org type: stored values shown as words
-LABELLED = {1: Recommendation, 2: Status}  # columns of a declared vocabulary: their labels
-TIME_COLUMNS = {9}
+REC_COLUMN = column_of("Recommendation")
+ENUM_COLUMNS = {column_of("Org type")}  # stored values shown as words
+LABELLED = {REC_COLUMN: Recommendation, column_of("Status"): Status}  # a declared vocabulary: its labels
+TIME_COLUMNS = {column_of("Updated")}
 FLAG = len(COLUMNS)  # a row's last item, not a column: why its wait is flagged, or ""
 PAST_BACKGROUND, PAST_FOREGROUND = QColor("#fee4e2"), QColor("#b42318")
 FLAG_ROLES = (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole)
 
 
-REC_COLUMN = 1
 # Each recommendation's mark in the queue: its colour and its glyph in the request view
 # (`request_view.ICONS`), so that it does not rest on colour alone.
 _ICONS: dict[str, QIcon] = {}
@@ -68,7 +68,7 @@ def format_cell(column: int, value: Any) -> str:
     if vocabulary is not None:
         return vocabulary.label_of(text)
     if column in ENUM_COLUMNS:
-        return text.replace("_", " ")
+        return value_label(text)
     if column in TIME_COLUMNS:
         return text[:16].replace("T", " ") + " UTC"  # as every time is shown
     return text

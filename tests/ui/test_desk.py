@@ -252,6 +252,17 @@ def focus_by_tab(qtbot, window: MainWindow, widget: QWidget, most: int = 12) -> 
     assert QApplication.focusWidget() is widget, QApplication.focusWidget()
 
 
+def active_window(qtbot, cli, user: str) -> MainWindow:
+    """A window of `user`, shown and active (keys go to the widget with the focus)."""
+    window = MainWindow(open_context(cli.url, user, write=True), dialogs=FakeDialogs())
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    return window
+
+
 def test_import_claim_decide_check_and_export_with_the_keyboard_only(qtbot, cli, tmp_path):
     from pypdf import PdfReader
 
@@ -259,13 +270,8 @@ def test_import_claim_decide_check_and_export_with_the_keyboard_only(qtbot, cli,
 
     assert cli("db", "upgrade", user="sen1")[0] == 0
     assert cli("users", "add", "rev2", "--role", "reviewer", user="sen1")[0] == 0
-    dialogs = FakeDialogs()
-    window = MainWindow(open_context(cli.url, "sen1", write=True), dialogs=dialogs)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(window.loaded, timeout=10_000):
-        window.show()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
+    window = active_window(qtbot, cli, "sen1")
+    dialogs = window.dialogs
     dialogs.files = [str(EXAMPLES / "p04-bank-account-opening.json")]
     with qtbot.waitSignal(window.action_done, timeout=20_000):
         keys(qtbot, window, "Ctrl+I")
@@ -301,13 +307,8 @@ def test_import_claim_decide_check_and_export_with_the_keyboard_only(qtbot, cli,
     assert done.args == ["decide"]
     qtbot.waitUntil(lambda: panel.status == "awaiting_second", timeout=10_000)
 
-    checker_dialogs = FakeDialogs()
-    second = MainWindow(open_context(cli.url, "rev2", write=True), dialogs=checker_dialogs)
-    qtbot.addWidget(second)
-    with qtbot.waitSignal(second.loaded, timeout=10_000):
-        second.show()
-    second.activateWindow()
-    qtbot.waitUntil(second.isActiveWindow)
+    second = active_window(qtbot, cli, "rev2")
+    checker_dialogs = second.dialogs
     keys(qtbot, second, "Ctrl+F")
     with qtbot.waitSignal(second.loaded, timeout=10_000):
         qtbot.keyClicks(second.search, "EX-0004")
