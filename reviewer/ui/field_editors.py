@@ -151,8 +151,10 @@ class ListEditor(QWidget):
 
     # ------------------------------------------------------------------ rows
 
-    def add_row(self, values: dict[str, Any] | None = None) -> int:
-        """A row at the end (with `values`, as JSON gives them); its number from 0."""
+    def add_row(self, values: dict[str, Any] | None = None, arrange: bool = True) -> int:
+        """A row at the end (with `values`, as JSON gives them); its number from 0. With
+        `arrange` False the names and Tab order wait for the caller's `_renumber` (a list
+        loaded whole: each row renumbering every row was quadratic)."""
         row = self.table.rowCount()
         self.table.insertRow(row)
         cells: dict[str, QWidget] = {}
@@ -188,8 +190,9 @@ class ListEditor(QWidget):
         self.table.setCellWidget(row, len(self.keys), remove)
         self.rows.append(cells)
         self.removers.append(remove)
-        self._renumber()
-        self._show_table()
+        if arrange:
+            self._renumber()
+            self._show_table()
         return row
 
     def remove_row(self, row: int) -> None:
@@ -309,7 +312,8 @@ class ListEditor(QWidget):
                 self.rows.pop()
                 self.removers.pop()
             for item in value:
-                self.add_row(item)
+                self.add_row(item, arrange=False)
+            self._renumber()
             self.state.setCurrentIndex(
                 self.state.findData(UNKNOWN if text == "" else NONE if not value else LISTED)
             )
