@@ -449,7 +449,7 @@ def _parser(epilog: str, only: str | None = None) -> argparse.ArgumentParser:
 def _context(args: argparse.Namespace, write: bool = False, **kwargs: bool) -> Context:
     from reviewer.context import open_context
 
-    ctx = open_context(args.database, args.user, write, **kwargs)
+    ctx = open_context(args.database, args.user, write, shared_engines=True, **kwargs)
     args.opened.append(ctx.db)  # closed by main() when the command ends
     if ctx.backup is not None:
         print(f"database migrated; the previous file was copied to {ctx.backup}", file=sys.stderr)

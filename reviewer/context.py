@@ -123,14 +123,18 @@ def open_context(
     *,
     first_account: bool = True,
     check_schema: bool = True,
+    shared_engines: bool = False,
 ) -> Context:
     """Open the database the user asked for (`--database`, else `REVIEWER_DATABASE_URL`, else
     the settings file, else the data folder) and decide who is acting.
 
     `write`: migrate to head and, with `first_account`, initialise a new SQLite file.
-    Otherwise the database must exist and (with `check_schema`) be at head."""
+    Otherwise the database must exist and (with `check_schema`) be at head. `shared_engines`:
+    the engines (and their compiled statements) of earlier commands in this process serve
+    again (`models.db._engine`)."""
     user_settings = settings.UserSettings.load()
-    db = Database(checked_url(settings.resolve_database_url(url), _url_source(url)))
+    db = Database(checked_url(settings.resolve_database_url(url), _url_source(url)),
+                  shared_engines=shared_engines)  # fmt: skip
     try:
         return _open(db, user, write, first_account, check_schema, user_settings)
     except BaseException:

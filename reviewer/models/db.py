@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +52,40 @@ def _sqlite_pragmas(engine: Engine, immediate: bool, busy_ms: int | None = None)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# A command's engines outlive it, one per URL and kind in a process (the last few): SQLAlchemy
+# keeps its cache of compiled statements per engine, and compiling was 40% of a command's time
+# when every command run in one process (scripts calling reviewer.cli.main, the tests) compiled
+# every statement afresh. `Database.dispose` still closes every pooled connection; a forked
+# process (import workers) makes its own. A window's Database keeps engines of its own.
+_ENGINES: OrderedDict[tuple[int, str, str], Engine] = OrderedDict()
+_ENGINES_KEPT = 8
+_ENGINES_LOCK = threading.Lock()
+
+
+def _new_engine(url: str, kind: str) -> Engine:
+    if kind == "server":
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    _sqlite_pragmas(engine, immediate=kind == "write")
+    return engine
+
+
+def _engine(url: str, kind: str, shared: bool) -> Engine:
+    if not shared:
+        return _new_engine(url, kind)
+    key = (os.getpid(), url, kind)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = _new_engine(url, kind)
+            _ENGINES[key] = engine
+            while len(_ENGINES) > _ENGINES_KEPT:
+                _ENGINES.popitem(last=False)  # dropped, not disposed: a Database may still use it
+        else:
+            _ENGINES.move_to_end(key)
+        return engine
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     # Alembic is loaded only to migrate (it and the dialects it brings cost about 0.1 s at the
     # start of every command otherwise); which revisions exist is reviewer.models.migrations.
@@ -74,7 +110,7 @@ def known_revision(revision: str | None) -> bool:
 class Database:
     """One database: URL, engines, session factories, schema state."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, shared_engines: bool = False) -> None:
         self.url = url
         self.sa_url = make_url(url)
         self.is_sqlite = self.sa_url.get_backend_name() == "sqlite"
@@ -85,12 +121,10 @@ class Database:
                     path.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise EnvironmentProblem(f"cannot create folder {path.parent}: {exc}") from exc
-            self.write_engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-            _sqlite_pragmas(self.write_engine, immediate=True)
-            self.read_engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-            _sqlite_pragmas(self.read_engine, immediate=False)
+            self.write_engine = _engine(url, "write", shared_engines)
+            self.read_engine = _engine(url, "read", shared_engines)
         else:
-            self.write_engine = create_engine(url, pool_pre_ping=True)
+            self.write_engine = _engine(url, "server", shared_engines)
             self.read_engine = self.write_engine
         self.write_session = sessionmaker(self.write_engine, expire_on_commit=False)
         self.read_session = sessionmaker(self.read_engine, expire_on_commit=False)
