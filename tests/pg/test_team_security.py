@@ -43,21 +43,27 @@ def _revoke_memberships(pg: PgCli) -> None:
         engine.dispose()
 
 
-@pytest.fixture
-def team(capsys, tmp_path):
-    _require_pg()
-    if shutil.which("psql") is None:
-        pytest.fail("the team-mode security tests need the psql client (postgresql-client)")
-    pg = PgCli(capsys)
+def _team(pg: PgCli) -> None:
+    """The scenario requests and an account of each kind, on a schema made afresh."""
     pg.reset()
     _revoke_memberships(pg)
     pg.initialise()
-    f = tmp_path / "scenarios.jsonl"
+    f = pg.tmp / "scenarios.jsonl"
     f.write_text("".join(rq.canonical_json(d) + "\n" for d in scenario_docs()))
     ok(pg, "import", str(f), user=ADMIN)
     for name, roles in (("rev1", ["reviewer"]), ("rev2", ["reviewer"]),
                         ("sen1", ["senior", "reviewer"]), ("adm", ["admin"])):  # fmt: skip
         ok(pg, "users", "add", name, *[a for r in roles for a in ("--role", r)], user=ADMIN)
+
+
+@pytest.fixture
+def team(capsys, tmp_path, snapshots):
+    _require_pg()
+    if shutil.which("psql") is None:
+        pytest.fail("the team-mode security tests need the psql client (postgresql-client)")
+    pg = PgCli(capsys)
+    pg.tmp = tmp_path
+    snapshots.prepared("team", pg, _team)  # built once, restored (memberships too) after
     return pg
 
 
