@@ -240,7 +240,12 @@ def keys(qtbot, window: MainWindow, sequence: str) -> None:
     from PySide6.QtGui import QKeySequence
 
     combo = QKeySequence(sequence)[0]
-    target = QApplication.focusWidget() or window
+    if not window.isActiveWindow():  # the user looks at (clicks on) the window they type in
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+    target = QApplication.focusWidget()
+    if target is None or target.window() is not window:
+        target = window.focusWidget() or window
     qtbot.keyClick(target, combo.key(), combo.keyboardModifiers())
 
 
