@@ -10,10 +10,9 @@ import in WAL mode. Services take a Session and never commit; callers use
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import sqlite3
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,13 +34,13 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = int(os.environ.get("REVIEWER_BUSY_TIMEOUT_MS", "10000"))
 
 
-def _sqlite_pragmas(engine: Engine, immediate: bool, busy_ms: int | None = None) -> None:
+def _sqlite_pragmas(engine: Engine, immediate: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide where transactions begin (savepoints work).
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS if busy_ms is None else busy_ms}")
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
@@ -52,16 +51,6 @@ def _sqlite_pragmas(engine: Engine, immediate: bool, busy_ms: int | None = None)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-# A command's engines outlive it, one per URL and kind in a process (the last few): SQLAlchemy
-# keeps its cache of compiled statements per engine, and compiling was 40% of a command's time
-# when every command run in one process (scripts calling reviewer.cli.main, the tests) compiled
-# every statement afresh. `Database.dispose` still closes every pooled connection; a forked
-# process (import workers) makes its own. A window's Database keeps engines of its own.
-_ENGINES: OrderedDict[tuple[int, str, str], Engine] = OrderedDict()
-_ENGINES_KEPT = 8
-_ENGINES_LOCK = threading.Lock()
-
-
 def _new_engine(url: str, kind: str) -> Engine:
     if kind == "server":
         return create_engine(url, pool_pre_ping=True)
@@ -70,20 +59,20 @@ def _new_engine(url: str, kind: str) -> Engine:
     return engine
 
 
+# A command's engines outlive it, one per URL and kind in a process (the last few): SQLAlchemy
+# keeps its cache of compiled statements per engine, and compiling was 40% of a command's time
+# when every command run in one process (scripts calling reviewer.cli.main, the tests) compiled
+# every statement afresh. `Database.dispose` still closes every pooled connection; a forked
+# process (import workers) makes its own. A window's Database keeps engines of its own.
+@functools.lru_cache(maxsize=8)
+def _shared_engine(pid: int, url: str, kind: str) -> Engine:
+    """An engine of this process (`pid`: a forked one makes its own); one dropped from the
+    cache is not disposed, a Database may still use it."""
+    return _new_engine(url, kind)
+
+
 def _engine(url: str, kind: str, shared: bool) -> Engine:
-    if not shared:
-        return _new_engine(url, kind)
-    key = (os.getpid(), url, kind)
-    with _ENGINES_LOCK:
-        engine = _ENGINES.get(key)
-        if engine is None:
-            engine = _new_engine(url, kind)
-            _ENGINES[key] = engine
-            while len(_ENGINES) > _ENGINES_KEPT:
-                _ENGINES.popitem(last=False)  # dropped, not disposed: a Database may still use it
-        else:
-            _ENGINES.move_to_end(key)
-        return engine
+    return _shared_engine(os.getpid(), url, kind) if shared else _new_engine(url, kind)
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

@@ -44,9 +44,9 @@ def _revoke_memberships(pg: PgCli) -> None:
 
 
 def _team(pg: PgCli) -> None:
-    """The scenario requests and an account of each kind, on a schema made afresh."""
+    """The scenario requests and an account of each kind, on a schema made afresh (`reset`
+    also takes every login out of the group role)."""
     pg.reset()
-    _revoke_memberships(pg)
     pg.initialise()
     f = pg.tmp / "scenarios.jsonl"
     f.write_text("".join(rq.canonical_json(d) + "\n" for d in scenario_docs()))

@@ -18,7 +18,7 @@ from tests.helpers.workflow import scenario_docs
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|BEGIN IMMEDIATE)|FOR UPDATE|FOR SHARE", re.I)
 
 
-def test_selecting_a_request_opens_no_write_transaction(qtbot, db_cli, tmp_path, request):
+def test_selecting_a_request_opens_no_write_transaction(qtbot, db_cli, tmp_path):
     f = tmp_path / "r.jsonl"
     f.write_text("".join(rq.canonical_json(d) + "\n" for d in scenario_docs()))
     assert db_cli("import", str(f), user="admin1")[0] == 0
@@ -36,18 +36,10 @@ def test_selecting_a_request_opens_no_write_transaction(qtbot, db_cli, tmp_path,
     write_sessions: list[object] = []
     statements: list[str] = []
     event.listen(ctx.db.write_session, "after_begin", lambda s, *_: write_sessions.append(s))
-    # the engines outlive this context (one per URL in a process): the listeners go when the test ends
-    listeners = [
-        (engine, name, fn)
-        for engine in {ctx.db.write_engine, ctx.db.read_engine}
-        for name, fn in (
-            ("before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql)),
-            ("begin", lambda conn: statements.append("<begin>")),
-        )
-    ]
-    for engine, name, fn in listeners:
-        event.listen(engine, name, fn)
-        request.addfinalizer(lambda e=engine, n=name, f=fn: event.remove(e, n, f))
+    engines = {ctx.db.write_engine, ctx.db.read_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql))
+        event.listen(engine, "begin", lambda conn: statements.append("<begin>"))
     rows = {ref: window.model.ids.index(rid) for ref, rid in ids.items()}
     for reference in ("R-NEVER", "R-SENIOR", "R-APPROVE"):
         with qtbot.waitSignal(window.request_loaded, timeout=10_000):
