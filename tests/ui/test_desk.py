@@ -148,8 +148,11 @@ def test_the_window_is_usable_at_1024x700(qtbot, cli, request, font):
     assert (window.width(), window.height()) == (1024, 700)  # nothing made it grow
     for page in range(window.tabs.count()):
         window.tabs.setCurrentIndex(page)
-        qtbot.wait(20)
-        assert outside_the_window(window) == [], window.tabs.tabText(page)
+
+        def inside(page: int = page) -> None:  # once the page's layout has settled
+            assert outside_the_window(window) == [], window.tabs.tabText(page)
+
+        qtbot.waitUntil(inside, timeout=5_000)
     header = window.table.horizontalHeader()
     assert not any(header.isSectionHidden(c) for c in range(ESSENTIAL_COLUMNS))
     assert [line for line in clipped_cells(window) if "edge" in line] == []
