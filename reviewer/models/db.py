@@ -119,6 +119,12 @@ class Database:
         self.read_session = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
+    def _version_table_query(self) -> str:
+        if self.is_sqlite:
+            return "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        return "SELECT to_regclass('alembic_version') IS NOT NULL"
+
+    @property
     def sqlite_path(self) -> Path | None:
         if not self.is_sqlite:
             return None
@@ -190,9 +196,11 @@ class Database:
     # ----------------------------------------------------------------- schema
 
     def current_revision(self) -> str | None:
+        # A catalogue query, not inspect().has_table: every command asks, and reflection
+        # costs milliseconds per call.
         with translate_db_errors(self):
             with self.read_engine.connect() as conn:
-                if not inspect(conn).has_table("alembic_version"):
+                if not conn.exec_driver_sql(self._version_table_query).scalar():
                     return None
                 versions = list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
         if len(versions) > 1:
