@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, text
 
 from tests.helpers.cli import PG_APP_ROLE, Cli, PgCli
 from tests.helpers.database import copy_database
@@ -131,28 +131,22 @@ class Snapshots:
     # ------------------------------------------------------------------ PostgreSQL
 
     def _prepared_pg(self, name: str, cli: PgCli, build: Callable[[Cli], None]) -> None:
-        engine = create_engine(cli.owner_url())
-        try:
-            state = self.pg.get(name)
-            if state is not None:
-                with engine.begin() as conn:
-                    if _fingerprint(conn) == state.fingerprint:
-                        _restore(conn, state)
-                        restored = True
-                    else:
-                        restored = False
+        state = self.pg.get(name)
+        if state is not None:
+            with cli.owner_connection() as conn:
+                restored = _fingerprint(conn) == state.fingerprint
                 if restored:
-                    if not state.checked:
-                        assert cli.dump() == state.dump, f"the restored {name!r} differs from the built one"
-                        state.checked = True
-                    return
-                cli.reset()  # a test changed the schema: start again from nothing
-                cli.initialise()
-            build(cli)
-            with engine.begin() as conn:
-                self.pg[name] = _capture(conn, cli.dump())
-        finally:
-            engine.dispose()
+                    _restore(conn, state)
+            if restored:
+                if not state.checked:
+                    assert cli.dump() == state.dump, f"the restored {name!r} differs from the built one"
+                    state.checked = True
+                return
+            cli.reset()  # a test changed the schema: start again from nothing
+            cli.initialise()
+        build(cli)
+        with cli.owner_connection() as conn:
+            self.pg[name] = _capture(conn, cli.dump())
 
 
 def _fingerprint(conn: Connection) -> str:
