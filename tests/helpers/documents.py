@@ -1,10 +1,14 @@
-"""Request documents for the tests: CLEAN (no rule fires on it) and `make`, which changes it."""
+"""Request documents for the tests: CLEAN (no rule fires on it), `make`, which changes it, and
+`demo_docs`/`jsonl`, files of many demo requests."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from pathlib import Path
 
 from reviewer import request as rq
+from reviewer.demo import generate
 
 # A request on which no rule fires: every fact known and harmless.
 CLEAN = {
@@ -48,3 +52,24 @@ def make(changes: dict[str, object], base: dict | None = None) -> dict:
     clean, problems = rq.validate(doc)
     assert not problems, problems
     return clean
+
+
+PADDING = "Staff are alerted when a person on the list enters the store. " * 56  # 3.5 KB
+
+
+def demo_docs(n: int, seed: int, prefix: str = "DEMO", padded: bool = False) -> Iterator[dict]:
+    """n demo requests; `padded`: each with 3.5 KB more description (5 KB in all), so that a
+    file grows past a size (say the one that brings in import workers) with a fifth of the
+    requests, and of the time, that plain ones need."""
+    for doc in generate(n, seed=seed, prefix=prefix):
+        if padded:
+            doc["use"]["description"] = f"{doc['use'].get('description') or ''} {PADDING}"
+        yield doc
+
+
+def jsonl(path: Path, n: int, seed: int, prefix: str = "DEMO", padded: bool = False) -> Path:
+    """A JSONL file of `demo_docs`."""
+    with path.open("w", encoding="utf-8") as fh:
+        for doc in demo_docs(n, seed, prefix, padded):
+            fh.write(rq.canonical_json(doc) + "\n")
+    return path

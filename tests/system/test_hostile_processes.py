@@ -25,6 +25,7 @@ from reviewer.demo import generate
 from reviewer.rules.lang import MAX_TERMS
 from tests.helpers.cli import Cli
 from tests.helpers.database import copy_database
+from tests.helpers.documents import demo_docs
 from tests.helpers.workflow import ok
 
 MB = 1024 * 1024
@@ -320,7 +321,7 @@ def test_a_large_json_array_with_fractions_imports_on_worker_processes(home, tmp
     """Records of a file over the size that brings in worker processes travel to them; a
     fraction written 0.9 (which remembers how it was written) once killed every worker, and
     the import waited for them forever, holding the write lock."""
-    docs = [d for d in generate(3000, seed=8, prefix="F")]
+    docs = list(demo_docs(1000, seed=8, prefix="F", padded=True))
     for d in docs:
         d.setdefault("safeguards", {})["match_threshold"] = 0.9
     array = tmp_path / "fractions.json"
@@ -329,7 +330,7 @@ def test_a_large_json_array_with_fractions_imports_on_worker_processes(home, tmp
     home.setup("seed-demo", "--count", "1")
     done = home.run("import", str(array), timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "imported 3000 new" in done.stdout
+    assert "imported 1000 new" in done.stdout
     stored = set(home.ok("export", "--format", "jsonl").stdout.splitlines())
     assert {rq.canonical_json(rq.validate(d)[0]) for d in docs} <= stored  # read exactly
     home.no_bug_logged()

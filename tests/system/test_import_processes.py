@@ -7,21 +7,20 @@ from __future__ import annotations
 import sqlite3
 
 from reviewer import request as rq
+from reviewer.services.importing import PARALLEL_BYTES
 from tests.helpers.database import hashes
+from tests.helpers.documents import jsonl
 
 
 def test_large_file_streams_without_holding_dicts(db_cli, tmp_path):
+    """A 5 MB JSONL file (over the size that brings in worker processes) imports in one
+    transaction."""
     cli = db_cli
-    """A 5,000-request JSONL file imports in one transaction."""
-    from reviewer.demo import generate
-
-    f = tmp_path / "big.jsonl"
-    with f.open("w", encoding="utf-8") as fh:
-        for doc in generate(5000, seed=3):
-            fh.write(rq.canonical_json(doc) + "\n")
+    f = jsonl(tmp_path / "big.jsonl", 1000, seed=3, padded=True)
+    assert f.stat().st_size > PARALLEL_BYTES
     code, out, err = cli("import", str(f))
     assert code == 0, err
-    assert "imported 5000 new" in out
+    assert "imported 1000 new" in out
 
 
 def _import_with_jobs(db_path, files, jobs):
