@@ -35,7 +35,13 @@ def wait_action(qtbot, window: MainWindow, action) -> str:
 
 
 def open_reference(qtbot, window: MainWindow, reference: str) -> None:
-    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
+    """Open a request and wait until it shows: the load the window started by itself (its
+    first row) may end while this one is on its way."""
+
+    def this_one() -> bool:
+        return window.current == reference
+
+    with qtbot.waitSignal(window.request_loaded, timeout=10_000, check_params_cb=this_one):
         window.select_reference(reference)
 
 
