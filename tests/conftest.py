@@ -13,6 +13,7 @@ The runners, paths and sample data behind these fixtures live in tests/helpers/.
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import shutil
 import tempfile
@@ -25,6 +26,7 @@ atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 import json  # noqa: E402
 import re  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -62,6 +64,18 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     callspec = getattr(item, "callspec", None)
     if callspec is not None and callspec.params.get("db_cli") == "pg":
         assert _ON_PG.search(item.nodeid), f"{item.nodeid}: the scheduler would not see it uses PostgreSQL"
+
+
+@pytest.fixture(autouse=True)
+def collected() -> Iterator[None]:
+    """After each test its garbage is collected (so a connection it left open to the collector
+    fails it, not a later test), and what is still alive (modules, Qt, the caches of the
+    process, the session's fixtures) is frozen: the collector never walks it again. Without
+    this the full collections walked a heap that grew to 600,000 objects, a third of a second
+    each and 15% of a run."""
+    yield
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
