@@ -40,7 +40,7 @@ def team(db_cli, tmp_path, snapshots):
     return db_cli
 
 
-CHANGES = 120  # claims and releases by each of the four processes, all at once
+CHANGES = 60  # claims and releases by each of the four processes, all at once
 
 
 def test_four_processes_two_logins_one_unbroken_chain(team):

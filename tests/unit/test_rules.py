@@ -647,7 +647,7 @@ def test_compiled_evaluation_equals_the_interpreted_one(examples, monkeypatch):
     from reviewer.demo import generate
 
     docs = [rq.validate(rq.loads(p.read_text()))[0] for p in examples]
-    docs += list(generate(3000, seed=21))
+    docs += list(generate(1000, seed=21))
     docs += [make(change) for change in (
         {"customer.country": None}, {"end_users": None}, {"sites": None},
         {"sites": [{"country": "US", "region": "OR", "city": " portland "}]},
