@@ -37,7 +37,9 @@ from xdist.scheduler import LoadScopeScheduling  # noqa: E402
 pytest.register_assert_rewrite("tests.helpers")
 
 from reviewer import request as rq  # noqa: E402
+from reviewer.models.db import Database  # noqa: E402
 from tests.helpers.cli import EXAMPLES, Cli, PgCli, _require_pg  # noqa: E402
+from tests.helpers.database import upgrade_from_template  # noqa: E402
 from tests.helpers.documents import make  # noqa: E402
 from tests.helpers.pdf import LONG, NAMES  # noqa: E402
 from tests.helpers.snapshots import Snapshots  # noqa: E402
@@ -76,6 +78,14 @@ def collected() -> Iterator[None]:
     yield
     gc.collect()
     gc.freeze()
+
+
+@pytest.fixture(autouse=True)
+def schema_from_template(request, monkeypatch):
+    """New SQLite databases come from a copy of one the migrations made in this process
+    (`upgrade_from_template`); tests marked `migrates` (the migrations' own) run them."""
+    if request.node.get_closest_marker("migrates") is None:
+        monkeypatch.setattr(Database, "upgrade", upgrade_from_template)
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,19 @@
-"""Looking into a SQLite database file directly, as the tests compare two of them, and copying
-one consistently (SQLite's backup API: what `reviewer db backup` does, without a process)."""
+"""Looking into a SQLite database file directly, as the tests compare two of them, copying
+one consistently (SQLite's backup API: what `reviewer db backup` does, without a process), and
+new databases made from a copy of one the migrations made (`upgrade_from_template`)."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
+
+from reviewer.models.db import Database
+
+REAL_UPGRADE = Database.upgrade
+_TEMPLATE: list[Path] = []
 
 
 def hashes(db_path) -> dict[str, str]:
@@ -23,3 +32,27 @@ def copy_database(source: Path, target: Path) -> Path:
         src.close()
         dst.close()
     return target
+
+
+def _template() -> Path:
+    """An empty database at head, made by the migrations once in this process."""
+    if not _TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="reviewer-tests-schema-"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = folder / "head.db"
+        with Database(f"sqlite:///{path}") as db:
+            assert REAL_UPGRADE(db) == (True, None)
+        _TEMPLATE.append(path)
+    return _TEMPLATE[0]
+
+
+def upgrade_from_template(db: Database) -> tuple[bool, Path | None]:
+    """`Database.upgrade` for the tests: a new SQLite database gets the pages of the one the
+    migrations made first in this process (the backup API, 2 ms) instead of running all of
+    them again (60 to 200 ms, a tenth of the in-process tests' time); anything else (a
+    database at an earlier revision, PostgreSQL) is migrated as ever."""
+    path = db.sqlite_path
+    if path is None or db.current_revision() is not None:
+        return REAL_UPGRADE(db)
+    copy_database(_template(), path)
+    return True, None

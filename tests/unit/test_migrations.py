@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -11,6 +12,8 @@ from alembic.script import ScriptDirectory
 
 from reviewer.models import Base, migrations
 from reviewer.models.db import Database, alembic_config, head_revision
+
+pytestmark = pytest.mark.migrates
 
 
 def test_empty_database_upgraded_to_head_matches_the_models(tmp_path):
