@@ -19,6 +19,10 @@ DO $$ BEGIN
 END $$;
 GRANT reviewer_app TO reviewer_owner WITH ADMIN OPTION;
 CREATE DATABASE reviewer_test OWNER reviewer_owner;
+-- A database for tests: a commit does not wait for its WAL to reach the disk (a server crash
+-- could lose the last few commits, never corrupt anything; no test crashes the server). The
+-- PostgreSQL tests run 20% faster; a team's database keeps the default.
+ALTER DATABASE reviewer_test SET synchronous_commit = off;
 DO $$ DECLARE n text; BEGIN
   FOREACH n IN ARRAY ARRAY['admin1','rev1','rev2','sen1','sen2','adm','stranger','tester']
   LOOP
