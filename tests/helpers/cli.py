@@ -90,6 +90,14 @@ SELECT c.relname, array_agg(a.attname::text ORDER BY a.attnum)
 """
 
 
+# The logins that are members of the application's group role (cluster-wide), but the owner.
+MEMBERS = """
+SELECT u.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+  JOIN pg_roles u ON u.oid = m.member
+ WHERE g.rolname = :group AND u.rolcanlogin AND u.rolname <> current_user ORDER BY 1
+"""
+
+
 @functools.cache
 def owner_engine() -> Engine:
     """The owner's engine of this test process, for the helpers' own SQL (dumps, snapshots,
@@ -142,19 +150,7 @@ class PgCli(Cli):
             conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {PG_APP_ROLE}"))
             # Memberships of the group role are cluster-wide: a fresh schema starts with
             # none, so each login has exactly the rights this test's accounts give it.
-            members = (
-                conn.execute(
-                    text(
-                        "SELECT u.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
-                        "JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = :g AND u.rolcanlogin "
-                        "AND u.rolname <> current_user"
-                    ),
-                    {"g": PG_APP_ROLE},
-                )
-                .scalars()
-                .all()
-            )
-            for login in members:
+            for login in conn.execute(text(MEMBERS), {"group": PG_APP_ROLE}).scalars().all():
                 conn.execute(text(f'REVOKE {PG_APP_ROLE} FROM "{login}"'))
 
     def initialise(self) -> None:

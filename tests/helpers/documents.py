@@ -9,6 +9,7 @@ from pathlib import Path
 
 from reviewer import request as rq
 from reviewer.demo import generate
+from reviewer.export.documents import write_export_file
 
 # A request on which no rule fires: every fact known and harmless.
 CLEAN = {
@@ -68,8 +69,6 @@ def demo_docs(n: int, seed: int, prefix: str = "DEMO", padded: bool = False) -> 
 
 
 def jsonl(path: Path, n: int, seed: int, prefix: str = "DEMO", padded: bool = False) -> Path:
-    """A JSONL file of `demo_docs`."""
-    with path.open("w", encoding="utf-8") as fh:
-        for doc in demo_docs(n, seed, prefix, padded):
-            fh.write(rq.canonical_json(doc) + "\n")
+    """A JSONL file of `demo_docs`, written as `reviewer export --format jsonl` writes."""
+    write_export_file(demo_docs(n, seed, prefix, padded), "jsonl", str(path))
     return path

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-from tests.helpers.cli import PG_APP_ROLE, Cli, PgCli
+from tests.helpers.cli import MEMBERS, PG_APP_ROLE, Cli, PgCli
 from tests.helpers.database import copy_database
 
 FINGERPRINT = """
@@ -84,12 +84,6 @@ FOREIGN_KEYS = """
 SELECT r.conrelid::regclass::text, r.confrelid::regclass::text
   FROM pg_constraint r JOIN pg_namespace n ON n.oid = r.connamespace
  WHERE n.nspname = 'public' AND r.contype = 'f' AND r.conrelid <> r.confrelid
-"""
-
-MEMBERS = """
-SELECT u.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-  JOIN pg_roles u ON u.oid = m.member
- WHERE g.rolname = :group AND u.rolcanlogin AND u.rolname <> current_user ORDER BY 1
 """
 
 
