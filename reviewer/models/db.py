@@ -121,7 +121,9 @@ class Database:
     @property
     def _version_table_query(self) -> str:
         if self.is_sqlite:
-            return "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            # A view counts, as it does for inspect().has_table and for Alembic itself:
+            # otherwise a hand-made view would make a database look new to us alone.
+            return "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = 'alembic_version'"
         return "SELECT to_regclass('alembic_version') IS NOT NULL"
 
     @property
