@@ -545,7 +545,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     db = _opened(args)
     ruleset, limit = _rules_for_files(args, None if args.rules else db)
     checked = files.check_files(args.files, limit, files.HOLD_BYTES, figures=ruleset.reads_totals)
-    totals: dict[str, rules.Parts] = {}
+    totals: files.FileTotals | None = None
     if ruleset.reads_totals and db is None:
         totals = files.file_totals(checked.slim)
     elif ruleset.reads_totals:
@@ -555,7 +555,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     checked.slim = []
     # A few requests are evaluated by the rules' nodes: compiling the rule set would take longer.
     few = checked.held is not None and len(checked.held) <= rules.FEW
-    results = (_evaluated(ruleset, doc, totals.get(doc["reference"]), few)
+    results = (_evaluated(ruleset, doc, None if totals is None else totals.get(doc["reference"]), few)
                for doc in files.valid_requests(checked, limit))  # fmt: skip
     if args.format == "json":
         _dump_list(results)

@@ -15,7 +15,8 @@ from typing import Any
 from reviewer import intake
 from reviewer import request as rq
 from reviewer.errors import InvalidInput, NotPermittedLines
-from reviewer.rules import Parts, parts_of
+from reviewer.rules import Parts
+from reviewer.rules.lang import TOTAL_FIELDS
 from reviewer.vocabulary import ORG_SETTINGS
 
 
@@ -80,12 +81,23 @@ HOLD_BYTES = 32 * 1024 * 1024  # input up to this size is read once, its request
 class Checked:
     """What the first pass over request files found: each file's identity when it was read
     (device, inode, size, modification time), the requests themselves when held, and the
-    figures of each request for customer totals (`slim`: reference, customer, scale)."""
+    figures of each request for customer totals (`slim`: `Figures`)."""
 
     paths: list[str]
     seen: list[tuple[int, int, int, int] | None]
     held: list[dict[str, Any]] | None
-    slim: list[dict[str, Any]]
+    slim: list[Figures]
+
+
+Figures = tuple[str, str, tuple[Any, ...]]
+"""A request as its customer's totals need it: its customer's key (`request.customer_key`),
+its reference, and its figures in the order of `TOTAL_FIELDS` (None where unknown)."""
+
+
+def figures_of(doc: dict[str, Any]) -> Figures:
+    c, scale = doc["customer"], doc.get("scale") or {}
+    return (rq.customer_key(c["name"], c.get("country")), doc["reference"],
+            tuple(scale.get(name) for name in TOTAL_FIELDS))  # fmt: skip
 
 
 def _identity(path: str) -> tuple[int, int, int, int] | None:
@@ -103,13 +115,13 @@ def check_files(paths: list[str], limit_mb: int | None, hold_bytes: int | None =
     nothing (InvalidInput lists every problem as FILE:RECORD: FIELD: message, before anything
     is written). Files of at most `hold_bytes` in all (None: any size; `reviewer evaluate`
     gives HOLD_BYTES) have their requests held; larger input is read again by
-    `valid_requests`, so memory stays flat. With `figures`, each request's reference,
-    customer and scale are kept (for the customer totals)."""
+    `valid_requests`, so memory stays flat. With `figures`, each request's `Figures` are kept
+    (for the customer totals: a few hundred bytes a request, the documents let go)."""
     errors = ErrorList()
     seen = [_identity(p) for p in paths]
     hold = hold_bytes is None or sum(s[2] for s in seen if s is not None) <= hold_bytes
     held: list[dict[str, Any]] = []
-    slim: list[dict[str, Any]] = []
+    slim: list[Figures] = []
     for path in paths:
         try:
             for rec in intake.read_records(path, limit_mb=limit_mb):
@@ -122,8 +134,7 @@ def check_files(paths: list[str], limit_mb: int | None, hold_bytes: int | None =
                 if hold:
                     held.append(doc)
                 if figures:
-                    slim.append({"reference": doc["reference"], "customer": doc["customer"],
-                                 "scale": doc.get("scale") or {}})  # fmt: skip
+                    slim.append(figures_of(doc))
         except intake.FileProblem as exc:
             errors.add(str(exc))
     if errors:
@@ -156,28 +167,41 @@ def valid_requests(checked: Checked, limit_mb: int | None) -> Iterator[dict[str,
             raise changed from exc
 
 
-def customer_groups(docs: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Requests by customer (folded name and country, `request.customer_key`), in order."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for doc in docs:
-        c = doc["customer"]
-        groups.setdefault(rq.customer_key(c["name"], c.get("country")), []).append(doc)
-    return groups
+class FileTotals:
+    """The customer totals of requests read from files, by reference (`get`): the files'
+    requests of the same customer (folded name and country), plus `stored` (by customer key,
+    the figures of a database's requests that count, as `services.totals` reads them). Each
+    request's totals are made when it is evaluated and let go after it, so what is held is a
+    reference and five figures a request, not a customer's parts for each of its requests
+    (100,000 requests: tens of MB, where the parts took hundreds)."""
+
+    def __init__(
+        self, slim: Iterable[Figures], stored: dict[str, list[dict[str, Any]]] | None = None
+    ) -> None:
+        groups: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
+        for key, reference, figures in slim:
+            groups.setdefault(key, []).append((reference, figures))
+        self.members: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
+        self.key_of: dict[str, str] = {}
+        for key, group in groups.items():
+            more = [(f["reference"], tuple(f["scale"].get(name) for name in TOTAL_FIELDS))
+                    for f in (stored or {}).get(key, [])]  # fmt: skip
+            self.members[key] = sorted([*group, *more], key=lambda m: str(m[0]))
+            for reference, _figures in group:
+                self.key_of[reference] = key
+
+    def get(self, reference: str) -> Parts | None:
+        """The totals of the request of the files with this reference (`rules.Parts`: each
+        total's references and figures, by reference), None for a reference not in them."""
+        key = self.key_of.get(reference)
+        if key is None:
+            return None
+        members = self.members[key]
+        return {name: [[ref, figures[i]] for ref, figures in members]
+                for i, name in enumerate(TOTAL_FIELDS)}  # fmt: skip
 
 
-def group_totals(groups: dict[str, list[dict[str, Any]]],
-                 stored: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Parts]:  # fmt: skip
-    """The customer totals of each request of the groups, by reference: its group's requests,
-    plus `stored` (by customer key, the figures of stored requests that count)."""
-    out: dict[str, Parts] = {}
-    for key, group in groups.items():
-        parts = parts_of([*group, *(stored or {}).get(key, [])])
-        for doc in group:
-            out[doc["reference"]] = parts
-    return out
-
-
-def file_totals(docs: list[dict[str, Any]]) -> dict[str, Parts]:
-    """The customer totals of requests read from files without a database, by reference: the
-    files' requests of the same customer (`services.totals.file_totals` adds a database's)."""
-    return group_totals(customer_groups(docs))
+def file_totals(slim: Iterable[Figures]) -> FileTotals:
+    """The customer totals of requests read from files without a database (the figures
+    `check_files` kept; `services.totals.file_totals` adds a database's)."""
+    return FileTotals(slim)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from reviewer.models import CustomerKey, Decision, Outcome, Request, Status
 from reviewer.rules import Parts, parts_of, totals_section
 from reviewer.rules.lang import TOTAL_FIELDS, Total
-from reviewer.services.files import customer_groups, group_totals
+from reviewer.services.files import Figures, FileTotals
 
 OPEN = (Status.NEW, Status.IN_REVIEW, Status.RETURNED, Status.AWAITING_SECOND)
 APPROVALS = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS)
@@ -258,19 +258,18 @@ class AllParts:
 # --------------------------------------------------------------------------- files
 
 
-def file_totals(docs: list[dict[str, Any]], db: Any = None) -> dict[str, Parts]:
+def file_totals(slim: list[Figures], db: Any = None) -> FileTotals:
     """The customer totals of requests read from files (`reviewer evaluate FILE`), by
     reference: the files' requests of the same customer (folded name and country), plus, when
     a database exists (`db`, a `models.db.Database`), its open and approved requests of that
     customer (a stored request also in the files counts as the files give it). Without a
     database, `services.files.file_totals` gives the same without loading this module."""
-    groups = customer_groups(docs)
     stored: dict[str, list[dict[str, Any]]] = {}
     if db is not None and db.is_current():
-        in_files = {d["reference"] for d in docs}
+        in_files = {reference for _key, reference, _figures in slim}
+        keys = list(dict.fromkeys(key for key, _reference, _figures in slim))
         with db.read() as session:
             ids: dict[str, int] = {}
-            keys = list(groups)
             for i in range(0, len(keys), 500):
                 ids.update(session.execute(
                     select(CustomerKey.key, CustomerKey.customer_id)
@@ -278,4 +277,4 @@ def file_totals(docs: list[dict[str, Any]], db: Any = None) -> dict[str, Parts]:
             counted, _open = counting_of(session, ids.values())
             for key, cid in ids.items():
                 stored[key] = [f for f in counted.get(cid, []) if f["reference"] not in in_files]
-    return group_totals(groups, stored)
+    return FileTotals(slim, stored)

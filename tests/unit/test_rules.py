@@ -896,3 +896,27 @@ def test_evaluate_reads_large_input_twice_and_prints_the_same_or_nothing(tmp_pat
     monkeypatch.setattr(readers, "check_files", changing)
     code, out, err = _evaluate(tmp_path / "x.db", str(big))
     assert code == 3 and out == "" and f"{big}: changed while it was read" in err
+
+
+def test_file_totals_give_each_request_its_customers_parts_with_a_databases_figures():
+    """`services.files.FileTotals` holds a key, a reference and five figures a request and
+    gives each request the totals `rules.parts_of` makes of its customer's requests in the
+    files and those a database counts (sorted by reference, the stored beside the files')."""
+    from reviewer import demo
+    from reviewer.rules import parts_of
+    from reviewer.services.files import FileTotals, figures_of
+
+    docs = list(demo.generate(400, seed=3))
+    groups: dict[str, list[dict]] = {}
+    for doc in docs:
+        groups.setdefault(figures_of(doc)[0], []).append(doc)
+    largest = max(groups, key=lambda k: len(groups[k]))
+    assert len(groups[largest]) > 2 and len(groups) > 50
+    stored = {largest: [{"reference": "ZZ-STORED", "scale": {"cameras": 7}},
+                        {"reference": "AA-STORED", "scale": {}}]}  # fmt: skip
+    totals = FileTotals([figures_of(doc) for doc in docs], stored)
+    for doc in docs:
+        key = figures_of(doc)[0]
+        assert totals.get(doc["reference"]) == parts_of([*groups[key], *stored.get(key, [])])
+    assert [r for r, _v in totals.get(groups[largest][0]["reference"])["cameras"]][0] == "AA-STORED"
+    assert totals.get("NOT-IN-THE-FILES") is None
