@@ -96,7 +96,7 @@ CustomerShown = tuple[int, dict[str, Any], list[Any]]  # seq, customers.detail, 
 class MainWindow(QMainWindow):
     loaded = Signal()
     checked = Signal(bool)  # the start-up verify finished: True when the database verifies
-    request_loaded = Signal()
+    request_loaded = Signal(str)  # the reference now shown
     customers_loaded = Signal()  # the list of customers was read (again)
     customer_loaded = Signal()  # a customer was shown (again)
     action_done = Signal(str)
@@ -722,7 +722,7 @@ class MainWindow(QMainWindow):
         open_conditions = [c for d in data["decisions"] if d["final"] for c in d["conditions"]
                            if c["status"] == "open"]  # fmt: skip
         self.panel.set_obligations(open_conditions, data["status"] == Status.DECIDED)  # type: ignore[arg-type]
-        self.request_loaded.emit()
+        self.request_loaded.emit(data["reference"])
 
     # ------------------------------------------------------------------ actions
 

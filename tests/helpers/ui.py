@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 
 class FakeDialogs:
     """Records what the window would have shown, answers what a user would have chosen."""
@@ -50,3 +54,27 @@ class FakeDialogs:
 
     def open_externally(self, path: str) -> None:
         self.opened.append(path)
+
+
+@contextmanager
+def opens(qtbot: Any, window: Any, reference: str, timeout: int = 10_000) -> Iterator[None]:
+    """Around what the block does, wait until the window has loaded and shown `reference`
+    (`request_loaded` carries the reference shown): a load the window started by itself, its
+    first row when the queue takes the focus, may end while the block's own is on its way, and
+    its signal is not this one."""
+    with qtbot.waitSignal(window.request_loaded, timeout=timeout,
+                          check_params_cb=lambda shown: shown == reference):  # fmt: skip
+        yield
+
+
+def open_reference(qtbot: Any, window: Any, reference: str) -> None:
+    """Select a request in the queue and wait until it is open."""
+    with opens(qtbot, window, reference):
+        window.select_reference(reference)
+
+
+def shows(qtbot: Any, window: Any, reference: str, timeout: int = 10_000) -> None:
+    """Wait until the window shows `reference` open, whichever load showed it: Enter in the
+    search box opens the first match unless the queue, taking the focus, already opened it."""
+    qtbot.waitUntil(lambda: window.view.data is not None and window.view.data["reference"] == reference
+                    and window.panel.reference == reference, timeout=timeout)  # fmt: skip

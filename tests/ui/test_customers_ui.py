@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, QUrl
 
 from reviewer.ui.customers import RequestsModel, conditions_html, figure_text, request_entries
 from tests.helpers.documents import make
+from tests.helpers.ui import opens
 from tests.helpers.workflow import JUST, ok
 from tests.ui.test_flows import open_reference, wait_action, window_for
 
@@ -93,7 +94,7 @@ def test_the_customer_view_shows_every_request_its_decisions_conditions_and_tota
     # A double-click on a request opens it in the request view (and selects it in the queue).
     table = panel.requests
     rect = table.visualRect(panel.requests_model.index(2, 0))
-    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
+    with opens(qtbot, window, "CAM-3"):
         qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # as a hand does:
         qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a press first
     assert window.tabs.currentWidget() is window.desk
@@ -104,13 +105,13 @@ def test_the_customer_view_shows_every_request_its_decisions_conditions_and_tota
     show(qtbot, window, window.customer_of_request)
     table.setCurrentIndex(panel.requests_model.index(0, 0))
     table.setFocus()
-    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
+    with opens(qtbot, window, "CAM-1"):
         qtbot.keyClick(table, Qt.Key.Key_Return)
     assert window.view.data["reference"] == "CAM-1"
 
     # A link of the open conditions opens its request.
     show(qtbot, window, window.customer_of_request)
-    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
+    with opens(qtbot, window, "CAM-1"):
         panel.conditions.anchorClicked.emit(QUrl("request:CAM-1"))
     assert window.view.data["reference"] == "CAM-1"
 
@@ -153,7 +154,7 @@ def test_unlinking_and_linking_in_the_view_move_the_request_and_evaluate_the_res
 
     # Another customer merged into this one: its request joins, the merged one shows the target.
     camera_request(cli, "CAM-9", name="Southwind Optics Ltd")
-    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
+    with opens(qtbot, window, "CAM-9"):
         window.open_request("CAM-9")  # not in the queue the window read
     show(qtbot, window, window.customer_of_request)
     source = panel.detail["number"]

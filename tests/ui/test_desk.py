@@ -29,7 +29,7 @@ from reviewer.context import open_context
 from reviewer.services.queries import COLUMNS
 from reviewer.ui.main_window import ESSENTIAL_COLUMNS, REC_COLUMN, MainWindow
 from reviewer.ui.theme import dark_palette
-from tests.helpers.ui import FakeDialogs
+from tests.helpers.ui import FakeDialogs, open_reference, opens, shows
 
 INTERACTIVE = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit, QTextEdit,
                QAbstractItemView)  # fmt: skip
@@ -45,8 +45,7 @@ def open_window(qtbot, cli, size=(1280, 800)) -> MainWindow:
 
 
 def open_request(qtbot, window: MainWindow, reference: str) -> None:
-    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
-        window.select_reference(reference)
+    open_reference(qtbot, window, reference)
 
 
 @pytest.fixture
@@ -288,8 +287,8 @@ def test_import_claim_decide_check_and_export_with_the_keyboard_only(qtbot, cli,
     assert QApplication.focusWidget() is window.search
     with qtbot.waitSignal(window.loaded, timeout=10_000):
         qtbot.keyClicks(window.search, "EX-0004")
-    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
-        keys(qtbot, window, "Return")
+    keys(qtbot, window, "Return")
+    shows(qtbot, window, "EX-0004")
     panel = window.panel
     assert QApplication.focusWidget() is window.table and panel.reference == "EX-0004"
     # The decision pane says what is decided: the recommendation, the findings that make it,
@@ -320,8 +319,8 @@ def test_import_claim_decide_check_and_export_with_the_keyboard_only(qtbot, cli,
     keys(qtbot, second, "Ctrl+F")
     with qtbot.waitSignal(second.loaded, timeout=10_000):
         qtbot.keyClicks(second.search, "EX-0004")
-    with qtbot.waitSignal(second.request_loaded, timeout=10_000):
-        keys(qtbot, second, "Return")
+    keys(qtbot, second, "Return")
+    shows(qtbot, second, "EX-0004")
     assert second.panel.confirm.isEnabled()
     with qtbot.waitSignal(second.action_done, timeout=20_000) as done:
         keys(qtbot, second, "Alt+M")  # Confirm
@@ -355,7 +354,7 @@ def test_empty_and_stale_states_say_what_happened_and_what_to_do(qtbot, cli):
         window.start.buttons[View.MINE.value].click()
     assert window.view_filter.currentData() == View.MINE.value
     assert window.model.rowCount() == 1 and window.model.reference(0) == "DEMO-000002"
-    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
+    with opens(qtbot, window, "DEMO-000002"):
         window.to_queue()
     assert window.request_stack.currentWidget() is window.view and window.note_button.isEnabled()
     # A search that hides the open request: it stays open, marked as not in the queue; the

@@ -14,7 +14,7 @@ from reviewer.context import open_context
 from reviewer.models.db import Database
 from reviewer.ui.main_window import MainWindow
 from tests.helpers.cli import EXAMPLES
-from tests.helpers.ui import FakeDialogs
+from tests.helpers.ui import FakeDialogs, open_reference, opens
 
 JUST = "Door access with opt-in enrolment; badges keep working; conditions are in the contract."
 
@@ -32,17 +32,6 @@ def wait_action(qtbot, window: MainWindow, action) -> str:
     with qtbot.waitSignal(window.action_done, timeout=20_000) as blocker:
         action()
     return blocker.args[0]
-
-
-def open_reference(qtbot, window: MainWindow, reference: str) -> None:
-    """Open a request and wait until it shows: the load the window started by itself (its
-    first row) may end while this one is on its way."""
-
-    def this_one() -> bool:
-        return window.current == reference
-
-    with qtbot.waitSignal(window.request_loaded, timeout=10_000, check_params_cb=this_one):
-        window.select_reference(reference)
 
 
 def test_import_search_claim_decide_check_and_export(qtbot, cli, tmp_path):
@@ -334,7 +323,7 @@ def test_rule_set_versions_diff_backtest_propose_and_approve(qtbot, cli, tmp_pat
     assert re.fullmatch(r"rev1, \d{4}-\d\d-\d\d \d\d:\d\d UTC", cells()[3])
     assert re.fullmatch(r"adm2, \d{4}-\d\d-\d\d \d\d:\d\d UTC", cells()[4])
     assert not versions.wordWrap()
-    with qtbot.waitSignal(other.request_loaded, timeout=10_000):  # a change opens its request
+    with opens(qtbot, other, "EX-0003"):  # a change opens its request
         other.rulesets.changes.cellDoubleClicked.emit(0, 0)
     assert "EX-0003" in other.view.toPlainText()
     assert "human-rights@3" in other.view.toPlainText()

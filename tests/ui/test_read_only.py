@@ -6,7 +6,7 @@ from __future__ import annotations
 from reviewer import request as rq
 from reviewer.context import open_context
 from reviewer.ui.main_window import MainWindow
-from tests.helpers.ui import FakeDialogs
+from tests.helpers.ui import FakeDialogs, open_reference
 from tests.helpers.workflow import ADMIN, ok, scenario_docs
 
 
@@ -38,8 +38,7 @@ def test_a_database_that_fails_verify_opens_read_only(qtbot, cli, tmp_path):
     assert not verified
     assert window.banner.isVisible() and "R-APPROVE: status is decided" in window.banner.text()
     assert "READ ONLY" in window.windowTitle()
-    with qtbot.waitSignal(window.request_loaded, timeout=10_000):
-        window.select_reference("R-COND")
+    open_reference(qtbot, window, "R-COND")
     assert not any(ok for ok, _why in window.panel.allowed.values())
     assert all(why.startswith("read only:") for _ok, why in window.panel.allowed.values())
     before = cli.dump()

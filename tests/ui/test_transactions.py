@@ -12,7 +12,7 @@ from reviewer import request as rq
 from reviewer.context import open_context
 from reviewer.services.queries import request_id
 from reviewer.ui.main_window import MainWindow
-from tests.helpers.ui import FakeDialogs
+from tests.helpers.ui import FakeDialogs, opens
 from tests.helpers.workflow import scenario_docs
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|BEGIN IMMEDIATE)|FOR UPDATE|FOR SHARE", re.I)
@@ -42,7 +42,7 @@ def test_selecting_a_request_opens_no_write_transaction(qtbot, db_cli, tmp_path)
         event.listen(engine, "begin", lambda conn: statements.append("<begin>"))
     rows = {ref: window.model.ids.index(rid) for ref, rid in ids.items()}
     for reference in ("R-NEVER", "R-SENIOR", "R-APPROVE"):
-        with qtbot.waitSignal(window.request_loaded, timeout=10_000):
+        with opens(qtbot, window, reference):
             window.table.selectRow(rows[reference])
         assert window.view.data["reference"] == reference
     window.runner.wait()
