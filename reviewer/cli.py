@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from reviewer.context import Context
     from reviewer.models import Decision, Request
     from reviewer.models.db import Database
+    from reviewer.services.direct import Direct
     from reviewer.services.verify import VerifyReport
 
 log = logging.getLogger(__name__)
@@ -538,20 +539,60 @@ def _rules_for_files(args: argparse.Namespace, db: Database | None) -> tuple[rul
         return rulesets.active_rules(session).ruleset, importing.import_limit(session)
 
 
+def _quick_database(args: argparse.Namespace) -> tuple[Direct, rules.RuleSet, int] | None:
+    """A plain SQLite file read without SQLAlchemy (`services.direct`): with its verified
+    active rule set and import limit; None when it is not such a file or is not in the order
+    that reader knows (the usual way then reads it, and names what is wrong)."""
+    path = settings.plain_sqlite_path(settings.resolve_database_url(args.database))
+    if args.rules or path is None or not path.is_file():
+        return None
+    from reviewer.services import direct
+
+    reader = direct.opened(path)
+    if reader is None:
+        return None
+    try:
+        return (reader, *reader.rules_and_limit())
+    except direct.READ_ERRORS:
+        reader.close()
+        return None
+
+
+def _file_totals(args: argparse.Namespace, slim: list[files.Figures], db: Database | None,
+                 reader: Direct | None) -> files.FileTotals:  # fmt: skip
+    """The customer totals of the files' requests, with the database's when there is one."""
+    if reader is not None:
+        from reviewer.services import direct
+
+        try:
+            return reader.file_totals(slim)
+        except direct.READ_ERRORS:
+            db = _opened(args)
+    if db is None:
+        return files.file_totals(slim)
+    from reviewer.services.totals import file_totals
+
+    return file_totals(slim, db)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Two passes over large input: every request validated first (nothing is printed when one
     is invalid), then read again, evaluated and printed one by one, so memory stays flat
-    whatever the number of requests (`files.check_files`)."""
-    db = _opened(args)
-    ruleset, limit = _rules_for_files(args, None if args.rules else db)
-    checked = files.check_files(args.files, limit, files.HOLD_BYTES, figures=ruleset.reads_totals)
-    totals: files.FileTotals | None = None
-    if ruleset.reads_totals and db is None:
-        totals = files.file_totals(checked.slim)
-    elif ruleset.reads_totals:
-        from reviewer.services.totals import file_totals
-
-        totals = file_totals(checked.slim, db)
+    whatever the number of requests (`files.check_files`). A plain SQLite database is read
+    without SQLAlchemy when it is in good order (`services.direct`)."""
+    quick, db = _quick_database(args), None
+    if quick is None:
+        db = _opened(args)
+        ruleset, limit = _rules_for_files(args, None if args.rules else db)
+        reader = None
+    else:
+        reader, ruleset, limit = quick
+    try:
+        checked = files.check_files(args.files, limit, files.HOLD_BYTES, figures=ruleset.reads_totals)
+        totals = _file_totals(args, checked.slim, db, reader) if ruleset.reads_totals else None
+    finally:
+        if reader is not None:
+            reader.close()
     checked.slim = []
     # A few requests are evaluated by the rules' nodes: compiling the rule set would take longer.
     few = checked.held is not None and len(checked.held) <= rules.FEW

@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from reviewer.errors import EnvironmentProblem, NotPermitted
-from reviewer.models.migrations import HEAD, REVISIONS
+from reviewer.errors import EnvironmentProblem, IntegrityProblem, NotPermitted
+from reviewer.schema import HEAD, REVISIONS
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -346,9 +346,16 @@ def describe_db_error(exc: BaseException) -> str:
 
 @contextmanager
 def translate_db_errors(db: Database) -> Iterator[None]:
-    """Turn the driver's environment failures into EnvironmentProblem (exit 7)."""
+    """Turn the driver's environment failures into EnvironmentProblem (exit 7), and a stored
+    value no column type reads back (a status or an outcome edited by hand) into
+    IntegrityProblem (exit 1)."""
     try:
         yield
+    except LookupError as exc:
+        if type(exc) is not LookupError:  # SQLAlchemy's Enum raises this very class
+            raise
+        raise IntegrityProblem(f"database {db.describe()}: a stored value Reviewer never writes: {exc} "
+                               "(it was changed outside Reviewer: run reviewer verify)") from exc  # fmt: skip
     except OperationalError as exc:
         if (refusal := _pg_refusal(db, exc)) is not None:
             raise refusal from exc
@@ -359,7 +366,9 @@ def translate_db_errors(db: Database) -> Iterator[None]:
         if (refusal := _pg_refusal(db, exc)) is not None:
             raise refusal from exc
         msg = describe_db_error(exc)
-        if any(w in msg.lower() for w in ("readonly", "read-only", "disk", "full", "locked")):
+        if any(
+            w in msg.lower() for w in ("readonly", "read-only", "disk", "full", "locked", "not a database")
+        ):
             raise EnvironmentProblem(f"database {db.describe()}: {msg}{_hint(msg)}") from exc
         raise
 
@@ -410,4 +419,9 @@ def _hint(msg: str) -> str:
         return " (free some disk space and try again; nothing was written)"
     if "unable to open" in low:
         return " (check the path and its permissions)"
+    if "not a database" in low or "image is malformed" in low:
+        return (" (it is not a SQLite database, or it is damaged: check the path, or put back a "
+                "verified backup with reviewer db restore)")  # fmt: skip
+    if "malformed json" in low:
+        return " (a stored document or evaluation was changed outside Reviewer: run reviewer verify)"
     return ""

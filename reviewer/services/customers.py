@@ -18,7 +18,7 @@ from reviewer.errors import InvalidInput, NotFound, NotPermitted
 from reviewer.models import Condition, ConditionStatus, Customer, CustomerKey, Decision, Request, Status
 from reviewer.rules import parts_of
 from reviewer.rules.lang import TOTAL_FIELDS, Total
-from reviewer.services import totals
+from reviewer.services import files, totals
 from reviewer.services.accounts import require_account
 from reviewer.services.audit import Actor, Chain, utc_now
 from reviewer.services.queries import get_request
@@ -232,12 +232,12 @@ def customer_rows(session: Session, search: str | None = None) -> list[CustomerR
     ):  # fmt: skip
         c = counts.setdefault(cid, Counter())
         c["requests"] += n
-        if status in totals.OPEN:
+        if status in files.OPEN:
             c["open"] += n
     for cid, n in session.execute(
         select(Request.customer_id, func.count()).join(last, last.c.request_id == Request.id)
         .join(Decision, (Decision.request_id == Request.id) & (Decision.number == last.c.n))
-        .where(Request.status == Status.DECIDED, Decision.outcome.in_(totals.APPROVALS))
+        .where(Request.status == Status.DECIDED, Decision.outcome.in_(files.APPROVALS))
         .group_by(Request.customer_id)
     ):  # fmt: skip
         counts.setdefault(cid, Counter())["approved"] += n

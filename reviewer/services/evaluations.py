@@ -23,7 +23,7 @@ from reviewer.models import AuditEvent, Request, RuleSetState, RuleSetVersion
 from reviewer.rules import Parts, RuleSet, compiled, evaluate_with, load_bundled
 from reviewer.rules.explain import explainer_for
 from reviewer.services import totals
-from reviewer.services.verify import Replay, RuleSetRecord
+from reviewer.services.replay import Replay, RuleSetRecord
 
 RULE_SET_ACTIONS = ("bootstrap", "rules_import", "rules_propose", "rules_activate", "baseline")
 

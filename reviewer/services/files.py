@@ -17,7 +17,7 @@ from reviewer import request as rq
 from reviewer.errors import InvalidInput, NotPermittedLines
 from reviewer.rules import Parts
 from reviewer.rules.lang import TOTAL_FIELDS
-from reviewer.vocabulary import ORG_SETTINGS
+from reviewer.vocabulary import ORG_SETTINGS, Outcome, Status
 
 
 class ErrorList:
@@ -54,6 +54,12 @@ def validate_record(rec: intake.Record) -> tuple[dict[str, Any] | None, list[tup
 
 
 DEFAULT_LIMIT_MB = int(ORG_SETTINGS["max_import_mb"].default)
+
+
+def limit_mb(setting: str) -> int:
+    """The largest file an import reads, in MB, as the organisation setting max_import_mb
+    gives it (the default for a value that is not a positive whole number)."""
+    return int(setting) if setting.isdigit() and int(setting) > 0 else DEFAULT_LIMIT_MB
 
 
 def check_inputs(paths: Iterable[str], limit_mb: int | None = None) -> None:
@@ -165,6 +171,20 @@ def valid_requests(checked: Checked, limit_mb: int | None) -> Iterator[dict[str,
                 raise changed
         except (OSError, intake.FileProblem) as exc:
             raise changed from exc
+
+
+# Which of a customer's requests count towards its totals (`services.totals`): the open ones
+# and the decided ones whose standing decision approves.
+OPEN = (Status.NEW, Status.IN_REVIEW, Status.RETURNED, Status.AWAITING_SECOND)
+APPROVALS = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS)
+COUNTED = frozenset((*OPEN, Status.DECIDED))
+
+
+def figures_row(reference: str, values: Iterable[Any]) -> dict[str, Any]:
+    """A stored request's part of its customer's totals: its reference and its five figures
+    (in the order of `TOTAL_FIELDS`) as the database read them from its document."""
+    figures = zip(TOTAL_FIELDS, values, strict=True)
+    return {"reference": reference, "scale": {k: None if v is None else int(v) for k, v in figures}}
 
 
 class FileTotals:

@@ -27,7 +27,7 @@ from reviewer.rules import RuleSet, evaluate_with, load_text, stored_with
 from reviewer.services.accounts import require_account
 from reviewer.services.audit import Actor, Chain, utc_now
 from reviewer.services.customers import Matcher
-from reviewer.services.files import DEFAULT_LIMIT_MB, ErrorList, check_inputs, validate_record
+from reviewer.services.files import ErrorList, check_inputs, limit_mb, validate_record
 from reviewer.services.rulesets import ActiveRules, active_rules
 from reviewer.services.settings import get_setting
 from reviewer.services.workflow import refresh_customers
@@ -74,8 +74,7 @@ class Prepared:
 
 def import_limit(session: Session) -> int:
     """The largest file an import reads, in MB (the organisation setting max_import_mb)."""
-    value = get_setting(session, "max_import_mb")
-    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_LIMIT_MB
+    return limit_mb(get_setting(session, "max_import_mb"))
 
 
 def prepare(rec: intake.Record, ruleset: RuleSet) -> Prepared:

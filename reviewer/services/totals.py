@@ -19,15 +19,10 @@ from sqlalchemy import Text, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from reviewer.models import CustomerKey, Decision, Outcome, Request, Status
+from reviewer.models import CustomerKey, Decision, Request, Status
 from reviewer.rules import Parts, parts_of, totals_section
 from reviewer.rules.lang import TOTAL_FIELDS, Total
-from reviewer.services.files import Figures, FileTotals
-
-OPEN = (Status.NEW, Status.IN_REVIEW, Status.RETURNED, Status.AWAITING_SECOND)
-APPROVALS = (Outcome.APPROVE, Outcome.APPROVE_WITH_CONDITIONS)
-_COUNTED = frozenset((*OPEN, Status.DECIDED))
-
+from reviewer.services.files import APPROVALS, COUNTED, Figures, FileTotals, figures_row
 
 # --------------------------------------------------------------------------- totals
 
@@ -86,9 +81,9 @@ def counting(session: Session, where: Any
     # The status is tested here, not in SQL: SQLite (without statistics) would search the
     # status index, walking every open request, instead of the customer's.
     for rid, ref, status, cid, *values in rows.yield_per(1000):
-        if status not in _COUNTED:
+        if status not in COUNTED:
             continue
-        small = _figures_row(ref, values)
+        small = figures_row(ref, values)
         if status is Status.DECIDED:
             decided[rid] = (cid, small)
         else:
@@ -234,11 +229,6 @@ def _scale_columns(session: Session) -> list[Any]:
     """The five figures, read by the database from the stored JSON (no document is parsed
     in Python for a total)."""
     return [json_value(session, Request.document, "scale", k) for k in TOTAL_FIELDS]
-
-
-def _figures_row(reference: str, values: Any) -> dict[str, Any]:
-    figures = zip(TOTAL_FIELDS, values, strict=True)
-    return {"reference": reference, "scale": {k: None if v is None else int(v) for k, v in figures}}
 
 
 class AllParts:

@@ -4,13 +4,15 @@ tests/unit/test_architecture.py)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers.cli import EXAMPLES
+from tests.helpers.cli import EXAMPLES, Cli
 from tests.helpers.imports import ROOT, modules
 
 
@@ -103,3 +105,32 @@ def test_evaluate_without_a_database_loads_no_database_layer_window_or_pdf(tmp_p
     assert not missing.parent.exists()
     out, names = _imports_of_command(["users", "list", "--database", f"sqlite:///{missing}"], tmp_path)
     assert out.returncode == 7 and "sqlalchemy" in names and "alembic" not in names
+
+
+def test_evaluate_on_a_sqlite_database_in_good_order_loads_no_database_layer(tmp_path, capsys):
+    """`reviewer evaluate FILE` on a SQLite database in good order reads it with sqlite3
+    (`services.direct`: the active rule set verified by its events, the import limit, the
+    customer totals), loading no SQLAlchemy; a database whose rule set was edited by hand is
+    read the usual way, which names the edit (exit 1)."""
+    db = tmp_path / "r.db"
+    assert Cli(db, capsys)("seed-demo", "--count", "20", user="root")[0] == 0
+    argv = [
+        "evaluate",
+        str(EXAMPLES / "p02-us-sheriff.json"),
+        "--format",
+        "json",
+        "--database",
+        f"sqlite:///{db}",
+    ]
+    out, names = _imports_of_command(argv, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)[0]["reference"] == "EX-0002"
+    loaded = sorted(n for n in names if n.startswith(NOT_FOR_EVALUATE))
+    assert loaded == [] and "reviewer.services.direct" in names and "sqlite3" in names
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE rule_sets SET sha256 = '00' || substr(sha256, 3) WHERE state = 'active'")
+    conn.close()
+    out, names = _imports_of_command(argv, tmp_path)
+    assert out.returncode == 1 and out.stdout == "" and "its audit event records" in out.stderr
+    assert "sqlalchemy" in names

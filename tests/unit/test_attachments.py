@@ -256,7 +256,8 @@ def test_verify_names_the_note_whose_text_was_changed(wf):
 
 def test_a_baseline_carries_the_attachments_and_an_older_one_loads(wf, tmp_path):
     from reviewer.models.db import Database
-    from reviewer.services.verify import AttachmentRecord, Replay, snapshot
+    from reviewer.services.replay import AttachmentRecord, Replay
+    from reviewer.services.verify import snapshot
 
     small, big = _files(tmp_path)
     ok(wf, "attach", "R-APPROVE", str(small), str(big), user="rev1")

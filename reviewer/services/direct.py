@@ -1,0 +1,173 @@
+"""What `reviewer evaluate FILE` reads of a SQLite database, read with the standard library's
+sqlite3 instead of SQLAlchemy (whose import alone takes several times a peer engine's whole
+run of one request): the schema revision, the active rule set verified by its audit events,
+the import size limit, and the customer totals.
+
+It is the quick way for a database in good order, and only that: anything else (an error of
+any kind, another revision, no active rule set or several, a rule set whose text, hash or
+state is not what its events record, a status it does not know) makes it give up (None), and
+`evaluate` reads the database the usual way (`services.evaluations`, `services.totals`),
+which names the problem as every other command does. Nothing is ever written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reviewer.errors import ReviewerError
+from reviewer.rules import RuleSet, compiled
+from reviewer.rules.lang import TOTAL_FIELDS
+from reviewer.schema import HEAD
+from reviewer.services.files import APPROVALS, COUNTED, Figures, FileTotals, figures_row, limit_mb
+from reviewer.services.replay import Replay
+from reviewer.vocabulary import ORG_SETTINGS, RuleSetState, Status
+
+# The actions `services.evaluations` replays to verify a rule set (its RULE_SET_ACTIONS;
+# tests/unit/test_direct.py checks that they are the same).
+RULE_SET_ACTIONS = ("bootstrap", "rules_import", "rules_propose", "rules_activate", "baseline")
+CHUNK = 500
+_STATUSES = frozenset(s.value for s in Status)
+_COUNTED = frozenset(s.value for s in COUNTED)
+_DECIDED = Status.DECIDED.value
+
+
+class GiveUp(Exception):
+    """The database is not in the order this reader knows: read it the usual way."""
+
+
+@dataclass
+class StoredRow:
+    """A stored rule set as `rules.compiled` reads it."""
+
+    key: str
+    content: str
+    sha256: str
+
+
+class Direct:
+    """One SQLite database, opened for reading."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA busy_timeout = 10000")
+        self.conn.execute("PRAGMA query_only = ON")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        return self.conn.execute(sql, tuple(params)).fetchall()
+
+    def rules_and_limit(self) -> tuple[RuleSet, int]:
+        """The active rule set, verified as `services.evaluations.active_rules` verifies it
+        (its text hashes to its stored hash, which with its state is what its audit events
+        record), and the import size limit; in one read transaction."""
+        self.conn.execute("BEGIN")
+        try:
+            kinds = self.rows("SELECT type FROM sqlite_master WHERE name = 'alembic_version'")
+            if [k for (k,) in kinds if k in ("table", "view")] == []:
+                raise GiveUp("no schema")
+            if self.rows("SELECT version_num FROM alembic_version") != [(HEAD,)]:
+                raise GiveUp("another schema revision")
+            active = self.rows("SELECT rule_set_id, version, sha256, content FROM rule_sets "
+                               "WHERE state = ?", (RuleSetState.ACTIVE.value,))  # fmt: skip
+            if len(active) != 1:
+                raise GiveUp("not one active rule set")
+            rule_set_id, version, sha256, content = active[0]
+            row = StoredRow(f"{rule_set_id}@{version}", content, sha256)
+            replay = Replay()
+            marks = ", ".join("?" * len(RULE_SET_ACTIONS))
+            for action, actor, payload in self.rows(
+                f"SELECT action, actor, payload FROM audit_events WHERE action IN ({marks}) ORDER BY seq",
+                RULE_SET_ACTIONS,
+            ):
+                replay.apply(action, actor, None, json.loads(payload))
+            recorded = replay.rule_sets.get(row.key)
+            if recorded is None or recorded.sha256 != sha256 or recorded.state != RuleSetState.ACTIVE.value:
+                raise GiveUp("the rule set is not as its events record")
+            try:
+                ruleset = compiled(row)
+            except ReviewerError as exc:  # its text is not its hash, or does not compile
+                raise GiveUp(str(exc)) from exc
+            setting = self.rows("SELECT value FROM settings WHERE key = 'max_import_mb'")
+            value = setting[0][0] if setting else ORG_SETTINGS["max_import_mb"].default
+            return ruleset, limit_mb(value)
+        finally:
+            self.conn.execute("ROLLBACK")
+
+    def file_totals(self, slim: list[Figures]) -> FileTotals:
+        """`services.totals.file_totals` of these requests on this database: the files'
+        requests of each customer, and its stored requests that count (open, or decided and
+        approved by their standing decision) other than those the files give."""
+        in_files = {reference for _key, reference, _figures in slim}
+        keys = list(dict.fromkeys(key for key, _reference, _figures in slim))
+        stored: dict[str, list[dict[str, Any]]] = {}
+        self.conn.execute("BEGIN")
+        try:
+            ids: dict[str, int] = {}
+            for chunk in _chunks(keys):
+                ids.update(self.rows("SELECT key, customer_id FROM customer_keys WHERE key IN "
+                                     f"({_marks(chunk)})", chunk))  # fmt: skip
+            counted = self._counted(sorted(set(ids.values())))
+            for key, cid in ids.items():
+                stored[key] = [f for f in counted.get(cid, []) if f["reference"] not in in_files]
+        finally:
+            self.conn.execute("ROLLBACK")
+        return FileTotals(slim, stored)
+
+    def _counted(self, customer_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        """`services.totals.counting_of`: the figures of the requests that count, by customer."""
+        scale = ", ".join(f"json_extract(document, '$.scale.{k}')" for k in TOTAL_FIELDS)
+        counted: dict[int, list[dict[str, Any]]] = {}
+        decided: dict[int, tuple[int, dict[str, Any]]] = {}
+        for chunk in _chunks(customer_ids):
+            for rid, ref, status, cid, *values in self.rows(
+                f"SELECT id, reference, status, customer_id, {scale} FROM requests "
+                f"WHERE customer_id IN ({_marks(chunk)}) ORDER BY id", chunk
+            ):  # fmt: skip
+                if status not in _STATUSES:
+                    raise GiveUp(f"a status not known: {status!r}")
+                if status not in _COUNTED:
+                    continue
+                small = figures_row(ref, values)
+                if status == _DECIDED:
+                    decided[rid] = (cid, small)
+                else:
+                    counted.setdefault(cid, []).append(small)
+        approvals = tuple(o.value for o in APPROVALS)
+        for chunk in _chunks(list(decided)):
+            for (rid,) in self.rows(
+                "SELECT d.request_id FROM decisions d JOIN (SELECT request_id, max(number) AS n "
+                f"FROM decisions WHERE request_id IN ({_marks(chunk)}) AND final = 1 AND rejected = 0 "
+                "GROUP BY request_id) last ON last.request_id = d.request_id AND last.n = d.number "
+                f"WHERE d.outcome IN ({_marks(approvals)})", [*chunk, *approvals]
+            ):  # fmt: skip
+                cid, small = decided[rid]
+                counted.setdefault(cid, []).append(small)
+        return counted
+
+
+def _chunks(items: list[Any]) -> list[list[Any]]:
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+
+
+def _marks(items: Iterable[Any]) -> str:
+    return ", ".join("?" for _ in items)
+
+
+def opened(path: Path) -> Direct | None:
+    """The database at `path` opened for reading, or None."""
+    with contextlib.suppress(sqlite3.Error):
+        return Direct(path)
+    return None
+
+
+READ_ERRORS = (GiveUp, sqlite3.Error, ValueError, KeyError, TypeError)
+"""What makes `evaluate` read the database the usual way instead (json errors are
+ValueErrors; a hand-edited row may hold anything)."""
