@@ -347,12 +347,15 @@ def describe_db_error(exc: BaseException) -> str:
 @contextmanager
 def translate_db_errors(db: Database) -> Iterator[None]:
     """Turn the driver's environment failures into EnvironmentProblem (exit 7), and a stored
-    value no column type reads back (a status or an outcome edited by hand) into
+    value no column type reads back (a status, an outcome or a date edited by hand) into
     IntegrityProblem (exit 1)."""
     try:
         yield
-    except LookupError as exc:
-        if type(exc) is not LookupError:  # SQLAlchemy's Enum raises this very class
+    except (LookupError, ValueError, TypeError) as exc:
+        # SQLAlchemy's Enum raises LookupError itself; SQLite's dates, date.fromisoformat's
+        # ValueError (a text) or TypeError (a number). Anything else is not a stored value.
+        stored = ("Invalid isoformat string", "fromisoformat: argument")
+        if type(exc) is not LookupError and not str(exc).startswith(stored):
             raise
         raise IntegrityProblem(f"database {db.describe()}: a stored value Reviewer never writes: {exc} "
                                "(it was changed outside Reviewer: run reviewer verify)") from exc  # fmt: skip

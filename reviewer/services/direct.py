@@ -4,26 +4,33 @@ run of one request): the schema revision, the active rule set verified by its au
 the import size limit, and the customer totals.
 
 It is the quick way for a database in good order, and only that: anything else (an error of
-any kind, another revision, no active rule set or several, a rule set whose text, hash or
-state is not what its events record, a status it does not know) makes it give up (None), and
-`evaluate` reads the database the usual way (`services.evaluations`, `services.totals`),
-which names the problem as every other command does. Nothing is ever written.
+any kind, a lock, a file in rollback-journal mode, a schema that is not exactly the one the
+migrations make, another revision, no active rule set or several, a rule set whose text,
+hash or state is not what its events record, a value the database layer would not read back)
+makes it give up, and `evaluate` reads the database the usual way (`services.evaluations`,
+`services.totals`), which names the problem as every other command does. The file is opened
+read-only (SQLite's `mode=ro`): no statement writes, no log is checkpointed, no journal is
+rolled back; and the reader never waits for a lock (the usual way waits as it always has).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from reviewer.errors import ReviewerError
 from reviewer.rules import RuleSet, compiled
 from reviewer.rules.lang import TOTAL_FIELDS
-from reviewer.schema import HEAD
+from reviewer.schema import HEAD, SQLITE_SCHEMA
 from reviewer.services.files import APPROVALS, COUNTED, Figures, FileTotals, figures_row, limit_mb
 from reviewer.services.replay import Replay
 from reviewer.vocabulary import ORG_SETTINGS, RuleSetState, Status
@@ -54,8 +61,10 @@ class Direct:
     """One SQLite database, opened for reading."""
 
     def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA busy_timeout = 10000")
+        # An absolute path in a file: URI, so that no name is read as a URI of its own.
+        name = os.path.abspath(path)
+        name.encode("utf-8")  # UnicodeEncodeError (a ValueError) for a name that is not text
+        self.conn = sqlite3.connect(f"file:{quote(name)}?mode=ro", uri=True, isolation_level=None, timeout=0)
         self.conn.execute("PRAGMA query_only = ON")
 
     def close(self) -> None:
@@ -68,18 +77,21 @@ class Direct:
         """The active rule set, verified as `services.evaluations.active_rules` verifies it
         (its text hashes to its stored hash, which with its state is what its audit events
         record), and the import size limit; in one read transaction."""
+        if self.rows("PRAGMA journal_mode") != [("wal",)]:
+            raise GiveUp("not in WAL mode")  # the usual way sets it, or says why it cannot
         self.conn.execute("BEGIN")
         try:
-            kinds = self.rows("SELECT type FROM sqlite_master WHERE name = 'alembic_version'")
-            if [k for (k,) in kinds if k in ("table", "view")] == []:
-                raise GiveUp("no schema")
+            if schema_digest(self.conn) != SQLITE_SCHEMA:
+                raise GiveUp("not the schema the migrations make")
             if self.rows("SELECT version_num FROM alembic_version") != [(HEAD,)]:
                 raise GiveUp("another schema revision")
-            active = self.rows("SELECT rule_set_id, version, sha256, content FROM rule_sets "
-                               "WHERE state = ?", (RuleSetState.ACTIVE.value,))  # fmt: skip
+            active = self.rows("SELECT rule_set_id, version, sha256, content, state, effective_on "
+                               "FROM rule_sets WHERE state = ?", (RuleSetState.ACTIVE.value,))  # fmt: skip
             if len(active) != 1:
                 raise GiveUp("not one active rule set")
-            rule_set_id, version, sha256, content = active[0]
+            rule_set_id, version, sha256, content, state, effective_on = active[0]
+            if state != RuleSetState.ACTIVE.value or not _date_or_none(effective_on):
+                raise GiveUp("a value the database layer would not read")
             row = StoredRow(f"{rule_set_id}@{version}", content, sha256)
             replay = Replay()
             marks = ", ".join("?" * len(RULE_SET_ACTIONS))
@@ -131,8 +143,8 @@ class Direct:
                 f"SELECT id, reference, status, customer_id, {scale} FROM requests "
                 f"WHERE customer_id IN ({_marks(chunk)}) ORDER BY id", chunk
             ):  # fmt: skip
-                if status not in _STATUSES:
-                    raise GiveUp(f"a status not known: {status!r}")
+                if status not in _STATUSES or not isinstance(ref, str):
+                    raise GiveUp(f"a status or reference not known: {status!r}, {ref!r}")
                 if status not in _COUNTED:
                     continue
                 small = figures_row(ref, values)
@@ -153,6 +165,24 @@ class Direct:
         return counted
 
 
+def schema_digest(conn: sqlite3.Connection) -> str:
+    """The SHA-256 of a SQLite database's schema as its catalogue holds it (every table,
+    index, view and trigger with its SQL): `reviewer.schema.SQLITE_SCHEMA` for a database
+    the migrations made, whichever revision it was first made at."""
+    rows = sorted(conn.execute("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master"))
+    return hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()
+
+
+def _date_or_none(value: Any) -> bool:
+    """Whether a stored date is one the database layer reads back (or NULL)."""
+    if value is None:
+        return True
+    try:
+        return isinstance(value, str) and len(value) == 10 and dt.date.fromisoformat(value) is not None
+    except ValueError:
+        return False
+
+
 def _chunks(items: list[Any]) -> list[list[Any]]:
     return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
 
@@ -163,7 +193,7 @@ def _marks(items: Iterable[Any]) -> str:
 
 def opened(path: Path) -> Direct | None:
     """The database at `path` opened for reading, or None."""
-    with contextlib.suppress(sqlite3.Error):
+    with contextlib.suppress(sqlite3.Error, ValueError):
         return Direct(path)
     return None
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -122,8 +125,13 @@ TRAIL = "is not the one its audit event records"
          "a stored value Reviewer never writes: 'approved'"),
         ("UPDATE requests SET document = 'not json' WHERE reference = 'CAM-6'", 7,
          "malformed JSON (a stored document or evaluation was changed outside Reviewer: run reviewer verify)"),
+        ("UPDATE rule_sets SET effective_on = 'garbage' WHERE state = 'active'", 1,
+         "a stored value Reviewer never writes: Invalid isoformat string: 'garbage'"),
+        ("ALTER TABLE rule_sets DROP COLUMN backtest", 7, "no such column: rule_sets.backtest"),
         # No active rule set: the usual way evaluates by the bundled one, as it always has.
         ("UPDATE rule_sets SET state = 'retired' WHERE state = 'active'", 0, ""),
+        # A schema that is not the migrations' (here a view of its own): read the usual way.
+        ("CREATE VIEW mine AS SELECT 1 AS one", 0, ""),
     ],
 )  # fmt: skip
 def test_what_it_does_not_know_is_read_the_usual_way(customers, capsys, edit, code, words):
@@ -180,3 +188,78 @@ def test_evaluate_gives_the_same_output_either_way(customers, capsys, monkeypatc
     usual = capsys.readouterr().out
     assert quick == usual and "HR-30" in quick
     assert json.loads(quick)[0]["customer_total"]["cameras"][0] == ["CAM-1", 60]
+
+
+def test_the_schema_digest_is_every_migrated_databases(tmp_path):
+    """`reviewer.schema.SQLITE_SCHEMA` is the catalogue of a database the migrations made,
+    whether at once or from an older revision (a new revision: put the value printed here)."""
+    from alembic import command
+
+    from reviewer.models.db import Database, alembic_config
+    from reviewer.schema import SQLITE_SCHEMA
+
+    digests = []
+    for name, steps in (("at-once.db", ["head"]), ("in-steps.db", ["0001", "0004", "head"])):
+        db = Database(f"sqlite:///{tmp_path / name}")
+        for step in steps:
+            command.upgrade(alembic_config(db.write_engine), step)
+        db.dispose()
+        conn = sqlite3.connect(tmp_path / name)
+        digests.append(direct.schema_digest(conn))
+        conn.close()
+    assert digests == [SQLITE_SCHEMA] * 2, f"SQLITE_SCHEMA = {digests[0]!r}"
+
+
+def test_a_rollback_journal_database_is_read_the_usual_way(customers, capsys):
+    """The usual way puts a database into WAL mode (or says why it cannot): the quick reader,
+    which never writes, leaves such a file to it."""
+    from reviewer.cli import main
+
+    cli, _slim = customers
+    conn = sqlite3.connect(cli.db_path)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    reader = direct.opened(cli.db_path)
+    with pytest.raises(direct.GiveUp, match="not in WAL mode"):
+        reader.rules_and_limit()
+    reader.close()
+    assert main(["evaluate", _camera(cli, "NEW-1", 15), "--database", cli.url]) == 0
+    assert "NEW-1" in capsys.readouterr().out
+
+
+def test_it_writes_nothing_not_even_a_checkpoint(customers, tmp_path):
+    """Opened read-only: a write-ahead log another process left un-checkpointed stays as it
+    is, and so does the database file."""
+    cli, _slim = customers
+    writer = (
+        "import os, sqlite3, sys\n"
+        "conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "conn.execute('PRAGMA wal_autocheckpoint = 0')\n"
+        "conn.execute('UPDATE requests SET updated_at = updated_at')\n"
+        "os._exit(0)  # no close: the log is not checkpointed\n"
+    )
+    subprocess.run([sys.executable, "-c", writer, str(cli.db_path)], check=True)
+    wal = Path(f"{cli.db_path}-wal")
+    before = (cli.db_path.read_bytes(), wal.read_bytes())
+    assert len(before[1]) > 0
+    reader = direct.opened(cli.db_path)
+    try:
+        assert reader.rules_and_limit()[1] == 256
+    finally:
+        reader.close()
+    assert (cli.db_path.read_bytes(), wal.read_bytes()) == before
+
+
+def test_a_name_that_looks_like_a_uri_is_the_file_it_names(customers, tmp_path, monkeypatch):
+    """`sqlite:///file:x.db` names the file `file:x.db` (as SQLAlchemy reads it), not a URI."""
+    import shutil
+
+    cli, _slim = customers
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(cli.db_path, tmp_path / "file:x.db")
+    reader = direct.opened(Path("file:x.db"))
+    try:
+        assert reader.rules_and_limit()[1] == 256
+    finally:
+        reader.close()
+    assert not (tmp_path / "x.db").exists()
