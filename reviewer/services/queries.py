@@ -76,18 +76,30 @@ class QueueQuery:
 
 
 def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
-    """The ordered ids of the requests the query selects (one indexed query)."""
+    """The ordered ids of the requests the query selects (one indexed query). Requests of
+    the same value keep the order of their ids, reversed with the sort, so that a sort by an
+    indexed column, either way, walks its index alone (no sort of a temporary table)."""
     column = COLUMNS[q.sort_column][1]
     order: Any = column.desc() if q.descending else column.asc()
+    ties = Request.id.desc() if q.descending else Request.id.asc()
     if q.sort_column == WAITING_COLUMN:
         # The longest wait first when descending: the earliest received_on of the requests
         # waiting on us, then those without an age (both ways), on the received_on index.
         waits = case((Request.status.in_(ageing.WAITING), 0), else_=1)
         order = (waits, Request.received_on.asc() if q.descending else Request.received_on.desc())
+        ties = Request.id.asc()
     orders = order if isinstance(order, tuple) else (order,)
+    ordered = _selecting(session, q, user, column is Account.name).order_by(*orders, ties)
+    if session.get_bind().dialect.name == "sqlite":
+        # One JSON array made by SQLite and read by the C decoder: a million ids in 140 to
+        # 240 ms where the driver's cursor, a row at a time, takes 310 to 570 ms. (SQLite
+        # keeps the order of a subquery with ORDER BY under an aggregate: it never flattens
+        # one into the other.)
+        listed = select(func.json_group_array(ordered.subquery().c.id))
+        return json.loads(session.execute(listed).scalar_one())  # type: ignore[no-any-return]
     # The ids straight from the driver's cursor: integers need no conversion, and building a
     # row object for each of 100,000 ids took two thirds of the time.
-    result = session.connection().execute(_selecting(session, q, user).order_by(*orders, Request.id))
+    result = session.connection().execute(ordered)
     return [rid for (rid,) in result.cursor.fetchall()]
 
 
@@ -98,9 +110,12 @@ def view_counts(session: Session, user: str, views: tuple[str, ...]) -> dict[str
             for v in views}  # fmt: skip
 
 
-def _selecting(session: Session, q: QueueQuery, user: str) -> Any:
-    """The ids of the requests `q` selects, unordered."""
-    query = select(Request.id).outerjoin(Account, Account.id == Request.assignee_id)
+def _selecting(session: Session, q: QueueQuery, user: str, assignees: bool = False) -> Any:
+    """The ids of the requests `q` selects, unordered; with `assignees`, joined to their
+    assignees' accounts (to sort by name: without the join an index alone serves a sort)."""
+    query = select(Request.id)
+    if assignees:
+        query = query.outerjoin(Account, Account.id == Request.assignee_id)
     if q.status:
         query = query.where(Request.status == Status(q.status))
     if q.recommendation:
@@ -114,10 +129,10 @@ def _selecting(session: Session, q: QueueQuery, user: str) -> Any:
         for word in words:
             matching = matching.where(position(Request.search_key, word) > 0)
         query = query.where(Request.id.in_(matching))
+    me = select(Account.id).where(Account.name == user).scalar_subquery()
     if q.view == View.MINE:
-        query = query.where(Account.name == user)
+        query = query.where(Request.assignee_id == me)
     elif q.view == View.AWAITING_MY_CHECK:
-        me = select(Account.id).where(Account.name == user).scalar_subquery()
         query = query.where(Request.status == Status.AWAITING_SECOND).where(
             exists().where(
                 Decision.request_id == Request.id,
