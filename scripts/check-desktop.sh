@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the desktop bundle that scripts/build-desktop.sh wrote (dist/reviewer/) as a user
 # would, with an empty environment and a new home folder: the command line on a demo database
-# (seed-demo, verify, signed export-pdf, verify --pdf, report), the window offscreen with
+# (seed-demo, verify, evaluate, signed export-pdf, verify --pdf, report), the window offscreen with
 # --screenshot, the window without a display (exit 2), and the running window's memory map,
 # which must hold no Python file from outside the bundle. Validates the desktop entry when
 # desktop-file-validate is there. Exits non-zero on the first failure. .ci/run runs it.
@@ -26,6 +26,10 @@ started=$(date +%s)
 
 run "$app" seed-demo --count 20 --decisions 6 "${db[@]}"
 run "$app" verify "${db[@]}"
+# evaluate on the demo database: its quick read (sqlite3, read-only) inside the bundle.
+"${user_env[@]}" "$app" evaluate "$PWD/tests/data/examples/p02-us-sheriff.json" --format json "${db[@]}" \
+    >"$work/evaluated.json" 2>>"$work/out.txt" || { cat "$work/out.txt" >&2; echo "check-desktop: evaluate failed" >&2; exit 1; }
+grep -q '"reference": *"EX-0002"' "$work/evaluated.json" || { echo "check-desktop: evaluate printed no EX-0002" >&2; exit 1; }
 run env REVIEWER_KEY_PASSPHRASE=check-desktop-passphrase "$app" keys init "${db[@]}"
 run env REVIEWER_KEY_PASSPHRASE=check-desktop-passphrase "$app" export-pdf --all-decided --out "$work/pdf" "${db[@]}"
 ls "$work"/pdf/*.pdf >/dev/null
