@@ -32,12 +32,9 @@ from reviewer.rules import RuleSet, compiled
 from reviewer.rules.lang import TOTAL_FIELDS
 from reviewer.schema import HEAD, SQLITE_SCHEMA
 from reviewer.services.files import APPROVALS, COUNTED, Figures, FileTotals, figures_row, limit_mb
-from reviewer.services.replay import Replay
+from reviewer.services.replay import RULE_SET_ACTIONS, Replay, rule_set_mismatch
 from reviewer.vocabulary import ORG_SETTINGS, RuleSetState, Status
 
-# The actions `services.evaluations` replays to verify a rule set (its RULE_SET_ACTIONS;
-# tests/unit/test_direct.py checks that they are the same).
-RULE_SET_ACTIONS = ("bootstrap", "rules_import", "rules_propose", "rules_activate", "baseline")
 CHUNK = 500
 _STATUSES = frozenset(s.value for s in Status)
 _COUNTED = frozenset(s.value for s in COUNTED)
@@ -100,9 +97,9 @@ class Direct:
                 RULE_SET_ACTIONS,
             ):
                 replay.apply(action, actor, None, json.loads(payload))
-            recorded = replay.rule_sets.get(row.key)
-            if recorded is None or recorded.sha256 != sha256 or recorded.state != RuleSetState.ACTIVE.value:
-                raise GiveUp("the rule set is not as its events record")
+            problem = rule_set_mismatch(replay.rule_sets, row.key, sha256, state)
+            if problem is not None:
+                raise GiveUp(problem)
             try:
                 ruleset = compiled(row)
             except ReviewerError as exc:  # its text is not its hash, or does not compile

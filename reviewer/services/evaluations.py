@@ -23,9 +23,7 @@ from reviewer.models import AuditEvent, Request, RuleSetState, RuleSetVersion
 from reviewer.rules import Parts, RuleSet, compiled, evaluate_with, load_bundled
 from reviewer.rules.explain import explainer_for
 from reviewer.services import totals
-from reviewer.services.replay import Replay, RuleSetRecord
-
-RULE_SET_ACTIONS = ("bootstrap", "rules_import", "rules_propose", "rules_activate", "baseline")
+from reviewer.services.replay import RULE_SET_ACTIONS, Replay, RuleSetRecord, rule_set_mismatch
 
 
 @dataclass
@@ -49,17 +47,9 @@ def _recorded(session: Session) -> dict[str, RuleSetRecord]:
 
 def verified_rules(session: Session, row: RuleSetVersion) -> RuleSet:
     """The compiled rule set of a stored version whose text, hash and state are as recorded."""
-    recorded = _recorded(session).get(row.key)
-    if recorded is None or recorded.sha256 != row.sha256:
-        raise IntegrityProblem(
-            f"stored rule set {row.key}: its hash {row.sha256[:16]}... is not the one its audit "
-            "event records; nothing was evaluated (run reviewer verify)"
-        )
-    if recorded.state != row.state.value:
-        raise IntegrityProblem(
-            f"stored rule set {row.key} is {row.state.value}, its audit events say "
-            f"{recorded.state}; nothing was evaluated (run reviewer verify)"
-        )
+    problem = rule_set_mismatch(_recorded(session), row.key, row.sha256, row.state.value)
+    if problem is not None:
+        raise IntegrityProblem(problem)
     return compiled(row)
 
 

@@ -275,3 +275,20 @@ _HANDLERS = {
     "customer_link": Replay._customer_move, "customer_unlink": Replay._customer_move,
     "customer_merge": Replay._customer_merge, "customers": Replay._customers,
 }  # fmt: skip
+
+
+# The events a stored rule set's hash and state come from (`rule_set_mismatch`).
+RULE_SET_ACTIONS = ("bootstrap", "rules_import", "rules_propose", "rules_activate", "baseline")
+
+
+def rule_set_mismatch(recorded: dict[str, RuleSetRecord], key: str, sha256: str, state: str) -> str | None:
+    """Why a stored rule set (`key`, its stored hash and state) is not what the replay of its
+    audit events (`Replay.rule_sets`, fed the RULE_SET_ACTIONS events) records; None when it is."""
+    record = recorded.get(key)
+    if record is None or record.sha256 != sha256:
+        return (f"stored rule set {key}: its hash {sha256[:16]}... is not the one its audit event "
+                "records; nothing was evaluated (run reviewer verify)")  # fmt: skip
+    if record.state != state:
+        return (f"stored rule set {key} is {state}, its audit events say {record.state}; nothing "
+                "was evaluated (run reviewer verify)")  # fmt: skip
+    return None

@@ -106,10 +106,6 @@ def test_the_totals_read_directly_are_the_usual_ones(customers):
         reader.close()
 
 
-def test_it_verifies_the_rule_set_as_the_usual_way_does():
-    assert direct.RULE_SET_ACTIONS == evaluations.RULE_SET_ACTIONS
-
-
 TRAIL = "is not the one its audit event records"
 
 
