@@ -569,7 +569,7 @@ def _file_totals(args: argparse.Namespace, slim: list[files.Figures], db: Databa
         except direct.READ_ERRORS:
             db = _opened(args)
     if db is None:
-        return files.file_totals(slim)
+        return files.FileTotals(slim)
     from reviewer.services.totals import file_totals
 
     return file_totals(slim, db)

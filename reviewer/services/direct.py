@@ -31,9 +31,18 @@ from reviewer.errors import ReviewerError
 from reviewer.rules import RuleSet, compiled
 from reviewer.rules.lang import TOTAL_FIELDS
 from reviewer.schema import HEAD, SQLITE_SCHEMA
-from reviewer.services.files import APPROVALS, COUNTED, Figures, FileTotals, figures_row, limit_mb
+from reviewer.services.files import (
+    APPROVALS,
+    COUNTED,
+    Figures,
+    FileTotals,
+    customer_keys,
+    figures_row,
+    limit_mb,
+    with_stored,
+)
 from reviewer.services.replay import RULE_SET_ACTIONS, Replay, rule_set_mismatch
-from reviewer.vocabulary import ORG_SETTINGS, RuleSetState, Status
+from reviewer.vocabulary import RuleSetState, Status
 
 CHUNK = 500
 _STATUSES = frozenset(s.value for s in Status)
@@ -105,8 +114,7 @@ class Direct:
             except ReviewerError as exc:  # its text is not its hash, or does not compile
                 raise GiveUp(str(exc)) from exc
             setting = self.rows("SELECT value FROM settings WHERE key = 'max_import_mb'")
-            value = setting[0][0] if setting else ORG_SETTINGS["max_import_mb"].default
-            return ruleset, limit_mb(value)
+            return ruleset, limit_mb(setting[0][0] if setting else None)
         finally:
             self.conn.execute("ROLLBACK")
 
@@ -114,21 +122,16 @@ class Direct:
         """`services.totals.file_totals` of these requests on this database: the files'
         requests of each customer, and its stored requests that count (open, or decided and
         approved by their standing decision) other than those the files give."""
-        in_files = {reference for _key, reference, _figures in slim}
-        keys = list(dict.fromkeys(key for key, _reference, _figures in slim))
-        stored: dict[str, list[dict[str, Any]]] = {}
         self.conn.execute("BEGIN")
         try:
             ids: dict[str, int] = {}
-            for chunk in _chunks(keys):
+            for chunk in _chunks(customer_keys(slim)):
                 ids.update(self.rows("SELECT key, customer_id FROM customer_keys WHERE key IN "
                                      f"({_marks(chunk)})", chunk))  # fmt: skip
             counted = self._counted(sorted(set(ids.values())))
-            for key, cid in ids.items():
-                stored[key] = [f for f in counted.get(cid, []) if f["reference"] not in in_files]
         finally:
             self.conn.execute("ROLLBACK")
-        return FileTotals(slim, stored)
+        return with_stored(slim, ids, counted)
 
     def _counted(self, customer_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         """`services.totals.counting_of`: the figures of the requests that count, by customer."""

@@ -56,10 +56,10 @@ def validate_record(rec: intake.Record) -> tuple[dict[str, Any] | None, list[tup
 DEFAULT_LIMIT_MB = int(ORG_SETTINGS["max_import_mb"].default)
 
 
-def limit_mb(setting: str) -> int:
+def limit_mb(setting: str | None) -> int:
     """The largest file an import reads, in MB, as the organisation setting max_import_mb
-    gives it (the default for a value that is not a positive whole number)."""
-    return int(setting) if setting.isdigit() and int(setting) > 0 else DEFAULT_LIMIT_MB
+    gives it (the default when it is not set or not a positive whole number)."""
+    return int(setting) if setting and setting.isdigit() and int(setting) > 0 else DEFAULT_LIMIT_MB
 
 
 def check_inputs(paths: Iterable[str], limit_mb: int | None = None) -> None:
@@ -198,17 +198,16 @@ class FileTotals:
     def __init__(
         self, slim: Iterable[Figures], stored: dict[str, list[dict[str, Any]]] | None = None
     ) -> None:
-        groups: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
-        for key, reference, figures in slim:
-            groups.setdefault(key, []).append((reference, figures))
         self.members: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
+        for key, reference, figures in slim:
+            self.members.setdefault(key, []).append((reference, figures))
         self.key_of: dict[str, str] = {}
-        for key, group in groups.items():
-            more = [(f["reference"], tuple(f["scale"].get(name) for name in TOTAL_FIELDS))
-                    for f in (stored or {}).get(key, [])]  # fmt: skip
-            self.members[key] = sorted([*group, *more], key=lambda m: str(m[0]))
+        for key, group in self.members.items():
             for reference, _figures in group:
                 self.key_of[reference] = key
+            group += [(f["reference"], tuple(f["scale"].get(name) for name in TOTAL_FIELDS))
+                      for f in (stored or {}).get(key, [])]  # fmt: skip
+            group.sort(key=lambda m: str(m[0]))
 
     def get(self, reference: str) -> Parts | None:
         """The totals of the request of the files with this reference (`rules.Parts`: each
@@ -221,7 +220,17 @@ class FileTotals:
                 for i, name in enumerate(TOTAL_FIELDS)}  # fmt: skip
 
 
-def file_totals(slim: Iterable[Figures]) -> FileTotals:
-    """The customer totals of requests read from files without a database (the figures
-    `check_files` kept; `services.totals.file_totals` adds a database's)."""
-    return FileTotals(slim)
+def customer_keys(slim: Iterable[Figures]) -> list[str]:
+    """The customers' keys of these requests, each once, in the order they first come."""
+    return list(dict.fromkeys(key for key, _reference, _figures in slim))
+
+
+def with_stored(slim: list[Figures], ids: dict[str, int], counted: dict[int, list[dict[str, Any]]]
+                ) -> FileTotals:  # fmt: skip
+    """The totals of the files' requests with a database's: `ids` the stored customers of
+    their keys (key -> customer id), `counted` those customers' requests that count (by id,
+    `figures_row`s); a stored request the files give again counts as the files give it."""
+    in_files = {reference for _key, reference, _figures in slim}
+    stored = {key: [f for f in counted.get(cid, []) if f["reference"] not in in_files]
+              for key, cid in ids.items()}  # fmt: skip
+    return FileTotals(slim, stored)

@@ -22,7 +22,15 @@ from sqlalchemy.orm import Session
 from reviewer.models import CustomerKey, Decision, Request, Status
 from reviewer.rules import Parts, parts_of, totals_section
 from reviewer.rules.lang import TOTAL_FIELDS, Total
-from reviewer.services.files import APPROVALS, COUNTED, Figures, FileTotals, figures_row
+from reviewer.services.files import (
+    APPROVALS,
+    COUNTED,
+    Figures,
+    FileTotals,
+    customer_keys,
+    figures_row,
+    with_stored,
+)
 
 # --------------------------------------------------------------------------- totals
 
@@ -253,18 +261,15 @@ def file_totals(slim: list[Figures], db: Any = None) -> FileTotals:
     reference: the files' requests of the same customer (folded name and country), plus, when
     a database exists (`db`, a `models.db.Database`), its open and approved requests of that
     customer (a stored request also in the files counts as the files give it). Without a
-    database, `services.files.file_totals` gives the same without loading this module."""
-    stored: dict[str, list[dict[str, Any]]] = {}
-    if db is not None and db.is_current():
-        in_files = {reference for _key, reference, _figures in slim}
-        keys = list(dict.fromkeys(key for key, _reference, _figures in slim))
-        with db.read() as session:
-            ids: dict[str, int] = {}
-            for i in range(0, len(keys), 500):
-                ids.update(session.execute(
-                    select(CustomerKey.key, CustomerKey.customer_id)
-                    .where(CustomerKey.key.in_(keys[i : i + 500]))).all())  # fmt: skip
-            counted, _open = counting_of(session, ids.values())
-            for key, cid in ids.items():
-                stored[key] = [f for f in counted.get(cid, []) if f["reference"] not in in_files]
-    return FileTotals(slim, stored)
+    database, `services.files.FileTotals` gives the same without loading this module."""
+    if db is None or not db.is_current():
+        return FileTotals(slim)
+    keys = customer_keys(slim)
+    with db.read() as session:
+        ids: dict[str, int] = {}
+        for i in range(0, len(keys), 500):
+            ids.update(session.execute(
+                select(CustomerKey.key, CustomerKey.customer_id)
+                .where(CustomerKey.key.in_(keys[i : i + 500]))).all())  # fmt: skip
+        counted, _open = counting_of(session, ids.values())
+    return with_stored(slim, ids, counted)
