@@ -10,12 +10,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from reviewer import ageing
 from reviewer.errors import NotFound
 from reviewer.models import (
+    WAITS,
     Account,
     Attachment,
     AuditEvent,
@@ -75,60 +76,180 @@ class QueueQuery:
     descending: bool = True
 
 
+@dataclass(frozen=True)
+class QueueWindow:
+    """What a queue query selected, as the queue pages through it: how many requests, and
+    the ids its search matched (read once, in no order; None without a search)."""
+
+    query: QueueQuery
+    user: str
+    count: int
+    hits: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One stretch of the queue's order: the ids `select` selects, ordered by `keys` (each an
+    expression and whether it ascends), the order of an index."""
+
+    select: Any
+    keys: tuple[tuple[Any, bool], ...]
+
+    def ordered(self) -> Any:
+        return self.select.order_by(*(k.asc() if up else k.desc() for k, up in self.keys))
+
+
+def queue_window(session: Session, q: QueueQuery, user: str) -> QueueWindow:
+    """The requests `q` selects: how many, and (for a search) the ids it matched, read in one
+    scan that every page then reuses."""
+    hits: tuple[int, ...] | None = None
+    words = search_words(q.search)
+    if words:
+        # Matching runs on the covering index of the search key (an index-only scan).
+        position = func.instr if _sqlite(session) else func.strpos
+        matching = select(Request.id)
+        for word in words:
+            matching = matching.where(position(Request.search_key, word) > 0)
+        hits = tuple(_ids(session, matching))
+    window = QueueWindow(q, user, 0, hits)
+    if hits is not None and not _filtered(q):
+        return QueueWindow(q, user, len(hits), hits)
+    count = select(func.count()).select_from(_selecting(session, window).subquery())
+    return QueueWindow(q, user, session.execute(count).scalar_one(), hits)
+
+
+def queue_page(session: Session, window: QueueWindow, offset: int, limit: int | None) -> list[int]:
+    """The ids of the window's rows from `offset` on (at most `limit`), in the queue's order:
+    each part's rows walk its index, stopping at the page (no sort of a temporary table)."""
+    ids: list[int] = []
+    parts = _parts(session, window)
+    for number, part in enumerate(parts):
+        if limit is not None and len(ids) >= limit:
+            break
+        if offset > 0 and number < len(parts) - 1:
+            size = _count(session, part.select)
+            if offset >= size:
+                offset -= size
+                continue
+        want = None if limit is None else limit - len(ids)
+        ids += _ids(session, part.ordered().offset(offset or None).limit(want))
+        offset = 0
+    return ids
+
+
 def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
-    """The ordered ids of the requests the query selects (one indexed query). Requests of
-    the same value keep the order of their ids, reversed with the sort, so that a sort by an
-    indexed column, either way, walks its index alone (no sort of a temporary table)."""
+    """Every id `q` selects, in the queue's order (the CLI's lists and the tests)."""
+    return queue_page(session, queue_window(session, q, user), 0, None)
+
+
+def queue_position(session: Session, window: QueueWindow, rid: int) -> int | None:
+    """The row of request `rid` in the window, None when the window does not hold it: the
+    rows of the parts before its own, and the rows of its part that come before it."""
+    before = 0
+    for part in _parts(session, window):
+        values = session.execute(
+            part.select.with_only_columns(*(k for k, _up in part.keys)).where(Request.id == rid)
+        ).one_or_none()
+        if values is not None:
+            return before + _count(session, part.select.where(_precedes(session, part.keys, tuple(values))))
+        before += _count(session, part.select)
+    return None
+
+
+def _precedes(session: Session, keys: tuple[tuple[Any, bool], ...], values: tuple[Any, ...]) -> Any:
+    """The rows that come before the row of key `values` in the order of `keys` (NULL first
+    when ascending on SQLite, last on PostgreSQL: each database's own order)."""
+    sqlite = _sqlite(session)
+    terms = []
+    for k, (key, up) in enumerate(keys):
+        value, nulls_first = values[k], up == sqlite
+        if value is None:
+            before: Any = false() if nulls_first else key.is_not(None)
+        else:
+            before = key < value if up else key > value
+            if nulls_first:
+                before = or_(before, key.is_(None))
+        same = [
+            e.is_(None) if v is None else e == v for (e, _up), v in zip(keys[:k], values[:k], strict=True)
+        ]
+        terms.append(and_(*same, before))
+    return or_(*terms)
+
+
+def _parts(session: Session, window: QueueWindow) -> list[_Part]:
+    """The window's order, as one or two parts."""
+    q = window.query
     column = COLUMNS[q.sort_column][1]
-    order: Any = column.desc() if q.descending else column.asc()
-    ties = Request.id.desc() if q.descending else Request.id.asc()
+    up = not q.descending
     if q.sort_column == WAITING_COLUMN:
         # The longest wait first when descending: the earliest received_on of the requests
-        # waiting on us, then those without an age (both ways), on the received_on index.
-        waits = case((Request.status.in_(ageing.WAITING), 0), else_=1)
-        order = (waits, Request.received_on.asc() if q.descending else Request.received_on.desc())
-        ties = Request.id.asc()
-    orders = order if isinstance(order, tuple) else (order,)
-    ordered = _selecting(session, q, user, column is Account.name).order_by(*orders, ties)
-    if session.get_bind().dialect.name == "sqlite":
-        # One JSON array made by SQLite and read by the C decoder: a million ids in 140 to
-        # 240 ms where the driver's cursor, a row at a time, takes 310 to 570 ms. (SQLite
-        # keeps the order of a subquery with ORDER BY under an aggregate: it never flattens
-        # one into the other.)
-        listed = select(func.json_group_array(ordered.subquery().c.id))
-        return json.loads(session.execute(listed).scalar_one())  # type: ignore[no-any-return]
-    # The ids straight from the driver's cursor: integers need no conversion, and building a
-    # row object for each of 100,000 ids took two thirds of the time.
-    result = session.connection().execute(ordered)
-    return [rid for (rid,) in result.cursor.fetchall()]
+        # waiting on us, then those without an age (both ways), on an index either way.
+        keys: tuple[tuple[Any, bool], ...] = (
+            (WAITS, True),
+            (Request.received_on, q.descending),
+            (Request.id, True),
+        )
+        return [_Part(_selecting(session, window), keys)]
+    if column is Account.name and _sqlite(session):
+        # SQLite walks the accounts by name and each one's requests on the assignee index
+        # (a join it would sort instead); the unassigned come first ascending, as NULL does.
+        unassigned = _Part(
+            _selecting(session, window).where(Request.assignee_id.is_(None)), ((Request.id, up),)
+        )
+        by_name = select(Request.id).select_from(Account).join(Request, Request.assignee_id == Account.id)
+        assigned = _Part(_selecting(session, window, by_name), ((Account.name, up), (Request.id, up)))
+        return [unassigned, assigned] if up else [assigned, unassigned]
+    base = (
+        select(Request.id).outerjoin(Account, Account.id == Request.assignee_id)
+        if column is Account.name
+        else None
+    )
+    return [_Part(_selecting(session, window, base), ((column, up), (Request.id, up)))]
+
+
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _ids(session: Session, query: Any) -> list[int]:
+    """The ids a query selects, straight from the driver's cursor (no row objects)."""
+    return [rid for (rid,) in session.connection().execute(query).cursor.fetchall()]
+
+
+def _count(session: Session, query: Any) -> int:
+    return session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+
+
+def _filtered(q: QueueQuery) -> bool:
+    """Whether `q` narrows the queue by more than its search."""
+    return bool(q.status or q.recommendation or q.view != View.ALL)
 
 
 def view_counts(session: Session, user: str, views: tuple[str, ...]) -> dict[str, int]:
     """How many requests each of the queue's `views` shows `user` (the start page)."""
-    return {v: session.execute(select(func.count()).select_from(
-                _selecting(session, QueueQuery(view=v), user).subquery())).scalar_one()
+    return {v: _count(session, _selecting(session, QueueWindow(QueueQuery(view=v), user, 0)))
             for v in views}  # fmt: skip
 
 
-def _selecting(session: Session, q: QueueQuery, user: str, assignees: bool = False) -> Any:
-    """The ids of the requests `q` selects, unordered; with `assignees`, joined to their
-    assignees' accounts (to sort by name: without the join an index alone serves a sort)."""
-    query = select(Request.id)
-    if assignees:
-        query = query.outerjoin(Account, Account.id == Request.assignee_id)
+def _among(session: Session, ids: tuple[int, ...]) -> Any:
+    """Request.id among `ids` (a search's hits): one parameter, whatever their number."""
+    if _sqlite(session):
+        each = func.json_each(json.dumps(ids)).table_valued("value")
+        return Request.id.in_(select(each.c.value))
+    return Request.id == any_(bindparam("hits", list(ids), type_=ARRAY(Integer)))
+
+
+def _selecting(session: Session, window: QueueWindow, query: Any = None) -> Any:
+    """The ids of the requests the window selects, unordered (from `query`, by default the
+    requests alone)."""
+    q, user = window.query, window.user
+    query = select(Request.id) if query is None else query
     if q.status:
         query = query.where(Request.status == Status(q.status))
     if q.recommendation:
         query = query.where(Request.recommendation == q.recommendation)
-    words = search_words(q.search)
-    if words:
-        # Matching runs on the covering index of the search key (an index-only scan); the
-        # ordered query then keeps the ids it found.
-        position = func.instr if session.get_bind().dialect.name == "sqlite" else func.strpos
-        matching = select(Request.id)
-        for word in words:
-            matching = matching.where(position(Request.search_key, word) > 0)
-        query = query.where(Request.id.in_(matching))
+    if window.hits is not None:
+        query = query.where(_among(session, window.hits))
     me = select(Account.id).where(Account.name == user).scalar_subquery()
     if q.view == View.MINE:
         query = query.where(Request.assignee_id == me)

@@ -52,7 +52,7 @@ from reviewer.services import (
     workflow,
 )
 from reviewer.services import report as transparency
-from reviewer.services.queries import QueueQuery
+from reviewer.services.queries import QueueQuery, QueueWindow
 from reviewer.services.rulesets import BacktestReport, VersionInfo
 from reviewer.services.settings import get_setting, set_setting, unset_for_admin
 from reviewer.services.verify import VerifyReport, verify
@@ -67,12 +67,11 @@ from reviewer.ui.pages import PageTabs, scrolling
 from reviewer.ui.queue_model import (
     ENUM_COLUMNS,
     LABELLED,
-    PAGE,
     REC_COLUMN,
     QueueModel,
     Row,
-    fetch_page,
     format_cell,
+    load_window,
 )
 from reviewer.ui.request_view import COLOURS, ICONS, RequestView
 from reviewer.ui.rulesets import RuleSetsPanel
@@ -81,7 +80,9 @@ from reviewer.ui.theme import apply_theme, system_is_dark
 from reviewer.vocabulary import ORG_SETTINGS, Recommendation, Status, View, count_words
 
 log = logging.getLogger(__name__)
-Loaded = tuple[int, list[int], list[Row], int]  # seq, ids, first page, requests in all
+# seq, the window, its first page's ids and rows, the open request and its row in the window
+# (None: not in it), the requests in all
+Loaded = tuple[int, QueueWindow, list[int], list[Row], tuple[int | None, int | None], int]
 # The widest text each queue column usually shows (a longer one is clipped, in full in its tooltip).
 QUEUE_SAMPLES = ("DEMO-000000", "Needs information", "Awaiting check", "demo.reviewer12",
                  "Instituto Nacional de Ciberseguridad Españ", "2026-12-02", "99 wd", "GB",
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self._open_seq = 0
         self._shown_rules: str | None = None
         self._reselecting = False
+        self._pending_row: int | None = None  # a row selected before its page came
         self._progress: Progress | None = None
         self._customers_seq = 0
         self._customer_seq = 0
@@ -155,6 +157,7 @@ class MainWindow(QMainWindow):
         header.sectionResized.connect(self._column_resized)
         self.table.viewport().installEventFilter(self)  # after a resize, its new width
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.model.page_arrived.connect(self._page_arrived)
         self.empty = QLabel(self.table.viewport())  # what an empty queue means, over it
         self.empty.setObjectName("empty-queue")
         self.empty.setAccessibleName("Empty queue")
@@ -547,15 +550,14 @@ class MainWindow(QMainWindow):
         self._load(everything=False)
 
     def _load(self, everything: bool) -> None:
-        ctx, q = self.ctx, self.query()
+        ctx, q, current = self.ctx, self.query(), self.current_id
         # Reads run on two threads and may finish out of order: only the newest counts.
         self._reload_seq = seq = self._reload_seq + 1
 
         def work(_p: Progress) -> Loaded:
             with ctx.db.read() as session:
-                ids = queries.queue_ids(session, q, ctx.actor.name)
-                total = queries.request_count(session)
-            return seq, ids, fetch_page(ctx, ids[:PAGE]), total
+                window, ids, rows, row = load_window(session, q, ctx.actor.name, current)
+                return seq, window, ids, rows, (current, row), queries.request_count(session)
 
         self.op(work, title="Loading").success(self._loaded).run()
         if not everything:
@@ -600,16 +602,22 @@ class MainWindow(QMainWindow):
             self.unnamed.show()
 
     def _loaded(self, result: Loaded) -> None:
-        seq, ids, first, total = result
+        seq, window, ids, rows, position, total = result
         if seq != self._reload_seq:
             return  # a newer query is on its way
-        self.model.set_ids(ids, first)
+        self.model.set_window(window, ids, rows)
         self._show_status()
         self.start.set_total(total)
-        self._empty_queue(len(ids), total)
+        self._empty_queue(window.count, total)
         # The request open on the right may have left the queue (a search, a filter, the
         # decision just recorded): it stays open, marked, instead of looking as if it were in it.
-        hidden = self.current_id is not None and not self._select_id(self.current_id)
+        rid, row = position
+        if rid != self.current_id:  # another request was opened meanwhile: on the first page?
+            rid, row = (
+                self.current_id,
+                (None if self.current_id is None else self.model.row_of(self.current_id)),
+            )
+        hidden = rid is not None and not self._select_row(row, rid)
         self.left_queue.setText(f"{self.current} is not in the queue as it is searched and filtered "
                                 "now (clear the search or set the filters to any to see it there)."
                                 if hidden else "")  # fmt: skip
@@ -649,14 +657,20 @@ class MainWindow(QMainWindow):
     def select_reference(self, reference: str, load: bool = True) -> None:
         """Select (and open) a request by reference, if the queue shows it (for scripts and
         tests; the queue itself keeps the selection by id)."""
-        ctx = self.ctx
+        ctx, window = self.ctx, self.model.window
 
-        def work(_p: Progress) -> int | None:
+        def work(_p: Progress) -> tuple[int | None, int | None]:
             with ctx.db.read() as session:
-                return queries.request_id(session, reference)
+                rid = queries.request_id(session, reference)
+                if rid is None or window is None:
+                    return rid, None
+                return rid, queries.queue_position(session, window, rid)
 
-        def found(rid: int | None) -> None:
-            if rid is not None and self._select_id(rid) and load:
+        def found(result: tuple[int | None, int | None]) -> None:
+            rid, row = result
+            if window is not self.model.window:  # the queue was read again meanwhile
+                self.select_reference(reference, load)
+            elif rid is not None and self._select_row(row, rid) and load:
                 self.open_request(reference)
 
         self.op(work, title="Selecting").success(found).run()
@@ -667,10 +681,9 @@ class MainWindow(QMainWindow):
         if self.model.rowCount() and not self.table.selectionModel().hasSelection():
             self.table.selectRow(0)
 
-    def _select_id(self, rid: int) -> bool:
-        try:
-            row = self.model.ids.index(rid)
-        except ValueError:
+    def _select_row(self, row: int | None, rid: int) -> bool:
+        """Select the queue's `row`, that of request `rid` (without opening it again)."""
+        if row is None:
             return False
         self.current_id = rid
         self._reselecting = True
@@ -681,9 +694,21 @@ class MainWindow(QMainWindow):
         return True
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid() and not self._reselecting:
-            self.current_id = self.model.ids[current.row()]
-            self.open_request(self.model.reference(current.row()), self.current_id)
+        if not current.isValid() or self._reselecting:
+            return
+        rid = self.model.request_id(current.row())
+        if rid is None:  # its page is on its way (End, Page Down): opened when it comes
+            self._pending_row = current.row()
+            return
+        self._pending_row = None
+        self.current_id = rid
+        self.open_request(self.model.reference(current.row()), rid)
+
+    def _page_arrived(self, _number: int) -> None:
+        """The page of the row selected before its rows came: open its request now."""
+        current = self.table.selectionModel().currentIndex()
+        if self._pending_row is not None and current.isValid() and current.row() == self._pending_row:
+            self._row_changed(current, current)
 
     def open_request(self, reference: str | None, rid: int | None = None) -> None:
         """Show a request and what the actor may do with it: one read transaction."""

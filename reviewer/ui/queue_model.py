@@ -1,5 +1,7 @@
-"""The queue's table model: the ordered request ids of one indexed query, and their rows fetched
-a page at a time off the GUI thread (Anki's browser table, with the fetch made asynchronous).
+"""The queue's table model: a window on one query (`queries.QueueWindow`: how many requests
+it selects), whose rows are fetched a page at a time off the GUI thread, each page an indexed
+walk of the query's order from its first row (Anki's browser table, with the fetch made
+asynchronous and the ids read a page at a time: a million never come to the GUI at once).
 
 `data()` only looks up pre-formatted strings: a page not fetched yet shows blank cells while
 its fetch runs, and fills in when it arrives (a `dataChanged` for its rows). The "Waiting"
@@ -11,12 +13,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
 from reviewer import ageing
 from reviewer.context import Context
-from reviewer.services.queries import COLUMNS, WAITING_COLUMN, column_of, queue_rows, service_level
+from reviewer.services.queries import (
+    COLUMNS,
+    WAITING_COLUMN,
+    QueueQuery,
+    QueueWindow,
+    column_of,
+    queue_page,
+    queue_position,
+    queue_rows,
+    queue_window,
+    service_level,
+)
 from reviewer.ui.ops import Op, OpHost
 from reviewer.ui.request_view import ICONS
 from reviewer.vocabulary import Recommendation, Status, value_label
@@ -95,33 +108,58 @@ def format_rows(ids: list[int], rows: dict[int, tuple[Any, ...]], level: int = a
     return [format_row(rows[i], level, today) if i in rows else empty for i in ids]
 
 
-def fetch_page(ctx: Context, ids: list[int]) -> list[Row]:
-    """One page of formatted rows (runs on a worker)."""
+def page_rows(session: Any, window: QueueWindow, number: int) -> tuple[list[int], list[Row]]:
+    """Page `number` of the window: its ids and formatted rows, as many rows as the window
+    has there (blank ones for requests that have left the query since it was counted)."""
+    ids = queue_page(session, window, number * PAGE, PAGE)
+    rows = format_rows(ids, queue_rows(session, ids), service_level(session))
+    size = max(0, min(PAGE, window.count - number * PAGE))
+    return ids, rows[:size] + [("",) * (len(COLUMNS) + 1)] * (size - len(rows))
+
+
+def fetch_page(ctx: Context, window: QueueWindow, number: int) -> tuple[list[int], list[Row]]:
+    """One page of the window (runs on a worker)."""
     with ctx.db.read() as session:
-        return format_rows(ids, queue_rows(session, ids), service_level(session))
+        return page_rows(session, window, number)
+
+
+def load_window(session: Any, q: QueueQuery, user: str, current: int | None
+                ) -> tuple[QueueWindow, list[int], list[Row], int | None]:  # fmt: skip
+    """A new window on the queue (runs on a worker): what `q` selects, its first page, and
+    the row of request `current` in it (None when it is not in the window)."""
+    window = queue_window(session, q, user)
+    ids, rows = page_rows(session, window, 0)
+    position = None
+    if current is not None:
+        position = ids.index(current) if current in ids else queue_position(session, window, current)
+    return window, ids, rows, position
 
 
 class QueueModel(QAbstractTableModel):
+    page_arrived = Signal(int)  # the number of a page whose rows just came
+
     def __init__(self, ctx: Context, host: OpHost, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.host = host
-        self.ids: list[int] = []
+        self.window: QueueWindow | None = None
         self.pages: dict[int, list[Row]] = {}
+        self.page_ids: dict[int, list[int]] = {}
         self._asked: set[int] = set()
         self._generation = 0
 
-    def set_ids(self, ids: list[int], first_page: list[Row] | None = None) -> None:
-        """A new result: its ids, and (fetched with them) the rows of its first page."""
+    def set_window(self, window: QueueWindow, first_ids: list[int], first_rows: list[Row]) -> None:
+        """A new result: its window, and (fetched with it) the ids and rows of its first page."""
         self.beginResetModel()
         self._generation += 1
-        self.ids = ids
-        self.pages = {0: first_page} if first_page is not None else {}
-        self._asked = set(self.pages)
+        self.window = window
+        self.pages = {0: first_rows}
+        self.page_ids = {0: first_ids}
+        self._asked = {0}
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008,N802
-        return 0 if parent.isValid() else len(self.ids)
+        return 0 if parent.isValid() or self.window is None else self.window.count
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008,N802
         return 0 if parent.isValid() else len(COLUMNS)
@@ -168,20 +206,42 @@ class QueueModel(QAbstractTableModel):
     def reference(self, row: int) -> str | None:
         """The reference shown in a row, None while its page is on its way."""
         page = self.pages.get(row // PAGE)
-        return page[row % PAGE][0] if page is not None else None
+        return (page[row % PAGE][0] or None) if page is not None else None
+
+    def request_id(self, row: int) -> int | None:
+        """The id of the request in a row, None while its page is on its way (it is asked)."""
+        ids = self.page_ids.get(row // PAGE)
+        if ids is None:
+            self._ask(row // PAGE)
+            return None
+        return ids[row % PAGE] if row % PAGE < len(ids) else None
+
+    def row_of(self, rid: int) -> int | None:
+        """The row of request `rid` among the pages fetched, None if none holds it."""
+        for number, ids in self.page_ids.items():
+            if rid in ids:
+                return number * PAGE + ids.index(rid)
+        return None
 
     def _ask(self, number: int) -> None:
         if number in self._asked:
             return
         self._asked.add(number)
-        generation, ctx = self._generation, self.ctx
-        ids = self.ids[number * PAGE : (number + 1) * PAGE]
+        generation, ctx, window = self._generation, self.ctx, self.window
+        if window is None:
+            return
 
-        def arrived(rows: list[Row]) -> None:
+        def arrived(page: tuple[list[int], list[Row]]) -> None:
             if generation != self._generation:
                 return  # the queue changed meanwhile; a new fetch will come
-            self.pages[number] = rows
-            first = number * PAGE
-            self.dataChanged.emit(self.index(first, 0), self.index(first + len(rows) - 1, len(COLUMNS) - 1))
+            self.page_ids[number], self.pages[number] = page
+            first, rows = number * PAGE, page[1]
+            if rows:
+                self.dataChanged.emit(
+                    self.index(first, 0), self.index(first + len(rows) - 1, len(COLUMNS) - 1)
+                )
+            self.page_arrived.emit(number)
 
-        Op(self.host, lambda _p: fetch_page(ctx, ids), title="Loading the queue").success(arrived).run()
+        Op(self.host, lambda _p: fetch_page(ctx, window, number), title="Loading the queue").success(
+            arrived
+        ).run()

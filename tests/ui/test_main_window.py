@@ -62,9 +62,9 @@ def test_the_queue_marks_each_recommendation_and_tells_clipped_text(qtbot, cli):
 
 
 def test_queue_model_passes_the_model_tester(qtmodeltester, cli):
-    from reviewer.services.queries import QueueQuery, queue_ids
+    from reviewer.services.queries import QueueQuery
     from reviewer.ui.ops import Runner
-    from reviewer.ui.queue_model import QueueModel, fetch_page
+    from reviewer.ui.queue_model import QueueModel, load_window
     from tests.helpers.ui import FakeDialogs
 
     assert cli("seed-demo", "--count", "25")[0] == 0
@@ -76,7 +76,7 @@ def test_queue_model_passes_the_model_tester(qtmodeltester, cli):
 
     model = QueueModel(ctx, Host())
     with ctx.db.read() as session:
-        ids = queue_ids(session, QueueQuery(sort_column=0, descending=False), "root")
-    model.set_ids(ids, fetch_page(ctx, ids))
+        window, ids, rows, _row = load_window(session, QueueQuery(sort_column=0, descending=False), "root", None)
+    model.set_window(window, ids, rows)
     assert model.rowCount() == 25
     qtmodeltester.check(model, force_py=True)

@@ -40,7 +40,7 @@ def test_selecting_a_request_opens_no_write_transaction(qtbot, db_cli, tmp_path)
     for engine in engines:
         event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql))
         event.listen(engine, "begin", lambda conn: statements.append("<begin>"))
-    rows = {ref: window.model.ids.index(rid) for ref, rid in ids.items()}
+    rows = {ref: window.model.row_of(rid) for ref, rid in ids.items()}
     for reference in ("R-NEVER", "R-SENIOR", "R-APPROVE"):
         with opens(qtbot, window, reference):
             window.table.selectRow(rows[reference])

@@ -15,6 +15,46 @@ from reviewer.models.db import Database, alembic_config, head_revision
 
 pytestmark = pytest.mark.migrates
 
+# Indexes on an expression: Alembic's comparison cannot read them (SQLite's reflection skips
+# them, PostgreSQL's text differs from the models'), so they are compared here, by their
+# definition as each database keeps it.
+EXPRESSION_INDEXES = {"ix_requests_waiting", "ix_requests_waiting_recent"}
+
+
+def schema_diff(conn) -> list:
+    """Alembic's differences between the database and the models, and the expression indexes
+    missing or not as the models write them."""
+    import warnings
+
+    from sqlalchemy import text
+
+    from reviewer.models import WAITS_SQL
+
+    def compared(obj, name, type_, _reflected, _other) -> bool:
+        return not (type_ == "index" and name in EXPRESSION_INDEXES)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based index")
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_object": compared}), Base.metadata
+        )
+    if conn.dialect.name == "sqlite":
+        rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
+    else:
+        rows = conn.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'requests'"))
+    found = {name: " ".join(sql.split()) for name, sql in rows if name in EXPRESSION_INDEXES}
+    wanted = {"ix_requests_waiting": "received_on)", "ix_requests_waiting_recent": "received_on DESC)"}
+    if conn.dialect.name == "sqlite":  # as the models write it, word for word
+        wanted = {
+            name: f"CREATE INDEX {name} ON requests ({WAITS_SQL}, {end}" for name, end in wanted.items()
+        }
+        missing = [(name, found.get(name), sql) for name, sql in wanted.items() if found.get(name) != sql]
+    else:  # in PostgreSQL's words (test_queue checks that the queue's sort walks them)
+        missing = [(name, found.get(name), end) for name, end in wanted.items()
+                   if not found.get(name, "").endswith(f"ELSE 1 END), {end}") or "'awaiting_second'" not in found[name]]  # fmt: skip
+    return diff + missing
+
 
 def test_empty_database_upgraded_to_head_matches_the_models(tmp_path):
     with Database(f"sqlite:///{tmp_path / 'm.db'}") as db:
@@ -22,7 +62,7 @@ def test_empty_database_upgraded_to_head_matches_the_models(tmp_path):
         assert was_new and backup is None
         assert db.current_revision() == head_revision()
         with db.write_engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            diff = schema_diff(conn)
     assert diff == []
 
 
@@ -32,7 +72,7 @@ def test_migrated_schema_matches_the_models_on_both_backends(db_cli):
     with Database(db_cli.owner_url()) as db:
         assert db.current_revision() == head_revision()
         with db.write_engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            diff = schema_diff(conn)
     assert diff == []
 
 
@@ -83,7 +123,7 @@ def test_a_version_table_with_two_rows_is_refused(cli):
     assert cli("db", "upgrade")[0] == 0
     cli.sql("INSERT INTO alembic_version (version_num) VALUES ('9999')")
     code, _out, err = cli("users", "list", user="admin1")
-    assert code == 7 and "several schema revisions (0007, 9999)" in err
+    assert code == 7 and f"several schema revisions ({migrations.HEAD}, 9999)" in err
 
 
 def test_a_version_table_made_a_view_by_hand_is_still_read_as_the_revision(cli):
