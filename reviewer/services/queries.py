@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, case, exists, false, func, or_, select
@@ -85,6 +85,7 @@ class QueueWindow:
     user: str
     count: int
     hits: tuple[int, ...] | None = None
+    requests: int = 0  # the requests in all, with a search (how dense its hits are)
 
 
 @dataclass(frozen=True)
@@ -106,23 +107,40 @@ def queue_window(session: Session, q: QueueQuery, user: str) -> QueueWindow:
     words = search_words(q.search)
     if words:
         # Matching runs on the covering index of the search key (an index-only scan).
-        position = func.instr if _sqlite(session) else func.strpos
-        matching = select(Request.id)
-        for word in words:
-            matching = matching.where(position(Request.search_key, word) > 0)
-        hits = tuple(_ids(session, matching))
-    window = QueueWindow(q, user, 0, hits)
-    if hits is not None and not _filtered(q):
-        return QueueWindow(q, user, len(hits), hits)
+        hits = tuple(_ids(session, select(Request.id).where(_matching(session, words))))
+        requests = session.execute(select(func.count()).select_from(Request)).scalar_one()
+        if not _filtered(q):
+            return QueueWindow(q, user, len(hits), hits, requests)
+        window = QueueWindow(q, user, 0, hits, requests)
+    else:
+        window = QueueWindow(q, user, 0)
     count = select(func.count()).select_from(_selecting(session, window).subquery())
-    return QueueWindow(q, user, session.execute(count).scalar_one(), hits)
+    return replace(window, count=session.execute(count).scalar_one())
+
+
+def _matching(session: Session, words: list[str]) -> Any:
+    """The requests whose search key holds every word: on SQLite a GLOB, its wildcards
+    escaped (a third faster than instr, which counts characters), on PostgreSQL strpos."""
+    if _sqlite(session):
+        return and_(*(Request.search_key.op("GLOB")(f"*{_glob_escaped(word)}*") for word in words))
+    return and_(*(func.strpos(Request.search_key, word) > 0 for word in words))
+
+
+def _glob_escaped(word: str) -> str:
+    """`word` as a GLOB pattern matching itself ([*], [?] and [[] are the characters)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in word)
 
 
 def queue_page(session: Session, window: QueueWindow, offset: int, limit: int | None) -> list[int]:
     """The ids of the window's rows from `offset` on (at most `limit`), in the queue's order:
     each part's rows walk its index, stopping at the page (no sort of a temporary table)."""
     ids: list[int] = []
-    parts = _parts(session, window)
+    # A search's page: where its hits are dense, the order's index is walked, each request's
+    # search key matched, until the page is full (about `walked` requests); where they are
+    # sparse, its hits are read by id and ordered (about as many as there are hits).
+    hits = window.hits
+    walked = (offset + (limit or window.count)) * window.requests / max(1, len(hits or ()))
+    parts = _parts(session, window, walk=hits is not None and walked <= len(hits))
     for number, part in enumerate(parts):
         if limit is not None and len(ids) >= limit:
             break
@@ -145,6 +163,8 @@ def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
 def queue_position(session: Session, window: QueueWindow, rid: int) -> int | None:
     """The row of request `rid` in the window, None when the window does not hold it: the
     rows of the parts before its own, and the rows of its part that come before it."""
+    if window.hits is not None and rid not in window.hits:
+        return None
     before = 0
     for part in _parts(session, window):
         values = session.execute(
@@ -176,8 +196,8 @@ def _precedes(session: Session, keys: tuple[tuple[Any, bool], ...], values: tupl
     return or_(*terms)
 
 
-def _parts(session: Session, window: QueueWindow) -> list[_Part]:
-    """The window's order, as one or two parts."""
+def _parts(session: Session, window: QueueWindow, walk: bool = False) -> list[_Part]:
+    """The window's order, as one or two parts (`walk`: a search matched on the way)."""
     q = window.query
     column = COLUMNS[q.sort_column][1]
     up = not q.descending
@@ -189,22 +209,22 @@ def _parts(session: Session, window: QueueWindow) -> list[_Part]:
             (Request.received_on, q.descending),
             (Request.id, True),
         )
-        return [_Part(_selecting(session, window), keys)]
+        return [_Part(_selecting(session, window, walk=walk), keys)]
     if column is Account.name and _sqlite(session):
         # SQLite walks the accounts by name and each one's requests on the assignee index
         # (a join it would sort instead); the unassigned come first ascending, as NULL does.
         unassigned = _Part(
-            _selecting(session, window).where(Request.assignee_id.is_(None)), ((Request.id, up),)
+            _selecting(session, window, walk=walk).where(Request.assignee_id.is_(None)), ((Request.id, up),)
         )
         by_name = select(Request.id).select_from(Account).join(Request, Request.assignee_id == Account.id)
-        assigned = _Part(_selecting(session, window, by_name), ((Account.name, up), (Request.id, up)))
+        assigned = _Part(_selecting(session, window, by_name, walk), ((Account.name, up), (Request.id, up)))
         return [unassigned, assigned] if up else [assigned, unassigned]
     base = (
         select(Request.id).outerjoin(Account, Account.id == Request.assignee_id)
         if column is Account.name
         else None
     )
-    return [_Part(_selecting(session, window, base), ((column, up), (Request.id, up)))]
+    return [_Part(_selecting(session, window, base, walk), ((column, up), (Request.id, up)))]
 
 
 def _sqlite(session: Session) -> bool:
@@ -239,9 +259,9 @@ def _among(session: Session, ids: tuple[int, ...]) -> Any:
     return Request.id == any_(bindparam("hits", list(ids), type_=ARRAY(Integer)))
 
 
-def _selecting(session: Session, window: QueueWindow, query: Any = None) -> Any:
+def _selecting(session: Session, window: QueueWindow, query: Any = None, walk: bool = False) -> Any:
     """The ids of the requests the window selects, unordered (from `query`, by default the
-    requests alone)."""
+    requests alone); a search as its hits, or with `walk` as its match."""
     q, user = window.query, window.user
     query = select(Request.id) if query is None else query
     if q.status:
@@ -249,7 +269,9 @@ def _selecting(session: Session, window: QueueWindow, query: Any = None) -> Any:
     if q.recommendation:
         query = query.where(Request.recommendation == q.recommendation)
     if window.hits is not None:
-        query = query.where(_among(session, window.hits))
+        query = query.where(
+            _matching(session, search_words(q.search)) if walk else _among(session, window.hits)
+        )
     me = select(Account.id).where(Account.name == user).scalar_subquery()
     if q.view == View.MINE:
         query = query.where(Request.assignee_id == me)

@@ -37,6 +37,39 @@ def test_queue_lists_requests_and_sorts_in_sql(qtbot, cli):
     assert model.index(0, 0).data() == "DEMO-000450"
 
 
+def test_a_row_beyond_the_pages_read_opens_and_stays_selected(qtbot, cli):
+    """End selects a row whose page has not come yet: its request opens when the page does;
+    after a sort the open request's row is selected again, wherever the new order puts it."""
+    from tests.helpers.ui import opens
+
+    assert cli("seed-demo", "--count", "450", "--seed", "3")[0] == 0
+    window = open_window(qtbot, cli)
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        window.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+    assert set(window.model.pages) == {0}  # only the first page is read
+    window.table.setFocus()
+    with opens(qtbot, window, "DEMO-000450"):
+        window.table.setCurrentIndex(window.model.index(0, 0))
+    with opens(qtbot, window, "DEMO-000001"):
+        qtbot.keyClick(window.table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    assert window.table.currentIndex().row() == 449
+    for order, row in ((Qt.SortOrder.AscendingOrder, 0), (Qt.SortOrder.DescendingOrder, 449)):
+        with qtbot.waitSignal(window.loaded, timeout=10_000):
+            window.table.horizontalHeader().setSortIndicator(0, order)
+        assert window.table.selectionModel().selectedRows()[0].row() == row
+        assert window.current == "DEMO-000001" and not window.left_queue.isVisible()
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        window.search.setText("DEMO-00000")  # DEMO-000001 to DEMO-000009
+    assert window.model.rowCount() == 9 and window.table.selectionModel().selectedRows()[0].row() == 8
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        window.search.setText("DEMO-00045")
+    assert window.model.rowCount() == 1 and not window.table.selectionModel().selectedRows()
+    assert (
+        window.left_queue.isVisibleTo(window)
+        and "DEMO-000001 is not in the queue" in window.left_queue.text()
+    )
+
+
 def test_the_queue_marks_each_recommendation_and_tells_clipped_text(qtbot, cli):
     """The recommendation carries its mark (colour and glyph, one per recommendation, made
     once); every cell's tooltip is its whole text; no other column is decorated."""
@@ -76,7 +109,9 @@ def test_queue_model_passes_the_model_tester(qtmodeltester, cli):
 
     model = QueueModel(ctx, Host())
     with ctx.db.read() as session:
-        window, ids, rows, _row = load_window(session, QueueQuery(sort_column=0, descending=False), "root", None)
+        window, ids, rows, _row = load_window(
+            session, QueueQuery(sort_column=0, descending=False), "root", None
+        )
     model.set_window(window, ids, rows)
     assert model.rowCount() == 25
     qtmodeltester.check(model, force_py=True)
