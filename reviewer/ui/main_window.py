@@ -90,7 +90,7 @@ QUEUE_SAMPLES = ("DEMO-000000", "Needs information", "Awaiting check", "demo.rev
 CUSTOMER_COLUMN = queries.column_of("Customer")
 ESSENTIAL_COLUMNS = queries.WAITING_COLUMN + 1  # reference to waiting: at 1024 px; the rest as room allows
 Overview = tuple[dict[str, Any], RuleSet, list[VersionInfo], bool, set[str], dict[str, int], str]
-Opened = tuple[int, queries.RequestData, dict[str, workflow.Allowed]]
+Opened = tuple[int, queries.RequestData, dict[str, workflow.Allowed], int | None]
 CustomerShown = tuple[int, dict[str, Any], list[Any]]  # seq, customers.detail, its request rows
 
 
@@ -612,17 +612,36 @@ class MainWindow(QMainWindow):
         # The request open on the right may have left the queue (a search, a filter, the
         # decision just recorded): it stays open, marked, instead of looking as if it were in it.
         rid, row = position
-        if rid != self.current_id:  # another request was opened meanwhile: on the first page?
-            rid, row = (
-                self.current_id,
-                (None if self.current_id is None else self.model.row_of(self.current_id)),
-            )
-        hidden = rid is not None and not self._select_row(row, rid)
+        if rid != self.current_id and self.current_id is not None:
+            # Another request was opened while the queue was read: its row in the new order.
+            rid, row = self.current_id, self.model.row_of(self.current_id)
+            if row is None:
+                self._locate(rid)
+                self.loaded.emit()
+                return
+        self._mark_left(rid is not None and not self._select_row(row, rid))
+        self.loaded.emit()
+
+    def _locate(self, rid: int) -> None:
+        """Select request `rid` where the queue's window has it, or mark it as not in it."""
+        ctx, window = self.ctx, self.model.window
+
+        def work(_p: Progress) -> int | None:
+            with ctx.db.read() as session:
+                return None if window is None else queries.queue_position(session, window, rid)
+
+        def found(row: int | None) -> None:
+            if window is self.model.window and rid == self.current_id:
+                self._mark_left(not self._select_row(row, rid))
+
+        self.op(work, title="Selecting").success(found).run()
+
+    def _mark_left(self, hidden: bool) -> None:
+        """Whether the open request is outside the queue as searched and filtered now."""
         self.left_queue.setText(f"{self.current} is not in the queue as it is searched and filtered "
                                 "now (clear the search or set the filters to any to see it there)."
                                 if hidden else "")  # fmt: skip
         self.left_queue.setVisible(hidden)
-        self.loaded.emit()
 
     def _show_status(self) -> None:
         shown = f"{self.model.rowCount():,} shown"
@@ -689,6 +708,7 @@ class MainWindow(QMainWindow):
         self._reselecting = True
         try:
             self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))  # a queue grown again keeps it in view
         finally:
             self._reselecting = False
         return True
@@ -702,6 +722,7 @@ class MainWindow(QMainWindow):
             return
         self._pending_row = None
         self.current_id = rid
+        self._mark_left(False)  # the request now open is the queue's
         self.open_request(self.model.reference(current.row()), rid)
 
     def _page_arrived(self, _number: int) -> None:
@@ -723,14 +744,15 @@ class MainWindow(QMainWindow):
                 data = queries.show(session, ref)
                 _explain_into(session, data)
                 _customer_into(session, data)
-                return seq, data, workflow.options(session, ctx.actor, ref)
+                return seq, data, workflow.options(session, ctx.actor, ref), queries.request_id(session, ref)
 
         self.op(work, title="Opening the request").success(self._request_loaded).run()
 
     def _request_loaded(self, result: Opened) -> None:
-        seq, data, allowed = result
+        seq, data, allowed, rid = result
         if seq != self._open_seq:
             return  # the reviewer has moved on, or a newer load is coming
+        self.current_id = rid  # opened from the queue or elsewhere (a backtest, the intake form)
         if self.read_only is not None:
             closed = workflow.Allowed(False, f"read only: {self.read_only}")
             allowed = dict.fromkeys(allowed, closed)

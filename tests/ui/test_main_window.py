@@ -17,6 +17,16 @@ def open_window(qtbot, cli) -> MainWindow:
     return window
 
 
+def sort_by(qtbot, window: MainWindow, column: int, order: Qt.SortOrder) -> None:
+    """Sort the queue and wait for its new order (the window keeps the last sort: from
+    another column first, so that this one is a change)."""
+    header = window.table.horizontalHeader()
+    for col in (column + 1, column):
+        if (header.sortIndicatorSection(), header.sortIndicatorOrder()) != (col, order):
+            with qtbot.waitSignal(window.loaded, timeout=10_000):
+                header.setSortIndicator(col, order)
+
+
 def test_queue_lists_requests_and_sorts_in_sql(qtbot, cli):
     assert cli("seed-demo", "--count", "450", "--seed", "3")[0] == 0
     window = open_window(qtbot, cli)
@@ -44,8 +54,7 @@ def test_a_row_beyond_the_pages_read_opens_and_stays_selected(qtbot, cli):
 
     assert cli("seed-demo", "--count", "450", "--seed", "3")[0] == 0
     window = open_window(qtbot, cli)
-    with qtbot.waitSignal(window.loaded, timeout=10_000):
-        window.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+    sort_by(qtbot, window, 0, Qt.SortOrder.DescendingOrder)
     assert set(window.model.pages) == {0}  # only the first page is read
     window.table.setFocus()
     with opens(qtbot, window, "DEMO-000450"):
@@ -68,6 +77,42 @@ def test_a_row_beyond_the_pages_read_opens_and_stays_selected(qtbot, cli):
         window.left_queue.isVisibleTo(window)
         and "DEMO-000001 is not in the queue" in window.left_queue.text()
     )
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        window.search.setText("")  # the queue grows again: its row is selected, and in view
+    index = window.table.selectionModel().selectedRows()[0]
+    assert index.row() == 449 and not window.left_queue.isVisibleTo(window)
+    assert window.table.viewport().rect().intersects(window.table.visualRect(index))
+    qtbot.waitUntil(lambda: window.model.index(449, 0).data() == "DEMO-000001", timeout=10_000)
+
+
+def test_a_request_opened_while_the_queue_is_read_is_selected_where_it_lands(qtbot, cli, monkeypatch):
+    """A row clicked while a new order is being read (slowed here, as at a million requests)
+    is selected where the new order puts it, even past the first page, and not marked as
+    having left the queue."""
+    import time
+
+    from reviewer.ui import main_window
+    from tests.helpers.ui import opens
+
+    assert cli("seed-demo", "--count", "450", "--seed", "3")[0] == 0
+    window = open_window(qtbot, cli)
+    sort_by(qtbot, window, 0, Qt.SortOrder.AscendingOrder)
+    slow = main_window.load_window
+
+    def slowed(*args):
+        time.sleep(0.8)
+        return slow(*args)
+
+    monkeypatch.setattr(main_window, "load_window", slowed)
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        window.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        with opens(qtbot, window, "DEMO-000011"):
+            window.table.selectRow(10)  # the old order's row 10, clicked while the new one is read
+    qtbot.waitUntil(lambda: bool(window.table.selectionModel().selectedRows()), timeout=10_000)
+    assert window.table.selectionModel().selectedRows()[0].row() == 439
+    assert window.model.index(439, 0).data() in ("", "DEMO-000011")
+    qtbot.waitUntil(lambda: window.model.index(439, 0).data() == "DEMO-000011", timeout=10_000)
+    assert not window.left_queue.isVisibleTo(window)
 
 
 def test_the_queue_marks_each_recommendation_and_tells_clipped_text(qtbot, cli):
@@ -115,3 +160,19 @@ def test_queue_model_passes_the_model_tester(qtmodeltester, cli):
     model.set_window(window, ids, rows)
     assert model.rowCount() == 25
     qtmodeltester.check(model, force_py=True)
+
+
+def test_a_request_opened_from_elsewhere_is_the_one_the_queue_keeps_selected(qtbot, cli):
+    """A request opened by reference (from a backtest, the intake form) is the one the queue
+    selects after it is read again, not the row selected before."""
+    from tests.helpers.ui import open_reference, opens
+
+    assert cli("seed-demo", "--count", "30", "--seed", "3")[0] == 0
+    window = open_window(qtbot, cli)
+    sort_by(qtbot, window, 0, Qt.SortOrder.AscendingOrder)
+    open_reference(qtbot, window, "DEMO-000002")
+    with opens(qtbot, window, "DEMO-000017"):
+        window.open_request("DEMO-000017")
+    sort_by(qtbot, window, 0, Qt.SortOrder.DescendingOrder)
+    assert window.table.selectionModel().selectedRows()[0].row() == 13  # DEMO-000017 of 30, descending
+    assert window.model.index(13, 0).data() == "DEMO-000017" and window.current == "DEMO-000017"

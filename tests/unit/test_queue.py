@@ -201,7 +201,8 @@ def test_every_sort_walks_an_index(db_cli):
 
 
 def test_a_search_matches_its_characters_literally(db_cli):
-    """The characters a pattern would read as wildcards (GLOB's on SQLite) match themselves."""
+    """The characters a pattern would read as wildcards (GLOB's on SQLite) match themselves;
+    a NUL (pasted into the search box) matches nothing: no request holds one."""
     ok(db_cli, "seed-demo", "--count", "6", user=ADMIN)
     keys = {"DEMO-000001": "x a*b", "DEMO-000002": "x a?b", "DEMO-000003": "x a[b]", "DEMO-000004": "x axb",
             "DEMO-000005": "x a%b", "DEMO-000006": "x a_b"}  # fmt: skip
@@ -209,5 +210,6 @@ def test_a_search_matches_its_characters_literally(db_cli):
         db_cli.sql("UPDATE requests SET search_key = :k WHERE reference = :r", {"k": key, "r": ref})
     for word, found in (("a*b", ["DEMO-000001"]), ("a?b", ["DEMO-000002"]), ("a[b", ["DEMO-000003"]),
                         ("a[b]", ["DEMO-000003"]), ("b]", ["DEMO-000003"]), ("a%b", ["DEMO-000005"]),
-                        ("a_b", ["DEMO-000006"]), ("axb", ["DEMO-000004"]), ("x a", sorted(keys))):  # fmt: skip
+                        ("a_b", ["DEMO-000006"]), ("axb", ["DEMO-000004"]), ("x a", sorted(keys)),
+                        ("x\x00", []), ("\x00\x00", []), ("x a\x00b", [])):  # fmt: skip
         assert refs(db_cli, QueueQuery(search=word, sort_column=0, descending=False)) == found, word
