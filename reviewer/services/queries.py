@@ -103,19 +103,15 @@ class _Part:
 def queue_window(session: Session, q: QueueQuery, user: str) -> QueueWindow:
     """The requests `q` selects: how many, and (for a search) the ids it matched, read in one
     scan that every page then reuses."""
-    hits: tuple[int, ...] | None = None
+    window = QueueWindow(q, user, 0)
     words = search_words(q.search)
     if words:
         # Matching runs on the covering index of the search key (an index-only scan).
         hits = tuple(_ids(session, select(Request.id).where(_matching(session, words))))
-        requests = session.execute(select(func.count()).select_from(Request)).scalar_one()
+        window = QueueWindow(q, user, len(hits), hits, request_count(session))
         if not _filtered(q):
-            return QueueWindow(q, user, len(hits), hits, requests)
-        window = QueueWindow(q, user, 0, hits, requests)
-    else:
-        window = QueueWindow(q, user, 0)
-    count = select(func.count()).select_from(_selecting(session, window).subquery())
-    return replace(window, count=session.execute(count).scalar_one())
+            return window
+    return replace(window, count=_count(session, _selecting(session, window)))
 
 
 def _matching(session: Session, words: list[str]) -> Any:
@@ -137,12 +133,7 @@ def queue_page(session: Session, window: QueueWindow, offset: int, limit: int | 
     """The ids of the window's rows from `offset` on (at most `limit`), in the queue's order:
     each part's rows walk its index, stopping at the page (no sort of a temporary table)."""
     ids: list[int] = []
-    # A search's page: where its hits are dense, the order's index is walked, each request's
-    # search key matched, until the page is full (about `walked` requests); where they are
-    # sparse, its hits are read by id and ordered (about as many as there are hits).
-    hits = window.hits
-    walked = (offset + (limit or window.count)) * window.requests / max(1, len(hits or ()))
-    parts = _parts(session, window, walk=hits is not None and walked <= len(hits))
+    parts = _parts(session, window, walk=_walks(window, offset + (limit or window.count)))
     for number, part in enumerate(parts):
         if limit is not None and len(ids) >= limit:
             break
@@ -157,8 +148,17 @@ def queue_page(session: Session, window: QueueWindow, offset: int, limit: int | 
     return ids
 
 
+def _walks(window: QueueWindow, rows: int) -> bool:
+    """Whether the first `rows` of a search are read walking the order's index, each
+    request's search key matched on the way (about rows * requests / hits requests read: its
+    hits are dense), rather than its hits read by id and ordered (about as many as the hits)."""
+    if window.hits is None:
+        return False
+    return rows * window.requests <= len(window.hits) ** 2
+
+
 def queue_ids(session: Session, q: QueueQuery, user: str) -> list[int]:
-    """Every id `q` selects, in the queue's order (the CLI's lists and the tests)."""
+    """Every id `q` selects, in the queue's order (one page of all of them)."""
     return queue_page(session, queue_window(session, q, user), 0, None)
 
 

@@ -557,7 +557,9 @@ class MainWindow(QMainWindow):
         def work(_p: Progress) -> Loaded:
             with ctx.db.read() as session:
                 window, ids, rows, row = load_window(session, q, ctx.actor.name, current)
-                return seq, window, ids, rows, (current, row), queries.request_count(session)
+                # A search counted every request already (how dense its hits are).
+                total = window.requests if window.hits is not None else queries.request_count(session)
+                return seq, window, ids, rows, (current, row), total
 
         self.op(work, title="Loading").success(self._loaded).run()
         if not everything:
@@ -615,10 +617,9 @@ class MainWindow(QMainWindow):
         if rid != self.current_id and self.current_id is not None:
             # Another request was opened while the queue was read: its row in the new order.
             rid, row = self.current_id, self.model.row_of(self.current_id)
-            if row is None:
+            if row is None:  # beyond the first page: found by a query
                 self._locate(rid)
-                self.loaded.emit()
-                return
+                rid = None
         self._mark_left(rid is not None and not self._select_row(row, rid))
         self.loaded.emit()
 
@@ -744,7 +745,8 @@ class MainWindow(QMainWindow):
                 data = queries.show(session, ref)
                 _explain_into(session, data)
                 _customer_into(session, data)
-                return seq, data, workflow.options(session, ctx.actor, ref), queries.request_id(session, ref)
+                opened = rid if rid is not None else queries.request_id(session, ref)
+                return seq, data, workflow.options(session, ctx.actor, ref), opened
 
         self.op(work, title="Opening the request").success(self._request_loaded).run()
 

@@ -41,6 +41,7 @@ ENUM_COLUMNS = {column_of("Org type")}  # stored values shown as words
 LABELLED = {REC_COLUMN: Recommendation, column_of("Status"): Status}  # a declared vocabulary: its labels
 TIME_COLUMNS = {column_of("Updated")}
 FLAG = len(COLUMNS)  # a row's last item, not a column: why its wait is flagged, or ""
+EMPTY: Row = ("",) * (FLAG + 1)  # a row whose request is not there (left the query meanwhile)
 PAST_BACKGROUND, PAST_FOREGROUND = QColor("#fee4e2"), QColor("#b42318")
 FLAG_ROLES = (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole)
 
@@ -104,8 +105,7 @@ def format_row(values: tuple[Any, ...], level: int, today: dt.date) -> Row:
 def format_rows(ids: list[int], rows: dict[int, tuple[Any, ...]], level: int = ageing.DEFAULT_SERVICE_LEVEL,
                 today: dt.date | None = None) -> list[Row]:  # fmt: skip
     today = today or dt.datetime.now(dt.UTC).date()
-    empty: Row = ("",) * (len(COLUMNS) + 1)
-    return [format_row(rows[i], level, today) if i in rows else empty for i in ids]
+    return [format_row(rows[i], level, today) if i in rows else EMPTY for i in ids]
 
 
 def page_rows(session: Any, window: QueueWindow, number: int) -> tuple[list[int], list[Row]]:
@@ -114,7 +114,7 @@ def page_rows(session: Any, window: QueueWindow, number: int) -> tuple[list[int]
     ids = queue_page(session, window, number * PAGE, PAGE)
     rows = format_rows(ids, queue_rows(session, ids), service_level(session))
     size = max(0, min(PAGE, window.count - number * PAGE))
-    return ids, rows[:size] + [("",) * (len(COLUMNS) + 1)] * (size - len(rows))
+    return ids, rows[:size] + [EMPTY] * (size - len(rows))
 
 
 def fetch_page(ctx: Context, window: QueueWindow, number: int) -> tuple[list[int], list[Row]]:
