@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from reviewer import settings
 from reviewer.context import Context
+from reviewer.ui.dialogs import Unattended
 from reviewer.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def run(ctx: Context, screenshot: str | None = None, opening: float = 0.0) -> in
     icon.loadFromData(resources.files("reviewer.resources").joinpath("icons", "reviewer.png").read_bytes())
     app.setWindowIcon(QIcon(icon))
     install_crash_handler()
-    window = MainWindow(ctx)
+    window = MainWindow(ctx, Unattended() if screenshot else None)
     built = process_age()
     window.show()
     if screenshot:

@@ -4,10 +4,11 @@ replacement, so nothing modal ever blocks them."""
 from __future__ import annotations
 
 import logging
+import sys
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from reviewer import settings
 from reviewer.errors import ReviewerError
@@ -76,3 +77,18 @@ class Dialogs:
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
             QMessageBox.warning(self.parent, "Open the attachment", "No application on this "
                                 f"desktop opens it; it was saved as {path}.")  # fmt: skip
+
+
+class Unattended(Dialogs):
+    """For `--screenshot`, where nobody answers: a message is printed, and an error ends the
+    run with its exit code (70 for a bug, as the command line), instead of a modal box that
+    would wait for ever."""
+
+    def info(self, title: str, text: str) -> None:
+        print(f"{title}: {text}", file=sys.stderr, flush=True)
+
+    def error(self, title: str, exc: BaseException) -> None:
+        if not isinstance(exc, ReviewerError):
+            log.error("%s failed:\n%s", title, getattr(exc, "__traceback_text__", repr(exc)))
+        print(f"reviewer: {title}: {exc}", file=sys.stderr, flush=True)
+        QApplication.exit(exc.exit_code if isinstance(exc, ReviewerError) else 70)

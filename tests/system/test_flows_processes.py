@@ -41,3 +41,27 @@ def test_screenshot_command(tmp_path):
     assert (width, height) == (1920, 1200)
     notice = "This plugin does not support propagateSizeHints()"
     assert [line for line in done.stderr.splitlines() if line != notice] == [], done.stderr
+
+
+def test_screenshot_of_a_database_edited_by_hand_ends_with_the_error(tmp_path):
+    """`--screenshot` has nobody to close a message box: an error is printed and ends the run
+    with its exit code (a status edited with sqlite3: exit 1, verify named), not a wait for ever."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = tmp_path / "edited.db"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    subprocess.run([sys.executable, "-m", "reviewer", "seed-demo", "--count", "20", "--database", f"sqlite:///{db}"],
+                   check=True, env=env, capture_output=True)  # fmt: skip
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE requests SET status = 'zzz' WHERE id = 5")
+    done = subprocess.run([sys.executable, "main.py", "--database", f"sqlite:///{db}", "--screenshot",
+                           str(tmp_path / "shot.png")], env=env, capture_output=True, text=True,
+                          timeout=120, check=False, cwd=ROOT)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert (
+        "a stored value Reviewer never writes: 'zzz'" in done.stderr and "run reviewer verify" in done.stderr
+    )
+    assert not (tmp_path / "shot.png").exists()
