@@ -494,7 +494,12 @@ def _verify_requests(session: Session, replay: Replay, out: _Problems, jobs: int
             if want is None:
                 out.add("request", ref, f"{ref} is not in the audit trail")
                 continue
-            assignee = names.get(assignee_id) if assignee_id is not None else None
+            # An id no account has (foreign keys switched off by hand) is not "unassigned".
+            assignee = (
+                None
+                if assignee_id is None
+                else names.get(assignee_id, f"account id {assignee_id}, which no account has")
+            )
             checks: tuple[tuple[str, object, object], ...] = (
                 ("status", status.value, want.status), ("assignee", assignee, want.assignee),
                 ("version", version, want.version),

@@ -354,3 +354,16 @@ def test_the_text_report_names_an_edited_rule_set_once(team):
     assert named == [
         "  rule set human-rights@2: its stored text does not match its hash (changed outside Reviewer)"
     ]
+
+
+def test_verify_names_an_assignee_no_account_has(cli):
+    """With SQLite's foreign keys switched off by hand, an assignee id no account has is not
+    read as unassigned: verify names it."""
+    ok(cli, "seed-demo", "--count", "5", user=ADMIN)
+    with sqlite3.connect(cli.db_path) as conn:
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("UPDATE requests SET assignee_id = 999 WHERE reference = 'DEMO-000003'")
+    conn.close()
+    problem = first_problem(cli)
+    assert problem["kind"] == "request", problem
+    assert "DEMO-000003: assignee is account id 999, which no account has" in problem["message"], problem
