@@ -7,7 +7,7 @@ kept; after that each test gets an exact copy:
 
 * SQLite: the database file, copied with SQLite's backup API;
 * PostgreSQL: every table's rows as `COPY` text (byte for byte, whatever the column type), the
-  sequences, and which logins are members of the application's group role. Restoring truncates
+  sequences, and which logins are members of the application's group role. Restoring empties
   every table and copies the rows back in foreign-key order. The schema itself (tables,
   columns, constraints, functions, policies, grants) is not copied: a fingerprint of it is kept
   with the state, and when a test has changed it (a tamper test may drop a policy or replace a
@@ -179,8 +179,11 @@ def _capture(conn: Connection, dump: list[str]) -> PgState:
 
 
 def _restore(conn: Connection, state: PgState) -> None:
-    names = ", ".join(f'public."{t}"' for t, _rows in state.tables)
-    conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
+    # DELETE, children first: on tables of a few rows it takes a tenth of the time of a
+    # TRUNCATE, which makes new files for every table and index (no triggers stop it, and
+    # row-level security binds the owner only if forced, which the fingerprint would show).
+    for table, _rows in reversed(state.tables):
+        conn.execute(text(f'DELETE FROM public."{table}"'))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     for table, rows in state.tables:
         if rows:

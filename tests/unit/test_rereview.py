@@ -24,7 +24,7 @@ def days(n: int) -> str:
     return (TODAY + dt.timedelta(days=n)).isoformat()
 
 
-def decide_on(cli, monkeypatch, day: str, ref: str, *args: str) -> None:
+def decide_on(cli, ref: str, day: str, *args: str) -> None:
     """Claim and decide `ref` as if today were `day` (the workflow's clock)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(workflow, "_today", lambda: dt.date.fromisoformat(day))
@@ -33,21 +33,26 @@ def decide_on(cli, monkeypatch, day: str, ref: str, *args: str) -> None:
         ok(cli, "decide", ref, *args, "--justification", JUST, user=ADMIN)
 
 
-@pytest.fixture
-def due(wf, monkeypatch):
+def _due(cli) -> None:
     # Due by its date: approved 400 days ago, re-review 35 days ago.
-    decide_on(wf, monkeypatch, days(-400), "R-APPROVE", "--outcome", "approve", "--re-review", days(-35))
+    decide_on(cli, "R-APPROVE", days(-400), "--outcome", "approve", "--re-review", days(-35))
     # Due by an overdue condition, its re-review date far ahead.
-    decide_on(wf, monkeypatch, days(-10), "R-COND", "--outcome", "approve_with_conditions",
+    decide_on(cli, "R-COND", days(-10), "--outcome", "approve_with_conditions",
               "--re-review", days(300), "--condition", f"Quarterly bias report@{days(-3)}")  # fmt: skip
     # Refused long ago: never re-reviewed.
-    decide_on(wf, monkeypatch, days(-400), "R-NEVER", "--outcome", "refuse", "--re-review", days(-35))
+    decide_on(cli, "R-NEVER", days(-400), "--outcome", "refuse", "--re-review", days(-35))
     # Approved, due in 30 days.
     later = make({})
     later["reference"] = "R-LATER"
-    (wf.tmp / "later.json").write_text(rq.canonical_json(later))
-    ok(wf, "import", str(wf.tmp / "later.json"), user=ADMIN)
-    decide_on(wf, monkeypatch, days(-1), "R-LATER", "--outcome", "approve", "--re-review", days(30))
+    (cli.tmp / "later.json").write_text(rq.canonical_json(later))
+    ok(cli, "import", str(cli.tmp / "later.json"), user=ADMIN)
+    decide_on(cli, "R-LATER", days(-1), "--outcome", "approve", "--re-review", days(30))
+
+
+@pytest.fixture
+def due(wf, snapshots):
+    """The scenarios, with approvals due, not yet due and a refusal (built once a session)."""
+    snapshots.prepared("rereview-due", wf, _due)
     return wf
 
 
