@@ -168,13 +168,15 @@ def queue_position(session: Session, window: QueueWindow, rid: int) -> int | Non
     if window.hits is not None and rid not in window.hits:
         return None
     before = 0
-    for part in _parts(session, window):
+    parts = _parts(session, window)
+    for number, part in enumerate(parts):
         values = session.execute(
             part.select.with_only_columns(*(k for k, _up in part.keys)).where(Request.id == rid)
         ).one_or_none()
         if values is not None:
             return before + _count(session, part.select.where(_precedes(session, part.keys, tuple(values))))
-        before += _count(session, part.select)
+        if number < len(parts) - 1:
+            before += _count(session, part.select)
     return None
 
 
@@ -199,7 +201,7 @@ def _precedes(session: Session, keys: tuple[tuple[Any, bool], ...], values: tupl
 
 
 def _parts(session: Session, window: QueueWindow, walk: bool = False) -> list[_Part]:
-    """The window's order, as one or two parts (`walk`: a search matched on the way)."""
+    """The window's order, as one to three parts (`walk`: a search matched on the way)."""
     q = window.query
     column = COLUMNS[q.sort_column][1]
     up = not q.descending
@@ -220,7 +222,18 @@ def _parts(session: Session, window: QueueWindow, walk: bool = False) -> list[_P
         )
         by_name = select(Request.id).select_from(Account).join(Request, Request.assignee_id == Account.id)
         assigned = _Part(_selecting(session, window, by_name, walk), ((Account.name, up), (Request.id, up)))
-        return [unassigned, assigned] if up else [assigned, unassigned]
+        # An assignee id no account has (foreign keys switched off by hand; verify names it)
+        # has no name to sort by: those requests come last either way, by that id, so that
+        # the queue still shows every request it counts. Last, the part is read (on the
+        # assignee index) only at the end of the queue, and never counted to find a page.
+        unnamed = _Part(
+            _selecting(session, window, walk=walk).where(
+                Request.assignee_id.is_not(None),
+                ~select(Account.id).where(Account.id == Request.assignee_id).exists(),
+            ),
+            ((Request.assignee_id, up), (Request.id, up)),
+        )
+        return [unassigned, assigned, unnamed] if up else [assigned, unassigned, unnamed]
     base = (
         select(Request.id).outerjoin(Account, Account.id == Request.assignee_id)
         if column is Account.name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sqlalchemy import select, text
 
@@ -154,6 +155,48 @@ def test_pages_and_positions_are_those_of_the_whole_order(db_cli):
                             assert len(everything) == 3
     finally:
         db.dispose()
+
+
+def test_an_assignee_no_account_has_sorts_last_and_no_row_is_left_blank(cli):
+    """With SQLite's foreign keys switched off by hand, requests whose assignee id no account
+    has still appear when sorted by assignee: after the others either way (verify names
+    them), each page and position that of the whole order, the count that of the rows."""
+    import sqlite3
+
+    from reviewer.services.queries import column_of, queue_page, queue_position, queue_window
+
+    ok(cli, "seed-demo", "--count", "30", user=ADMIN)
+    for ref in ("DEMO-000004", "DEMO-000009"):
+        ok(cli, "claim", ref, user=ADMIN)
+    with sqlite3.connect(cli.db_path) as conn:
+        conn.execute("PRAGMA foreign_keys = OFF")
+        for ref, account in (("DEMO-000021", 999), ("DEMO-000007", 998), ("DEMO-000012", 999)):
+            conn.execute("UPDATE requests SET assignee_id = ? WHERE reference = ?", (account, ref))
+        unnamed = [i for (i,) in conn.execute(
+            "SELECT id FROM requests WHERE assignee_id >= 998 ORDER BY assignee_id, id")]  # fmt: skip
+    conn.close()
+    db = Database(cli.url)
+    try:
+        with db.read() as session:
+            for descending in (False, True):
+                for narrowed in ({}, {"status": "new"}, {"search": "in"}):
+                    q = QueueQuery(sort_column=column_of("Assignee"), descending=descending, **narrowed)
+                    window = queue_window(session, q, ADMIN)
+                    everything = queue_page(session, window, 0, None)
+                    where = (descending, narrowed)
+                    assert window.count == len(everything) == len(set(everything)), where
+                    selected = set(queue_ids(session, replace(q, sort_column=0), ADMIN))
+                    tail = [i for i in (unnamed[::-1] if descending else unnamed) if i in selected]
+                    assert tail and everything[len(everything) - len(tail) :] == tail, where
+                    for offset in (0, 5, len(everything) - 4, len(everything) - 1):
+                        page = queue_page(session, window, offset, 3)
+                        assert page == everything[offset : offset + 3], where
+                    for row, rid in enumerate(everything):
+                        assert queue_position(session, window, rid) == row, where
+    finally:
+        db.dispose()
+    code, out, _err = cli("verify", "--format", "json", user=ADMIN)
+    assert code != 0 and "assignee is account id 999, which no account has" in out
 
 
 def test_every_sort_walks_an_index(db_cli):
