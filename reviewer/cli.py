@@ -595,7 +595,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             reader.close()
     checked.slim = []
     # A few requests are evaluated by the rules' nodes: compiling the rule set would take longer.
-    few = checked.held is not None and len(checked.held) <= rules.FEW
+    few = checked.held is not None and ruleset.sooner_by_nodes(len(checked.held))
     results = (_evaluated(ruleset, doc, None if totals is None else totals.get(doc["reference"]), few)
                for doc in files.valid_requests(checked, limit))  # fmt: skip
     if args.format == "json":

@@ -559,6 +559,13 @@ class RuleSet:
         self.evaluate = self._with_own_totals if self.reads_totals else self._evaluate  # type: ignore[method-assign]
         self.__dict__["compiled_source"] = source
 
+    def sooner_by_nodes(self, requests: int) -> bool:
+        """Whether `requests` evaluations are done sooner by the nodes (`evaluate_interpreted`,
+        the same evaluation) than by the generated function: up to `FEW` of them, unless it
+        is compiled already. A command deciding or re-reviewing one request, or verifying a
+        small database, does not pay for compiling the rule set."""
+        return requests <= FEW and "compiled_source" not in self.__dict__
+
     @functools.cached_property
     def compiled_source(self) -> str:
         """The generated source of the evaluating function (compiled if it is not yet)."""

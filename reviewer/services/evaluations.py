@@ -75,7 +75,7 @@ def fresh_evaluation(session: Session, req: Request) -> dict[str, Any]:
         raise NotFound(f"{req.reference} has no stored evaluation")
     ruleset = verified_rules(session, row)
     parts = _parts(session, req, ruleset)
-    evaluation = evaluate_with(ruleset, json.loads(req.document), parts)
+    evaluation = evaluate_with(ruleset, json.loads(req.document), parts, ruleset.sooner_by_nodes(1))
     result: dict[str, Any] = evaluation.to_json(req.reference)
     if parts is not None:
         result["customer_total"] = parts

@@ -49,7 +49,6 @@ def recorded(session: Session) -> list[Recorded]:
     """Every certificate recorded in the database, oldest first by key: only those the audit
     trail vouches for (the last settings event of the key holds the same PEM), so a row
     written into the table by hand is never trusted (`reviewer verify` names it)."""
-    signing = _signing()
     audited: dict[str, str] = {}
     for (payload,) in session.execute(
         select(AuditEvent.payload).where(AuditEvent.action == "settings",
@@ -68,6 +67,7 @@ def recorded(session: Session) -> list[Recorded]:
     for row in rows:
         if not isinstance(row.value, str) or audited.get(row.key) != row.value:
             continue  # not what the audit trail recorded: not trusted, and verify names it
+        signing = _signing()  # loaded only when there is a certificate to parse
         try:
             cert = signing.load_pem(row.value)
         except InvalidInput:

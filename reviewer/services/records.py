@@ -258,7 +258,9 @@ REPORT_KEYWORDS = re.compile(r"transparency-report chain-head:([0-9]{1,12}):([0-
 
 def verify_pdfs(session: Session, paths: list[str]) -> list[tuple[str, list[str]]]:
     """Each file with its problems against the database; the organisation's certificates
-    (audited, parsed) are read once for all of them."""
+    (audited, parsed) are read once for all of them, and only when there are files."""
+    if not paths:
+        return []
     certs = keys.recorded(session)
     return [(path, verify_pdf(session, path, certs)) for path in paths]
 

@@ -574,7 +574,8 @@ _WORKER: list[tuple[RuleSet, str]] = []
 EvalRow = tuple[str, str, str | None, str | None]  # reference, document, evaluation, recommendation
 
 
-def _evaluation_problems(ruleset: RuleSet, key: str, rows: list[EvalRow]) -> list[tuple[str, str]]:
+def _evaluation_problems(ruleset: RuleSet, key: str, rows: list[EvalRow],
+                         by_nodes: bool = False) -> list[tuple[str, str]]:  # fmt: skip
     out = []
     for ref, document, evaluation, recommendation in rows:
         stored = json.loads(evaluation) if evaluation is not None else None
@@ -586,7 +587,7 @@ def _evaluation_problems(ruleset: RuleSet, key: str, rows: list[EvalRow]) -> lis
             out.append((ref, f"{ref}: the customer totals stored in its evaluation are not a "
                         "list of references and figures per total"))  # fmt: skip
             continue
-        fresh = evaluate_with(ruleset, doc, parts)
+        fresh = evaluate_with(ruleset, doc, parts, by_nodes)
         if fresh.recommendation != recommendation or stored is None or \
                 stored != stored_with(ruleset, fresh, parts, doc):  # fmt: skip
             out.append((ref, f"{ref}: the stored evaluation differs from {key}'s evaluation of "
@@ -620,6 +621,7 @@ class _EvaluationCheck:
 
     def __init__(self, ruleset: RuleSet | None, key: str, total: int, jobs: int | None) -> None:
         self.ruleset, self.key = ruleset, key
+        self.by_nodes = ruleset is not None and ruleset.sooner_by_nodes(total)
         self.chunk: list[EvalRow] = []
         self.problems: list[tuple[str, str]] = []
         self.pending: deque[Any] = deque()
@@ -643,7 +645,7 @@ class _EvaluationCheck:
         if not rows or self.ruleset is None:
             return
         if self.pool is None:
-            self.problems += _evaluation_problems(self.ruleset, self.key, rows)
+            self.problems += _evaluation_problems(self.ruleset, self.key, rows, self.by_nodes)
             return
         self.pending.append(self.pool.apply_async(_check_chunk, (rows,)))
         if len(self.pending) >= 3 * self.jobs:

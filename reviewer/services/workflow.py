@@ -267,7 +267,8 @@ def start_rereview(session: Session, actor: Actor, reference: str, reason: str,
     if active.pk is None:
         raise NotFound("no rule set is active: there is nothing to re-review against")
     doc = json.loads(s.req.document)
-    evaluation = evaluate_with(active.ruleset, doc, None)  # its own figures, as an import does
+    # its own figures, as an import does
+    evaluation = evaluate_with(active.ruleset, doc, None, active.ruleset.sooner_by_nodes(1))
     s.req.rule_set_pk = active.pk
     s.req.evaluation = rq.compact_json(stored_with(active.ruleset, evaluation, None, doc))
     s.req.recommendation = evaluation.recommendation

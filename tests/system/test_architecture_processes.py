@@ -134,3 +134,27 @@ def test_evaluate_on_a_sqlite_database_in_good_order_loads_no_database_layer(tmp
     out, names = _imports_of_command(argv, tmp_path)
     assert out.returncode == 1 and out.stdout == "" and "its audit event records" in out.stderr
     assert "sqlalchemy" in names
+
+
+def test_verify_and_a_decision_on_a_small_database_compile_no_rule_set_and_load_no_signing(tmp_path, capsys):
+    """`reviewer verify` of a database of a few requests evaluates them by the rules' nodes,
+    as `decide` does its one request (compiling the rule set would take longer), and without
+    a PDF to check loads no signature library; the same checks name a changed evaluation."""
+    db = tmp_path / "r.db"
+    cli = Cli(db, capsys)
+    assert cli("seed-demo", "--count", "20", user="root")[0] == 0
+    assert cli("claim", "DEMO-000002", user="root")[0] == 0
+    url = f"sqlite:///{db}"
+    signing = ("pyhanko", "cryptography", "asn1crypto", "reviewer.export.signing")
+    decide = ["decide", "DEMO-000002", "--outcome", "refuse", "--justification", "x" * 40]
+    for argv in (["verify"], decide, ["verify"]):
+        out, names = _imports_of_command([*argv, "--database", url, "--user", "root"], tmp_path)
+        assert out.returncode == 0, (argv, out.stderr)
+        assert "reviewer.rules" in names and "reviewer.rules.codegen" not in names, argv
+        assert sorted(n for n in names if n.startswith(signing)) == [], argv
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE requests SET recommendation = 'approve' WHERE reference = 'DEMO-000005'")
+    conn.close()
+    out, names = _imports_of_command(["verify", "--database", url, "--user", "root"], tmp_path)
+    assert out.returncode == 1 and "DEMO-000005: the stored evaluation differs" in out.stdout, out.stdout

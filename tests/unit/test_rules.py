@@ -920,3 +920,15 @@ def test_file_totals_give_each_request_its_customers_parts_with_a_databases_figu
         assert totals.get(doc["reference"]) == parts_of([*groups[key], *stored.get(key, [])])
     assert [r for r, _v in totals.get(groups[largest][0]["reference"])["cameras"]][0] == "AA-STORED"
     assert totals.get("NOT-IN-THE-FILES") is None
+
+
+def test_a_few_requests_are_evaluated_by_the_nodes_until_the_rule_set_is_compiled():
+    """Up to FEW evaluations go by the nodes; more, or any once the rule set is compiled,
+    by the generated function (both give the same evaluation)."""
+    from reviewer.rules import FEW
+
+    rs = load_text(bundled_text())  # a RuleSet of its own, not compiled yet
+    assert rs.sooner_by_nodes(1) and rs.sooner_by_nodes(FEW) and not rs.sooner_by_nodes(FEW + 1)
+    doc = make({})
+    assert rs.evaluate_interpreted(doc).recommendation == rs.evaluate(doc).recommendation
+    assert not rs.sooner_by_nodes(1)
