@@ -10,7 +10,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
-from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, case, exists, false, func, or_, select
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from reviewer import ageing
@@ -444,8 +459,13 @@ def search_words(text: str) -> list[str]:
 
 def queue_rows(session: Session, ids: list[int]) -> dict[int, tuple[Any, ...]]:
     """The queue columns of the given requests, by id."""
+    # An assignee id no account has (foreign keys switched off by hand) is shown as that,
+    # not as the blank of an unassigned request.
+    unnamed = case((and_(Request.assignee_id.is_not(None), Account.id.is_(None)),
+                    literal("unknown account ") + cast(Request.assignee_id, String)),
+                   else_=Account.name)  # fmt: skip
     rows = session.execute(
-        select(Request.id, *[c for _n, c in COLUMNS])
+        select(Request.id, *[unnamed if c is Account.name else c for _n, c in COLUMNS])
         .outerjoin(Account, Account.id == Request.assignee_id)
         .where(Request.id.in_(ids))
     )

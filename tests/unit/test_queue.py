@@ -160,7 +160,8 @@ def test_pages_and_positions_are_those_of_the_whole_order(db_cli):
 def test_an_assignee_no_account_has_sorts_last_and_no_row_is_left_blank(cli):
     """With SQLite's foreign keys switched off by hand, requests whose assignee id no account
     has still appear when sorted by assignee: after the others either way (verify names
-    them), each page and position that of the whole order, the count that of the rows."""
+    them), each page and position that of the whole order, the count that of the rows; the
+    column shows the id no account has, not the blank of an unassigned request."""
     import sqlite3
 
     from reviewer.services.queries import column_of, queue_page, queue_position, queue_window
@@ -193,6 +194,13 @@ def test_an_assignee_no_account_has_sorts_last_and_no_row_is_left_blank(cli):
                         assert page == everything[offset : offset + 3], where
                     for row, rid in enumerate(everything):
                         assert queue_position(session, window, rid) == row, where
+            shown = queue_rows(
+                session, queue_ids(session, QueueQuery(sort_column=0, descending=False), ADMIN)
+            )
+            assignees = {cells[0]: cells[column_of("Assignee")] for cells in shown.values()}
+            assert assignees["DEMO-000021"] == assignees["DEMO-000012"] == "unknown account 999"
+            assert assignees["DEMO-000007"] == "unknown account 998"
+            assert assignees["DEMO-000004"] == ADMIN and assignees["DEMO-000001"] is None
     finally:
         db.dispose()
     code, out, _err = cli("verify", "--format", "json", user=ADMIN)
