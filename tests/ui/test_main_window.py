@@ -176,3 +176,29 @@ def test_a_request_opened_from_elsewhere_is_the_one_the_queue_keeps_selected(qtb
     sort_by(qtbot, window, 0, Qt.SortOrder.DescendingOrder)
     assert window.table.selectionModel().selectedRows()[0].row() == 13  # DEMO-000017 of 30, descending
     assert window.model.index(13, 0).data() == "DEMO-000017" and window.current == "DEMO-000017"
+
+
+def test_sorted_by_assignee_an_id_no_account_has_is_a_row_of_its_own_last(qtbot, cli):
+    """SQLite's foreign keys switched off by hand, a request's assignee id points at no
+    account: sorted by assignee either way the queue still shows every request, that one
+    last, its assignee named as the unknown id (no blank row at the end)."""
+    import sqlite3
+
+    from reviewer.services.queries import column_of
+
+    assert cli("seed-demo", "--count", "30")[0] == 0
+    assert cli("claim", "DEMO-000004")[0] == 0
+    with sqlite3.connect(cli.db_path) as conn:
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("UPDATE requests SET assignee_id = 999 WHERE reference = 'DEMO-000011'")
+    conn.close()
+    window = open_window(qtbot, cli)
+    model, assignee = window.model, column_of("Assignee")
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        sort_by(qtbot, window, assignee, order)
+        assert model.rowCount() == 30
+        qtbot.waitUntil(lambda: all(model.index(r, 0).data() for r in range(30)), timeout=10_000)
+        assert model.index(29, 0).data() == "DEMO-000011"
+        assert model.index(29, assignee).data() == "unknown account 999"
+        claimed = [r for r in range(30) if model.index(r, 0).data() == "DEMO-000004"]
+        assert model.index(claimed[0], assignee).data() == "root"
