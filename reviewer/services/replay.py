@@ -37,6 +37,7 @@ class DecisionRecord:
     rejected: bool = False
     record_hash: str | None = None
     body_sha256: str | None = None  # None: recorded before decide events carried it
+    reason: str | None = None  # a rejection's, as its check event says (None: not recorded)
 
 
 @dataclass
@@ -45,6 +46,10 @@ class AttachmentRecord:
     size: int
     sha256: str
     redacted: bool = False
+    # Who redacted it, when and why, as its redact_attachment event says (None: not recorded).
+    redacted_by: str | None = None
+    redacted_at: str | None = None
+    reason: str | None = None
 
 
 @dataclass
@@ -57,7 +62,8 @@ class Replay:
     settings: dict[str, str] = field(default_factory=dict)
     requests: dict[str, RequestRecord] = field(default_factory=dict)
     decisions: dict[tuple[str, int], DecisionRecord] = field(default_factory=dict)
-    conditions: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    # condition id -> status, note, and who marked it when (None: not recorded)
+    conditions: dict[int, tuple[str, str | None, str | None, str | None]] = field(default_factory=dict)
     attachments: dict[tuple[str, int], AttachmentRecord] = field(default_factory=dict)
     # customer number -> (name, country, merged into); request -> its customer
     customers: dict[int, list[Any]] = field(default_factory=dict)
@@ -65,10 +71,13 @@ class Replay:
     # match key -> the customer it sends new requests to; requests linked or unlinked by hand
     keys: dict[str, int] = field(default_factory=dict)
     pinned: set[str] = field(default_factory=set)
+    now: str | None = None  # the time of the event being applied (when the caller gives it)
 
-    def apply(self, action: str, actor: str, ref: str | None, p: dict[str, Any]) -> None:
+    def apply(self, action: str, actor: str, ref: str | None, p: dict[str, Any],
+              time: str | None = None) -> None:  # fmt: skip
         handler = _HANDLERS.get(action)
         if handler is not None:
+            self.now = time
             handler(self, actor, ref or "", p)
 
     # accounts, rule sets, settings -------------------------------------------------------
@@ -229,19 +238,20 @@ class Replay:
         else:
             self._step(ref, p, "in_review", p["assignee"] if "assignee" in p else False)
             if decision is not None:
-                decision.rejected = True
+                decision.rejected, decision.reason = True, p.get("reason")
 
-    def _condition(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+    def _condition(self, actor: str, ref: str, p: dict[str, Any]) -> None:
         self._step(ref, p)
-        self.conditions[p["condition"]] = (p["status"], p.get("note"))
+        self.conditions[p["condition"]] = (p["status"], p.get("note"), actor, self.now)
 
     def _attach(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
         self.attachments[(ref, p["number"])] = AttachmentRecord(p["name"], p["size"], p["sha256"])
 
-    def _redact_attachment(self, _actor: str, ref: str, p: dict[str, Any]) -> None:
+    def _redact_attachment(self, actor: str, ref: str, p: dict[str, Any]) -> None:
         record = self.attachments.get((ref, p["number"]))
         if record is not None:
-            record.redacted = True
+            record.redacted, record.redacted_by, record.redacted_at = True, actor, self.now
+            record.reason = p.get("reason")
 
     def _baseline(self, _actor: str, _ref: str, p: dict[str, Any]) -> None:
         """The state an upgrade started from: everything before it is replaced."""
@@ -255,7 +265,7 @@ class Replay:
         self.settings = dict(p.get("settings", {}))
         self.requests = {r[0]: RequestRecord(*r[1:]) for r in p["requests"]}
         self.decisions = {(d[0], d[1]): DecisionRecord(*d[2:]) for d in p["decisions"]}
-        self.conditions = {c[0]: (c[1], c[2]) for c in p["conditions"]}
+        self.conditions = {c[0]: (c[1], c[2], None, None) for c in p["conditions"]}
         # Baselines written before attachments existed carry none.
         self.attachments = {(a[0], a[1]): AttachmentRecord(*a[2:]) for a in p.get("attachments", [])}
 

@@ -13,6 +13,7 @@ first item that differs is named first; at most 100 problems are listed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import multiprocessing
@@ -185,7 +186,7 @@ def verify(session: Session, anchor: tuple[int, str] | None = None, jobs: int | 
             if ev.hash != anchor[1]:
                 problems.add("anchor", str(ev.seq), "event hash differs from the anchor")
         try:
-            replay.apply(ev.action, ev.actor, ev.reference, payload)
+            replay.apply(ev.action, ev.actor, ev.reference, payload, ev.time)
         except (KeyError, TypeError, ValueError):
             problems.add("chain", str(ev.seq), f"the {ev.action} event's payload is malformed")
         prev = ev.hash
@@ -225,7 +226,9 @@ def _verify_decisions(session: Session, out: _Problems, replay: Replay | None) -
         select(Decision, Request.reference).join(Request, Request.id == Decision.request_id)
         .order_by(Decision.id)
     )  # fmt: skip
+    seen: set[tuple[str, int]] = set()
     for decision, ref in rows:
+        seen.add((ref, decision.number))
         label = f"{ref} decision {decision.number}"
         if rq.sha256_hex(decision.snapshot) != decision.snapshot_sha256:
             # The record hash covers the snapshot's hash: the text must still be what it hashes.
@@ -256,10 +259,19 @@ def _verify_decisions(session: Session, out: _Problems, replay: Replay | None) -
             out.add("decision", ref, f"{label}: outcome {state[0]}, final {state[1]}, "
                     f"rejected {state[2]}; the audit trail says {expected.outcome}, final "
                     f"{expected.final}, rejected {expected.rejected}")  # fmt: skip
-        elif not decision.final and not decision.rejected and expected.body_sha256 \
+        elif not decision.final and expected.body_sha256 \
                 and body_hash(session, decision, ref, names) != expected.body_sha256:  # fmt: skip
-            out.add("decision", ref, f"{label} (awaiting its check) differs from the decision "
-                    "its decide event recorded")  # fmt: skip
+            # Awaiting its check, or rejected by it: the decision as its decider recorded it
+            # (its conditions included) is what the decide event carries.
+            state_text = "rejected" if decision.rejected else "awaiting its check"
+            out.add("decision", ref, f"{label} ({state_text}) differs from the decision its "
+                    "decide event recorded")  # fmt: skip
+        elif decision.rejected and expected.reason is not None and decision.reject_reason != expected.reason:
+            out.add("decision", ref, f"{label}: its rejection reads {decision.reject_reason!r}; "
+                    f"the audit trail says {expected.reason!r}")  # fmt: skip
+    if replay is not None:
+        for ref, number in sorted(replay.decisions.keys() - seen):
+            out.add("decision", ref, f"{ref} decision {number} of the audit trail is missing")
     return count
 
 
@@ -337,15 +349,34 @@ def _verify_state(session: Session, replay: Replay, out: _Problems) -> None:
         if stored.get(key) != replay.settings.get(key):
             out.add("setting", key, f"setting {key} is {stored.get(key)!r}, the audit trail says "
                     f"{replay.settings.get(key)!r}")  # fmt: skip
-    for cond_id, cref, cstatus, note in session.execute(
-        select(Condition.id, Request.reference, Condition.status, Condition.note)
-        .join(Request, Request.id == Condition.request_id).order_by(Condition.id)
+    for cond_id, cref, cstatus, note, by, at, own_request, decisions_request in session.execute(
+        select(Condition.id, Request.reference, Condition.status, Condition.note,
+               Condition.changed_by, Condition.changed_at, Condition.request_id, Decision.request_id)
+        .join(Request, Request.id == Condition.request_id)
+        .outerjoin(Decision, Decision.id == Condition.decision_id).order_by(Condition.id)
     ):  # fmt: skip
-        want_status, want_note = replay.conditions.get(cond_id, ("open", None))
-        if (cstatus.value, note) != (want_status, want_note):
+        want_status, want_note, want_by, want_at = replay.conditions.get(cond_id, ("open", None, None, None))
+        if own_request != decisions_request:
+            out.add("condition", cref, f"{cref} condition {cond_id} is not a condition of a "
+                    f"decision on {cref}")  # fmt: skip
+        elif (cstatus.value, note) != (want_status, want_note):
             out.add("condition", cref, f"{cref} condition {cond_id}: {cstatus.value} "
                     f"({note!r}); the audit trail says {want_status} ({want_note!r})")  # fmt: skip
+        elif want_by is not None and (by != want_by or not _about(at, want_at)):
+            out.add("condition", cref, f"{cref} condition {cond_id}: marked {cstatus.value} by "
+                    f"{by} at {at}; the audit trail says by {want_by} at {want_at}")  # fmt: skip
     _verify_customers(session, replay, out)
+
+
+def _about(stored: str | None, event_time: str | None, seconds: float = 60) -> bool:
+    """Whether a time stored beside an event is the event's own (within `seconds`: the two
+    were taken one after the other in the same transaction)."""
+    try:
+        a = dt.datetime.fromisoformat(str(stored).replace("Z", "+00:00"))
+        b = dt.datetime.fromisoformat(str(event_time).replace("Z", "+00:00"))
+        return abs((a - b).total_seconds()) <= seconds
+    except (TypeError, ValueError):
+        return False
 
 
 def _verify_customers(session: Session, replay: Replay, out: _Problems) -> None:
@@ -388,11 +419,14 @@ def _verify_attachments(session: Session, replay: Replay, out: _Problems) -> Non
     rows = session.execute(
         select(Attachment.id, Request.reference, Attachment.number, Attachment.name, Attachment.size,
                Attachment.sha256, Attachment.redacted, Attachment.event_seq, AuditEvent.action,
-               AuditEvent.reference, AuditEvent.payload)
+               AuditEvent.reference, AuditEvent.payload, AuditEvent.actor, AuditEvent.time,
+               Attachment.note, Attachment.added_by, Attachment.added_at, Attachment.redacted_by,
+               Attachment.redacted_at, Attachment.redact_reason)
         .join(Request, Request.id == Attachment.request_id)
         .outerjoin(AuditEvent, AuditEvent.seq == Attachment.event_seq).order_by(Attachment.id)
     )  # fmt: skip
-    for aid, ref, number, name, size, sha, redacted, seq, action, ev_ref, payload in rows:
+    for (aid, ref, number, name, size, sha, redacted, seq, action, ev_ref, payload, ev_actor, ev_time,
+         note, added_by, added_at, redacted_by, redacted_at, reason) in rows:  # fmt: skip
         label = f"{ref} attachment {number}"
         ids.add(aid)
         seen.add((ref, number))
@@ -408,9 +442,22 @@ def _verify_attachments(session: Session, replay: Replay, out: _Problems) -> Non
                 out.add("attachment", ref, f"{label}: its {what} is {got!r}, the audit trail says {said!r}")
                 break
         else:
-            if action != "attach" or ev_ref != ref or json.loads(payload or "{}").get("number") != number:
+            recorded = json.loads(payload or "{}")
+            if action != "attach" or ev_ref != ref or recorded.get("number") != number:
                 out.add("attachment", ref, f"{label}: its event {seq} is not the attach event that "
                         "recorded it")  # fmt: skip
+            elif (note or None, added_by, added_at) != (recorded.get("note"), ev_actor, ev_time):
+                out.add("attachment", ref, f"{label}: attached by {added_by} at {added_at} with "
+                        f"note {note!r}; its attach event says by {ev_actor} at {ev_time} with "
+                        f"note {recorded.get('note')!r}")  # fmt: skip
+            elif want.redacted_by is not None and (redacted_by, redacted_at, reason) != (
+                want.redacted_by,
+                want.redacted_at,
+                want.reason,
+            ):
+                out.add("attachment", ref, f"{label}: redacted by {redacted_by} at {redacted_at} "
+                        f"({reason!r}); the audit trail says by {want.redacted_by} at "
+                        f"{want.redacted_at} ({want.reason!r})")  # fmt: skip
     for ref, number in sorted(replay.attachments.keys() - seen):
         out.add("attachment", ref, f"{ref} attachment {number} of the audit trail is missing")
 
@@ -477,14 +524,15 @@ def _verify_requests(session: Session, replay: Replay, out: _Problems, jobs: int
         select(Request.reference, Request.status, Request.assignee_id, Request.version,
                Request.document_version, Request.document_sha256, Request.document,
                RequestVersion.sha256, Request.rule_set_pk, Request.evaluation,
-               Request.recommendation, Request.customer_id, Request.customer_pinned)
+               Request.recommendation, Request.customer_id, Request.customer_pinned,
+               *COLUMNS_OF_DOCUMENT)
         .outerjoin(RequestVersion, (RequestVersion.request_id == Request.id)
                    & (RequestVersion.version == Request.document_version))
         .order_by(Request.id)
     )  # fmt: skip
     try:
         for (ref, status, assignee_id, version, doc_version, sha, document, version_sha, pk,
-             evaluation, recommendation, customer_id, pinned) in rows.yield_per(2000):  # fmt: skip
+             evaluation, recommendation, customer_id, pinned, *columns) in rows.yield_per(2000):  # fmt: skip
             seen.add(ref)
             if version_sha is None or sha != version_sha or rq.sha256_hex(document) != sha:
                 out.add("request", ref, f"the current document differs from version "
@@ -512,6 +560,12 @@ def _verify_requests(session: Session, replay: Replay, out: _Problems, jobs: int
                 item, got, said = differs[0]
                 out.add("request", ref, f"{ref}: {item} is {got}, the audit trail says {said}")
                 continue
+            if ruleset is None or active is None or want.kept is not None:
+                # No evaluation is made again: the columns are checked against the document here.
+                wrong = _columns_problem(ref, json.loads(document), tuple(columns))
+                if wrong:
+                    out.add("request", ref, wrong)
+                    continue
             if ruleset is None or active is None:
                 continue
             if pk != active.id:
@@ -524,11 +578,11 @@ def _verify_requests(session: Session, replay: Replay, out: _Problems, jobs: int
                     out.add("evaluation", ref, f"{ref}: the stored evaluation differs from the "
                             "one the upgrade kept with its decision")  # fmt: skip
                 continue
-            checker.add(ref, document, evaluation, recommendation)
+            checker.add(ref, document, evaluation, recommendation, tuple(columns))
     finally:
         problems = checker.finish()
-    for ref, message in problems:
-        out.add("evaluation", ref, message)
+    for kind, ref, message in problems:
+        out.add(kind, ref, message)
     for ref in sorted(replay.requests.keys() - seen):
         out.add("request", ref, f"{ref} of the audit trail is missing")
 
@@ -571,26 +625,50 @@ def _verify_totals(session: Session, out: _Problems) -> None:
 PARALLEL_REQUESTS = 10_000  # from this many stored requests, evaluations are checked on every core
 CHUNK = 500
 _WORKER: list[tuple[RuleSet, str]] = []
-EvalRow = tuple[str, str, str | None, str | None]  # reference, document, evaluation, recommendation
+# reference, document, evaluation, recommendation, the COLUMNS_OF_DOCUMENT
+EvalRow = tuple[str, str, str | None, str | None, tuple[Any, ...]]
+# The columns a request's row copies from its document (the queue's). Its search key is not
+# among them: it is derived (folded), and databases kept from before the fold dropped invisible
+# format characters hold keys of the older fold.
+COLUMNS_OF_DOCUMENT = (Request.received_on, Request.title, Request.customer_name, Request.country,
+                       Request.org_type)  # fmt: skip
+
+
+def _columns_problem(ref: str, doc: dict[str, Any], columns: tuple[Any, ...]) -> str | None:
+    """What a request's row says of its document that the document does not (an edit of the
+    queue's columns by hand), None when nothing."""
+    customer = doc.get("customer") or {}
+    said = (doc.get("received_on"), doc.get("title"), customer.get("name"), customer.get("country"),
+            customer.get("org_type"))  # fmt: skip
+    names = ("received_on", "title", "customer_name", "country", "org_type")
+    for name, stored, want in zip(names, columns, said, strict=True):
+        got = stored.isoformat() if isinstance(stored, dt.date) else stored
+        if got != want:
+            return f"{ref}: its {name} column is {got!r}, its document says {want!r}"
+    return None
 
 
 def _evaluation_problems(ruleset: RuleSet, key: str, rows: list[EvalRow],
-                         by_nodes: bool = False) -> list[tuple[str, str]]:  # fmt: skip
+                         by_nodes: bool = False) -> list[tuple[str, str, str]]:  # fmt: skip
     out = []
-    for ref, document, evaluation, recommendation in rows:
+    for ref, document, evaluation, recommendation, columns in rows:
         stored = json.loads(evaluation) if evaluation is not None else None
         doc = json.loads(document)
+        wrong = _columns_problem(ref, doc, columns)
+        if wrong:
+            out.append(("request", ref, wrong))
+            continue
         # The customer totals it was made with (reproducible: a stored fact, whose own part
         # is this document's and whose other parts `_verify_totals` checks).
         parts = stored.get(CUSTOMER_TOTAL) if isinstance(stored, dict) else None
         if parts is not None and not _well_formed(parts):
-            out.append((ref, f"{ref}: the customer totals stored in its evaluation are not a "
+            out.append(("evaluation", ref, f"{ref}: the customer totals stored in its evaluation are not a "
                         "list of references and figures per total"))  # fmt: skip
             continue
         fresh = evaluate_with(ruleset, doc, parts, by_nodes)
         if fresh.recommendation != recommendation or stored is None or \
                 stored != stored_with(ruleset, fresh, parts, doc):  # fmt: skip
-            out.append((ref, f"{ref}: the stored evaluation differs from {key}'s evaluation of "
+            out.append(("evaluation", ref, f"{ref}: the stored evaluation differs from {key}'s evaluation of "
                         f"its document (recommendation {recommendation}, the rule set says "
                         f"{fresh.recommendation})"))  # fmt: skip
     return out
@@ -610,7 +688,7 @@ def _init_worker(text: str, key: str) -> None:
     _WORKER[:] = [(load_text(text, origin=key), key)]
 
 
-def _check_chunk(rows: list[EvalRow]) -> list[tuple[str, str]]:
+def _check_chunk(rows: list[EvalRow]) -> list[tuple[str, str, str]]:
     ruleset, key = _WORKER[0]
     return _evaluation_problems(ruleset, key, rows)
 
@@ -623,7 +701,7 @@ class _EvaluationCheck:
         self.ruleset, self.key = ruleset, key
         self.by_nodes = ruleset is not None and ruleset.sooner_by_nodes(total)
         self.chunk: list[EvalRow] = []
-        self.problems: list[tuple[str, str]] = []
+        self.problems: list[tuple[str, str, str]] = []
         self.pending: deque[Any] = deque()
         self.pool: Any = None
         jobs = jobs if jobs is not None else (os.cpu_count() or 1)
@@ -634,9 +712,9 @@ class _EvaluationCheck:
             )
             self.jobs = jobs
 
-    def add(self, ref: str, document: str, evaluation: str | None, recommendation: str | None
-            ) -> None:  # fmt: skip
-        self.chunk.append((ref, document, evaluation, recommendation))
+    def add(self, ref: str, document: str, evaluation: str | None, recommendation: str | None,
+            columns: tuple[Any, ...]) -> None:  # fmt: skip
+        self.chunk.append((ref, document, evaluation, recommendation, columns))
         if len(self.chunk) >= CHUNK:
             self._send()
 
@@ -651,7 +729,7 @@ class _EvaluationCheck:
         if len(self.pending) >= 3 * self.jobs:
             self.problems += self.pending.popleft().get()
 
-    def finish(self) -> list[tuple[str, str]]:
+    def finish(self) -> list[tuple[str, str, str]]:
         self._send()
         try:
             while self.pending:

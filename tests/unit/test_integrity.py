@@ -151,14 +151,132 @@ EDITS = {
         "decision",
         "differs from the decision its decide event recorded",
     ),
+    "final decision deleted": (
+        "DELETE FROM decisions WHERE request_id = (SELECT id FROM requests WHERE reference = 'R-NEVER')",
+        "decision",
+        "R-NEVER decision 1 of the audit trail is missing",
+    ),
+    "every decision deleted": (
+        "DELETE FROM conditions; DELETE FROM decisions",
+        "decision",
+        "R-COND decision 1 of the audit trail is missing",
+    ),
+    "decision moved to another request": (
+        "UPDATE decisions SET request_id = (SELECT id FROM requests WHERE reference = 'EX-0005') "
+        "WHERE request_id = (SELECT id FROM requests WHERE reference = 'R-NEVER')",
+        "decision",
+        "EX-0005 decision 1",
+    ),
+    "queue columns": (
+        "UPDATE requests SET customer_name = 'Totally Legit Bakery' WHERE reference = 'EX-0002'",
+        "request",
+        "EX-0002: its customer_name column is 'Totally Legit Bakery', its document says",
+    ),
+    "received on": (
+        "UPDATE requests SET received_on = '2020-01-02' WHERE reference = 'R-NEVER'",
+        "request",
+        "R-NEVER: its received_on column is '2020-01-02'",
+    ),
+    "condition moved to another request": (
+        "UPDATE conditions SET request_id = (SELECT id FROM requests WHERE reference = 'EX-0005') "
+        "WHERE text = 'quarterly audit'",
+        "condition",
+        "is not a condition of a decision on EX-0005",
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(EDITS))
 def test_verify_names_each_edit(team, name):
     statement, kind, words = EDITS[name]
-    assert team.sql(statement)[0][0] >= 1
+    for one in statement.split("; "):
+        assert team.sql(one)[0][0] >= 1
     problem = first_problem(team)
+    assert problem["kind"] == kind and words in problem["message"], problem
+
+
+REJECTION = "Rejected: the fairness audit must be quarterly for a deployment of this size."
+REDACTION = "Attached by mistake: it holds personal data of a customer's staff."
+
+
+def _more(db_cli) -> None:
+    """The team's state, and: the decision awaiting its check rejected, the final approval's
+    condition marked met, a file attached with a note and a file attached then redacted."""
+    ok(db_cli, "check", "R-SECOND", "--reject", "--reason", REJECTION, user="sen1")
+    (cond,) = db_cli.sql("SELECT id FROM conditions WHERE text = 'quarterly audit'")[0]
+    ok(db_cli, "conditions", "mark", str(cond), "met", "--note", "audit report received", user="rev1")
+    for name in ("dpia.txt", "staff.txt"):
+        (db_cli.tmp / name).write_text(f"the content of {name}\n")
+        ok(db_cli, "attach", "R-COND", str(db_cli.tmp / name), "--note", f"the {name}", user="rev1")
+    ok(db_cli, "attachment", "redact", "R-COND", "2", "--reason", REDACTION, user=ADMIN)
+    assert ok(db_cli, "verify", user=ADMIN).startswith("OK")
+
+
+@pytest.fixture
+def more(team, snapshots):
+    snapshots.prepared("integrity-more", team, _more)
+    return team
+
+
+MORE_EDITS = {
+    "rejection reason": (
+        "UPDATE decisions SET reject_reason = 'forged' WHERE rejected = true",
+        "decision",
+        "R-SECOND decision 1: its rejection reads 'forged'",
+    ),
+    "rejected decision's condition text": (
+        "UPDATE conditions SET text = 'x' WHERE text = 'yearly fairness audit'",
+        "decision",
+        "R-SECOND decision 1 (rejected) differs from the decision its decide event recorded",
+    ),
+    "rejected decision's condition deleted": (
+        "DELETE FROM conditions WHERE text = 'yearly fairness audit'",
+        "decision",
+        "(rejected) differs",
+    ),
+    "who marked a condition": (
+        "UPDATE conditions SET changed_by = 'adm' WHERE text = 'quarterly audit'",
+        "condition",
+        "marked met by adm at",
+    ),
+    "when a condition was marked": (
+        "UPDATE conditions SET changed_at = '2020-01-01T00:00:00.000000Z' WHERE text = 'quarterly audit'",
+        "condition",
+        "at 2020-01-01T00:00:00.000000Z; the audit trail says by rev1",
+    ),
+    "attachment note": (
+        "UPDATE attachments SET note = 'forged' WHERE number = 1",
+        "attachment",
+        "R-COND attachment 1: attached by rev1 at",
+    ),
+    "who attached": (
+        "UPDATE attachments SET added_by = 'adm' WHERE number = 1",
+        "attachment",
+        "attached by adm",
+    ),
+    "when attached": (
+        "UPDATE attachments SET added_at = '2020-01-01T00:00:00.000000Z' WHERE number = 1",
+        "attachment",
+        "at 2020-01-01T00:00:00.000000Z",
+    ),
+    "who redacted": (
+        "UPDATE attachments SET redacted_by = 'rev1' WHERE number = 2",
+        "attachment",
+        "R-COND attachment 2: redacted by rev1",
+    ),
+    "redaction reason": (
+        "UPDATE attachments SET redact_reason = 'forged' WHERE number = 2",
+        "attachment",
+        "('forged'); the audit trail says by admin1",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_EDITS))
+def test_verify_names_each_edit_of_a_rejection_a_marked_condition_and_attachments(more, name):
+    statement, kind, words = MORE_EDITS[name]
+    assert more.sql(statement)[0][0] >= 1
+    problem = first_problem(more)
     assert problem["kind"] == kind and words in problem["message"], problem
 
 
