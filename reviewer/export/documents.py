@@ -88,19 +88,38 @@ def written_part(path: Path, place: Callable[[Path, Path], None]) -> Iterator[Bi
             tmp.unlink()
 
 
-def write_whole(path: Path, data: bytes) -> None:
+def link_new(tmp: Path, out: Path) -> None:
+    """Put the finished part in place without ever replacing a file that appeared meanwhile
+    (a hard link fails if `out` exists); where hard links are not supported, a rename."""
+    try:
+        os.link(tmp, out, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+            raise
+        if os.path.lexists(out):
+            raise
+        os.replace(tmp, out)
+
+
+def write_whole(path: Path, data: bytes, replace: bool = True) -> None:
     """Write `data` to `.NAME.part` beside the file and rename it: the file appears whole or
     not at all. A folder that cannot be written or a full disk is an EnvironmentProblem
-    (exit 7), and no part stays."""
+    (exit 7), and no part stays. Without `replace`, a file of that name found when it is put
+    in place (made meanwhile, or another name for it on a file system that does not tell upper
+    from lower case) is never replaced: an EnvironmentProblem too."""
     if not path.name or path.name in (".", ".."):
         raise EnvironmentProblem(f"cannot write {str(path)!r}: not a file name; nothing was written")
     if os.path.lexists(path) and not path.is_symlink() and not path.is_file():
         raise EnvironmentProblem(f"cannot write {path}: it exists and is not a regular file; "
                                  "nothing was written")  # fmt: skip
     try:
-        with written_part(path, os.replace) as fh:
+        with written_part(path, os.replace if replace else link_new) as fh:
             fh.write(data)
     except OSError as exc:
+        if exc.errno == errno.EEXIST:
+            raise EnvironmentProblem(f"cannot write {path}: a file of that name exists (made meanwhile, "
+                                     "or another record's on a file system that does not tell upper "
+                                     "from lower case); it was left as it is") from exc  # fmt: skip
         raise write_problem(str(path), exc) from exc
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import LargeBinary, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from reviewer.errors import IntegrityProblem, InvalidInput, NotFound, NotPermitted
-from reviewer.export.documents import write_problem, written_part
+from reviewer.export.documents import link_new, write_problem, written_part
 from reviewer.intake import FileProblem, open_regular
 from reviewer.models import Attachment, AttachmentChunk, AuditEvent, Request
 from reviewer.services.accounts import require_account, require_admin
@@ -272,7 +272,7 @@ def save_attachment(session: Session, reference: str, number: int, out: Path) ->
         kind = "" if out.is_symlink() or out.is_file() else " and is not a regular file"
         raise InvalidInput([f"{out}: already exists{kind}; nothing was written (choose a new file)"])
     try:
-        with written_part(out, _link_new) as fh:
+        with written_part(out, link_new) as fh:
             digest, size = hashlib.sha256(), 0
             for data in _stored_chunks(session, row.id):
                 digest.update(data)
@@ -291,19 +291,6 @@ def save_attachment(session: Session, reference: str, number: int, out: Path) ->
             raise InvalidInput([f"{out}: already exists; nothing was written (choose a new file)"]) from exc
         raise write_problem(str(out), exc) from exc
     return Attached(reference, row.number, row.name, row.size, row.sha256)
-
-
-def _link_new(tmp: Path, out: Path) -> None:
-    """Put the finished part in place without ever replacing a file that appeared meanwhile
-    (a hard link fails if `out` exists); where hard links are not supported, a rename."""
-    try:
-        os.link(tmp, out, follow_symlinks=False)
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
-            raise
-        if os.path.lexists(out):
-            raise
-        os.replace(tmp, out)
 
 
 def save_private_copy(session: Session, reference: str, number: int, folder: Path) -> Path:

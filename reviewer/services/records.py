@@ -45,11 +45,16 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 DatabaseOpener = Callable[[], Database]
 
 
+_HASHED = re.compile(r".*-[0-9a-f]{8}")
+
+
 def pdf_name(reference: str, number: int) -> str:
     """`<reference>-d<N>.pdf`; unsafe characters become `_` and the reference's SHA-256
-    prefix is appended, so REQ/1 and REQ_1 cannot collide."""
+    prefix is appended, so REQ/1 and REQ_1 cannot collide. A reference that itself ends as
+    such a name does (`-` and 8 hex digits) gets its own prefix too: `a_..-57717b01`, the
+    name of `a/..`, cannot take that name from it."""
     safe = _UNSAFE.sub("_", reference)
-    if safe != reference:
+    if safe != reference or _HASHED.fullmatch(reference):
         safe += "-" + hashlib.sha256(reference.encode("utf-8")).hexdigest()[:8]
     return f"{safe}-d{number}.pdf"
 
@@ -132,6 +137,7 @@ class Target:
     reference: str
     number: int
     path: Path
+    replace: bool = False  # --overwrite: an existing file of its name is replaced
 
 
 def select_decisions(session: Session, refs: list[str], all_decided: bool) -> list[tuple[int, str, int]]:
@@ -160,7 +166,14 @@ def select_decisions(session: Session, refs: list[str], all_decided: bool) -> li
 
 
 def plan(rows: Iterable[tuple[int, str, int]], out_dir: Path, overwrite: bool) -> list[Target]:
-    targets = [Target(i, r, n, out_dir / pdf_name(r, n)) for i, r, n in rows]
+    targets = [Target(i, r, n, out_dir / pdf_name(r, n), overwrite) for i, r, n in rows]
+    by_name: dict[Path, Target] = {}
+    for t in targets:
+        other = by_name.setdefault(t.path, t)
+        if other is not t:  # two references whose names share a SHA-256 prefix: never one file
+            raise InvalidInput([f"{t.path.name}: the name of both {other.reference} decision "
+                                f"{other.number} and {t.reference} decision {t.number}; export "
+                                "them to different folders"])  # fmt: skip
     if not overwrite:
         existing = [str(t.path) for t in targets if t.path.exists()]
         if existing:
@@ -168,18 +181,18 @@ def plan(rows: Iterable[tuple[int, str, int]], out_dir: Path, overwrite: bool) -
     return targets
 
 
-def _write(record: dict[str, Any], path: Path, key: Any = None) -> None:
+def _write(record: dict[str, Any], path: Path, key: Any = None, replace: bool = True) -> None:
     """Render one PDF (signed with `key`, a `signing.Key`, when there is one) and write it
     whole or not at all (`documents.write_whole`)."""
     # ReportLab (and pyHanko) are loaded on the first PDF only: most commands never render one.
     from reviewer.export.pdf import render_bytes
 
     if key is None:
-        write_whole(path, render_bytes(record))
+        write_whole(path, render_bytes(record), replace)
         return
     from reviewer.export.signing import sign
 
-    write_whole(path, sign(render_bytes({**record, "certificate": key.fingerprint}), key))
+    write_whole(path, sign(render_bytes({**record, "certificate": key.fingerprint}), key), replace)
 
 
 _WORKER_DB: list[Database] = []
@@ -193,12 +206,12 @@ def _init_worker(open_db: DatabaseOpener, passphrase: bytes | None = None) -> No
     _WORKER_KEY[:] = [keys.load(passphrase) if passphrase is not None else None]
 
 
-def _export_chunk(chunk: list[tuple[int, str]]) -> int:
+def _export_chunk(chunk: list[tuple[int, str, bool]]) -> int:
     db, key = _WORKER_DB[0], _WORKER_KEY[0]
-    for decision_id, path in chunk:
+    for decision_id, path, replace in chunk:
         with db.read() as session:
             record = decision_record(session, decision_id)
-        _write(record, Path(path), key)
+        _write(record, Path(path), key, replace)
     return len(chunk)
 
 
@@ -212,7 +225,7 @@ def export_pdfs(
     """Render the targets, on `jobs` processes; each opens the database on its own with
     `open_db` (a picklable callable, such as `functools.partial(context.open_database, url)`)
     and, given the passphrase, signs with the workstation's key."""
-    items = [(t.decision_id, str(t.path)) for t in targets]
+    items = [(t.decision_id, str(t.path), t.replace) for t in targets]
     done = 0
     if passphrase is not None:
         keys.load(passphrase)  # a wrong passphrase stops here, before any worker starts

@@ -65,6 +65,57 @@ def test_file_names_cannot_collide():
     assert a != b and re.fullmatch(r"REQ_1-[0-9a-f]{8}-d1\.pdf", a) and b == "REQ_1-d1.pdf"
 
 
+def test_a_reference_written_as_anothers_file_name_gets_a_name_of_its_own(db_cli, tmp_path):
+    """`a_.._..-57717b01` is what `a/../..` becomes (its SHA-256 begins 57717b01): both are
+    exported in one run, each to a file of its own with its own record, none lost."""
+    from reviewer.services.records import pdf_name
+
+    crafted = "a_.._..-57717b01"
+    assert pdf_name("a/../..", 1) == "a_.._..-57717b01-d1.pdf"
+    assert re.fullmatch(r"a_\.\._\.\.-57717b01-[0-9a-f]{8}-d1\.pdf", pdf_name(crafted, 1))
+    docs = []
+    for ref in ("a/../..", crafted):
+        doc = make({})
+        doc["reference"] = ref
+        docs.append(doc)
+    (tmp_path / "both.jsonl").write_text("".join(rq.canonical_json(d) + "\n" for d in docs))
+    ok(db_cli, "import", str(tmp_path / "both.jsonl"), user=ADMIN)
+    for ref in ("a/../..", crafted):
+        ok(db_cli, "claim", ref, user=ADMIN)
+        ok(db_cli, "decide", ref, "--outcome", "refuse", "--justification", JUST, user=ADMIN)
+    out = tmp_path / "pdfs"
+    ok(db_cli, "export-pdf", "--all-decided", "--out", str(out), user=ADMIN)
+    files = sorted(out.glob("*.pdf"))
+    assert len(files) == 2, files
+    for ref in ("a/../..", crafted):
+        _text, _pages, meta = pdf_text(out / pdf_name(ref, 1))
+        assert stored_record(db_cli, ref)["record_hash"] in meta["/Keywords"], ref
+
+
+def test_two_records_are_never_written_to_one_file(tmp_path, monkeypatch):
+    """Two references whose names would share a SHA-256 prefix are refused before anything
+    is written; a file of a record's name that appears while it is written (another name for
+    it where upper and lower case are one) is left as it is."""
+    import pytest
+
+    from reviewer.errors import EnvironmentProblem, InvalidInput
+    from reviewer.export.documents import write_whole
+    from reviewer.services import records
+
+    monkeypatch.setattr(records, "pdf_name", lambda reference, number: f"same-d{number}.pdf")
+    with pytest.raises(InvalidInput) as refusal:
+        records.plan([(1, "A/1", 1), (2, "A_1", 1)], tmp_path, overwrite=True)
+    assert "same-d1.pdf: the name of both A/1 decision 1 and A_1 decision 1" in str(refusal.value)
+    path = tmp_path / "R-1-d1.pdf"
+    path.write_bytes(b"the record written first")
+    with pytest.raises(EnvironmentProblem, match="a file of that name exists"):
+        write_whole(path, b"another record", replace=False)
+    assert path.read_bytes() == b"the record written first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["R-1-d1.pdf"]  # no part left
+    write_whole(path, b"replaced")  # --overwrite
+    assert path.read_bytes() == b"replaced"
+
+
 def test_verify_pdf_accepts_genuine_and_rejects_forgeries(decided, tmp_path):
     ok(decided, "export-pdf", "R-GERMAN", "R-CJK", "--out", str(tmp_path), user=ADMIN)
     genuine = tmp_path / "R-GERMAN-d1.pdf"
