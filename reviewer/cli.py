@@ -102,6 +102,21 @@ def _format(parser: argparse.ArgumentParser) -> None:
     )
 
 
+MAX_WHOLE_ARGUMENT = 2**63 - 1  # what a database integer holds (SQLite's, PostgreSQL's bigint)
+
+
+def _whole(text: str) -> int:
+    """A whole-number argument (a count, an id, a number, a version) that a database can hold:
+    a larger one is a usage error (exit 2), not an overflow deep in a query."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text[:30]!r}") from None
+    if abs(value) > MAX_WHOLE_ARGUMENT:
+        raise argparse.ArgumentTypeError(f"{text[:30]!r}: a whole number of at most 19 digits")
+    return value
+
+
 def _ref(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("ref", metavar="REF", help="the request's reference")
 
@@ -109,7 +124,7 @@ def _ref(parser: argparse.ArgumentParser) -> None:
 def _expect(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--expect-version",
-        type=int,
+        type=_whole,
         metavar="N",
         help="act only if the request is still at version N (else exit 4)",
     )
@@ -199,17 +214,18 @@ def _parser(epilog: str, only: str | None = None) -> argparse.ArgumentParser:
     k.add_parser("show", parents=[common], help="this workstation's key and the certificates recorded")
 
     s = command("seed-demo", "demo data for an empty database")
-    s.add_argument("--count", type=int, default=200, metavar="N", help="requests to generate (default: 200)")
+    s.add_argument("--count", type=_whole, default=200, metavar="N",
+                   help="requests to generate (default: 200)")  # fmt: skip
     s.add_argument(
         "--seed",
-        type=int,
+        type=_whole,
         default=7,
         metavar="S",
         help="random seed; the same seed gives the same requests (default: 7)",
     )
     s.add_argument(
         "--decisions",
-        type=int,
+        type=_whole,
         default=0,
         metavar="K",
         help="also make K decisions through the workflow (demo accounts, SQLite)",
@@ -247,12 +263,12 @@ def _parser(epilog: str, only: str | None = None) -> argparse.ArgumentParser:
                             metavar="COMMAND")  # fmt: skip
     a = asub.add_parser("get", parents=[common], help="write an attachment's bytes to a new file")
     _ref(a)
-    a.add_argument("number", type=int, metavar="N", help="its number (see `reviewer attachments REF`)")
+    a.add_argument("number", type=_whole, metavar="N", help="its number (see `reviewer attachments REF`)")
     a.add_argument("--out", required=True, metavar="FILE", help="the new file (never overwritten)")
     a = asub.add_parser("redact", parents=[common],
                         help="remove its bytes, keeping its name, size and hash (admin)")  # fmt: skip
     _ref(a)
-    a.add_argument("number", type=int, metavar="N", help="its number (see `reviewer attachments REF`)")
+    a.add_argument("number", type=_whole, metavar="N", help="its number (see `reviewer attachments REF`)")
     a.add_argument("--reason", required=True, metavar="TEXT", help="why (at least 30 characters)")
 
     s = command("decide", "decide a claimed request")
@@ -347,7 +363,7 @@ def _parser(epilog: str, only: str | None = None) -> argparse.ArgumentParser:
     _format(s)
     csub = s.add_subparsers(dest="conditions_command", parser_class=_Parser, metavar="COMMAND")
     m = csub.add_parser("mark", parents=[common], help="mark a condition met or lapsed")
-    m.add_argument("id", type=int, metavar="ID", help="the condition's id (see `conditions`)")
+    m.add_argument("id", type=_whole, metavar="ID", help="the condition's id (see `conditions`)")
     m.add_argument(
         "status",
         choices=[c.value for c in ConditionStatus if c is not ConditionStatus.OPEN],
@@ -379,7 +395,7 @@ def _parser(epilog: str, only: str | None = None) -> argparse.ArgumentParser:
     s.add_argument("--all-decided", action="store_true", help="every final decision")
     s.add_argument("--out", required=True, metavar="DIR", help="the folder to write to")
     s.add_argument("--overwrite", action="store_true", help="replace existing files")
-    s.add_argument("--jobs", type=int, default=None, metavar="N", help="processes (default: one per core)")
+    s.add_argument("--jobs", type=_whole, default=None, metavar="N", help="processes (default: one per core)")
 
     s = command("report", "the transparency report of a period, as a PDF")
     s.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD",

@@ -14,6 +14,7 @@ import logging
 import math
 import operator
 import os
+import re
 import stat
 from collections import OrderedDict
 from collections.abc import Callable
@@ -47,6 +48,9 @@ OUTCOMES = tuple(RANK)
 OVERRIDES = ("never", "committee")
 NEEDS_INFO = "needs_information"
 
+RULE_SET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+"""What a rule set's id may be: it names the set in commands (`ID@VERSION`) and files."""
+MAX_VERSION = 2**31 - 1  # a version is a 32-bit integer in the database (PostgreSQL's integer)
 TOP_KEYS = {"id", "version", "title", "effective_on", "description", "parameters",
             "definitions", "rules"}  # fmt: skip
 RULE_KEYS = {"id", "title", "outcome", "override", "when", "instead", "adds", "source",
@@ -860,8 +864,15 @@ def _load(data: dict[str, Any], text: str, origin: str) -> RuleSet:
     version = data.get("version")
     if not isinstance(rs_id, str) or not rs_id:
         err("id: required text")
+    elif not RULE_SET_ID.fullmatch(rs_id):
+        err(f"id: 1 to 64 of A-Z a-z 0-9 . _ - starting with a letter or digit, got {json.dumps(rs_id)[:80]}")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         err("version: required whole number >= 1")
+    elif version > MAX_VERSION:
+        err(f"version: at most {MAX_VERSION:,}, got {str(version)[:30]}")
+    title = data.get("title")
+    if title is not None and (not isinstance(title, str) or len(title) > 300 or "\x00" in title):
+        err("title: text of at most 300 characters, no NUL")
     effective = data.get("effective_on")
     if effective is not None and not isinstance(effective, dt.date):
         err("effective_on: expected a date")

@@ -251,6 +251,18 @@ BAD_RULE_SETS = {
         'id = "t"\nversion = 1\nx = ' + "[" * 5000 + "]" * 5000 + "\n",
         "not valid TOML: nested too deeply",
     ),
+    "an-id-with-a-nul-and-a-path": (
+        ruleset().replace('id = "t"', 'id = "../../x\\u0000"', 1),
+        'id: 1 to 64 of A-Z a-z 0-9 . _ - starting with a letter or digit, got "../../x\\u0000"',
+    ),
+    "a-version-no-database-holds": (
+        ruleset().replace("version = 1", "version = 99999999999999999999999", 1),
+        "version: at most 2,147,483,647, got 99999999999999999999999",
+    ),
+    "a-title-too-long": (
+        ruleset().replace('title = "t"', 'title = "' + "t" * 301 + '"', 1),
+        "title: text of at most 300 characters, no NUL",
+    ),  # fmt: skip
     "too-many-rules": (
         'id = "t"\nversion = 1\n'
         + "".join(
@@ -698,6 +710,14 @@ def test_error_messages_escape_the_values_they_quote(db, tmp_path):
     assert stop.value.code == 2
     err = db.capsys.readouterr().err
     assert "invalid int value: 'x" in err and "\x1b" not in err
+    # A number no database integer holds is a usage error, not an overflow in a query.
+    for argv in (["conditions", "mark", "9" * 20, "met", "--note", "x"],
+                 ["attachment", "get", "R-1", "9" * 20, "--out", str(tmp_path / "f")],
+                 ["claim", "R-1", "--expect-version", "-" + "9" * 20]):  # fmt: skip
+        with pytest.raises(SystemExit) as stop:
+            cli_main(argv)
+        assert stop.value.code == 2, argv
+        assert "a whole number of at most 19 digits" in db.capsys.readouterr().err, argv
 
 
 def test_terminal_safe_escapes_control_format_and_separator_characters():
