@@ -906,7 +906,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from reviewer.models.db import head_revision
+    from reviewer.models.db import head_revision, known_revision
     from reviewer.services import accounts, maintenance
 
     command = args.db_command
@@ -943,7 +943,12 @@ def cmd_db(args: argparse.Namespace) -> int:
         return 0
     ctx = _context(args, check_schema=False)
     current, head = ctx.db.current_revision(), head_revision()
-    state = "up to date" if current == head else "behind: run reviewer db upgrade"
+    if current == head:
+        state = "up to date"
+    elif known_revision(current):
+        state = "behind: run reviewer db upgrade"
+    else:
+        state = "unknown to this program: a newer Reviewer's, or edited by hand"
     print(f"{ctx.db.describe()}: revision {current or 'none'} (head {head}, {state})")
     return 0
 

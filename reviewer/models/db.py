@@ -217,14 +217,24 @@ class Database:
         return self.current_revision() == head_revision()
 
     def require_current(self) -> None:
-        """Reading commands never migrate: a schema behind the code stops them (exit 7)."""
+        """Reading commands never migrate: a schema behind the code stops them (exit 7), and
+        one this program does not know (a newer Reviewer's) too."""
         current = self.current_revision()
         head = head_revision()
+        self._require_known(current)
         if current != head:
-            where = "empty database" if current is None else f"revision {current}"
+            where = "empty" if current is None else f"at revision {current}"
             raise EnvironmentProblem(
-                f"the database {self.describe()} is at {where}, the program needs {head}: "
+                f"the database {self.describe()} is {where}, the program needs {head}: "
                 "run reviewer db upgrade"
+            )
+
+    def _require_known(self, current: str | None) -> None:
+        if not known_revision(current):
+            raise EnvironmentProblem(
+                f"the database {self.describe()} is at schema revision {current}, which this "
+                f"program does not know (it knows up to {head_revision()}): a newer Reviewer made "
+                "or upgraded it, or it was edited by hand; use that Reviewer. Nothing was changed"
             )
 
     def upgrade(self) -> tuple[bool, Path | None]:
@@ -236,6 +246,7 @@ class Database:
         head = head_revision()
         if current == head:
             return False, None
+        self._require_known(current)  # never "downgraded" by a migration, nor copied aside again
         if not self.is_sqlite:
             owner, me = self.owner(), self.session_user()
             if owner != me:

@@ -126,6 +126,26 @@ def test_a_version_table_with_two_rows_is_refused(cli):
     assert code == 7 and f"several schema revisions ({migrations.HEAD}, 9999)" in err
 
 
+@pytest.mark.migrates
+def test_a_revision_this_program_does_not_know_stops_every_command_and_changes_nothing(cli):
+    """A newer Reviewer's database (or a revision edited by hand): reading and writing
+    commands and `db upgrade` stop with exit 7 saying so (writes crashed with exit 70, and each
+    try left a copy of the database beside it); `db current` says it is unknown, not behind."""
+    assert cli("seed-demo", "--count", "2", user="admin1")[0] == 0
+    cli.sql("UPDATE alembic_version SET version_num = '9999'")
+    before = sorted(p.name for p in cli.db_path.parent.iterdir())
+    for argv in (("show", "DEMO-000001"), ("note", "DEMO-000001", "--text", "a note of a reviewer"),
+                 ("db", "upgrade"), ("verify",)):  # fmt: skip
+        code, out, err = cli(*argv, user="admin1")
+        assert code == 7 and out == "", (argv, out, err)
+        assert f"is at schema revision 9999, which this program does not know (it knows up to " \
+               f"{migrations.HEAD})" in err, (argv, err)  # fmt: skip
+    assert sorted(p.name for p in cli.db_path.parent.iterdir()) == before  # no copy made aside
+    code, out, _err = cli("db", "current", user="admin1")
+    assert code == 0 and "revision 9999" in out and "unknown to this program" in out
+    assert cli.sql("SELECT count(*) FROM audit_events WHERE action = 'note'") == [(0,)]
+
+
 def test_a_version_table_made_a_view_by_hand_is_still_read_as_the_revision(cli):
     """Alembic reads a view named alembic_version as its table; so does Reviewer, or a writing
     command would take the database for a new one and bootstrap it again (it crashed, exit 70)."""
