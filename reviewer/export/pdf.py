@@ -21,7 +21,7 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
@@ -43,6 +43,25 @@ or where raises it. Records without the mark are version 1 (before the mark exis
 the attachments."""
 OUTCOME_WORDS = {o.value: (o.label, colors.HexColor(o.colour)) for o in Outcome}
 FINDING_COLOURS = {r.value: r.colour for r in Recommendation}
+
+
+_TO_UNICODE_CMAP = ttfonts.makeToUnicodeCMap
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """ReportLab's ToUnicode map of a font subset, with the characters beyond the Basic
+    Multilingual Plane (an emoji, CJK Extension B: 𠮷) written as the UTF-16 code units PDF
+    readers expect. ReportLab 5.1 writes their code point as hex (`<1F600>`), which readers
+    cut to four digits: 😀 was copied back as U+1F60 and 𠮷 lost. Such a character has no
+    glyph in the shipped fonts and prints as a box, but searches and copies back exactly.
+    Characters in the plane are unchanged (the same four digits)."""
+    lines = _TO_UNICODE_CMAP(fontname, subset).split("\n")
+    wide = {f"<{i:02X}> <{v:04X}>": f"<{i:02X}> <{chr(v).encode('utf-16-be').hex().upper()}>"
+            for i, v in enumerate(subset) if v > 0xFFFF}  # fmt: skip
+    return "\n".join(wide.get(line, line) for line in lines)
+
+
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
 @functools.cache

@@ -92,6 +92,22 @@ def test_a_reference_written_as_anothers_file_name_gets_a_name_of_its_own(db_cli
         assert stored_record(db_cli, ref)["record_hash"] in meta["/Keywords"], ref
 
 
+def test_a_character_beyond_the_basic_plane_copies_back_exactly(cli, tmp_path):
+    """😀 (U+1F600) in the title and the customer's name is printed with the main font and
+    copies back as itself (ReportLab's map to Unicode cut it to U+1F60); the rest of the
+    text is unchanged."""
+    doc = make({"customer.name": "Grin 😀 Ltd"})
+    doc["reference"], doc["title"] = "EMOJI-1", "😀 smile at the door"
+    (tmp_path / "e.json").write_text(rq.canonical_json(doc), encoding="utf-8")
+    ok(cli, "import", str(tmp_path / "e.json"), user=ADMIN)
+    ok(cli, "claim", "EMOJI-1", user=ADMIN)
+    ok(cli, "decide", "EMOJI-1", "--outcome", "refuse", "--justification", JUST, user=ADMIN)
+    ok(cli, "export-pdf", "EMOJI-1", "--out", str(tmp_path), user=ADMIN)
+    text, _pages, _meta = pdf_text(tmp_path / "EMOJI-1-d1.pdf")
+    assert "😀 smile at the door" in text and "Grin 😀 Ltd" in text and "\u1f60" not in text
+    assert ok(cli, "verify", "--pdf", str(tmp_path / "EMOJI-1-d1.pdf"), user=ADMIN).startswith("OK")
+
+
 def test_two_records_are_never_written_to_one_file(tmp_path, monkeypatch):
     """Two references whose names would share a SHA-256 prefix are refused before anything
     is written; a file of a record's name that appears while it is written (another name for
