@@ -725,7 +725,9 @@ def list_conditions(session: Session, overdue: bool = False) -> list[ConditionRo
 
 
 def iter_documents(session: Session, refs: list[str] | None) -> Iterator[dict[str, Any]]:
-    """Stored documents (all by reference, or the given ones in their order)."""
+    """Stored documents (all by reference, or the given ones in their order). An unknown
+    reference is NotFound here, before the first document: nothing is written of an export
+    that cannot be whole."""
     if refs:
         found: dict[str, str] = {
             ref: text
@@ -736,12 +738,9 @@ def iter_documents(session: Session, refs: list[str] | None) -> Iterator[dict[st
         missing = [r for r in refs if r not in found]
         if missing:
             raise NotFound(f"no request with reference {', '.join(missing)}")
-        for ref in refs:
-            yield json.loads(found[ref])
-        return
+        return (json.loads(found[ref]) for ref in refs)
     rows = session.execute(select(Request.document).order_by(Request.reference))
-    for (text,) in rows.yield_per(1000):
-        yield json.loads(text)
+    return (json.loads(text) for (text,) in rows.yield_per(1000))
 
 
 def request_count(session: Session) -> int:

@@ -234,6 +234,10 @@ def test_export_selected_and_unknown_reference(db_cli, examples):
     assert [json.loads(x)["reference"] for x in out.splitlines()] == ["EX-0002", "EX-0001"]
     code, _out, err = cli("export", "NOPE-1", "--format", "json")
     assert code == 6 and "NOPE-1" in err
+    for fmt in ("json", "jsonl", "csv"):  # a known one first: still nothing is written
+        code, out, err = cli("export", "EX-0001", "NOPE-1", "--format", fmt)
+        assert (code, out) == (6, ""), (fmt, out)
+        assert "no request with reference NOPE-1" in err
 
 
 def test_a_number_with_thousands_of_digits_is_named(db_cli, tmp_path):
