@@ -648,6 +648,19 @@ def fold(text: str) -> str:
                    and unicodedata.category(c) != "Cf").casefold()  # fmt: skip
 
 
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def visible_length(text: str) -> int:
+    """How many characters of `text` a reader sees, spaces, tabs and line breaks included:
+    control and format characters (a zero-width space, a bidi mark), surrogates, private-use
+    and unassigned code points are not counted. What a minimum length asks of a
+    justification or a reason is words, not 40 zero-width spaces."""
+    if text.isascii():
+        return sum(1 for c in text if " " <= c <= "~" or c in "\n\t")
+    return sum(1 for c in text if c in "\n\t" or unicodedata.category(c) not in _INVISIBLE)
+
+
 def customer_key(name: str, country: str | None) -> str:
     """What makes two requests one customer: the folded name, its words joined by single
     spaces, and the country (`ACME  Gmbh` in DE is `acme gmbh|DE`; no country is its own)."""

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import LargeBinary, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from reviewer import request as rq
 from reviewer.errors import IntegrityProblem, InvalidInput, NotFound, NotPermitted
 from reviewer.export.documents import link_new, write_problem, written_part
 from reviewer.intake import FileProblem, open_regular
@@ -317,8 +318,10 @@ def redact(session: Session, actor: Actor, reference: str, number: int, reason: 
     `redact_attachment` event, with the reason, stay."""
     require_admin(session, actor, "redacts an attachment")
     reason = (reason or "").strip()
-    if len(reason) < MIN_REASON:  # as every other reason and justification (exit 5)
-        raise NotPermitted(f"a reason needs at least {MIN_REASON} characters (got {len(reason)})")
+    seen = rq.visible_length(reason)
+    if seen < MIN_REASON:  # as every other reason and justification (exit 5)
+        hidden = f"; {len(reason) - seen} invisible characters are not counted" if seen != len(reason) else ""
+        raise NotPermitted(f"a reason needs at least {MIN_REASON} characters (got {seen}{hidden})")
     if "\x00" in reason or len(reason) > MAX_NOTE:
         raise InvalidInput([f"reason: {MIN_REASON} to {MAX_NOTE} characters, no NUL characters"])
     get_request(session, reference)  # an unknown reference is named as such

@@ -132,9 +132,11 @@ def _require_assignee(s: Subject, action: str) -> None:
 
 def _check_justification(text: str, what: str = "justification") -> str:
     text = (text or "").strip()
-    if len(text) < MIN_JUSTIFICATION:
+    seen = rq.visible_length(text)
+    if seen < MIN_JUSTIFICATION:
+        hidden = f"; {len(text) - seen} invisible characters are not counted" if seen != len(text) else ""
         raise NotPermitted(f"a {what} needs at least {MIN_JUSTIFICATION} characters "
-                           f"(got {len(text)})")  # fmt: skip
+                           f"(got {seen}{hidden})")  # fmt: skip
     if "\x00" in text:
         raise InvalidInput([f"{what}: NUL characters are not allowed"])
     return text
@@ -216,8 +218,9 @@ def add_note(session: Session, actor: Actor, reference: str, text: str) -> int:
     note never makes a reviewer's open decision conflict. Returns the event's number."""
     s = _subject(session, actor, reference, lock=False)
     text = text.strip()
-    if not text or len(text) > MAX_NOTE or "\x00" in text:
-        raise InvalidInput([f"note on {reference}: 1 to {MAX_NOTE} characters of text"])
+    if not rq.visible_length(text) or len(text) > MAX_NOTE or "\x00" in text:
+        raise InvalidInput([f"note on {reference}: 1 to {MAX_NOTE} characters of text (invisible "
+                            "characters alone are no note)"])  # fmt: skip
     with Chain(session, actor) as chain:
         return chain.append("note", s.req.reference, {"text": text})
 

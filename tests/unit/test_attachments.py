@@ -153,6 +153,8 @@ def test_an_admin_redacts_the_bytes_and_keeps_name_size_and_hash(wf, tmp_path):
             words="rev1 is not an admin: only an admin redacts an attachment")  # fmt: skip
     refused(wf, "attachment", "redact", "R-APPROVE", "2", "--reason", "by mistake", user=ADMIN, code=5,
             words="a reason needs at least 30 characters")  # fmt: skip
+    refused(wf, "attachment", "redact", "R-APPROVE", "2", "--reason", "by mistake" + "\u200b" * 30,
+            user=ADMIN, code=5, words="(got 10; 30 invisible characters are not counted)")  # fmt: skip
     out = ok(wf, "attachment", "redact", "R-APPROVE", "2", "--reason", REASON, user=ADMIN)
     assert out.startswith("redacted R-APPROVE attachment 2: dpia.pdf, ")
     (row,) = wf.sql("SELECT a.name, a.size, a.sha256, a.redacted, a.redacted_by, a.redact_reason, "

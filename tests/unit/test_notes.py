@@ -44,5 +44,7 @@ def test_a_note_edited_in_the_database_is_named_by_verify(decided):
 def test_an_empty_or_huge_note_or_an_unknown_request_is_refused(decided):
     refused(decided, "note", "R-GERMAN", "--text", "   ", user=ADMIN, code=3, words="1 to 4000 characters")
     refused(decided, "note", "R-GERMAN", "--text", "x" * 4001, user=ADMIN, code=3, words="1 to 4000")
+    refused(decided, "note", "R-GERMAN", "--text", "\u200b\u2066\u200d", user=ADMIN, code=3,
+            words="invisible characters alone are no note")  # fmt: skip
     refused(decided, "note", "R-NOPE", "--text", NOTE, user=ADMIN, code=6, words="R-NOPE")
     assert json.loads(ok(decided, "show", "R-GERMAN", "--format", "json", user=ADMIN))["notes"] == []

@@ -68,6 +68,9 @@ def test_decide_return_check_reopen_and_conditions(wf):
         code=5,
         words="at least 30 characters",
     )
+    # Zero-width spaces and bidi marks are no words: 40 of them are no justification.
+    refused(wf, "decide", "R-COND", "--outcome", "refuse", "--justification", "\u200b" * 20 + "\u202e" * 20,
+            user="rev1", code=5, words="(got 0; 40 invisible characters are not counted)")  # fmt: skip
     refused(
         wf,
         "decide",
