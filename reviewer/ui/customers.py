@@ -10,7 +10,6 @@ data() only looks them up. Customer text is escaped."""
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any, NamedTuple
 
 from PySide6.QtCore import (
@@ -41,6 +40,7 @@ from PySide6.QtWidgets import (
 from reviewer import request as rq
 from reviewer.export.text import utc_text
 from reviewer.services.customers import CustomerRow
+from reviewer.ui.markup import escape
 from reviewer.vocabulary import Outcome, Recommendation, Status, field_label
 
 CUSTOMER_COLUMNS = ("Number", "Name", "Country", "Requests", "Open", "Approved")

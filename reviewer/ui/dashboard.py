@@ -4,7 +4,6 @@ painted with QPainter: no chart library needed."""
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from PySide6.QtCore import QRectF, Qt
@@ -12,6 +11,7 @@ from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QLabel, QSizePolicy, QTextBrowser, QVBoxLayout, QWidget
 
 from reviewer.rules import RuleSet
+from reviewer.ui.markup import escape
 from reviewer.ui.request_view import COLOURS
 from reviewer.vocabulary import Recommendation, Status
 

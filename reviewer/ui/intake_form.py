@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from html import escape
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -44,6 +43,7 @@ from reviewer.rules import RuleSet, evaluate_with
 from reviewer.rules.explain import explainer_for
 from reviewer.ui.field_editors import HINTS, ListEditor, SetEditor, choice_box, set_choice
 from reviewer.ui.judgement import judgement_html
+from reviewer.ui.markup import escape
 from reviewer.vocabulary import SECTION_LABELS, Recommendation, count_words, field_label, finding_words
 
 ROLE = "role"

@@ -7,11 +7,11 @@ the decisive facts are then the request view's to show, in its checklist of miss
 from __future__ import annotations
 
 from collections.abc import Mapping
-from html import escape
 from typing import Any
 
 from reviewer.export.text import NO_LOWER, NOTHING, TRUNCATED, json_value, rules_moved
 from reviewer.rules.words import fact_label, value_words
+from reviewer.ui.markup import escape
 from reviewer.vocabulary import Recommendation, field_label
 
 COLOURS = {r.value: r.colour for r in Recommendation}

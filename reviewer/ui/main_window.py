@@ -9,7 +9,6 @@ import functools
 import logging
 import shutil
 import tempfile
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +61,7 @@ from reviewer.ui.dashboard import Dashboard, RuleSetView
 from reviewer.ui.decision import DecisionPanel
 from reviewer.ui.dialogs import Dialogs
 from reviewer.ui.intake_form import IntakeForm
+from reviewer.ui.markup import escape
 from reviewer.ui.ops import Op, Progress, Runner
 from reviewer.ui.pages import PageTabs, scrolling
 from reviewer.ui.queue_model import (

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
 from reviewer import ageing
 from reviewer.context import Context
+from reviewer.request import terminal_safe
 from reviewer.services.queries import (
     COLUMNS,
     WAITING_COLUMN,
@@ -85,7 +86,7 @@ def format_cell(column: int, value: Any) -> str:
         return value_label(text)
     if column in TIME_COLUMNS:
         return text[:16].replace("T", " ") + " UTC"  # as every time is shown
-    return text
+    return terminal_safe(text)  # a bidi override or a zero-width space shown, never obeyed
 
 
 def format_row(values: tuple[Any, ...], level: int, today: dt.date) -> Row:

@@ -8,7 +8,6 @@ and the history: versions, decisions with their conditions, audit events, every 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from html import escape
 from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
@@ -25,6 +24,7 @@ from reviewer.rules.words import (
     value_words,
 )
 from reviewer.ui.judgement import decisive_rows, judgement_html
+from reviewer.ui.markup import escape
 from reviewer.vocabulary import (
     SECTION_LABELS,
     ConditionStatus,

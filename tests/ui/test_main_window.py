@@ -202,3 +202,24 @@ def test_sorted_by_assignee_an_id_no_account_has_is_a_row_of_its_own_last(qtbot,
         assert model.index(29, assignee).data() == "unknown account 999"
         claimed = [r for r in range(30) if model.index(r, 0).data() == "DEMO-000004"]
         assert model.index(claimed[0], assignee).data() == "root"
+
+
+def test_bidi_and_zero_width_characters_are_shown_not_obeyed(qtbot, cli, tmp_path):
+    """A customer named with a right-to-left override, an isolate and a zero-width space is
+    shown as the command line prints it (`\\u202e`), in the queue and in the request view:
+    the characters can neither reorder nor hide what a reviewer reads."""
+    from reviewer import request as rq
+    from reviewer.services.queries import column_of
+    from tests.helpers.documents import make
+    from tests.helpers.ui import open_reference
+
+    doc = make({"customer.name": "Evil\u202eCorp\u2066x\u200bLtd"})
+    doc["reference"] = "BIDI-1"
+    (tmp_path / "b.json").write_text(rq.canonical_json(doc), encoding="utf-8")
+    assert cli("import", str(tmp_path / "b.json"))[0] == 0
+    window = open_window(qtbot, cli)
+    shown = "Evil\\u202eCorp\\u2066x\\u200bLtd"
+    assert window.model.index(0, column_of("Customer")).data() == shown
+    open_reference(qtbot, window, "BIDI-1")
+    page = window.view.toPlainText()
+    assert shown in page and "\u202e" not in page and "\u2066" not in page and "\u200b" not in page
