@@ -530,9 +530,7 @@ def _object(
             continue
         if type(sub) is dict:
             if value is None:
-                if key == "customer":
-                    problems.add(_join(prefix, key), "required")
-                continue
+                continue  # a required section (customer) is named once, with the required keys
             if not isinstance(value, dict):
                 problems.add(_join(prefix, key), f"expected an object, got {_show(value)}")
                 continue

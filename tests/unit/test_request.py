@@ -80,6 +80,7 @@ def test_non_reseller_absent_end_users_is_written_empty():
 def test_invalid_fields_are_named(raw, field, words):
     problems = problems_of(raw)
     assert any(f == field and words in m for f, m in problems), problems
+    assert len(problems) == len(set(problems)), problems  # each once ("customer": null was twice)
 
 
 @pytest.mark.parametrize(
