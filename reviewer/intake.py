@@ -485,8 +485,9 @@ def _read_jsonl_text(path: str, src: _Source) -> Iterator[Record]:
 # --------------------------------------------------------------------------- CSV
 
 OBJECT_LIST_COLUMNS = {p for p, t in rq.LEAF_FIELDS.items() if t.kind == "objlist"}
-_WHOLE = re.compile(r"\d+")
-_DECIMAL = re.compile(r"\d+(\.\d+)?([eE][+-]?\d+)?")  # exponents only where a fraction may be
+# ASCII digits only, as in JSON: `\d` would read a fullwidth ５ or an Arabic-Indic ٣ as a digit.
+_WHOLE = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # exponents only where a fraction may be
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
 

@@ -180,3 +180,16 @@ def test_compact_json_of_a_validated_document_is_its_canonical_json():
 
     for doc in generate(50, seed=9):
         assert rq.compact_json(doc) == rq.canonical_json(doc)
+
+
+def test_a_csv_number_is_written_in_ascii_digits_as_in_json():
+    """A fullwidth ５ or an Arabic-Indic ٣ is no number in JSON; nor in a CSV cell."""
+    from reviewer.intake import cell_value
+
+    assert cell_value("scale.cameras", " 12 ") == (12, None)
+    assert cell_value("sales.contract_value", "2.5e3") == (2500.0, None)
+    for column, cell in (("scale.cameras", "５"), ("scale.sites", "٣"), ("sales.contract_value", "１.5")):
+        value, problem = cell_value(column, cell)
+        assert value is None and problem is not None and "expected a" in problem, (column, cell, problem)
+    assert rq.validate(rq.loads('{"reference": "R-1", "received_on": "2026-01-01", "customer": '
+                                '{"name": "A"}, "scale": {"cameras": "５"}}'))[0] is None  # fmt: skip
