@@ -142,11 +142,19 @@ def check_files(paths: Iterable[str], limit_mb: int | None = None) -> list[str]:
     """Every file opened and checked as `open_checked` does, and closed: the problems, in
     the form of `cli.md` (for `reviewer import`, before its writing transaction begins)."""
     problems = []
+    first: dict[tuple[int, int], str] = {}
     for path in paths:
         try:
-            open_checked(path, limit_mb).close()
+            fh = open_checked(path, limit_mb)
         except FileProblem as exc:
             problems.append(str(exc))
+            continue
+        with fh:
+            st = os.fstat(fh.fileno())
+        earlier = first.setdefault((st.st_dev, st.st_ino), path)
+        if earlier is not path:
+            problems.append(str(FileProblem(path, f"the same file as {earlier}, given twice: each "
+                                            "file is read once")))  # fmt: skip
     return problems
 
 

@@ -124,7 +124,12 @@ def check_files(paths: list[str], limit_mb: int | None, hold_bytes: int | None =
     `valid_requests`, so memory stays flat. With `figures`, each request's `Figures` are kept
     (for the customer totals: a few hundred bytes a request, the documents let go)."""
     errors = ErrorList()
+    for line in intake.check_files(paths, limit_mb):  # not a file, too large, given twice
+        errors.add(line)
+    if errors:
+        raise errors.error()
     seen = [_identity(p) for p in paths]
+    refs: set[str] = set()  # each request once: twice, it would count twice in its customer's totals
     hold = hold_bytes is None or sum(s[2] for s in seen if s is not None) <= hold_bytes
     held: list[dict[str, Any]] = []
     slim: list[Figures] = []
@@ -137,6 +142,12 @@ def check_files(paths: list[str], limit_mb: int | None, hold_bytes: int | None =
                         errors.add(intake.format_problem(rec.file, rec.label, field, msg))
                     errors.total += rec.more
                     continue
+                if doc["reference"] in refs:
+                    errors.add(intake.format_problem(rec.file, rec.label, "reference",
+                                                     f"duplicate reference {doc['reference']!r}: "
+                                                     "given more than once"))  # fmt: skip
+                    continue
+                refs.add(doc["reference"])
                 if hold:
                     held.append(doc)
                 if figures:

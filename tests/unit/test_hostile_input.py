@@ -846,3 +846,19 @@ def test_a_json_file_read_a_few_bytes_at_a_time_gives_the_same_records_and_error
             for chunk in (1, 3, 64):
                 monkeypatch.setattr(intake, "CHUNK_BYTES", chunk)
                 assert _records(path, parse) == expected, (chunk, data[:80])
+
+
+def test_a_file_given_twice_or_a_reference_twice_is_refused_not_counted_twice(db, tmp_path):
+    """One file named twice (as a.jsonl and ./a.jsonl) is refused by import and evaluate; a
+    reference in two files is refused by evaluate as import refuses it: counted twice, its
+    figures would have made its customer's totals (HR-30) twice as large."""
+    doc = json.dumps({**CLEAN, "reference": "TWICE-1"})
+    a = write(tmp_path / "a.jsonl", doc + "\n")
+    b = write(tmp_path / "b.jsonl", doc + "\n")
+    again = str(tmp_path / "." / "a.jsonl")
+    for command in ("import", "evaluate"):
+        refused(db, 3, command, a, again, expect=f"{again}: the same file as {a}, given twice")
+    refused(db, 3, "evaluate", a, b, expect=f"{b}:1: reference: duplicate reference 'TWICE-1'")
+    code, out, err = db("evaluate", a, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)[0]["customer_total"]["cameras"] == [["TWICE-1", CLEAN["scale"]["cameras"]]]
