@@ -333,6 +333,10 @@ def _verify_state(session: Session, replay: Replay, out: _Problems) -> None:
         if text_hash(row.content) != row.sha256:
             out.add("rule set", row.key, f"rule set {row.key}: its stored text does not match "
                     "its hash (changed outside Reviewer)")  # fmt: skip
+        else:
+            wrong = _rule_set_columns_problem(row)
+            if wrong:
+                out.add("rule set", row.key, wrong)
         if want is None:
             out.add("rule set", row.key, f"rule set {row.key} is not in the audit trail")
             continue
@@ -366,6 +370,25 @@ def _verify_state(session: Session, replay: Replay, out: _Problems) -> None:
             out.add("condition", cref, f"{cref} condition {cond_id}: marked {cstatus.value} by "
                     f"{by} at {at}; the audit trail says by {want_by} at {want_at}")  # fmt: skip
     _verify_customers(session, replay, out)
+
+
+def _rule_set_columns_problem(row: RuleSetVersion) -> str | None:
+    """What a rule set's row says of its text that the text does not (its id, version, title
+    or effective date edited by hand; `rules list` shows them)."""
+    try:
+        parsed = load_text(row.content, origin=row.key)
+    except InvalidInput:
+        return None  # a text that does not load: named where it is used (compiled)
+
+    def day(value: dt.date | None) -> str | None:
+        return None if value is None else value.isoformat()[:10]
+
+    said = (parsed.id, parsed.version, parsed.title, day(parsed.effective_on))
+    got = (row.rule_set_id, row.version, row.title, day(row.effective_on))
+    for name, stored, want in zip(("id", "version", "title", "effective_on"), got, said, strict=True):
+        if stored != want:
+            return f"rule set {row.key}: its {name} column is {stored!r}, its text says {want!r}"
+    return None
 
 
 def _about(stored: str | None, event_time: str | None, seconds: float = 60) -> bool:

@@ -97,6 +97,11 @@ EDITS = {
         "stored text does not match",
     ),
     "rule-set state": ("UPDATE rule_sets SET approved_by = 'rev1'", "rule set", "approved by is rev1"),
+    "rule-set title": (
+        "UPDATE rule_sets SET title = 'x'",
+        "rule set",
+        "human-rights@2: its title column is 'x', its text says",
+    ),
     "request status": (
         "UPDATE requests SET status = 'decided' WHERE reference = 'EX-0002'",
         "request",
