@@ -151,6 +151,8 @@ def check_files(paths: Iterable[str], limit_mb: int | None = None) -> list[str]:
             continue
         with fh:
             st = os.fstat(fh.fileno())
+        if not st.st_ino:
+            continue  # a file system that numbers no files (FAT on Windows): nothing to compare
         earlier = first.setdefault((st.st_dev, st.st_ino), path)
         if earlier is not path:
             problems.append(str(FileProblem(path, f"the same file as {earlier}, given twice: each "
