@@ -142,8 +142,8 @@ def check_files(paths: Iterable[str], limit_mb: int | None = None) -> list[str]:
     """Every file opened and checked as `open_checked` does, and closed: the problems, in
     the form of `cli.md` (for `reviewer import`, before its writing transaction begins)."""
     problems = []
-    first: dict[tuple[int, int], str] = {}
-    for path in paths:
+    first: dict[tuple[int, int], tuple[int, str]] = {}
+    for number, path in enumerate(paths):
         try:
             fh = open_checked(path, limit_mb)
         except FileProblem as exc:
@@ -153,8 +153,8 @@ def check_files(paths: Iterable[str], limit_mb: int | None = None) -> list[str]:
             st = os.fstat(fh.fileno())
         if not st.st_ino:
             continue  # a file system that numbers no files (FAT on Windows): nothing to compare
-        earlier = first.setdefault((st.st_dev, st.st_ino), path)
-        if earlier is not path:
+        at, earlier = first.setdefault((st.st_dev, st.st_ino), (number, path))
+        if at != number:
             problems.append(str(FileProblem(path, f"the same file as {earlier}, given twice: each "
                                             "file is read once")))  # fmt: skip
     return problems

@@ -859,6 +859,9 @@ def test_a_file_given_twice_or_a_reference_twice_is_refused_not_counted_twice(db
     for command in ("import", "evaluate"):
         refused(db, 3, command, a, again, expect=f"{again}: the same file as {a}, given twice")
     refused(db, 3, "evaluate", a, b, expect=f"{b}:1: reference: duplicate reference 'TWICE-1'")
+    from reviewer import intake
+
+    assert intake.check_files([a, a]) == [f"{a}: the same file as {a}, given twice: each file is read once"]
     code, out, err = db("evaluate", a, "--format", "json")
     assert code == 0, err
     assert json.loads(out)[0]["customer_total"]["cameras"] == [["TWICE-1", CLEAN["scale"]["cameras"]]]
