@@ -864,15 +864,8 @@ def _load(data: dict[str, Any], text: str, origin: str) -> RuleSet:
     version = data.get("version")
     if not isinstance(rs_id, str) or not rs_id:
         err("id: required text")
-    elif not RULE_SET_ID.fullmatch(rs_id):
-        err(f"id: 1 to 64 of A-Z a-z 0-9 . _ - starting with a letter or digit, got {json.dumps(rs_id)[:80]}")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         err("version: required whole number >= 1")
-    elif version > MAX_VERSION:
-        err(f"version: at most {MAX_VERSION:,}, got {str(version)[:30]}")
-    title = data.get("title")
-    if title is not None and (not isinstance(title, str) or len(title) > 300 or "\x00" in title):
-        err("title: text of at most 300 characters, no NUL")
     effective = data.get("effective_on")
     if effective is not None and not isinstance(effective, dt.date):
         err("effective_on: expected a date")
@@ -1158,4 +1151,18 @@ def read_file(path: str) -> str:
 
 
 def load_file(path: str) -> RuleSet:
-    return load_text(read_file(path), origin=path)
+    """A rule-set file (to import, check or evaluate with): a rule set, with an id, version
+    and title a database and a command line can hold. A stored text (`load_text`) is loaded
+    as it was imported, whatever an earlier version allowed."""
+    ruleset = load_text(read_file(path), origin=path)
+    problems = []
+    if not RULE_SET_ID.fullmatch(ruleset.id):
+        problems.append(f"{path}: id: 1 to 64 of A-Z a-z 0-9 . _ - starting with a letter or digit, "
+                        f"got {json.dumps(ruleset.id)[:80]}")  # fmt: skip
+    if ruleset.version > MAX_VERSION:
+        problems.append(f"{path}: version: at most {MAX_VERSION:,}, got {str(ruleset.version)[:30]}")
+    if len(ruleset.title) > 300 or "\x00" in ruleset.title:
+        problems.append(f"{path}: title: text of at most 300 characters, no NUL")
+    if problems:
+        raise InvalidInput(problems)
+    return ruleset

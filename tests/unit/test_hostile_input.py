@@ -19,7 +19,7 @@ from reviewer import intake, settings
 from reviewer import request as rq
 from reviewer.cli import main as cli_main
 from reviewer.errors import InvalidInput
-from reviewer.rules import MAX_RULE_SET_TERMS, MAX_RULES, bundled_text, load_text
+from reviewer.rules import MAX_RULE_SET_TERMS, MAX_RULES, bundled_text, load_file, load_text
 from reviewer.rules.lang import MAX_DEPTH, MAX_TERMS
 from tests.helpers.documents import CLEAN  # a request on which no rule fires
 
@@ -865,3 +865,14 @@ def test_a_file_given_twice_or_a_reference_twice_is_refused_not_counted_twice(db
     code, out, err = db("evaluate", a, "--format", "json")
     assert code == 0, err
     assert json.loads(out)[0]["customer_total"]["cameras"] == [["TWICE-1", CLEAN["scale"]["cameras"]]]
+
+
+def test_a_stored_rule_set_loads_whatever_id_an_earlier_version_allowed(tmp_path):
+    """The id, version and title limits are for files to import, check or evaluate with: a
+    text stored by an earlier version (an id with a space or an accent) still loads, so the
+    database it is active in keeps working."""
+    text = ruleset().replace('id = "t"', 'id = "règles éthiques"', 1)
+    assert load_text(text).id == "règles éthiques"
+    path = write(tmp_path / "old.toml", text)
+    with pytest.raises(InvalidInput, match="id: 1 to 64 of A-Z a-z 0-9"):
+        load_file(path)
