@@ -659,6 +659,16 @@ def visible_length(text: str) -> int:
     return sum(1 for c in text if c in "\n\t" or unicodedata.category(c) not in _INVISIBLE)
 
 
+def too_short(text: str, what: str, minimum: int) -> str | None:
+    """Why `text` is too short for a `what` of at least `minimum` visible characters
+    (`visible_length`, the invisible ones named), None when it is long enough."""
+    seen = visible_length(text)
+    if seen >= minimum:
+        return None
+    hidden = f"; {len(text) - seen} invisible characters are not counted" if seen != len(text) else ""
+    return f"a {what} needs at least {minimum} characters (got {seen}{hidden})"
+
+
 def customer_key(name: str, country: str | None) -> str:
     """What makes two requests one customer: the folded name, its words joined by single
     spaces, and the country (`ACME  Gmbh` in DE is `acme gmbh|DE`; no country is its own)."""

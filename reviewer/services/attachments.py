@@ -318,10 +318,9 @@ def redact(session: Session, actor: Actor, reference: str, number: int, reason: 
     `redact_attachment` event, with the reason, stay."""
     require_admin(session, actor, "redacts an attachment")
     reason = (reason or "").strip()
-    seen = rq.visible_length(reason)
-    if seen < MIN_REASON:  # as every other reason and justification (exit 5)
-        hidden = f"; {len(reason) - seen} invisible characters are not counted" if seen != len(reason) else ""
-        raise NotPermitted(f"a reason needs at least {MIN_REASON} characters (got {seen}{hidden})")
+    short = rq.too_short(reason, "reason", MIN_REASON)
+    if short:  # as every other reason and justification (exit 5)
+        raise NotPermitted(short)
     if "\x00" in reason or len(reason) > MAX_NOTE:
         raise InvalidInput([f"reason: {MIN_REASON} to {MAX_NOTE} characters, no NUL characters"])
     get_request(session, reference)  # an unknown reference is named as such

@@ -234,17 +234,20 @@ class Stored:
         refresh_customers(session, chain.actor, triggers, fresh=self.refs, chain=chain)
 
 
-def _row_values(doc: dict[str, Any], recommendation: str) -> dict[str, Any]:
+DOCUMENT_COLUMNS = ("received_on", "title", "customer_name", "country", "org_type")
+"""The columns of a request's row copied from its document (the queue's; verify compares them)."""
+
+
+def document_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
+    """The values of DOCUMENT_COLUMNS for a validated document."""
     customer = doc["customer"]
-    return {
-        "received_on": dt.date.fromisoformat(doc["received_on"]),
-        "title": doc.get("title"),
-        "customer_name": customer["name"],
-        "country": customer.get("country"),
-        "org_type": customer.get("org_type"),
-        "recommendation": recommendation,
-        "search_key": rq.search_key(doc),
-    }
+    return (dt.date.fromisoformat(doc["received_on"]), doc.get("title"), customer["name"],
+            customer.get("country"), customer.get("org_type"))  # fmt: skip
+
+
+def _row_values(doc: dict[str, Any], recommendation: str) -> dict[str, Any]:
+    return {**dict(zip(DOCUMENT_COLUMNS, document_columns(doc), strict=True)),
+            "recommendation": recommendation, "search_key": rq.search_key(doc)}  # fmt: skip
 
 
 def _matched(old: Any, sha: str) -> bool:

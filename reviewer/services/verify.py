@@ -46,6 +46,7 @@ from reviewer.rules import RuleSet, compiled, evaluate_with, load_text, parts_of
 from reviewer.rules.lang import CUSTOMER_TOTAL, TOTAL_FIELDS
 from reviewer.services import files, totals
 from reviewer.services.audit import GENESIS, body_hash, event_hash, record_hash
+from reviewer.services.importing import DOCUMENT_COLUMNS, document_columns
 from reviewer.services.replay import AttachmentRecord, Replay
 
 MAX_PROBLEMS = 100
@@ -376,9 +377,9 @@ def _rule_set_columns_problem(row: RuleSetVersion) -> str | None:
     """What a rule set's row says of its text that the text does not (its id, version, title
     or effective date edited by hand; `rules list` shows them)."""
     try:
-        parsed = load_text(row.content, origin=row.key)
-    except InvalidInput:
-        return None  # a text that does not load: named where it is used (compiled)
+        parsed = compiled(row)  # the cache the evaluations are checked with
+    except (InvalidInput, IntegrityProblem):
+        return None  # a text that does not load: named where it is used
 
     def day(value: dt.date | None) -> str | None:
         return None if value is None else value.isoformat()[:10]
@@ -650,24 +651,22 @@ CHUNK = 500
 _WORKER: list[tuple[RuleSet, str]] = []
 # reference, document, evaluation, recommendation, the COLUMNS_OF_DOCUMENT
 EvalRow = tuple[str, str, str | None, str | None, tuple[Any, ...]]
-# The columns a request's row copies from its document (the queue's). Its search key is not
-# among them: it is derived (folded), and databases kept from before the fold dropped invisible
-# format characters hold keys of the older fold.
-COLUMNS_OF_DOCUMENT = (Request.received_on, Request.title, Request.customer_name, Request.country,
-                       Request.org_type)  # fmt: skip
+# The columns a request's row copies from its document, as an import writes them. Its search
+# key is not among them: it is derived (folded), and databases kept from before the fold
+# dropped invisible format characters hold keys of the older fold.
+COLUMNS_OF_DOCUMENT = tuple(getattr(Request, name) for name in DOCUMENT_COLUMNS)
 
 
 def _columns_problem(ref: str, doc: dict[str, Any], columns: tuple[Any, ...]) -> str | None:
     """What a request's row says of its document that the document does not (an edit of the
     queue's columns by hand), None when nothing."""
-    customer = doc.get("customer") or {}
-    said = (doc.get("received_on"), doc.get("title"), customer.get("name"), customer.get("country"),
-            customer.get("org_type"))  # fmt: skip
-    names = ("received_on", "title", "customer_name", "country", "org_type")
-    for name, stored, want in zip(names, columns, said, strict=True):
-        got = stored.isoformat() if isinstance(stored, dt.date) else stored
-        if got != want:
-            return f"{ref}: its {name} column is {got!r}, its document says {want!r}"
+
+    def shown(value: Any) -> Any:
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    for name, stored, want in zip(DOCUMENT_COLUMNS, columns, document_columns(doc), strict=True):
+        if stored != want:
+            return f"{ref}: its {name} column is {shown(stored)!r}, its document says {shown(want)!r}"
     return None
 
 

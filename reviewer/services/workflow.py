@@ -132,11 +132,9 @@ def _require_assignee(s: Subject, action: str) -> None:
 
 def _check_justification(text: str, what: str = "justification") -> str:
     text = (text or "").strip()
-    seen = rq.visible_length(text)
-    if seen < MIN_JUSTIFICATION:
-        hidden = f"; {len(text) - seen} invisible characters are not counted" if seen != len(text) else ""
-        raise NotPermitted(f"a {what} needs at least {MIN_JUSTIFICATION} characters "
-                           f"(got {seen}{hidden})")  # fmt: skip
+    short = rq.too_short(text, what, MIN_JUSTIFICATION)
+    if short:
+        raise NotPermitted(short)
     if "\x00" in text:
         raise InvalidInput([f"{what}: NUL characters are not allowed"])
     return text

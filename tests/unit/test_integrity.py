@@ -191,13 +191,18 @@ EDITS = {
 }
 
 
+def edit_is_named(cli, edit: tuple[str, str, str]) -> None:
+    """Run the edit's statements (each changes a row) and find it verify's first problem."""
+    statement, kind, words = edit
+    for one in statement.split("; "):
+        assert cli.sql(one)[0][0] >= 1
+    problem = first_problem(cli)
+    assert problem["kind"] == kind and words in problem["message"], problem
+
+
 @pytest.mark.parametrize("name", sorted(EDITS))
 def test_verify_names_each_edit(team, name):
-    statement, kind, words = EDITS[name]
-    for one in statement.split("; "):
-        assert team.sql(one)[0][0] >= 1
-    problem = first_problem(team)
-    assert problem["kind"] == kind and words in problem["message"], problem
+    edit_is_named(team, EDITS[name])
 
 
 REJECTION = "Rejected: the fairness audit must be quarterly for a deployment of this size."
@@ -279,10 +284,7 @@ MORE_EDITS = {
 
 @pytest.mark.parametrize("name", sorted(MORE_EDITS))
 def test_verify_names_each_edit_of_a_rejection_a_marked_condition_and_attachments(more, name):
-    statement, kind, words = MORE_EDITS[name]
-    assert more.sql(statement)[0][0] >= 1
-    problem = first_problem(more)
-    assert problem["kind"] == kind and words in problem["message"], problem
+    edit_is_named(more, MORE_EDITS[name])
 
 
 def test_us_police_attack_on_the_rule_set_stops_every_evaluation(team, tmp_path):
