@@ -42,8 +42,18 @@ from reviewer.models import (
     RuleSetVersion,
     Setting,
 )
-from reviewer.rules import RuleSet, compiled, evaluate_with, load_text, parts_of, stored_with, text_hash
-from reviewer.rules.lang import CUSTOMER_TOTAL, TOTAL_FIELDS
+from reviewer.rules import (
+    Evaluation,
+    RuleSet,
+    compiled,
+    evaluate_with,
+    load_text,
+    parts_of,
+    stored_with,
+    text_hash,
+    totals_section,
+)
+from reviewer.rules.lang import CUSTOMER_TOTAL, TOTAL_FIELDS, Total
 from reviewer.services import files, totals
 from reviewer.services.audit import GENESIS, body_hash, event_hash, record_hash
 from reviewer.services.importing import DOCUMENT_COLUMNS, document_columns
@@ -630,14 +640,15 @@ def _verify_totals(session: Session, out: _Problems) -> None:
             .where(Request.customer_id.in_(chunk), Request.status.in_(files.OPEN))
             .order_by(Request.reference)
         )  # fmt: skip
+        agreed: set[tuple[int, str]] = set()  # the customer's totals as these texts: checked
         for ref, cid, text in rows:
-            if text is None:
-                continue  # evaluated under a rule set that reads no customer total
+            if text is None or (cid, text) in agreed:
+                continue  # evaluated under a rule set that reads no customer total, or seen
             stored = json.loads(text)
             want = expected.get(cid, {})
-            if not _well_formed(stored):
-                continue  # named by the evaluation check
-            if stored != want:
+            if stored == want:
+                agreed.add((cid, text))
+            elif _well_formed(stored):  # else named by the evaluation check
                 got_refs = sorted({r for listed in stored.values() for r, _v in listed})
                 want_refs = sorted({r for listed in want.values() for r, _v in listed})
                 what = (f"requests {', '.join(got_refs)}; now {', '.join(want_refs)}"
@@ -648,7 +659,7 @@ def _verify_totals(session: Session, out: _Problems) -> None:
 
 PARALLEL_REQUESTS = 10_000  # from this many stored requests, evaluations are checked on every core
 CHUNK = 500
-_WORKER: list[tuple[RuleSet, str]] = []
+_WORKER: list[tuple[RuleSet, str, _StoredTotals]] = []
 # reference, document, evaluation, recommendation, the COLUMNS_OF_DOCUMENT
 EvalRow = tuple[str, str, str | None, str | None, tuple[Any, ...]]
 # The columns a request's row copies from its document, as an import writes them. Its search
@@ -670,9 +681,63 @@ def _columns_problem(ref: str, doc: dict[str, Any], columns: tuple[Any, ...]) ->
     return None
 
 
+_FINDINGS = ',"findings":['
+
+
+class _StoredTotals:
+    """Stored customer totals seen before, by their JSON text. The open requests of a customer
+    store the same totals, each listing every one of them: checking and summing them once per
+    text, not once per request, keeps verify linear in a customer's requests (it was quadratic).
+    At most LIMIT texts are kept (then it starts again)."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        # text -> (the totals, well formed, the section the rule language reads, figures by
+        # reference)
+        self.seen: dict[str, tuple[Any, bool, dict[str, Total], dict[str, list[tuple[str, Any]]]]] = {}
+
+    def evaluate(self, ruleset: RuleSet, doc: dict[str, Any], parts: Any, by_nodes: bool,
+                 text: str) -> Evaluation | None:  # fmt: skip
+        """`evaluate_with(ruleset, doc, parts, by_nodes)`, None when the totals are not as
+        Reviewer writes them (`_well_formed`). `parts` were read from the evaluation `text`."""
+        # Its text up to the findings names the totals: a cheap key, checked by equality (a
+        # text edited by hand could name one twice, and JSON reads the last).
+        at = text.find(_FINDINGS)
+        key = text[:at] if at > 0 else text
+        known = self.seen.get(key)
+        if known is None or known[0] != parts:
+            if len(self.seen) >= self.LIMIT:
+                self.seen.clear()
+            if not _well_formed(parts):
+                known = (parts, False, {}, {})
+            else:
+                by_ref: dict[str, list[tuple[str, Any]]] = {}
+                for name, listed in parts.items():
+                    for r, v in listed:
+                        by_ref.setdefault(r, []).append((name, v))
+                known = (parts, True, totals_section(parts), by_ref)
+            self.seen[key] = known
+        _parts, well_formed, section, by_ref = known
+        if not well_formed:
+            return None
+        scale = doc.get("scale") or {}
+        if not ruleset.reads_totals or not all(
+            v == scale.get(name)
+            for name, v in by_ref.get(doc.get("reference"), ())  # type: ignore[arg-type]
+        ):
+            return evaluate_with(ruleset, doc, parts, by_nodes)
+        # Its own part is its document's figures: `with_totals` would make this very section.
+        full = dict(doc)
+        full[CUSTOMER_TOTAL] = section
+        return ruleset.evaluate_interpreted(full) if by_nodes else ruleset.evaluate(full)
+
+
 def _evaluation_problems(ruleset: RuleSet, key: str, rows: list[EvalRow],
-                         by_nodes: bool = False) -> list[tuple[str, str, str]]:  # fmt: skip
+                         by_nodes: bool = False, memo: _StoredTotals | None = None
+                         ) -> list[tuple[str, str, str]]:  # fmt: skip
     out = []
+    memo = memo if memo is not None else _StoredTotals()
     for ref, document, evaluation, recommendation, columns in rows:
         stored = json.loads(evaluation) if evaluation is not None else None
         doc = json.loads(document)
@@ -683,11 +748,12 @@ def _evaluation_problems(ruleset: RuleSet, key: str, rows: list[EvalRow],
         # The customer totals it was made with (reproducible: a stored fact, whose own part
         # is this document's and whose other parts `_verify_totals` checks).
         parts = stored.get(CUSTOMER_TOTAL) if isinstance(stored, dict) else None
-        if parts is not None and not _well_formed(parts):
+        fresh = evaluate_with(ruleset, doc, None, by_nodes) if parts is None else \
+            memo.evaluate(ruleset, doc, parts, by_nodes, evaluation or "")  # fmt: skip
+        if fresh is None:
             out.append(("evaluation", ref, f"{ref}: the customer totals stored in its evaluation are not a "
                         "list of references and figures per total"))  # fmt: skip
             continue
-        fresh = evaluate_with(ruleset, doc, parts, by_nodes)
         if fresh.recommendation != recommendation or stored is None or \
                 stored != stored_with(ruleset, fresh, parts, doc):  # fmt: skip
             out.append(("evaluation", ref, f"{ref}: the stored evaluation differs from {key}'s evaluation of "
@@ -707,12 +773,12 @@ def _well_formed(parts: Any) -> bool:
 
 
 def _init_worker(text: str, key: str) -> None:
-    _WORKER[:] = [(load_text(text, origin=key), key)]
+    _WORKER[:] = [(load_text(text, origin=key), key, _StoredTotals())]
 
 
 def _check_chunk(rows: list[EvalRow]) -> list[tuple[str, str, str]]:
-    ruleset, key = _WORKER[0]
-    return _evaluation_problems(ruleset, key, rows)
+    ruleset, key, memo = _WORKER[0]
+    return _evaluation_problems(ruleset, key, rows, memo=memo)
 
 
 class _EvaluationCheck:
@@ -722,6 +788,7 @@ class _EvaluationCheck:
     def __init__(self, ruleset: RuleSet | None, key: str, total: int, jobs: int | None) -> None:
         self.ruleset, self.key = ruleset, key
         self.by_nodes = ruleset is not None and ruleset.sooner_by_nodes(total)
+        self.memo = _StoredTotals()
         self.chunk: list[EvalRow] = []
         self.problems: list[tuple[str, str, str]] = []
         self.pending: deque[Any] = deque()
@@ -745,7 +812,7 @@ class _EvaluationCheck:
         if not rows or self.ruleset is None:
             return
         if self.pool is None:
-            self.problems += _evaluation_problems(self.ruleset, self.key, rows, self.by_nodes)
+            self.problems += _evaluation_problems(self.ruleset, self.key, rows, self.by_nodes, self.memo)
             return
         self.pending.append(self.pool.apply_async(_check_chunk, (rows,)))
         if len(self.pending) >= 3 * self.jobs:
